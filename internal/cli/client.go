@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// Where a client command connects unless told otherwise.
+const (
+	DefaultServer  = "127.0.0.1:50057" // the core's NBI
+	DefaultTimeout = 10 * time.Second
+	// ServerEnv overrides DefaultServer; the --server flag overrides both.
+	ServerEnv = "VOLT_SERVER"
+)
+
+// ClientOptions are the flags every client command takes to reach a
+// component: the core's NBI or any daemon's LogService.
+type ClientOptions struct {
+	// Server is the gRPC target, HOST:PORT.
+	Server string
+	// Timeout bounds each call, connecting included.
+	Timeout time.Duration
+}
+
+// AddFlags defines --server (default $VOLT_SERVER, else DefaultServer) and
+// --timeout on fs.
+func (o *ClientOptions) AddFlags(fs *pflag.FlagSet) {
+	server := DefaultServer
+	if env := os.Getenv(ServerEnv); env != "" {
+		server = env
+	}
+	fs.StringVar(&o.Server, "server", server, "HOST:PORT of the component to talk to (env "+ServerEnv+")")
+	fs.DurationVar(&o.Timeout, "timeout", DefaultTimeout, "time limit for each call, connecting included")
+}
+
+// Validate checks the flags.
+func (o ClientOptions) Validate() error {
+	if o.Server == "" {
+		return errors.New("--server is empty")
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive, not %s", o.Timeout)
+	}
+	return nil
+}
+
+// Dial returns a connection to o.Server. It does not wait for the server:
+// the connection is made by the first call, which the call's context bounds.
+// Calls that fail before reaching the server are marked so that Error can
+// tell "cannot reach" from an Unavailable the server itself returned.
+func (o ClientOptions) Dial() (*grpc.ClientConn, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(o.Server,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithChainUnaryInterceptor(markUnreachableUnary),
+		grpc.WithChainStreamInterceptor(markUnreachableStream),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("server %q: %s", o.Server, oneLine(status.Convert(err).Message()))
+	}
+	return cc, nil
+}
+
+// Call dials, runs fn with a context bounded by o.Timeout, closes the
+// connection and returns fn's error as one line (see Error). Streaming
+// commands that must outlive the timeout use Dial and Error instead.
+func (o ClientOptions) Call(ctx context.Context, fn func(ctx context.Context, cc grpc.ClientConnInterface) error) error {
+	cc, err := o.Dial()
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	return o.Error(fn(ctx, cc))
+}
+
+// Error turns a gRPC error into one line: "NotFound: unknown package \"foo\"";
+// "cannot reach HOST:PORT: connect: connection refused" when the call never
+// got to the server; "timed out waiting for HOST:PORT (--timeout 10s)" for a
+// deadline, whichever side noticed it first (the server gets our deadline and
+// may answer before our own timer fires). Other errors pass through.
+func (o ClientOptions) Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	var u *unreachableError
+	if errors.As(err, &u) {
+		return fmt.Errorf("cannot reach %s: %s", o.Server, dialCause(u.st.Message(), o.Server))
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	if st.Code() == codes.DeadlineExceeded {
+		msg := fmt.Sprintf("timed out waiting for %s (--timeout %s)", o.Server, o.Timeout)
+		if detail := st.Message(); !genericDeadline(detail) {
+			msg += ": " + oneLine(detail)
+		}
+		return errors.New(msg)
+	}
+	return errors.New(st.Code().String() + ": " + oneLine(st.Message()))
+}
+
+// genericDeadline reports whether a DeadlineExceeded message only restates
+// the deadline (which message arrives depends on which side noticed first),
+// as opposed to the server saying what it was waiting for.
+func genericDeadline(msg string) bool {
+	return msg == context.DeadlineExceeded.Error() || strings.HasPrefix(msg, "stream terminated by RST_STREAM")
+}
+
+// unreachableError marks an Unavailable error from a call that never reached
+// the server. It keeps the status, so status.Code still sees Unavailable.
+type unreachableError struct {
+	st *status.Status
+}
+
+func (e *unreachableError) Error() string              { return e.st.Err().Error() }
+func (e *unreachableError) GRPCStatus() *status.Status { return e.st }
+
+// markUnreachable wraps err when the call failed as Unavailable without a
+// transport stream: gRPC fills the peer only once a stream to the server
+// exists.
+func markUnreachable(err error, p *peer.Peer) error {
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable && p.Addr == nil {
+		return &unreachableError{st: st}
+	}
+	return err
+}
+
+func markUnreachableUnary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	var p peer.Peer
+	err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Peer(&p))...)
+	return markUnreachable(err, &p)
+}
+
+func markUnreachableStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	var p peer.Peer
+	s, err := streamer(ctx, desc, cc, method, append(opts, grpc.Peer(&p))...)
+	return s, markUnreachable(err, &p)
+}
+
+// dialCause digs the useful part out of gRPC's connection error, e.g.
+// `connection error: desc = "transport: Error while dialing: dial tcp
+// 127.0.0.1:1: connect: connection refused"` becomes "connect: connection
+// refused".
+func dialCause(msg, server string) string {
+	if _, quoted, ok := strings.Cut(msg, "desc = "); ok {
+		if s, err := strconv.Unquote(quoted); err == nil {
+			msg = s
+		}
+	}
+	msg = strings.TrimPrefix(msg, "transport: ")
+	msg = strings.TrimPrefix(msg, "Error while dialing: ")
+	msg = strings.TrimPrefix(msg, "dial tcp "+server+": ")
+	return oneLine(msg)
+}

@@ -1,0 +1,241 @@
+// Package core is the composition root of the core: it builds the store,
+// the managers, the NBI and the message bus from a Config and runs them.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/openvolt/openvolt/internal/core/adapterreg"
+	"github.com/openvolt/openvolt/internal/core/device"
+	"github.com/openvolt/openvolt/internal/core/events"
+	"github.com/openvolt/openvolt/internal/core/logicaldevice"
+	"github.com/openvolt/openvolt/internal/core/nbi"
+	"github.com/openvolt/openvolt/internal/core/sbi"
+	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/kvstore"
+	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
+	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/logging"
+)
+
+// Topics the core uses.
+const (
+	DefaultTopic       = "volt.core"
+	DefaultEventsTopic = "volt.events"
+)
+
+// Config is everything the core needs; flags fill it in cmd/volt.
+type Config struct {
+	// NBI is the gRPC listen address (VoltService, LogService, health).
+	NBI string
+	// Etcd lists etcd endpoints, or is ["embedded"] to run etcd in-process.
+	Etcd []string
+	// EtcdListen is the client URL of the embedded etcd.
+	EtcdListen string
+	// DataDir holds the embedded etcd's data (in DataDir/etcd).
+	DataDir string
+	// Prefix is the KV key prefix ("volt").
+	Prefix string
+	// Brokers lists Kafka brokers.
+	Brokers []string
+	// Topic is the core's request topic; EventsTopic carries change events.
+	Topic       string
+	EventsTopic string
+	// AdapterTimeout bounds each call to an adapter.
+	AdapterTimeout time.Duration
+	// Logs is the process's log registry.
+	Logs *logging.Registry
+	// KV, when set, is used instead of dialing Etcd (tests, volt up).
+	KV kvstore.Store
+	// Ready, when set, is called with the NBI address once it serves.
+	Ready func(nbiAddr string)
+}
+
+// Validate fills defaults and checks the config.
+func (c *Config) Validate() error {
+	if c.NBI == "" {
+		c.NBI = "127.0.0.1:50057"
+	}
+	if c.KV == nil && len(c.Etcd) == 0 {
+		return errors.New("core: --etcd needs endpoints or \"embedded\"")
+	}
+	if c.DataDir == "" {
+		c.DataDir = ".volt"
+	}
+	if c.EtcdListen == "" {
+		c.EtcdListen = embedetcd.DefaultClientURL
+	}
+	if c.Prefix == "" {
+		c.Prefix = "volt"
+	}
+	if strings.ContainsAny(c.Prefix, " \t\n") {
+		return fmt.Errorf("core: prefix %q must not contain spaces", c.Prefix)
+	}
+	if len(c.Brokers) == 0 {
+		return errors.New("core: --brokers needs at least one broker")
+	}
+	if c.Topic == "" {
+		c.Topic = DefaultTopic
+	}
+	if c.EventsTopic == "" {
+		c.EventsTopic = DefaultEventsTopic
+	}
+	if c.AdapterTimeout <= 0 {
+		c.AdapterTimeout = 10 * time.Second
+	}
+	if c.Logs == nil {
+		c.Logs = logging.Discard()
+	}
+	return nil
+}
+
+// embedded reports whether the config asks for an in-process etcd.
+func (c *Config) embedded() bool {
+	return len(c.Etcd) == 1 && c.Etcd[0] == "embedded"
+}
+
+// Run runs the core until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := cfg.Logs.Logger("core")
+
+	kv := cfg.KV
+	if kv == nil {
+		endpoints := cfg.Etcd
+		if cfg.embedded() {
+			etcd, err := embedetcd.Start(ctx, embedetcd.Config{
+				DataDir:   filepath.Join(cfg.DataDir, "etcd"),
+				ClientURL: cfg.EtcdListen,
+				Logger:    cfg.Logs.Logger("kvstore/embedetcd"),
+			})
+			if err != nil {
+				return err
+			}
+			defer etcd.Close()
+			endpoints = etcd.Endpoints()
+		}
+		etcdStore, err := kvstore.NewEtcd(ctx, kvstore.Config{Endpoints: endpoints, Logger: cfg.Logs.Logger("kvstore")})
+		if err != nil {
+			return err
+		}
+		defer etcdStore.Close()
+		kv = etcdStore
+	}
+
+	c, err := build(ctx, cfg, kv)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+
+	srv, err := daemon.ListenGRPC(cfg.NBI, cfg.Logs)
+	if err != nil {
+		return err
+	}
+	c.nbi.Register(srv.Server())
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.bus.run(runCtx)
+	}()
+
+	log.Info("core serving", "nbi", srv.Addr(), "brokers", strings.Join(cfg.Brokers, ","), "prefix", cfg.Prefix)
+	if cfg.Ready != nil {
+		cfg.Ready(srv.Addr())
+	}
+	return srv.Serve(ctx)
+}
+
+// parts is the built core.
+type parts struct {
+	store    *store.Store
+	events   *events.Bus
+	devices  *device.Manager
+	logical  *logicaldevice.Manager
+	registry *adapterreg.Registry
+	nbi      *nbi.Server
+	sbi      *sbi.Server
+	bus      *bus
+}
+
+func (p *parts) close() { p.bus.close() }
+
+func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
+	st := store.New(kv, cfg.Prefix)
+	p := &parts{store: st}
+	p.bus = newBus(cfg, cfg.Logs.Logger("core/bus"))
+	p.events = events.New(p.bus.publishEvent)
+	var err error
+	p.registry, err = adapterreg.New(adapterreg.Config{Store: st, Logger: cfg.Logs.Logger("core/adapterreg")})
+	if err != nil {
+		return nil, err
+	}
+	p.devices = device.New(device.Config{
+		Store:          st,
+		Adapters:       adapterClients{reg: p.registry, bus: p.bus},
+		Events:         p.events,
+		Logger:         cfg.Logs.Logger("core/device"),
+		AdapterTimeout: cfg.AdapterTimeout,
+	})
+	p.logical, err = logicaldevice.New(logicaldevice.Config{
+		Store:   st,
+		Devices: p.devices,
+		Events:  p.events,
+		Logger:  cfg.Logs.Logger("core/logicaldevice"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.devices.SetLogical(p.logical)
+	for _, load := range []func(context.Context) error{p.registry.Load, p.devices.Load, p.logical.Load} {
+		if err := load(ctx); err != nil {
+			return nil, fmt.Errorf("core: reload state: %w", err)
+		}
+	}
+	p.nbi = nbi.New(nbi.Config{
+		Devices:        p.devices,
+		LogicalDevices: p.logical,
+		Adapters:       p.registry,
+		Events:         p.events,
+		Flows:          tables{st: st},
+		Logger:         cfg.Logs.Logger("core/nbi"),
+	})
+	p.sbi = sbi.New(sbi.Config{
+		Devices:   p.devices,
+		Registrar: &registrar{reg: p.registry, devices: p.devices, log: cfg.Logs.Logger("core/adapterreg")},
+		Logger:    cfg.Logs.Logger("core/sbi"),
+	})
+	p.bus.sbi = p.sbi
+	p.bus.onConnect = func(ctx context.Context) {
+		// Adapters that registered before this core started may never
+		// register again soon: reconcile their devices now.
+		types := make(map[string]bool)
+		for _, t := range p.registry.DeviceTypes() {
+			types[t.GetId()] = true
+		}
+		p.devices.Reconcile(ctx, types)
+	}
+	return p, nil
+}
+
+// logger returns l or a discarding logger.
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}

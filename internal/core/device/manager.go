@@ -1,0 +1,536 @@
+// Package device manages devices: one agent per device that runs its
+// operations one at a time, the device state machine, the calls to the
+// device's adapter, and persistence. Every accepted change is written to
+// the store before it is visible or announced.
+//
+// Lock order: a parent's queue before its children's queues; a queue before
+// Manager.mu; agent.mu last and never held across a call out.
+package device
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"github.com/openvolt/openvolt/internal/store"
+)
+
+// Config wires a Manager.
+type Config struct {
+	Store    *store.Store
+	Adapters Adapters
+	Logical  Logical
+	Events   Publisher
+	Logger   *slog.Logger
+	// AdapterTimeout bounds each call to an adapter (default 10s).
+	AdapterTimeout time.Duration
+}
+
+// Manager owns every device.
+type Manager struct {
+	store    *store.Store
+	adapters Adapters
+	logical  Logical
+	events   Publisher
+	log      *slog.Logger
+	timeout  time.Duration
+
+	mu       sync.RWMutex                   // guards agents, byAddr, children
+	agents   map[string]*agent              // device id → agent
+	byAddr   map[string]string              // host:port or MAC of a root → device id
+	children map[string]map[string]struct{} // parent id → child ids
+}
+
+// New returns an empty manager; call Load to restore persisted devices.
+func New(cfg Config) *Manager {
+	if cfg.AdapterTimeout <= 0 {
+		cfg.AdapterTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{
+		store:    cfg.Store,
+		adapters: cfg.Adapters,
+		logical:  cfg.Logical,
+		events:   cfg.Events,
+		log:      cfg.Logger,
+		timeout:  cfg.AdapterTimeout,
+		agents:   make(map[string]*agent),
+		byAddr:   make(map[string]string),
+		children: make(map[string]map[string]struct{}),
+	}
+}
+
+// SetLogical completes the wiring when the logical-device manager is built
+// after this one (each needs the other).
+func (m *Manager) SetLogical(l Logical) { m.logical = l }
+
+// Load restores every device and port from the store.
+func (m *Manager) Load(ctx context.Context) error {
+	devs, err := m.store.Devices.List(ctx)
+	if err != nil {
+		return fmt.Errorf("load devices: %w", err)
+	}
+	ports, err := m.store.Ports.List(ctx)
+	if err != nil {
+		return fmt.Errorf("load ports: %w", err)
+	}
+	byDev := make(map[string][]*voltv1.Port)
+	for _, p := range ports {
+		byDev[p.GetDeviceId()] = append(byDev[p.GetDeviceId()], p)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range devs {
+		a := newAgent(d)
+		for _, p := range byDev[d.GetId()] {
+			a.ports[p.GetPortNo()] = p
+		}
+		m.addAgentLocked(a)
+	}
+	return nil
+}
+
+func (m *Manager) addAgentLocked(a *agent) {
+	d := a.device()
+	m.agents[d.GetId()] = a
+	if key := addrKey(d); key != "" {
+		m.byAddr[key] = d.GetId()
+	}
+	if p := d.GetParentId(); p != "" {
+		if m.children[p] == nil {
+			m.children[p] = make(map[string]struct{})
+		}
+		m.children[p][d.GetId()] = struct{}{}
+	}
+}
+
+func (m *Manager) removeAgent(d *voltv1.Device) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.agents, d.GetId())
+	if key := addrKey(d); key != "" && m.byAddr[key] == d.GetId() {
+		delete(m.byAddr, key)
+	}
+	if p := d.GetParentId(); p != "" {
+		delete(m.children[p], d.GetId())
+		if len(m.children[p]) == 0 {
+			delete(m.children, p)
+		}
+	}
+	delete(m.children, d.GetId())
+}
+
+// addrKey is what makes two root devices the same device.
+func addrKey(d *voltv1.Device) string {
+	if !d.GetRoot() {
+		return ""
+	}
+	if d.GetHostAndPort() != "" {
+		return "addr:" + d.GetHostAndPort()
+	}
+	if d.GetMacAddress() != "" {
+		return "mac:" + d.GetMacAddress()
+	}
+	return ""
+}
+
+func (m *Manager) agent(id string) (*agent, error) {
+	m.mu.RLock()
+	a := m.agents[id]
+	m.mu.RUnlock()
+	if a == nil {
+		return nil, coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %q not found", id))
+	}
+	return a, nil
+}
+
+// Get returns a snapshot of a device; callers must not modify it.
+func (m *Manager) Get(id string) (*voltv1.Device, bool) {
+	a, err := m.agent(id)
+	if err != nil {
+		return nil, false
+	}
+	return a.device(), true
+}
+
+// Device returns a device or a NotFound error.
+func (m *Manager) Device(id string) (*voltv1.Device, error) {
+	a, err := m.agent(id)
+	if err != nil {
+		return nil, err
+	}
+	return a.device(), nil
+}
+
+// List returns snapshots of the devices that match filter (nil: all),
+// sorted by id.
+func (m *Manager) List(filter func(*voltv1.Device) bool) []*voltv1.Device {
+	m.mu.RLock()
+	out := make([]*voltv1.Device, 0, len(m.agents))
+	for _, a := range m.agents {
+		if d := a.device(); filter == nil || filter(d) {
+			out = append(out, d)
+		}
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
+	return out
+}
+
+// Ports returns snapshots of a device's ports sorted by number (nil when the
+// device is unknown).
+func (m *Manager) Ports(id string) []*voltv1.Port {
+	a, err := m.agent(id)
+	if err != nil {
+		return nil
+	}
+	return a.portList()
+}
+
+// DevicePorts is Ports with a NotFound error for an unknown device.
+func (m *Manager) DevicePorts(id string) ([]*voltv1.Port, error) {
+	a, err := m.agent(id)
+	if err != nil {
+		return nil, err
+	}
+	return a.portList(), nil
+}
+
+// Children returns snapshots of a device's children sorted by id.
+func (m *Manager) Children(parentID string) []*voltv1.Device {
+	m.mu.RLock()
+	out := make([]*voltv1.Device, 0, len(m.children[parentID]))
+	for id := range m.children[parentID] {
+		if a := m.agents[id]; a != nil {
+			out = append(out, a.device())
+		}
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
+	return out
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Create pre-provisions a root device.
+func (m *Manager) Create(ctx context.Context, in *voltv1.Device) (*voltv1.Device, error) {
+	d, err := validateNew(in)
+	if err != nil {
+		return nil, err
+	}
+	if d.Id == "" {
+		d.Id = newID()
+	}
+	now := timestamppb.Now()
+	d.AdminState = voltv1.AdminState_ADMIN_STATE_PREPROVISIONED
+	d.Created, d.Updated = now, now
+	a := newAgent(d)
+
+	// Reserve the id and address before writing, so two concurrent creates
+	// of one address cannot both succeed.
+	m.mu.Lock()
+	if _, ok := m.agents[d.Id]; ok {
+		m.mu.Unlock()
+		return nil, coreerr.New(coreerr.ErrAlreadyExists, fmt.Sprintf("device %q already exists", d.Id))
+	}
+	if other, ok := m.byAddr[addrKey(d)]; ok {
+		m.mu.Unlock()
+		return nil, coreerr.New(coreerr.ErrAlreadyExists, fmt.Sprintf("device %s already has address %s", other, addressOf(d)))
+	}
+	release, _ := a.q.acquire(ctx) // fresh queue: never blocks
+	defer release()
+	m.addAgentLocked(a)
+	m.mu.Unlock()
+
+	if err := m.store.Devices.Put(ctx, d.Id, d); err != nil {
+		m.removeAgent(d)
+		return nil, err
+	}
+	m.publishDevice(voltv1.ChangeKind_CHANGE_KIND_ADDED, d, state{})
+	return d, nil
+}
+
+func addressOf(d *voltv1.Device) string {
+	if d.GetHostAndPort() != "" {
+		return d.GetHostAndPort()
+	}
+	return d.GetMacAddress()
+}
+
+// check returns a FailedPrecondition error when the table forbids o in the
+// device's current state.
+func check(o op, d *voltv1.Device) error {
+	if allowed[o](stateOf(d)) {
+		return nil
+	}
+	return coreerr.New(coreerr.ErrFailedPrecondition, fmt.Sprintf("cannot %s device %s: it is %s (oper %s); %s needs %s",
+		o, d.GetId(), shortName(d.GetAdminState().String()), shortName(d.GetOperStatus().String()), o, allowedText[o]))
+}
+
+// Enable adopts a pre-provisioned device, re-enables a disabled one (and
+// its children), or retries a failed adoption.
+func (m *Manager) Enable(ctx context.Context, id string) error {
+	a, release, err := m.lockDevice(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur := a.device()
+	if err := check(opEnable, cur); err != nil {
+		return err
+	}
+	client, endpoint, err := m.adapters.For(ctx, cur.GetType())
+	if err != nil {
+		return err
+	}
+	next := clone(cur)
+	next.AdminState = voltv1.AdminState_ADMIN_STATE_ENABLED
+	next.AdapterEndpoint = endpoint
+	next.Reason = ""
+	reenable := cur.GetAdminState() == voltv1.AdminState_ADMIN_STATE_DISABLED
+	if !reenable {
+		next.OperStatus = voltv1.OperStatus_OPER_STATUS_ACTIVATING
+	}
+	cctx, cancel := context.WithTimeout(ctx, m.timeout)
+	if reenable {
+		_, err = client.ReenableDevice(cctx, next)
+	} else {
+		_, err = client.AdoptDevice(cctx, next)
+	}
+	cancel()
+	if err != nil {
+		return fmt.Errorf("adapter %s: enable device %s: %w", endpoint, id, err)
+	}
+	if err := m.commit(ctx, a, next); err != nil {
+		return err
+	}
+	if reenable {
+		for _, c := range m.Children(id) {
+			if c.GetAdminState() != voltv1.AdminState_ADMIN_STATE_DISABLED {
+				continue
+			}
+			if err := m.Enable(ctx, c.GetId()); err != nil {
+				m.log.Warn("re-enable child", "parent", id, "child", c.GetId(), "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// Disable disables a device and then its children.
+func (m *Manager) Disable(ctx context.Context, id string) error {
+	a, release, err := m.lockDevice(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur := a.device()
+	if err := check(opDisable, cur); err != nil {
+		return err
+	}
+	next := clone(cur)
+	next.AdminState = voltv1.AdminState_ADMIN_STATE_DISABLED
+	if err := m.callAdapter(ctx, cur, "disable", func(ctx context.Context, c adapterClient) error {
+		_, err := c.DisableDevice(ctx, next)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := m.commit(ctx, a, next); err != nil {
+		return err
+	}
+	for _, c := range m.Children(id) {
+		if c.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED {
+			continue
+		}
+		if err := m.Disable(ctx, c.GetId()); err != nil {
+			m.log.Warn("disable child", "parent", id, "child", c.GetId(), "err", err)
+		}
+	}
+	return nil
+}
+
+// Reboot asks the adapter to reboot an enabled device; the adapter reports
+// the states it passes through.
+func (m *Manager) Reboot(ctx context.Context, id string) error {
+	a, release, err := m.lockDevice(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur := a.device()
+	if err := check(opReboot, cur); err != nil {
+		return err
+	}
+	return m.callAdapter(ctx, cur, "reboot", func(ctx context.Context, c adapterClient) error {
+		_, err := c.RebootDevice(ctx, cur)
+		return err
+	})
+}
+
+// Delete removes a device: first from its adapter, then its children, its
+// logical device and every stored record.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	a, release, err := m.lockDevice(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur := a.device()
+	if err := check(opDelete, cur); err != nil {
+		return err
+	}
+	if cur.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
+		err := m.callAdapter(ctx, cur, "delete", func(ctx context.Context, c adapterClient) error {
+			_, err := c.DeleteDevice(ctx, cur)
+			return err
+		})
+		if err != nil && !isNoAdapter(err) {
+			return err
+		}
+	}
+	for _, c := range m.Children(id) {
+		if err := m.deleteChild(ctx, c.GetId(), true); err != nil {
+			return err
+		}
+	}
+	return m.purge(ctx, a)
+}
+
+// deleteChild removes one child; tell says whether its adapter is told.
+func (m *Manager) deleteChild(ctx context.Context, id string, tell bool) error {
+	a, release, err := m.lockDevice(ctx, id)
+	if errors.Is(err, coreerr.ErrNotFound) {
+		return nil // already gone
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur := a.device()
+	if tell && cur.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
+		err := m.callAdapter(ctx, cur, "delete", func(ctx context.Context, c adapterClient) error {
+			_, err := c.DeleteDevice(ctx, cur)
+			return err
+		})
+		if err != nil && !isNoAdapter(err) {
+			// The parent is going anyway: an unreachable ONU adapter must
+			// not leave orphans behind.
+			m.log.Warn("delete child in adapter", "device", id, "err", err)
+		}
+	}
+	return m.purge(ctx, a)
+}
+
+// purge removes every trace of a device; the caller holds its queue.
+func (m *Manager) purge(ctx context.Context, a *agent) error {
+	d := a.device()
+	if m.logical != nil {
+		if err := m.logical.DeviceGone(ctx, d); err != nil {
+			return fmt.Errorf("remove logical side of device %s: %w", d.GetId(), err)
+		}
+	}
+	id := d.GetId()
+	for _, del := range []func() error{
+		func() error { return m.store.Ports.DeleteGroup(ctx, id) },
+		func() error { return m.store.DeviceFlows.DeleteGroup(ctx, id) },
+		func() error { return m.store.DeviceGroups.DeleteGroup(ctx, id) },
+		func() error { return m.store.DeviceMeters.DeleteGroup(ctx, id) },
+		func() error { return m.store.Devices.Delete(ctx, id) },
+	} {
+		if err := del(); err != nil {
+			return err
+		}
+	}
+	a.gone = true
+	m.removeAgent(d)
+	m.publishDevice(voltv1.ChangeKind_CHANGE_KIND_REMOVED, d, stateOf(d))
+	return nil
+}
+
+// commit persists next as the device's new state, makes it visible, runs
+// the state machine and announces the change. The caller holds the queue.
+func (m *Manager) commit(ctx context.Context, a *agent, next *voltv1.Device) error {
+	prev := a.device()
+	next.Updated = timestamppb.Now()
+	if err := m.store.Devices.Put(ctx, next.GetId(), next); err != nil {
+		return err
+	}
+	a.setDevice(next)
+	m.publishDevice(voltv1.ChangeKind_CHANGE_KIND_MODIFIED, next, stateOf(prev))
+	m.transition(ctx, a, stateOf(prev), stateOf(next))
+	return nil
+}
+
+// transition runs the actions the state machine gives for prev → cur.
+func (m *Manager) transition(ctx context.Context, a *agent, prev, cur state) {
+	if m.logical == nil {
+		return
+	}
+	d := a.device()
+	for _, act := range actionsFor(d.GetRoot(), prev, cur) {
+		var err error
+		switch act {
+		case actActivate:
+			var ldID string
+			ldID, err = m.logical.DeviceActive(ctx, d, a.portList())
+			// Record the logical device even when some port was refused:
+			// the logical device exists either way.
+			if d.GetRoot() && ldID != "" && ldID != d.GetLogicalDeviceId() {
+				next := clone(d)
+				next.LogicalDeviceId = ldID
+				if perr := m.store.Devices.Put(ctx, next.GetId(), next); perr != nil {
+					err = errors.Join(err, perr)
+				} else {
+					a.setDevice(next)
+					d = next
+				}
+			}
+		case actGone:
+			err = m.logical.DeviceGone(ctx, d)
+		case actPortsDown:
+			err = m.logical.SetPortsUp(ctx, d, false)
+		case actPortsUp:
+			err = m.logical.SetPortsUp(ctx, d, true)
+		}
+		if err != nil {
+			m.log.Error("state transition action failed", "device", d.GetId(), "from", prev, "to", cur, "action", act, "err", err)
+		}
+	}
+}
+
+func (m *Manager) publishDevice(kind voltv1.ChangeKind, d *voltv1.Device, prev state) {
+	if m.events == nil {
+		return
+	}
+	m.events.Publish(&voltv1.Event{
+		DeviceId:        d.GetId(),
+		LogicalDeviceId: d.GetLogicalDeviceId(),
+		Payload: &voltv1.Event_Device{Device: &voltv1.DeviceChange{
+			Kind:                  kind,
+			Device:                d,
+			PreviousAdminState:    prev.admin,
+			PreviousOperStatus:    prev.oper,
+			PreviousConnectStatus: prev.conn,
+		}},
+	})
+}
+
+func clone(d *voltv1.Device) *voltv1.Device { return proto.Clone(d).(*voltv1.Device) }

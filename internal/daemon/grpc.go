@@ -1,0 +1,84 @@
+// Package daemon holds what every volt daemon shares: its gRPC port with the
+// health service, reflection and the LogService.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/openvolt/openvolt/logging"
+)
+
+// GRPCServer is a daemon's gRPC port: register services on Server(), then
+// Serve.
+type GRPCServer struct {
+	srv    *grpc.Server
+	lis    net.Listener
+	health *health.Server
+}
+
+// ListenGRPC binds addr and prepares a server that already carries the
+// health service, reflection and the LogService of reg.
+func ListenGRPC(addr string, reg *logging.Registry, opts ...grpc.ServerOption) (*GRPCServer, error) {
+	lis, err := Listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := grpc.NewServer(opts...)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	reflection.Register(srv)
+	logging.Register(srv, reg)
+	return &GRPCServer{srv: srv, lis: lis, health: hs}, nil
+}
+
+// Listen binds a TCP address with an error a person can act on.
+func Listen(addr string) (net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("listen on %s: address already in use", addr)
+		}
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return lis, nil
+}
+
+// Server is where services are registered before Serve.
+func (s *GRPCServer) Server() *grpc.Server { return s.srv }
+
+// Addr is the address the server listens on (useful with port 0).
+func (s *GRPCServer) Addr() string { return s.lis.Addr().String() }
+
+// Serve serves until ctx ends, then stops gracefully (bounded: streams that
+// never end are cut after a few seconds).
+func (s *GRPCServer) Serve(ctx context.Context) error {
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.lis) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("grpc serve on %s: %w", s.Addr(), err)
+	case <-ctx.Done():
+	}
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() { s.srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		s.srv.Stop()
+		<-done
+	}
+	<-errc
+	return nil
+}

@@ -1,0 +1,360 @@
+package msgbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+)
+
+// Conn is the client side of the bus: a grpc.ClientConnInterface whose
+// unary calls travel as request records to a topic and come back on the
+// Conn's own reply topic. It also publishes and subscribes to events.
+//
+// Generated stubs work unchanged:
+//
+//	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers})
+//	client := adapterv1.NewAdapterServiceClient(conn.To("ponsim_olt"))
+//	_, err = client.AdoptDevice(ctx, device)
+//
+// A Conn is safe for concurrent use. Close it to stop its goroutines.
+type Conn struct {
+	cfg     Config
+	log     *slog.Logger
+	cl      *kgo.Client
+	reply   string // this Conn's reply topic
+	idBase  string // random prefix of transaction ids
+	seq     atomic.Uint64
+	waiters *waiters
+	invoker grpc.UnaryInvoker // the interceptor chain around invoke
+	purge   *purger
+
+	ctx     context.Context // canceled by Close; ends the reply loop
+	cancel  context.CancelFunc
+	closing chan struct{} // closed by Close; ends waiting calls
+	once    sync.Once
+	wg      sync.WaitGroup // the reply loop and the subscriptions
+
+	subsMu sync.Mutex // guards subs
+	subs   map[*Subscription]struct{}
+
+	stats connStats
+}
+
+type connStats struct {
+	calls, responses, late, failed, badRecords, published atomic.Uint64
+}
+
+// ConnStats counts what a Conn has done since Dial.
+type ConnStats struct {
+	Calls      uint64 // calls whose request was handed to the producer
+	Responses  uint64 // responses matched to a waiting call
+	Late       uint64 // responses no call waited for any more (late or duplicate): dropped
+	Failed     uint64 // calls that ended without a response (deadline, broker down, cancel)
+	BadRecords uint64 // records on the reply topic that were not responses
+	Published  uint64 // events published
+}
+
+// Dial connects to the brokers and creates the Conn's reply topic; ctx
+// bounds that setup. It fails if no broker answers.
+func Dial(ctx context.Context, cfg Config) (*Conn, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	id := randomID(8)
+	reply := cfg.Name + ".reply." + id
+
+	// The reply topic exists before anything consumes it, so that it gets
+	// one partition rather than the broker's auto-creation default.
+	admin, err := kgo.NewClient(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger)...)
+	if err != nil {
+		return nil, fmt.Errorf("msgbus: %w", err)
+	}
+	err = ensureTopic(ctx, admin, reply, 1)
+	admin.Close()
+	if err != nil {
+		return nil, err
+	}
+
+	opts := append(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger),
+		kgo.ConsumeTopics(reply),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("msgbus: %w", err)
+	}
+	c := &Conn{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		cl:      cl,
+		reply:   reply,
+		idBase:  id,
+		waiters: newWaiters(),
+		closing: make(chan struct{}),
+		subs:    make(map[*Subscription]struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.invoker = chainClient(cfg.Interceptors, c.invoke)
+	c.purge = newPurger(cl)
+	c.wg.Add(1)
+	go c.readReplies()
+	return c, nil
+}
+
+// ReplyTopic is the topic this Conn receives responses on.
+func (c *Conn) ReplyTopic() string { return c.reply }
+
+// Stats returns the Conn's counters.
+func (c *Conn) Stats() ConnStats {
+	return ConnStats{
+		Calls:      c.stats.calls.Load(),
+		Responses:  c.stats.responses.Load(),
+		Late:       c.stats.late.Load(),
+		Failed:     c.stats.failed.Load(),
+		BadRecords: c.stats.badRecords.Load(),
+		Published:  c.stats.published.Load(),
+	}
+}
+
+// To returns a view of c whose calls go to topic. It shares c's producer,
+// reply topic and interceptors, and needs no Close of its own.
+func (c *Conn) To(topic string) grpc.ClientConnInterface {
+	return &target{c: c, topic: WithTopic(topic)}
+}
+
+type target struct {
+	c     *Conn
+	topic TopicOption
+}
+
+func (t *target) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	return t.c.Invoke(ctx, method, args, reply, append([]grpc.CallOption{t.topic}, opts...)...)
+}
+
+func (t *target) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return t.c.NewStream(ctx, desc, method, opts...)
+}
+
+// Invoke performs a unary call: it implements grpc.ClientConnInterface.
+// The call ends with the handler's response or status, or when ctx ends
+// (Config.DefaultTimeout if ctx has no deadline). A request the broker did
+// not take by then fails with Unavailable; one that a server did not
+// answer in time fails with DeadlineExceeded.
+func (c *Conn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	return c.invoker(ctx, method, args, reply, nil, opts...)
+}
+
+// NewStream fails: msgbus carries unary calls only.
+func (c *Conn) NewStream(_ context.Context, _ *grpc.StreamDesc, method string, _ ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, status.Errorf(codes.Unimplemented,
+		"msgbus: %s is a streaming method; msgbus carries unary calls only, call it over gRPC", method)
+}
+
+// invoke is the end of the interceptor chain: one request record out, one
+// response record back.
+func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *grpc.ClientConn, opts ...grpc.CallOption) error {
+	req, ok := args.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "msgbus: request of %s is a %T, not a proto.Message", method, args)
+	}
+	out, ok := reply.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "msgbus: response of %s is a %T, not a proto.Message", method, reply)
+	}
+	topic, key, keySet := c.cfg.Topic, "", false
+	for _, o := range opts {
+		switch o := o.(type) {
+		case TopicOption:
+			topic = o.Topic
+		case KeyOption:
+			key, keySet = o.Key, true
+		}
+	}
+	if topic == "" {
+		return status.Errorf(codes.InvalidArgument, "msgbus: no topic for %s: set Config.Topic or use Conn.To", method)
+	}
+	if !keySet {
+		key = KeyOf(req)
+	}
+	select {
+	case <-c.closing:
+		return status.Error(codes.Canceled, "msgbus: the connection is closing")
+	default:
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.DefaultTimeout)
+		defer cancel()
+	}
+	deadline, _ := ctx.Deadline()
+
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
+	}
+	id := c.nextID()
+	env := &msgbusv1.Envelope{
+		Id:              id,
+		Kind:            msgbusv1.Kind_KIND_REQUEST,
+		Method:          method,
+		From:            c.reply,
+		ReplyTo:         c.reply,
+		Key:             key,
+		DeadlineUnixMs:  deadline.UnixMilli(),
+		TimestampUnixMs: time.Now().UnixMilli(),
+		Body:            body,
+	}
+	value, err := proto.Marshal(env)
+	if err != nil {
+		return status.Errorf(codes.Internal, "msgbus: marshal envelope of %s: %v", method, err)
+	}
+	rec := &kgo.Record{Topic: topic, Value: value}
+	if key != "" {
+		rec.Key = []byte(key)
+	}
+
+	// Register before producing: the response may beat the produce ack.
+	ch := c.waiters.register(id)
+	var delivered atomic.Bool
+	c.stats.calls.Add(1)
+	c.cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+		if err != nil {
+			c.purge.failed(topic, err)
+			c.waiters.trigger(id, result{err: produceError(topic, err)})
+			return
+		}
+		delivered.Store(true)
+	})
+
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			c.stats.failed.Add(1)
+			return r.err
+		}
+		c.stats.responses.Add(1)
+		if err := statusFromProto(r.env.GetStatus()); err != nil {
+			return err
+		}
+		if err := proto.Unmarshal(r.env.GetBody(), out); err != nil {
+			return status.Errorf(codes.Internal, "msgbus: response of %s does not decode: %v", method, err)
+		}
+		return nil
+	case <-ctx.Done():
+		c.waiters.cancel(id)
+		c.stats.failed.Add(1)
+		return c.ctxError(ctx, topic, method, delivered.Load())
+	case <-c.closing:
+		c.waiters.cancel(id)
+		c.stats.failed.Add(1)
+		return status.Error(codes.Canceled, "msgbus: the connection is closing")
+	}
+}
+
+// ctxError is the status of a call whose context ended first: Unavailable
+// if the broker never took the request (it is down or unreachable),
+// DeadlineExceeded if it did but no response came in time.
+func (c *Conn) ctxError(ctx context.Context, topic, method string, delivered bool) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	if !delivered {
+		return status.Errorf(codes.Unavailable, "msgbus: %s: the broker did not take the request to %s before the deadline", method, topic)
+	}
+	return status.Errorf(codes.DeadlineExceeded, "msgbus: %s: no response from %s before the deadline", method, topic)
+}
+
+func (c *Conn) nextID() string {
+	return c.idBase + "-" + strconv.FormatUint(c.seq.Add(1), 36)
+}
+
+// readReplies consumes the reply topic and hands each response to its
+// waiting call. It runs until Close.
+func (c *Conn) readReplies() {
+	defer c.wg.Done()
+	limit := newLogLimiter(30 * time.Second)
+	repair := newConsumeRepair()
+	for {
+		fs := c.cl.PollFetches(c.ctx)
+		if c.ctx.Err() != nil || fs.IsClientClosed() {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !repair.note(t, err) && limit.allow(err.Error()) {
+				c.log.Warn("msgbus: fetching responses", "topic", t, "partition", p, "err", err)
+			}
+		})
+		fs.EachRecord(c.handleReply)
+		repair.run(c.cl, c.log)
+	}
+}
+
+func (c *Conn) handleReply(r *kgo.Record) {
+	env, err := decodeEnvelope(r.Value)
+	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_RESPONSE {
+		err = fmt.Errorf("a %s record on a reply topic", env.GetKind())
+	}
+	if err != nil {
+		c.stats.badRecords.Add(1)
+		c.log.Warn("msgbus: dropped a record that is not a response",
+			"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+		return
+	}
+	if !c.waiters.trigger(env.GetId(), result{env: env}) {
+		c.stats.late.Add(1)
+		c.log.Debug("msgbus: dropped a late response", "id", env.GetId(), "method", env.GetMethod(), "from", env.GetFrom())
+	}
+}
+
+// Close ends waiting calls with Canceled, closes the subscriptions, deletes
+// the reply topic (best effort, for at most a second) and stops every
+// goroutine of the Conn.
+func (c *Conn) Close() error {
+	c.once.Do(func() {
+		close(c.closing)
+		c.subsMu.Lock()
+		subs := make([]*Subscription, 0, len(c.subs))
+		for s := range c.subs {
+			subs = append(subs, s)
+		}
+		c.subsMu.Unlock()
+		for _, s := range subs {
+			s.Close()
+		}
+		c.cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if _, err := kadm.NewClient(c.cl).DeleteTopic(ctx, c.reply); err != nil {
+			c.log.Debug("msgbus: delete reply topic", "topic", c.reply, "err", err)
+		}
+		cancel()
+		c.purge.close()
+		c.cl.Close()
+		c.wg.Wait()
+	})
+	return nil
+}
+
+// chainClient wraps final in the interceptors, the first outermost.
+func chainClient(ics []grpc.UnaryClientInterceptor, final grpc.UnaryInvoker) grpc.UnaryInvoker {
+	for i := len(ics) - 1; i >= 0; i-- {
+		ic, next := ics[i], final
+		final = func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, opts ...grpc.CallOption) error {
+			return ic(ctx, method, req, reply, cc, next, opts...)
+		}
+	}
+	return final
+}

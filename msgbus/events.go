@@ -1,0 +1,262 @@
+package msgbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+)
+
+// PublishOption configures one Publish; WithKey is one.
+type PublishOption interface{ applyPublish(*publishOptions) }
+
+type publishOptions struct {
+	key    string
+	keySet bool
+}
+
+// Publish sends msg to topic as an event, keyed by KeyOf(msg) unless
+// WithKey says otherwise, and returns once the broker has it. It fails with
+// Unavailable if the broker does not take it before ctx ends (or
+// Config.DefaultTimeout, if ctx has no deadline).
+func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opts ...PublishOption) error {
+	if err := checkTopicName("topic", topic); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	var po publishOptions
+	for _, o := range opts {
+		o.applyPublish(&po)
+	}
+	if !po.keySet {
+		po.key = KeyOf(msg)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.DefaultTimeout)
+		defer cancel()
+	}
+	body, err := proto.Marshal(msg)
+	if err != nil {
+		return status.Errorf(codes.Internal, "msgbus: marshal event: %v", err)
+	}
+	value, err := proto.Marshal(&msgbusv1.Envelope{
+		Id:              c.nextID(),
+		Kind:            msgbusv1.Kind_KIND_EVENT,
+		Method:          string(msg.ProtoReflect().Descriptor().FullName()),
+		From:            c.reply,
+		Key:             po.key,
+		TimestampUnixMs: time.Now().UnixMilli(),
+		Body:            body,
+	})
+	if err != nil {
+		return status.Errorf(codes.Internal, "msgbus: marshal event envelope: %v", err)
+	}
+	rec := &kgo.Record{Topic: topic, Value: value}
+	if po.key != "" {
+		rec.Key = []byte(po.key)
+	}
+	if err := c.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		c.purge.failed(topic, err)
+		return produceError(topic, err)
+	}
+	c.stats.published.Add(1)
+	return nil
+}
+
+// Event is one event a Subscription received.
+type Event struct {
+	ID        string
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       string
+	From      string    // the publisher's topic
+	Time      time.Time // when it was published
+	// Message is the event, of the Go type registered for its proto name.
+	Message proto.Message
+}
+
+// EventHandler handles the events of a Subscription, one at a time, in
+// order per partition (so per key). Its context ends when the Subscription
+// closes.
+type EventHandler func(ctx context.Context, ev *Event)
+
+// Subscription delivers the events of one topic to a handler until Close.
+type Subscription struct {
+	conn  *Conn
+	cl    *kgo.Client
+	topic string
+	group string
+	h     EventHandler
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+	done   chan struct{} // closed when the poll loop has returned
+}
+
+// Subscribe calls h for every event published on topic. With a group, the
+// subscribers that share it share the topic's partitions, and a new group
+// starts at the oldest event the broker keeps; without one, this
+// subscriber sees every event published after Subscribe returns (on the
+// partitions the topic had then). ctx bounds the setup. Records that are
+// not events, or whose message type is not linked into the program, are
+// logged and skipped.
+func (c *Conn) Subscribe(ctx context.Context, topic, group string, h EventHandler) (*Subscription, error) {
+	if err := checkTopicName("topic", topic); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("msgbus: Subscribe with a nil handler")
+	}
+	select {
+	case <-c.closing:
+		return nil, errors.New("msgbus: Subscribe on a closed Conn")
+	default:
+	}
+	if err := ensureTopic(ctx, c.cl, topic, 0); err != nil {
+		return nil, err
+	}
+	opts := append(clientOpts(c.cfg.Brokers, c.cfg.Name, c.log),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if group != "" {
+		opts = append(opts,
+			kgo.ConsumerGroup(group),
+			kgo.ConsumeTopics(topic),
+			kgo.AutoCommitMarks(),
+			kgo.BlockRebalanceOnPoll(),
+			kgo.HeartbeatInterval(heartbeat),
+			kgo.SessionTimeout(sessionLimit),
+		)
+	} else {
+		ends, err := kadm.NewClient(c.cl).ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("msgbus: subscribe to %s: %w", topic, err)
+		}
+		from := make(map[int32]kgo.Offset)
+		ends.Each(func(o kadm.ListedOffset) { from[o.Partition] = kgo.NewOffset().At(o.Offset) })
+		opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("msgbus: %w", err)
+	}
+	s := &Subscription{conn: c, cl: cl, topic: topic, group: group, h: h, done: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	c.subsMu.Lock()
+	c.subs[s] = struct{}{}
+	c.subsMu.Unlock()
+	go s.poll()
+	return s, nil
+}
+
+func (s *Subscription) poll() {
+	defer close(s.done)
+	limit := newLogLimiter(30 * time.Second)
+	repair := newConsumeRepair()
+	for {
+		fs := s.cl.PollFetches(s.ctx)
+		if s.ctx.Err() != nil || fs.IsClientClosed() {
+			s.cl.AllowRebalance()
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !repair.note(t, err) && limit.allow(err.Error()) {
+				s.conn.log.Warn("msgbus: fetching events", "topic", t, "partition", p, "err", err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.deliver(r)
+			s.cl.MarkCommitRecords(r)
+		})
+		s.cl.AllowRebalance()
+		repair.run(s.cl, s.conn.log)
+	}
+}
+
+func (s *Subscription) deliver(r *kgo.Record) {
+	ev, err := decodeEvent(r)
+	if err != nil {
+		s.conn.stats.badRecords.Add(1)
+		s.conn.log.Warn("msgbus: dropped a record that is not an event",
+			"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.conn.log.Error("msgbus: event handler panicked", "topic", r.Topic, "offset", r.Offset,
+				"panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	s.h(s.ctx, ev)
+}
+
+func decodeEvent(r *kgo.Record) (*Event, error) {
+	env, err := decodeEnvelope(r.Value)
+	if err != nil {
+		return nil, err
+	}
+	if env.GetKind() != msgbusv1.Kind_KIND_EVENT {
+		return nil, fmt.Errorf("a %s record on an event topic", env.GetKind())
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(env.GetMethod()))
+	if err != nil {
+		return nil, fmt.Errorf("event type %s: %w", env.GetMethod(), err)
+	}
+	m := mt.New().Interface()
+	if err := proto.Unmarshal(env.GetBody(), m); err != nil {
+		return nil, fmt.Errorf("event body of %s does not decode: %w", env.GetMethod(), err)
+	}
+	return &Event{
+		ID:        env.GetId(),
+		Topic:     r.Topic,
+		Partition: r.Partition,
+		Offset:    r.Offset,
+		Key:       string(r.Key),
+		From:      env.GetFrom(),
+		Time:      time.UnixMilli(env.GetTimestampUnixMs()),
+		Message:   m,
+	}, nil
+}
+
+// Close stops the subscription, commits what its handler finished (with a
+// group) and waits for the handler to return.
+func (s *Subscription) Close() error {
+	s.once.Do(func() {
+		s.cancel()
+		<-s.done
+		if s.group != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), commitWait)
+			if err := s.cl.CommitMarkedOffsets(ctx); err != nil {
+				s.conn.log.Warn("msgbus: commit event offsets", "group", s.group, "err", err)
+			}
+			cancel()
+			ctx, cancel = context.WithTimeout(context.Background(), leaveWait)
+			_ = s.cl.LeaveGroupContext(ctx)
+			cancel()
+		}
+		s.cl.Close()
+		s.conn.subsMu.Lock()
+		delete(s.conn.subs, s)
+		s.conn.subsMu.Unlock()
+	})
+	return nil
+}

@@ -1,0 +1,105 @@
+package msgbus_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/msgbus"
+)
+
+// Published events reach subscribers, decoded, keyed by device, in order
+// per key; a record that is not an event is skipped.
+func TestPublishSubscribe(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("volt.events")
+	conn := dial(t, b.Addrs(), msgbus.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	type got struct {
+		mu  sync.Mutex
+		evs []*msgbus.Event
+	}
+	var grouped, tail got
+	collect := func(g *got) msgbus.EventHandler {
+		return func(_ context.Context, ev *msgbus.Event) {
+			g.mu.Lock()
+			g.evs = append(g.evs, ev)
+			g.mu.Unlock()
+		}
+	}
+	sub1, err := conn.Subscribe(ctx, topic, "ofagent", collect(&grouped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub1.Close()
+	sub2, err := conn.Subscribe(ctx, topic, "", collect(&tail))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub2.Close()
+
+	// A stray record on the topic.
+	raw, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: []byte("olt-1"), Value: []byte("junk")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 20
+	var want []proto.Message
+	for i := range n {
+		ev := &voltv1.Event{Id: fmt.Sprint(i), DeviceId: fmt.Sprintf("olt-%d", i%2)}
+		want = append(want, ev)
+		if err := conn.Publish(ctx, topic, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, g := range map[string]*got{"group": &grouped, "no group": &tail} {
+		eventually(t, 20*time.Second, func() error {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if len(g.evs) < n {
+				return fmt.Errorf("%s: %d events, want %d", name, len(g.evs), n)
+			}
+			return nil
+		})
+		g.mu.Lock()
+		last := map[string]int64{}
+		for _, ev := range g.evs {
+			e, ok := ev.Message.(*voltv1.Event)
+			if !ok {
+				t.Fatalf("%s: message %T, want *voltv1.Event", name, ev.Message)
+			}
+			if ev.Key != e.GetDeviceId() || ev.Topic != topic || ev.From != conn.ReplyTopic() {
+				t.Errorf("%s: event %+v", name, ev)
+			}
+			var i int
+			fmt.Sscan(e.GetId(), &i)
+			if !proto.Equal(e, want[i]) {
+				t.Errorf("%s: got %v, want %v", name, e, want[i])
+			}
+			if prev, ok := last[ev.Key]; ok && ev.Offset <= prev {
+				t.Errorf("%s: key %s out of order", name, ev.Key)
+			}
+			last[ev.Key] = ev.Offset
+		}
+		if len(g.evs) != n {
+			t.Errorf("%s: %d events, want %d", name, len(g.evs), n)
+		}
+		g.mu.Unlock()
+	}
+	if st := conn.Stats(); st.Published != n || st.BadRecords != 2 { // the junk, once per subscription
+		t.Errorf("stats %+v", st)
+	}
+}

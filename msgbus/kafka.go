@@ -1,0 +1,232 @@
+package msgbus
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// recordDeliveryTimeout bounds how long a record without a context deadline
+// (a server's response) may sit in the producer while the broker is away.
+const recordDeliveryTimeout = 30 * time.Second
+
+// clientOpts are the kgo options every msgbus client shares, tuned for
+// request/response (see DESIGN.md section 3 and the measurements in
+// reference/real-peers.md section 7):
+//
+//   - linger 0: kgo's 10 ms default costs ~21 ms a round trip;
+//   - no idempotent producer and one produce request in flight per broker:
+//     the idempotent producer sends many tiny requests (+50-65% calls/s at
+//     64 in flight without it). A retry can then duplicate a record, so
+//     servers drop requests they have seen (by transaction id) and callers
+//     count a second response as late;
+//   - topic auto-creation, so a reply topic lost with a broker comes back.
+func clientOpts(brokers []string, name string, log *slog.Logger) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(brokers...),
+		kgo.ClientID(name),
+		kgo.ProducerLinger(0),
+		kgo.DisableIdempotentWrite(),
+		kgo.MaxProduceRequestsInflightPerBroker(1),
+		kgo.RecordDeliveryTimeout(recordDeliveryTimeout),
+		kgo.AllowAutoTopicCreation(),
+		// Errors refresh metadata at most this often (default 5 s): a
+		// broker that restarted is found sooner.
+		kgo.MetadataMinAge(time.Second),
+		// Notice a broker that comes back within about a second.
+		kgo.RetryBackoffFn(func(tries int) time.Duration {
+			d := time.Duration(tries) * 50 * time.Millisecond
+			return min(d, time.Second)
+		}),
+		kgo.WithLogger(kgoLogger{log}),
+	}
+}
+
+// ensureTopic creates topic unless it exists. partitions <= 0 takes the
+// broker's default.
+func ensureTopic(ctx context.Context, cl *kgo.Client, topic string, partitions int) error {
+	p := int32(-1)
+	if partitions > 0 {
+		p = int32(partitions)
+	}
+	_, err := kadm.NewClient(cl).CreateTopic(ctx, p, -1, nil, topic)
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("msgbus: create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// produceError turns a failed produce into the status a caller sees: the
+// broker could not take the request, so the service is Unavailable, unless
+// the record itself is at fault.
+func produceError(topic string, err error) error {
+	switch {
+	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
+		return status.Errorf(codes.ResourceExhausted, "msgbus: request to %s too large: %v", topic, err)
+	case errors.Is(err, context.Canceled):
+		return status.Errorf(codes.Canceled, "msgbus: request to %s canceled before the broker took it", topic)
+	}
+	return status.Errorf(codes.Unavailable, "msgbus: request to %s not delivered: %v", topic, err)
+}
+
+// randomID returns n random bytes in hex.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand documents it)
+	return hex.EncodeToString(b)
+}
+
+// kgoLogger passes kgo's warnings and errors to slog; its info and debug
+// messages (every connection, every metadata refresh) stay out.
+type kgoLogger struct{ l *slog.Logger }
+
+func (k kgoLogger) Level() kgo.LogLevel {
+	if k.l.Enabled(context.Background(), slog.LevelWarn) {
+		return kgo.LogLevelWarn
+	}
+	if k.l.Enabled(context.Background(), slog.LevelError) {
+		return kgo.LogLevelError
+	}
+	return kgo.LogLevelNone
+}
+
+func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	l := slog.LevelWarn
+	if level == kgo.LogLevelError {
+		l = slog.LevelError
+	}
+	k.l.Log(context.Background(), l, "kafka: "+msg, keyvals...)
+}
+
+// logLimiter lets through one message per key and interval, so that a
+// broker outage or a flood of bad records does not flood the log.
+type logLimiter struct {
+	every time.Duration
+	mu    sync.Mutex // guards last
+	last  map[string]time.Time
+}
+
+func newLogLimiter(every time.Duration) *logLimiter {
+	return &logLimiter{every: every, last: make(map[string]time.Time)}
+}
+
+func (l *logLimiter) allow(key string) bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
+		return false
+	}
+	if len(l.last) > 1000 { // keys come from errors; keep the map small
+		clear(l.last)
+	}
+	l.last[key] = now
+	return true
+}
+
+// A broker that restarts without its data (kfake keeps topics in memory; a
+// wiped cluster does the same) recreates topics under new ids on first use.
+// kgo then fails them with UNKNOWN_TOPIC_ID until they are purged from the
+// client and used again; purger and repairConsuming do that, so that the
+// bus recovers without a restart.
+
+func recreated(err error) bool { return errors.Is(err, kerr.UnknownTopicID) }
+
+// purger purges recreated topics from a client's producer, at most once a
+// second per topic (a purge fails the records buffered for the topic, so
+// the failures it causes must not cause another). Produce callbacks ask;
+// its goroutine purges, since a callback must not block.
+type purger struct {
+	cl   *kgo.Client
+	ch   chan string
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newPurger(cl *kgo.Client) *purger {
+	p := &purger{cl: cl, ch: make(chan string, 16), stop: make(chan struct{}), done: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+// failed looks at a produce error and asks for a purge if it means that
+// the topic was recreated.
+func (p *purger) failed(topic string, err error) {
+	if !recreated(err) {
+		return
+	}
+	select {
+	case p.ch <- topic:
+	case <-p.stop:
+	default: // a purge is pending; later failures ask again
+	}
+}
+
+func (p *purger) loop() {
+	defer close(p.done)
+	last := make(map[string]time.Time)
+	for {
+		select {
+		case t := <-p.ch:
+			if time.Since(last[t]) < time.Second {
+				continue
+			}
+			last[t] = time.Now()
+			p.cl.PurgeTopicsFromProducing(t)
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+func (p *purger) close() {
+	close(p.stop)
+	<-p.done
+}
+
+// consumeRepair collects the recreated topics a poll loop meets and
+// purges and re-adds them, so that consumption resumes (from the reset
+// offset: the start). It belongs to one poll loop.
+type consumeRepair struct {
+	pending map[string]bool
+	last    map[string]time.Time
+}
+
+func newConsumeRepair() *consumeRepair {
+	return &consumeRepair{pending: make(map[string]bool), last: make(map[string]time.Time)}
+}
+
+// note looks at a fetch error and reports whether it was a recreated topic.
+func (r *consumeRepair) note(topic string, err error) bool {
+	if !recreated(err) || topic == "" {
+		return false
+	}
+	r.pending[topic] = true
+	return true
+}
+
+// run repairs the noted topics, each at most once a second. Call it from
+// the poll loop with rebalances allowed: a purge rebalances a group.
+func (r *consumeRepair) run(cl *kgo.Client, log *slog.Logger) {
+	for t := range r.pending {
+		delete(r.pending, t)
+		if time.Since(r.last[t]) < time.Second {
+			continue
+		}
+		r.last[t] = time.Now()
+		log.Info("msgbus: the broker recreated a topic; consuming it again", "topic", t)
+		cl.PurgeTopicsFromConsuming(t)
+		cl.AddConsumeTopics(t)
+	}
+}

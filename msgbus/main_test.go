@@ -1,0 +1,128 @@
+package msgbus_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/broker"
+	"github.com/openvolt/openvolt/msgbus"
+)
+
+// TestMain checks that no test leaves a goroutine behind: every Conn,
+// Server, Subscription and broker stops all of its own.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// startBroker starts an embedded broker on a free port for one test.
+func startBroker(t testing.TB) *broker.Broker {
+	t.Helper()
+	b, err := broker.Start(context.Background(), broker.Config{Listen: "127.0.0.1:0", Partitions: 3, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("MSGBUS_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
+}
+
+var topicSeq atomic.Int64
+
+// newTopic returns a topic name no other test uses.
+func newTopic(prefix string) string {
+	return fmt.Sprintf("%s.%d.%d", prefix, os.Getpid(), topicSeq.Add(1))
+}
+
+func dial(t testing.TB, brokers []string, cfg msgbus.Config) *msgbus.Conn {
+	t.Helper()
+	cfg.Brokers = brokers
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := msgbus.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// serve starts a Server on cfg.Topic with the given services registered.
+func serve(t testing.TB, brokers []string, cfg msgbus.ServerConfig, register func(*msgbus.Server)) *msgbus.Server {
+	t.Helper()
+	cfg.Brokers = brokers
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
+	}
+	s, err := msgbus.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// testCore is a CoreService whose methods the tests fill in. By default
+// GetDevice answers with the device it was asked for.
+type testCore struct {
+	adapterv1.UnimplementedCoreServiceServer
+	name      string
+	getDevice func(context.Context, *adapterv1.DeviceRequest) (*voltv1.Device, error)
+	reason    func(context.Context, *adapterv1.DeviceReasonUpdateRequest) (*emptypb.Empty, error)
+}
+
+func (c *testCore) GetDevice(ctx context.Context, r *adapterv1.DeviceRequest) (*voltv1.Device, error) {
+	if c.getDevice != nil {
+		return c.getDevice(ctx, r)
+	}
+	return &voltv1.Device{Id: r.GetDeviceId(), Reason: "served by " + c.name}, nil
+}
+
+func (c *testCore) DeviceReasonUpdate(ctx context.Context, r *adapterv1.DeviceReasonUpdateRequest) (*emptypb.Empty, error) {
+	if c.reason != nil {
+		return c.reason(ctx, r)
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// eventually polls cond until it holds or d passes (nats-server's checkFor).
+func eventually(t testing.TB, d time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	wait := 5 * time.Millisecond
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not after %v: %v", d, err)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}

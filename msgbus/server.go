@@ -1,0 +1,459 @@
+package msgbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+)
+
+// Server serves gRPC services registered on it to callers on the bus: a
+// grpc.ServiceRegistrar that consumes requests from one topic, in a
+// consumer group shared with its replicas, and produces each response to
+// the caller's reply topic.
+//
+//	srv, err := msgbus.NewServer(msgbus.ServerConfig{Brokers: brokers, Topic: "ponsim_olt"})
+//	adapterv1.RegisterAdapterServiceServer(srv, handler)
+//	err = srv.Start(ctx)
+//	defer srv.Close()
+//
+// Calls with one key run one at a time in the order they arrived; calls
+// with different keys run in parallel, at most MaxConcurrency at once. A
+// call whose deadline passed before it could start is answered
+// DeadlineExceeded and not run.
+type Server struct {
+	cfg         ServerConfig
+	log         *slog.Logger
+	interceptor grpc.UnaryServerInterceptor // the chain of cfg.Interceptors; nil if none
+
+	mu       sync.Mutex // guards methods (until Start), started and closed
+	methods  map[string]*method
+	started  bool
+	closed   bool
+	stopOnce sync.Once
+
+	// Set by Start.
+	cl     *kgo.Client
+	sched  *scheduler
+	acks   *ackWindow
+	recent *recentIDs
+	purge  *purger
+	ctx    context.Context // canceled by Close: ends the poll loop and the handlers
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the poll loop
+
+	replyLog *logLimiter
+	stats    serverStats
+}
+
+type method struct {
+	impl    any
+	handler grpc.MethodHandler
+}
+
+// job is one request on its way through the scheduler.
+type job struct {
+	rec *kgo.Record
+	env *msgbusv1.Envelope
+	m   *method
+	ack ackRef
+}
+
+type serverStats struct {
+	requests, handled, expired, duplicates, badRecords, replyErrors atomic.Uint64
+}
+
+// ServerStats counts what a Server has done since Start.
+type ServerStats struct {
+	Requests    uint64 // request records consumed
+	Handled     uint64 // calls a handler ran
+	Expired     uint64 // calls answered DeadlineExceeded without running
+	Duplicates  uint64 // requests seen before (a producer retry), dropped
+	BadRecords  uint64 // records that were not requests, named no known method, or did not decode
+	ReplyErrors uint64 // responses the broker did not take
+}
+
+// How many transaction ids a server remembers to drop duplicates.
+const recentIDsSize = 1 << 16
+
+// Bounds on the steps of a rebalance and of Close.
+const (
+	revokeWait   = 30 * time.Second // for running calls of revoked partitions
+	commitWait   = 5 * time.Second
+	flushWait    = 5 * time.Second
+	leaveWait    = 5 * time.Second
+	heartbeat    = time.Second
+	sessionLimit = 10 * time.Second
+)
+
+// NewServer returns a Server; register services on it, then Start it.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		interceptor: chainServer(cfg.Interceptors),
+		methods:     make(map[string]*method),
+		replyLog:    newLogLimiter(30 * time.Second),
+	}, nil
+}
+
+// RegisterService registers a service and its implementation, like
+// grpc.Server.RegisterService; the generated RegisterXServer functions call
+// it. Streaming methods are not served (msgbus is unary only). It panics if
+// called after Start, if impl does not implement the service, or if the
+// service is registered twice, as grpc.Server does.
+func (s *Server) RegisterService(sd *grpc.ServiceDesc, impl any) {
+	if impl != nil {
+		ht := reflect.TypeOf(sd.HandlerType).Elem()
+		if !reflect.TypeOf(impl).Implements(ht) {
+			panic(fmt.Sprintf("msgbus: RegisterService: %T does not implement %v", impl, ht))
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		panic("msgbus: RegisterService after Start")
+	}
+	for _, md := range sd.Methods {
+		name := "/" + sd.ServiceName + "/" + md.MethodName
+		if _, dup := s.methods[name]; dup {
+			panic("msgbus: RegisterService: " + sd.ServiceName + " registered twice")
+		}
+		s.methods[name] = &method{impl: impl, handler: md.Handler}
+	}
+	for _, st := range sd.Streams {
+		s.log.Debug("msgbus: streaming method not served over Kafka", "method", "/"+sd.ServiceName+"/"+st.StreamName)
+	}
+}
+
+// Start creates the topic if needed, joins the consumer group and starts
+// serving; ctx bounds the topic creation. A Server starts once.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return errors.New("msgbus: Server started twice or after Close")
+	}
+	s.started = true
+
+	admin, err := kgo.NewClient(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log)...)
+	if err != nil {
+		return fmt.Errorf("msgbus: %w", err)
+	}
+	err = ensureTopic(ctx, admin, s.cfg.Topic, s.cfg.Partitions)
+	admin.Close()
+	if err != nil {
+		return err
+	}
+
+	s.acks = newAckWindow(func(r *kgo.Record) { s.cl.MarkCommitRecords(r) })
+	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log),
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.cfg.Topic),
+		// A new group, or one whose offsets the broker lost, starts at the
+		// beginning: requests sent before the server joined still count
+		// (the expired ones are answered DeadlineExceeded).
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AutoCommitMarks(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(s.lost),
+		kgo.HeartbeatInterval(heartbeat),
+		kgo.SessionTimeout(sessionLimit),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("msgbus: %w", err)
+	}
+	s.cl = cl
+	s.purge = newPurger(cl)
+	s.recent = newRecentIDs(recentIDsSize)
+	s.sched = newScheduler(s.cfg.MaxConcurrency, s.run, func(j *job) { s.acks.abandon(j.ack) })
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.poll()
+	return nil
+}
+
+// Stats returns the Server's counters.
+func (s *Server) Stats() ServerStats {
+	return ServerStats{
+		Requests:    s.stats.requests.Load(),
+		Handled:     s.stats.handled.Load(),
+		Expired:     s.stats.expired.Load(),
+		Duplicates:  s.stats.duplicates.Load(),
+		BadRecords:  s.stats.badRecords.Load(),
+		ReplyErrors: s.stats.replyErrors.Load(),
+	}
+}
+
+// Close stops consuming, cancels the running handlers' contexts and waits
+// for them, delivers their responses, commits what ran and leaves the
+// group, so that a replica takes the partitions over at once. Calls queued
+// but not started are left to the next owner of their partition.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	started := s.started && s.cl != nil
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	s.stopOnce.Do(func() {
+		s.cancel()
+		s.wg.Wait()
+		s.sched.close()
+		ctx, cancel := context.WithTimeout(context.Background(), flushWait)
+		if err := s.cl.Flush(ctx); err != nil {
+			s.log.Warn("msgbus: responses not delivered at close", "topic", s.cfg.Topic, "err", err)
+		}
+		cancel()
+		ctx, cancel = context.WithTimeout(context.Background(), leaveWait)
+		if err := s.cl.LeaveGroupContext(ctx); err != nil {
+			s.log.Warn("msgbus: leave group", "group", s.cfg.Group, "err", err)
+		}
+		cancel()
+		s.purge.close()
+		s.cl.Close()
+	})
+	return nil
+}
+
+// poll feeds consumed records to the scheduler until Close.
+func (s *Server) poll() {
+	defer s.wg.Done()
+	limit := newLogLimiter(30 * time.Second)
+	repair := newConsumeRepair()
+	for {
+		fs := s.cl.PollFetches(s.ctx)
+		if s.ctx.Err() != nil || fs.IsClientClosed() {
+			s.cl.AllowRebalance()
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !repair.note(t, err) && limit.allow(err.Error()) {
+				s.log.Warn("msgbus: fetching requests", "topic", t, "partition", p, "err", err)
+			}
+		})
+		fs.EachRecord(s.dispatch)
+		s.cl.AllowRebalance()
+		repair.run(s.cl, s.log)
+	}
+}
+
+// dispatch checks one record and hands it to the scheduler under its key.
+func (s *Server) dispatch(r *kgo.Record) {
+	ref := s.acks.add(r)
+	if s.ctx.Err() != nil {
+		s.acks.abandon(ref)
+		return
+	}
+	s.stats.requests.Add(1)
+	env, err := decodeEnvelope(r.Value)
+	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_REQUEST {
+		err = fmt.Errorf("a %s record on a request topic", env.GetKind())
+	}
+	if err != nil {
+		s.badRecord(r, err)
+		s.acks.done(ref)
+		return
+	}
+	if s.recent.seen(env.GetId()) {
+		s.stats.duplicates.Add(1)
+		s.acks.done(ref)
+		return
+	}
+	m := s.methods[env.GetMethod()]
+	if m == nil {
+		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
+		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic))
+		s.acks.done(ref)
+		return
+	}
+	s.sched.submit(string(r.Key), &job{rec: r, env: env, m: m, ack: ref})
+}
+
+// run runs one call and answers it.
+func (s *Server) run(j *job) {
+	defer s.acks.done(j.ack)
+	env := j.env
+	var deadline time.Time
+	if ms := env.GetDeadlineUnixMs(); ms > 0 {
+		deadline = time.UnixMilli(ms)
+		if !time.Now().Before(deadline) {
+			s.stats.expired.Add(1)
+			s.reply(j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
+				"msgbus: %s: the deadline passed before the call started", env.GetMethod()))
+			return
+		}
+	}
+	ctx := s.ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
+	ctx = context.WithValue(ctx, callInfoKey{}, &CallInfo{
+		ID:        env.GetId(),
+		Method:    env.GetMethod(),
+		From:      env.GetFrom(),
+		Key:       string(j.rec.Key),
+		Topic:     j.rec.Topic,
+		Partition: j.rec.Partition,
+		Offset:    j.rec.Offset,
+		Deadline:  deadline,
+	})
+	ctx = grpc.NewContextWithServerTransportStream(ctx, transportStream{method: env.GetMethod()})
+
+	var badBody error
+	dec := func(v any) error {
+		m, ok := v.(proto.Message)
+		if !ok {
+			return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
+		}
+		if err := proto.Unmarshal(env.GetBody(), m); err != nil {
+			badBody = err
+			return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", env.GetMethod(), err)
+		}
+		return nil
+	}
+	resp, err := s.call(ctx, j.m, env.GetMethod(), dec)
+	if badBody != nil {
+		s.badRecord(j.rec, badBody)
+	} else {
+		s.stats.handled.Add(1)
+	}
+	if err != nil && s.ctx.Err() != nil {
+		err = status.Errorf(codes.Unavailable, "msgbus: the server of %s stopped during the call: %v", s.cfg.Topic, err)
+	}
+	s.reply(j.rec, env, resp, err)
+}
+
+// call runs the handler; a panic becomes Internal rather than taking the
+// process down.
+func (s *Server) call(ctx context.Context, m *method, name string, dec func(any) error) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("msgbus: handler panicked", "method", name, "panic", p, "stack", string(debug.Stack()))
+			resp, err = nil, status.Errorf(codes.Internal, "msgbus: the handler of %s panicked", name)
+		}
+	}()
+	return m.handler(m.impl, ctx, dec, s.interceptor)
+}
+
+// reply produces the response to env, asynchronously, unless the caller
+// wants none.
+func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error) {
+	if env.GetReplyTo() == "" {
+		return
+	}
+	var body []byte
+	if err == nil && resp != nil {
+		m, ok := resp.(proto.Message)
+		if !ok {
+			err = status.Errorf(codes.Internal, "msgbus: response type %T is not a proto.Message", resp)
+		} else if body, err = proto.Marshal(m); err != nil {
+			err = status.Errorf(codes.Internal, "msgbus: marshal response of %s: %v", env.GetMethod(), err)
+		}
+	}
+	out := &msgbusv1.Envelope{
+		Id:              env.GetId(),
+		Kind:            msgbusv1.Kind_KIND_RESPONSE,
+		Method:          env.GetMethod(),
+		From:            s.cfg.Topic,
+		Key:             env.GetKey(),
+		TimestampUnixMs: time.Now().UnixMilli(),
+		Body:            body,
+		Status:          statusToProto(err),
+	}
+	value, merr := proto.Marshal(out)
+	if merr != nil { // only an invalid status detail can do this
+		out.Body, out.Status = nil, &msgbusv1.Status{Code: int32(codes.Internal), Message: "msgbus: marshal response: " + merr.Error()}
+		value, _ = proto.Marshal(out)
+	}
+	// Not the call's context: the response must outlive the handler, and
+	// Close flushes it. recordDeliveryTimeout bounds it.
+	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value}, s.replied)
+}
+
+func (s *Server) replied(r *kgo.Record, err error) {
+	if err == nil {
+		return
+	}
+	s.stats.replyErrors.Add(1)
+	s.purge.failed(r.Topic, err)
+	if s.replyLog.allow(err.Error()) {
+		s.log.Warn("msgbus: response not delivered", "topic", r.Topic, "err", err)
+	}
+}
+
+// badRecord logs a record that cannot be served, once, with where it is.
+func (s *Server) badRecord(r *kgo.Record, err error) {
+	s.stats.badRecords.Add(1)
+	s.log.Warn("msgbus: bad request record",
+		"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+}
+
+// revoked runs when the group takes partitions away: it waits for their
+// running and queued calls, so that the next owner cannot run a later call
+// of a key before an earlier one finished here, then commits.
+func (s *Server) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	parts := revoked[s.cfg.Topic]
+	wctx, cancel := context.WithTimeout(ctx, revokeWait)
+	if err := s.acks.wait(wctx, parts); err != nil {
+		s.log.Warn("msgbus: calls still running on revoked partitions", "topic", s.cfg.Topic, "partitions", parts, "err", err)
+	}
+	cancel()
+	cctx, cancel := context.WithTimeout(ctx, commitWait)
+	if err := cl.CommitMarkedOffsets(cctx); err != nil {
+		s.log.Warn("msgbus: commit offsets", "group", s.cfg.Group, "err", err)
+	}
+	cancel()
+	s.acks.forget(parts)
+}
+
+// lost runs when the group lost partitions (the session expired): another
+// member may own them already, so there is nothing to wait for or commit.
+func (s *Server) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	s.log.Warn("msgbus: lost partitions", "topic", s.cfg.Topic, "partitions", lost[s.cfg.Topic])
+	s.acks.forget(lost[s.cfg.Topic])
+}
+
+// chainServer composes interceptors into one, the first outermost, as
+// grpc.ChainUnaryInterceptor does.
+func chainServer(ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	switch len(ics) {
+	case 0:
+		return nil
+	case 1:
+		return ics[0]
+	}
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return ics[0](ctx, req, info, chainHandler(ics, 0, info, handler))
+	}
+}
+
+func chainHandler(ics []grpc.UnaryServerInterceptor, cur int, info *grpc.UnaryServerInfo, final grpc.UnaryHandler) grpc.UnaryHandler {
+	if cur == len(ics)-1 {
+		return final
+	}
+	return func(ctx context.Context, req any) (any, error) {
+		return ics[cur+1](ctx, req, info, chainHandler(ics, cur+1, info, final))
+	}
+}
