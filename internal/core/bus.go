@@ -28,7 +28,7 @@ type bus struct {
 	cfg       Config
 	log       *slog.Logger
 	sbi       *sbi.Server
-	onConnect func(context.Context)
+	onConnect func() // must not block
 
 	events chan *voltv1.Event
 
@@ -65,7 +65,7 @@ func (b *bus) run(ctx context.Context) {
 	}
 	b.log.Info("message bus connected", "topic", b.cfg.Topic)
 	if b.onConnect != nil {
-		go b.onConnect(ctx) // ends with ctx: every call in it is bounded
+		b.onConnect()
 	}
 	b.publishLoop(ctx)
 }
@@ -184,6 +184,7 @@ func (a adapterClients) For(_ context.Context, deviceType string) (adapterv1.Ada
 type registrar struct {
 	reg     *adapterreg.Registry
 	devices *device.Manager
+	tasks   *tasks
 	log     *slog.Logger
 }
 
@@ -199,6 +200,6 @@ func (r *registrar) Register(ctx context.Context, a *voltv1.Adapter, types []*vo
 	r.log.Info("adapter registered", "adapter", a.GetId(), "endpoint", a.GetEndpoint(), "types", len(types))
 	// Reconcile after answering: the adapter's registration call must not
 	// wait on calls back into the adapter.
-	go r.devices.Reconcile(context.WithoutCancel(ctx), names)
+	r.tasks.Go(func(ctx context.Context) { r.devices.Reconcile(ctx, names) })
 	return nil
 }

@@ -143,10 +143,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	c.nbi.Register(srv.Server())
 
+	// Stop order (defers run last first): cancel the background work,
+	// wait for the tasks, then for the bus goroutine, then close the bus.
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer c.tasks.wait()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	c.tasks.start(runCtx)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -170,13 +174,14 @@ type parts struct {
 	nbi      *nbi.Server
 	sbi      *sbi.Server
 	bus      *bus
+	tasks    *tasks
 }
 
 func (p *parts) close() { p.bus.close() }
 
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
-	p := &parts{store: st}
+	p := &parts{store: st, tasks: &tasks{}}
 	p.bus = newBus(cfg, cfg.Logs.Logger("core/bus"))
 	p.events = events.New(p.bus.publishEvent)
 	var err error
@@ -216,18 +221,18 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	})
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,
-		Registrar: &registrar{reg: p.registry, devices: p.devices, log: cfg.Logs.Logger("core/adapterreg")},
+		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
 	p.bus.sbi = p.sbi
-	p.bus.onConnect = func(ctx context.Context) {
-		// Adapters that registered before this core started may never
+	p.bus.onConnect = func() {
+		// Adapters that registered before this core started may not
 		// register again soon: reconcile their devices now.
 		types := make(map[string]bool)
 		for _, t := range p.registry.DeviceTypes() {
 			types[t.GetId()] = true
 		}
-		p.devices.Reconcile(ctx, types)
+		p.tasks.Go(func(ctx context.Context) { p.devices.Reconcile(ctx, types) })
 	}
 	return p, nil
 }
