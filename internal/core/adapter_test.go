@@ -9,9 +9,9 @@ import (
 
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
-	"github.com/openvolt/openvolt/adapter/portno"
 	"github.com/openvolt/openvolt/internal/core"
 	"github.com/openvolt/openvolt/msgbus"
 )

@@ -57,10 +57,10 @@ const (
 type action int
 
 const (
-	actActivate action = iota + 1 // DeviceActive: create logical device / add UNIs
-	actGone                       // DeviceGone: child's logical ports go
-	actPortsDown                  // SetPortsUp(false)
-	actPortsUp                    // SetPortsUp(true)
+	actActivate  action = iota + 1 // DeviceActive: create logical device / add UNIs
+	actGone                        // DeviceGone: child's logical ports go
+	actPortsDown                   // SetPortsUp(false)
+	actPortsUp                     // SetPortsUp(true)
 )
 
 func (a action) String() string {
