@@ -22,6 +22,11 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newCoreCmd(),
 		cli.NewLogCommand(),
+		cli.NewDeviceCommand(),
+		cli.NewLogicalDeviceCommand(),
+		cli.NewAdapterCommand(),
+		cli.NewDeviceTypeCommand(),
+		cli.NewEventsCommand(),
 	)
 	return root
 }

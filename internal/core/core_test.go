@@ -30,7 +30,7 @@ type stack struct {
 	stop    func()
 }
 
-func startBroker(t *testing.T) []string {
+func startBroker(t testing.TB) []string {
 	t.Helper()
 	b, err := broker.Start(context.Background(), broker.Config{Listen: "127.0.0.1:0", Partitions: 3})
 	if err != nil {
@@ -42,7 +42,7 @@ func startBroker(t *testing.T) []string {
 
 // startCore runs a core on kv and brokers and returns an NBI client and a
 // function that stops the core and waits for it.
-func startCore(t *testing.T, kv kvstore.Store, brokers []string, adapterTimeout time.Duration) (voltv1.VoltServiceClient, func()) {
+func startCore(t testing.TB, kv kvstore.Store, brokers []string, adapterTimeout time.Duration) (voltv1.VoltServiceClient, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)

@@ -1,0 +1,497 @@
+package cli
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/bits"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+)
+
+// Flow text: one line per flow, in the manner of `ovs-ofctl dump-flows`,
+//
+//	table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
+//
+// Match fields take their OXM names (eth_type, vlan_vid, ipv4_dst …); actions
+// and instructions are listed in the order OpenFlow 1.3 executes the
+// instructions (meter, apply-actions, clear-actions, write-actions,
+// write-metadata, goto-table), apply-actions flattened as ovs-ofctl does, and
+// "drop" when there are none. Port numbers are decimal, reserved ports by
+// name. vlan_vid shows the VID without OFPVID_PRESENT (0x1064 is 100),
+// "untagged" for OFPVID_NONE and "tagged" for the 0x1000/0x1000 wildcard.
+
+// OpenFlow constants that the text spells out.
+const (
+	ofpvidPresent = 0x1000
+	ofppAny       = 0xffffffff
+	ofpgAny       = 0xffffffff
+)
+
+// Reserved port numbers (ofp_port_no) by name.
+var reservedPorts = map[uint32]string{
+	0xfffffff8: "IN_PORT",
+	0xfffffff9: "TABLE",
+	0xfffffffa: "NORMAL",
+	0xfffffffb: "FLOOD",
+	0xfffffffc: "ALL",
+	0xfffffffd: "CONTROLLER",
+	0xfffffffe: "LOCAL",
+	0xffffffff: "ANY",
+}
+
+// Flow-mod flags (OFPFF_*) by bit, with ovs-ofctl's names.
+var flowFlags = []struct {
+	bit  uint32
+	name string
+}{
+	{1 << 0, "send_flow_rem"},
+	{1 << 1, "check_overlap"},
+	{1 << 2, "reset_counts"},
+	{1 << 3, "no_packet_counts"},
+	{1 << 4, "no_byte_counts"},
+}
+
+// flowText renders f on one line; see the top of this file.
+func flowText(f *openflowv1.Flow) string {
+	parts := []string{
+		"table=" + strconv.FormatUint(uint64(f.GetTableId()), 10),
+		"priority=" + strconv.FormatUint(uint64(f.GetPriority()), 10),
+		fmt.Sprintf("cookie=%#x", f.GetCookie()),
+	}
+	if t := f.GetIdleTimeout(); t != 0 {
+		parts = append(parts, fmt.Sprintf("idle_timeout=%d", t))
+	}
+	if t := f.GetHardTimeout(); t != 0 {
+		parts = append(parts, fmt.Sprintf("hard_timeout=%d", t))
+	}
+	flags := f.GetFlags()
+	for _, ff := range flowFlags {
+		if flags&ff.bit != 0 {
+			parts = append(parts, ff.name)
+			flags &^= ff.bit
+		}
+	}
+	if flags != 0 {
+		parts = append(parts, fmt.Sprintf("flags=%#x", flags))
+	}
+	for _, mf := range f.GetMatch().GetFields() {
+		parts = append(parts, matchFieldText(mf))
+	}
+	parts = append(parts, "actions="+instructionsText(f.GetInstructions()))
+	return strings.Join(parts, ", ")
+}
+
+// matchText renders a match as its fields, "name=value" joined by ", ";
+// an empty match (all wildcards) is "any".
+func matchText(m *openflowv1.Match) string {
+	fields := m.GetFields()
+	if len(fields) == 0 {
+		return "any"
+	}
+	parts := make([]string, len(fields))
+	for i, mf := range fields {
+		parts[i] = matchFieldText(mf)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func matchFieldText(mf *openflowv1.MatchField) string {
+	return fieldName(mf.GetType()) + "=" + fieldValue(mf)
+}
+
+// fieldName is the OXM name: MATCH_FIELD_TYPE_ETH_TYPE is eth_type. A type
+// this build does not know shows as its OXM field number.
+func fieldName(t openflowv1.MatchFieldType) string {
+	if t.Descriptor().Values().ByNumber(t.Number()) == nil {
+		return fmt.Sprintf("oxm_field_%d", int32(t)-1)
+	}
+	return strings.ToLower(strings.TrimPrefix(t.String(), "MATCH_FIELD_TYPE_"))
+}
+
+// fieldValue renders a field's value, and its mask when it has one, in the
+// notation usual for the field: ports by number or reserved name, MACs and
+// IP addresses as addresses (masks as prefixes where they are), ethertypes
+// and bit fields in hex, small numbers in decimal.
+func fieldValue(mf *openflowv1.MatchField) string {
+	v, m := mf.GetValue(), mf.GetMask()
+	switch mf.GetType() {
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PHY_PORT:
+		if mf.GetHasMask() { // not maskable in OpenFlow 1.3, but show what is there
+			return fmt.Sprintf("%#x/%#x", v, m)
+		}
+		return portName(uint32(v))
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_VID:
+		return vlanVID(v, mf.GetHasMask(), m)
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_TYPE:
+		return fmt.Sprintf("0x%04x", v)
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ARP_SHA,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ARP_THA,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_ND_SLL,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_ND_TLL:
+		s := macText(mf.GetBytesValue(), v)
+		if mf.GetHasMask() {
+			s += "/" + macText(mf.GetBytesMask(), m)
+		}
+		return s
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ARP_SPA,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ARP_TPA:
+		return ipText(addrBytes(mf.GetBytesValue(), v, 4), mf.GetHasMask(), addrBytes(mf.GetBytesMask(), m, 4))
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_SRC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_DST,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_ND_TARGET:
+		return ipText(mf.GetBytesValue(), mf.GetHasMask(), mf.GetBytesMask())
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_FLABEL,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_EXTHDR,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_PBB_ISID:
+		return hexMasked(v, mf.GetHasMask(), m)
+
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_DSCP,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_ECN,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_DST,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_SCTP_SRC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_SCTP_DST,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ICMPV4_TYPE,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ICMPV4_CODE,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ARP_OP,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ICMPV6_TYPE,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ICMPV6_CODE,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_MPLS_LABEL,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_MPLS_TC,
+		openflowv1.MatchFieldType_MATCH_FIELD_TYPE_MPLS_BOS:
+		if mf.GetHasMask() {
+			return hexMasked(v, true, m)
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	// Unknown type: whatever it carries, raw.
+	if b := mf.GetBytesValue(); len(b) > 0 {
+		s := "0x" + hex.EncodeToString(b)
+		if mf.GetHasMask() {
+			s += "/0x" + hex.EncodeToString(mf.GetBytesMask())
+		}
+		return s
+	}
+	return hexMasked(v, mf.GetHasMask(), m)
+}
+
+// vlanVID shows a vlan_vid OXM value: the VID when OFPVID_PRESENT is set,
+// "untagged" for OFPVID_NONE, "tagged" for present/present (any VID), raw
+// hex for anything else so that a missing present bit stands out.
+func vlanVID(v uint64, hasMask bool, m uint64) string {
+	switch {
+	case hasMask && v == ofpvidPresent && m == ofpvidPresent:
+		return "tagged"
+	case hasMask:
+		return fmt.Sprintf("0x%04x/0x%04x", v, m)
+	case v == 0:
+		return "untagged"
+	case v&^0xfff == ofpvidPresent:
+		return strconv.FormatUint(v&0xfff, 10)
+	}
+	return fmt.Sprintf("0x%04x", v)
+}
+
+func hexMasked(v uint64, hasMask bool, m uint64) string {
+	if hasMask {
+		return fmt.Sprintf("%#x/%#x", v, m)
+	}
+	return fmt.Sprintf("%#x", v)
+}
+
+// portName is a port number in decimal, or the name of a reserved port.
+func portName(p uint32) string {
+	if name, ok := reservedPorts[p]; ok {
+		return name
+	}
+	return strconv.FormatUint(uint64(p), 10)
+}
+
+// macText shows a MAC from its bytes, or from the low 48 bits of v when the
+// bytes are absent.
+func macText(b []byte, v uint64) string {
+	if len(b) == 0 {
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], v)
+		b = buf[2:]
+	}
+	if len(b) != 6 {
+		return "0x" + hex.EncodeToString(b)
+	}
+	return net.HardwareAddr(b).String()
+}
+
+// addrBytes returns b, or the low n bytes of v when b is empty.
+func addrBytes(b []byte, v uint64, n int) []byte {
+	if len(b) > 0 {
+		return b
+	}
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], v)
+	return buf[8-n:]
+}
+
+// ipText shows an IPv4 or IPv6 address, and its mask as a prefix length
+// when the mask is contiguous.
+func ipText(addr []byte, hasMask bool, mask []byte) string {
+	a, ok := netip.AddrFromSlice(addr)
+	if !ok {
+		return "0x" + hex.EncodeToString(addr)
+	}
+	s := a.String()
+	if !hasMask {
+		return s
+	}
+	if ones, ok := prefixLen(mask); ok && len(mask) == len(addr) {
+		return s + "/" + strconv.Itoa(ones)
+	}
+	if m, ok := netip.AddrFromSlice(mask); ok {
+		return s + "/" + m.String()
+	}
+	return s + "/0x" + hex.EncodeToString(mask)
+}
+
+// prefixLen reports the number of leading ones of a contiguous mask.
+func prefixLen(mask []byte) (int, bool) {
+	for i, b := range mask {
+		if b == 0xff {
+			continue
+		}
+		n := bits.LeadingZeros8(^b) // the ones this byte starts with
+		if b != byte(uint16(0xff00)>>n) {
+			return 0, false
+		}
+		for _, rest := range mask[i+1:] {
+			if rest != 0 {
+				return 0, false
+			}
+		}
+		return 8*i + n, true
+	}
+	return 8 * len(mask), true
+}
+
+// instructionsText renders instructions in execution order, as ovs-ofctl
+// shows a flow's actions; "drop" when they do nothing.
+func instructionsText(ins []*openflowv1.Instruction) string {
+	ordered := slices.Clone(ins)
+	slices.SortStableFunc(ordered, func(a, b *openflowv1.Instruction) int {
+		return instructionRank(a) - instructionRank(b)
+	})
+	var parts []string
+	for _, in := range ordered {
+		if s := instructionText(in); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "drop"
+	}
+	return strings.Join(parts, ",")
+}
+
+// instructionRank is the place of an instruction in OpenFlow 1.3's execution
+// order.
+func instructionRank(in *openflowv1.Instruction) int {
+	switch in.GetInstruction().(type) {
+	case *openflowv1.Instruction_Meter:
+		return 0
+	case *openflowv1.Instruction_ApplyActions:
+		return 1
+	case *openflowv1.Instruction_ClearActions:
+		return 2
+	case *openflowv1.Instruction_WriteActions:
+		return 3
+	case *openflowv1.Instruction_WriteMetadata:
+		return 4
+	case *openflowv1.Instruction_GotoTable:
+		return 5
+	}
+	return 6
+}
+
+func instructionText(in *openflowv1.Instruction) string {
+	switch i := in.GetInstruction().(type) {
+	case *openflowv1.Instruction_Meter:
+		return fmt.Sprintf("meter:%d", i.Meter.GetMeterId())
+	case *openflowv1.Instruction_ApplyActions:
+		return actionsText(i.ApplyActions.GetActions())
+	case *openflowv1.Instruction_ClearActions:
+		return "clear_actions"
+	case *openflowv1.Instruction_WriteActions:
+		return "write_actions(" + actionsText(i.WriteActions.GetActions()) + ")"
+	case *openflowv1.Instruction_WriteMetadata:
+		md, mask := i.WriteMetadata.GetMetadata(), i.WriteMetadata.GetMetadataMask()
+		if mask == 0 || mask == ^uint64(0) {
+			return fmt.Sprintf("write_metadata:%#x", md)
+		}
+		return fmt.Sprintf("write_metadata:%#x/%#x", md, mask)
+	case *openflowv1.Instruction_GotoTable:
+		return fmt.Sprintf("goto_table:%d", i.GotoTable.GetTableId())
+	case *openflowv1.Instruction_Experimenter:
+		return experimenterText(i.Experimenter.GetExperimenter(), i.Experimenter.GetData())
+	}
+	return "unknown_instruction"
+}
+
+// actionsText renders an action list, comma-separated; empty when there are
+// none.
+func actionsText(actions []*openflowv1.Action) string {
+	parts := make([]string, len(actions))
+	for i, a := range actions {
+		parts[i] = actionText(a)
+	}
+	return strings.Join(parts, ",")
+}
+
+func actionText(a *openflowv1.Action) string {
+	switch x := a.GetAction().(type) {
+	case *openflowv1.Action_Output:
+		return outputText(x.Output.GetPort(), x.Output.GetMaxLen())
+	case *openflowv1.Action_PushVlan:
+		return fmt.Sprintf("push_vlan:0x%04x", x.PushVlan.GetEthertype())
+	case *openflowv1.Action_PopVlan:
+		return "pop_vlan"
+	case *openflowv1.Action_SetField:
+		f := x.SetField.GetField()
+		return "set_field:" + fieldValue(f) + "->" + fieldName(f.GetType())
+	case *openflowv1.Action_Group:
+		return fmt.Sprintf("group:%d", x.Group.GetGroupId())
+	case *openflowv1.Action_SetQueue:
+		return fmt.Sprintf("set_queue:%d", x.SetQueue.GetQueueId())
+	case *openflowv1.Action_PushMpls:
+		return fmt.Sprintf("push_mpls:0x%04x", x.PushMpls.GetEthertype())
+	case *openflowv1.Action_PopMpls:
+		return fmt.Sprintf("pop_mpls:0x%04x", x.PopMpls.GetEthertype())
+	case *openflowv1.Action_SetMplsTtl:
+		return fmt.Sprintf("set_mpls_ttl:%d", x.SetMplsTtl.GetMplsTtl())
+	case *openflowv1.Action_DecMplsTtl:
+		return "dec_mpls_ttl"
+	case *openflowv1.Action_SetNwTtl:
+		return fmt.Sprintf("set_nw_ttl:%d", x.SetNwTtl.GetNwTtl())
+	case *openflowv1.Action_DecNwTtl:
+		return "dec_nw_ttl"
+	case *openflowv1.Action_CopyTtlOut:
+		return "copy_ttl_out"
+	case *openflowv1.Action_CopyTtlIn:
+		return "copy_ttl_in"
+	case *openflowv1.Action_PushPbb:
+		return fmt.Sprintf("push_pbb:0x%04x", x.PushPbb.GetEthertype())
+	case *openflowv1.Action_PopPbb:
+		return "pop_pbb"
+	case *openflowv1.Action_Experimenter:
+		return experimenterText(x.Experimenter.GetExperimenter(), x.Experimenter.GetData())
+	}
+	return "unknown_action"
+}
+
+// outputText is output:PORT, or a reserved port by name as ovs-ofctl shows
+// it; output to the controller carries its max_len.
+func outputText(port, maxLen uint32) string {
+	name, reserved := reservedPorts[port]
+	switch {
+	case name == "CONTROLLER":
+		return fmt.Sprintf("CONTROLLER:%d", maxLen)
+	case reserved:
+		return name
+	}
+	return "output:" + strconv.FormatUint(uint64(port), 10)
+}
+
+func experimenterText(id uint32, data []byte) string {
+	s := fmt.Sprintf("experimenter:%#x", id)
+	if len(data) > 0 {
+		s += ":0x" + hex.EncodeToString(data)
+	}
+	return s
+}
+
+// bucketsText renders a group's buckets, "; "-separated:
+// "actions=pop_vlan,output:4112; weight:50,actions=output:4128".
+func bucketsText(buckets []*openflowv1.Bucket) string {
+	parts := make([]string, len(buckets))
+	for i, b := range buckets {
+		var s []string
+		if w := b.GetWeight(); w != 0 {
+			s = append(s, fmt.Sprintf("weight:%d", w))
+		}
+		if p := b.GetWatchPort(); p != 0 && p != ofppAny {
+			s = append(s, "watch_port:"+portName(p))
+		}
+		if g := b.GetWatchGroup(); g != 0 && g != ofpgAny {
+			s = append(s, fmt.Sprintf("watch_group:%d", g))
+		}
+		acts := actionsText(b.GetActions())
+		if acts == "" {
+			acts = "drop"
+		}
+		parts[i] = strings.Join(append(s, "actions="+acts), ",")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Meter flags (OFPMF_*) by bit.
+var meterFlags = []struct {
+	bit  uint32
+	name string
+}{
+	{1 << 0, "kbps"},
+	{1 << 1, "pktps"},
+	{1 << 2, "burst"},
+	{1 << 3, "stats"},
+}
+
+func meterFlagsText(flags uint32) string {
+	var parts []string
+	for _, mf := range meterFlags {
+		if flags&mf.bit != 0 {
+			parts = append(parts, mf.name)
+			flags &^= mf.bit
+		}
+	}
+	if flags != 0 {
+		parts = append(parts, fmt.Sprintf("%#x", flags))
+	}
+	return strings.Join(parts, ",")
+}
+
+// bandsText renders meter bands as ovs-ofctl does, "; "-separated:
+// "type=drop rate=10000 burst_size=1000".
+func bandsText(bands []*openflowv1.MeterBand) string {
+	parts := make([]string, len(bands))
+	for i, b := range bands {
+		s := fmt.Sprintf("type=%s rate=%d burst_size=%d",
+			strings.ToLower(enumName(b.GetType())), b.GetRate(), b.GetBurstSize())
+		switch b.GetType() {
+		case openflowv1.MeterBandType_METER_BAND_TYPE_DSCP_REMARK:
+			s += fmt.Sprintf(" prec_level=%d", b.GetPrecLevel())
+		case openflowv1.MeterBandType_METER_BAND_TYPE_EXPERIMENTER:
+			s += fmt.Sprintf(" experimenter=%#x", b.GetExperimenter())
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, "; ")
+}

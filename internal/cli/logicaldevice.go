@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+)
+
+// OpenFlow port bitmaps (ofp_port_config, ofp_port_state) that the STATE
+// column reads.
+const (
+	ofppcPortDown = 1 << 0
+	ofppsLinkDown = 1 << 0
+	ofppsLive     = 1 << 2
+)
+
+// NewLogicalDeviceCommand returns `volt logicaldevice` (alias ld): the
+// OpenFlow switches the core builds, one per OLT, with their ports and their
+// flow, group and meter tables.
+func NewLogicalDeviceCommand() *cobra.Command {
+	var client ClientOptions
+	var out OutputOptions
+	cmd := resourceCommand("logicaldevice", "List logical devices (one OpenFlow switch per OLT) and their tables",
+		`List logical devices, the OpenFlow 1.3 switches the core builds, one per
+active OLT: their ports (the OLT's NNIs and the ONUs' UNIs), and the flow,
+group and meter tables the controller programs.`)
+	cmd.Aliases = []string{"ld", "logicaldevices"}
+	client.AddFlags(cmd.PersistentFlags())
+	out.AddFlags(cmd.PersistentFlags())
+	cmd.AddCommand(
+		newLogicalDeviceListCommand(&client, &out),
+		newLogicalDeviceGetCommand(&client, &out),
+		listByID(&client, &out, "ports", "List a logical device's ports", "a logical device ID",
+			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*voltv1.LogicalPort, error) {
+				resp, err := c.ListLogicalDevicePorts(ctx, id)
+				return resp.GetItems(), err
+			}, logicalPortColumns()),
+		listByID(&client, &out, "flows", "List a logical device's flows", "a logical device ID",
+			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Flow, error) {
+				resp, err := c.ListLogicalDeviceFlows(ctx, id)
+				return resp.GetItems(), err
+			}, flowColumns()),
+		listByID(&client, &out, "groups", "List a logical device's groups", "a logical device ID",
+			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Group, error) {
+				resp, err := c.ListLogicalDeviceFlowGroups(ctx, id)
+				return resp.GetItems(), err
+			}, groupColumns()),
+		listByID(&client, &out, "meters", "List a logical device's meters", "a logical device ID",
+			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Meter, error) {
+				resp, err := c.ListLogicalDeviceMeters(ctx, id)
+				return resp.GetItems(), err
+			}, meterColumns()),
+		newLogicalPortOpCommand(&client, "enable-port", "Enable a logical port", "enabled",
+			voltv1.VoltServiceClient.EnableLogicalDevicePort),
+		newLogicalPortOpCommand(&client, "disable-port", "Disable a logical port (OpenFlow PORT_DOWN)", "disabled",
+			voltv1.VoltServiceClient.DisableLogicalDevicePort),
+	)
+	return cmd
+}
+
+func newLogicalDeviceListCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List logical devices",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.Validate(); err != nil {
+				return err
+			}
+			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
+				resp, err := voltv1.NewVoltServiceClient(cc).ListLogicalDevices(ctx, &emptypb.Empty{})
+				if err != nil {
+					return err
+				}
+				return Print(cmd.OutOrStdout(), *out, resp.GetItems(), logicalDeviceColumns())
+			})
+		},
+	}
+}
+
+func newLogicalDeviceGetCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one logical device",
+		Args:  needArgs("a logical device ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.Validate(); err != nil {
+				return err
+			}
+			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
+				ld, err := voltv1.NewVoltServiceClient(cc).GetLogicalDevice(ctx, &voltv1.ID{Id: args[0]})
+				if err != nil {
+					return err
+				}
+				return PrintOne(cmd.OutOrStdout(), *out, ld, logicalDeviceColumns())
+			})
+		},
+	}
+}
+
+// logicalPortOp is EnableLogicalDevicePort or DisableLogicalDevicePort.
+type logicalPortOp func(voltv1.VoltServiceClient, context.Context, *voltv1.LogicalPortID, ...grpc.CallOption) (*emptypb.Empty, error)
+
+func newLogicalPortOpCommand(client *ClientOptions, verb, short, done string, op logicalPortOp) *cobra.Command {
+	return &cobra.Command{
+		Use:     verb + " LOGICAL-DEVICE-ID PORT-ID",
+		Short:   short,
+		Example: "  volt ld " + verb + " 0000aabbccddeeff uni-4112",
+		Args:    needArgs("a logical device ID", "a port ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
+				id := &voltv1.LogicalPortID{LogicalDeviceId: args[0], PortId: args[1]}
+				if _, err := op(voltv1.NewVoltServiceClient(cc), ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "logical port %s/%s %s\n", args[0], args[1], done)
+				return nil
+			})
+		},
+	}
+}
+
+func logicalDeviceColumns() []Column[*voltv1.LogicalDevice] {
+	return []Column[*voltv1.LogicalDevice]{
+		{Header: "ID", Value: (*voltv1.LogicalDevice).GetId},
+		{Header: "DATAPATH", Value: func(ld *voltv1.LogicalDevice) string { return fmt.Sprintf("%016x", ld.GetDatapathId()) }},
+		{Header: "ROOT-DEVICE", Value: (*voltv1.LogicalDevice).GetRootDeviceId},
+	}
+}
+
+func logicalPortColumns() []Column[*voltv1.LogicalPort] {
+	return []Column[*voltv1.LogicalPort]{
+		{Header: "ID", Value: (*voltv1.LogicalPort).GetId},
+		{Header: "PORT-NO", Value: func(p *voltv1.LogicalPort) string {
+			return strconv.FormatUint(uint64(p.GetOfpPort().GetPortNo()), 10)
+		}},
+		{Header: "NAME", Value: func(p *voltv1.LogicalPort) string { return p.GetOfpPort().GetName() }},
+		{Header: "DEVICE", Value: (*voltv1.LogicalPort).GetDeviceId},
+		{Header: "DEVICE-PORT", Value: func(p *voltv1.LogicalPort) string {
+			return strconv.FormatUint(uint64(p.GetDevicePortNo()), 10)
+		}},
+		{Header: "ROOT", Value: func(p *voltv1.LogicalPort) string { return strconv.FormatBool(p.GetRootPort()) }},
+		{Header: "STATE", Value: func(p *voltv1.LogicalPort) string { return portState(p.GetOfpPort()) }},
+	}
+}
+
+// portState reads an ofp_port: ADMIN-DOWN when the controller or operator
+// set PORT_DOWN, LIVE, DOWN when the link is down, and UP for a link that is
+// up but not marked live.
+func portState(p *openflowv1.Port) string {
+	switch {
+	case p.GetConfig()&ofppcPortDown != 0:
+		return "ADMIN-DOWN"
+	case p.GetState()&ofppsLive != 0:
+		return "LIVE"
+	case p.GetState()&ofppsLinkDown != 0:
+		return "DOWN"
+	}
+	return "UP"
+}

@@ -1,0 +1,146 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/openvolt/openvolt/internal/cli"
+)
+
+func TestLogicalDeviceCommands(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"list", []string{"list"}, `ID                 DATAPATH           ROOT-DEVICE
+0000aabbccddee01   0000aabbccddee01   olt1
+`},
+		{"get", []string{"get", ldID, "--format", "{{.Desc.MfrDesc}} {{.RootDeviceId}}"}, "OpenVOLT olt1\n"},
+		{"ports", []string{"ports", ldID}, `ID            PORT-NO   NAME                 DEVICE   DEVICE-PORT   ROOT    STATE
+nni-1048576   1048576   nni-0                olt1     1048576       true    LIVE
+uni-4112      4112      PSMO00000101-uni-0   onu1     4112          false   DOWN
+`},
+		{"flows", []string{"flows", ldID}, `FLOW
+table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
+`},
+		{"groups", []string{"groups", ldID}, `GROUP   TYPE   BUCKETS
+1       ALL    actions=pop_vlan,output:4112
+`},
+		{"meters", []string{"meters", ldID}, `METER   FLAGS              BANDS                                  FLOWS
+1       kbps,burst,stats   type=drop rate=10000 burst_size=1000   2
+`},
+		{"groups yaml", []string{"groups", ldID, "-o", "yaml"}, `- desc:
+    buckets:
+    - actions:
+      - popVlan: {}
+      - output:
+          maxLen: 0
+          port: 4112
+      watchGroup: 0
+      watchPort: 0
+      weight: 0
+    groupId: 1
+    type: GROUP_TYPE_ALL
+  stats: null
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := serveNBI(t, newFakeNBI())
+			out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), append(tt.args, "--server", addr)...)
+			if err != nil {
+				t.Fatalf("volt logicaldevice %s: %v", strings.Join(tt.args, " "), err)
+			}
+			if out != tt.want || errOut != "" {
+				t.Errorf("stdout:\n%s\nwant:\n%s\nstderr: %q", out, tt.want, errOut)
+			}
+		})
+	}
+}
+
+func TestLogicalDeviceJSON(t *testing.T) {
+	addr := serveNBI(t, newFakeNBI())
+	out, _, err := run(t, cli.NewLogicalDeviceCommand(), "list", "-o", "json", "--server", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lds []struct {
+		ID           string `json:"id"`
+		DatapathID   string `json:"datapathId"`
+		RootDeviceID string `json:"rootDeviceId"`
+	}
+	if err := json.Unmarshal([]byte(out), &lds); err != nil {
+		t.Fatalf("%v in:\n%s", err, out)
+	}
+	if len(lds) != 1 || lds[0].ID != ldID || lds[0].DatapathID != "187723572702721" || lds[0].RootDeviceID != "olt1" {
+		t.Errorf("list -o json = %+v", lds)
+	}
+}
+
+// enable-port and disable-port flip OFPPC_PORT_DOWN, which ports shows as
+// ADMIN-DOWN.
+func TestLogicalPortEnableDisable(t *testing.T) {
+	nbi := newFakeNBI()
+	addr := serveNBI(t, nbi)
+	state := func() string {
+		t.Helper()
+		out, _, err := run(t, cli.NewLogicalDeviceCommand(), "ports", ldID, "--server", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(lines(out)[1])[6]
+	}
+	if got := state(); got != "LIVE" {
+		t.Fatalf("nni state before = %s", got)
+	}
+	out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), "disable-port", ldID, "nni-1048576", "--server", addr)
+	if err != nil || out != "" || errOut != "logical port "+ldID+"/nni-1048576 disabled\n" {
+		t.Errorf("disable-port: %v, stdout %q, stderr %q", err, out, errOut)
+	}
+	if got := state(); got != "ADMIN-DOWN" {
+		t.Errorf("nni state after disable = %s", got)
+	}
+	// The alias, as an operator types it.
+	ld := cli.NewLogicalDeviceCommand()
+	if !ld.HasAlias("ld") {
+		t.Error("logicaldevice has no alias ld")
+	}
+	if _, errOut, err := run(t, ld, "enable-port", ldID, "nni-1048576", "--server", addr); err != nil || errOut != "logical port "+ldID+"/nni-1048576 enabled\n" {
+		t.Errorf("enable-port: %v, stderr %q", err, errOut)
+	}
+	if got := state(); got != "LIVE" {
+		t.Errorf("nni state after enable = %s", got)
+	}
+}
+
+func TestLogicalDeviceErrors(t *testing.T) {
+	addr := serveNBI(t, newFakeNBI())
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown", []string{"get", "nope"}, `NotFound: logical device "nope" not found`},
+		{"flows of unknown", []string{"flows", "nope"}, `NotFound: logical device "nope" not found`},
+		{"unknown port", []string{"disable-port", ldID, "uni-1"}, `NotFound: logical device "` + ldID + `" has no port "uni-1"`},
+		{"no arguments", []string{"enable-port"}, "logicaldevice enable-port needs a logical device ID and a port ID"},
+		{"no port", []string{"disable-port", ldID}, "logicaldevice disable-port needs a port ID"},
+		{"get without id", []string{"get"}, "logicaldevice get needs a logical device ID"},
+		{"ports without id", []string{"ports"}, "logicaldevice ports needs a logical device ID"},
+		{"bad template", []string{"list", "--format", "{{.Nope}}"},
+			`--format: template: format:1:2: executing "format" at <.Nope>: can't evaluate field Nope in type *voltv1.LogicalDevice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), append(tt.args, "--server", addr)...)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+			if out != "" || errOut != "" {
+				t.Errorf("printed on error: stdout %q, stderr %q", out, errOut)
+			}
+		})
+	}
+}
