@@ -76,4 +76,3 @@ func heapAlloc() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
 }
-
