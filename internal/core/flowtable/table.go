@@ -1,0 +1,199 @@
+package flowtable
+
+import (
+	"fmt"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+)
+
+// OpenFlow constants the semantics need.
+const (
+	TableAll = 0xff       // OFPTT_ALL
+	PortAny  = 0xffffffff // OFPP_ANY
+	GroupAny = 0xffffffff // OFPG_ANY
+	GroupAll = 0xfffffffc // OFPG_ALL
+	MeterAll = 0xffffffff // OFPM_ALL
+
+	FlagSendFlowRem  = 1 << 0 // OFPFF_SEND_FLOW_REM
+	FlagCheckOverlap = 1 << 1
+	FlagResetCounts  = 1 << 2
+)
+
+// OpenFlow error types and codes the tables answer with.
+const (
+	ErrTypeBadAction   = 2
+	ErrTypeFlowMod     = 5
+	ErrTypeGroupMod    = 6
+	ErrTypeMeterMod    = 12
+	CodeBadOutGroup    = 9 // OFPBAC_BAD_OUT_GROUP
+	CodeFlowOverlap    = 3
+	CodeFlowBadTableID = 2
+	CodeFlowBadCommand = 6
+	CodeGroupExists    = 0
+	CodeGroupInvalid   = 1
+	CodeGroupUnknown   = 8
+	CodeGroupBadType   = 10
+	CodeGroupBadCmd    = 11
+	CodeGroupBadBucket = 12
+	CodeMeterExists    = 1
+	CodeMeterInvalid   = 2
+	CodeMeterUnknown   = 3
+	CodeMeterBadCmd    = 4
+	CodeMeterBadBand   = 8
+)
+
+// Error is a refused mod: the OpenFlow error to send back, and a kind for
+// the NBI (InvalidArgument, AlreadyExists, NotFound…).
+type Error struct {
+	Type, Code uint16
+	kind       error
+	msg        string
+}
+
+func (e *Error) Error() string        { return e.msg }
+func (e *Error) Is(target error) bool { return target == e.kind }
+
+func refuse(typ, code uint16, kind error, format string, args ...any) error {
+	return &Error{Type: typ, Code: code, kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+type entry struct {
+	flow  *openflowv1.Flow // immutable once stored
+	match match
+}
+
+// Table is one logical device's tables. It is not safe for concurrent use:
+// the caller serialises mods per logical device.
+type Table struct {
+	nTables uint32
+	flows   map[uint64]*entry
+	groups  map[uint32]*openflowv1.GroupDesc
+	meters  map[uint32]*openflowv1.MeterConfig
+}
+
+// New returns empty tables with nTables flow tables (ids 0..nTables-1).
+func New(nTables uint32) *Table {
+	return &Table{
+		nTables: nTables,
+		flows:   make(map[uint64]*entry),
+		groups:  make(map[uint32]*openflowv1.GroupDesc),
+		meters:  make(map[uint32]*openflowv1.MeterConfig),
+	}
+}
+
+// Load puts stored entries back (after a restart); it trusts them.
+func (t *Table) Load(flows []*openflowv1.Flow, groups []*openflowv1.GroupDesc, meters []*openflowv1.MeterConfig) {
+	for _, f := range flows {
+		t.flows[f.GetId()] = &entry{flow: f, match: canon(f.GetMatch())}
+	}
+	for _, g := range groups {
+		t.groups[g.GetGroupId()] = g
+	}
+	for _, m := range meters {
+		t.meters[m.GetMeterId()] = m
+	}
+}
+
+// Flows returns every flow sorted by table, then priority (high first),
+// then id.
+func (t *Table) Flows() []*openflowv1.Flow {
+	out := make([]*openflowv1.Flow, 0, len(t.flows))
+	for _, e := range t.flows {
+		out = append(out, e.flow)
+	}
+	sortFlows(out)
+	return out
+}
+
+func sortFlows(fs []*openflowv1.Flow) {
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.GetTableId() != b.GetTableId() {
+			return a.GetTableId() < b.GetTableId()
+		}
+		if a.GetPriority() != b.GetPriority() {
+			return a.GetPriority() > b.GetPriority()
+		}
+		return a.GetId() < b.GetId()
+	})
+}
+
+// Groups returns the groups sorted by id.
+func (t *Table) Groups() []*openflowv1.GroupDesc {
+	out := make([]*openflowv1.GroupDesc, 0, len(t.groups))
+	for _, g := range t.groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetGroupId() < out[j].GetGroupId() })
+	return out
+}
+
+// Meters returns the meters sorted by id.
+func (t *Table) Meters() []*openflowv1.MeterConfig {
+	out := make([]*openflowv1.MeterConfig, 0, len(t.meters))
+	for _, m := range t.meters {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetMeterId() < out[j].GetMeterId() })
+	return out
+}
+
+// Changes is what a mod does to the tables. Flows in Removed are as they
+// were; flows in Added replace any flow with the same id.
+type Changes struct {
+	Added         []*openflowv1.Flow
+	Removed       []*openflowv1.Flow
+	GroupsAdded   []*openflowv1.GroupDesc // added or modified
+	GroupsRemoved []*openflowv1.GroupDesc
+	MetersAdded   []*openflowv1.MeterConfig // added or modified
+	MetersRemoved []*openflowv1.MeterConfig
+}
+
+// Empty reports whether the mod changes nothing.
+func (c Changes) Empty() bool {
+	return len(c.Added)+len(c.Removed)+len(c.GroupsAdded)+len(c.GroupsRemoved)+len(c.MetersAdded)+len(c.MetersRemoved) == 0
+}
+
+// Apply makes planned changes take effect.
+func (t *Table) Apply(c Changes) {
+	for _, f := range c.Removed {
+		delete(t.flows, f.GetId())
+	}
+	for _, f := range c.Added {
+		t.flows[f.GetId()] = &entry{flow: f, match: canon(f.GetMatch())}
+	}
+	for _, g := range c.GroupsRemoved {
+		delete(t.groups, g.GetGroupId())
+	}
+	for _, g := range c.GroupsAdded {
+		t.groups[g.GetGroupId()] = g
+	}
+	for _, m := range c.MetersRemoved {
+		delete(t.meters, m.GetMeterId())
+	}
+	for _, m := range c.MetersAdded {
+		t.meters[m.GetMeterId()] = m
+	}
+}
+
+// View is the tables as they would be after c, for decomposing a planned
+// change before it is applied.
+func (t *Table) View(c Changes) (flows []*openflowv1.Flow, groups []*openflowv1.GroupDesc, meters []*openflowv1.MeterConfig) {
+	next := &Table{nTables: t.nTables, flows: make(map[uint64]*entry, len(t.flows)), groups: make(map[uint32]*openflowv1.GroupDesc, len(t.groups)), meters: make(map[uint32]*openflowv1.MeterConfig, len(t.meters))}
+	for k, v := range t.flows {
+		next.flows[k] = v
+	}
+	for k, v := range t.groups {
+		next.groups[k] = v
+	}
+	for k, v := range t.meters {
+		next.meters[k] = v
+	}
+	next.Apply(c)
+	return next.Flows(), next.Groups(), next.Meters()
+}
+
+func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
