@@ -21,6 +21,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(),
 		newCoreCmd(),
+		newPonsimCmd(),
 		cli.NewLogCommand(),
 		cli.NewDeviceCommand(),
 		cli.NewLogicalDeviceCommand(),

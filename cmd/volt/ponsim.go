@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/ponsim"
+)
+
+func newPonsimCmd() *cobra.Command {
+	var (
+		cfg  ponsim.Config
+		addr string
+		logs daemon.LogFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "ponsim",
+		Short: "Run the PON simulator: one OLT with its PON ports and ONUs, on the PonSim gRPC API",
+		Long: `Run the PON simulator: one OLT with --pon-ports PON ports and --onus-per-pon
+ONUs on each. Serial numbers and MAC addresses derive from --name, so a
+restart with the same name presents the same devices.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			reg, err := logs.Registry()
+			if err != nil {
+				return err
+			}
+			return ponsim.Serve(cmd.Context(), cfg, addr, reg, nil)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&cfg.Name, "name", daemon.Env("VOLT_PONSIM_NAME", ponsim.DefaultName), "OLT name; serial numbers and MACs derive from it")
+	fs.StringVar(&addr, "grpc", daemon.Env("VOLT_PONSIM_GRPC", "127.0.0.1:50060"), "gRPC listen address of the PonSim API")
+	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, fmt.Sprintf("number of OLT PON ports (1..%d)", ponsim.MaxPONPorts))
+	fs.IntVar(&cfg.ONUsPerPON, "onus-per-pon", 4, fmt.Sprintf("number of ONUs on each PON port (1..%d)", ponsim.MaxONUsPerPON))
+	fs.DurationVar(&cfg.RebootDelay, "reboot-delay", ponsim.DefaultRebootDelay, "how long a rebooted OLT or ONU stays away")
+	logs.AddFlags(fs)
+	return cmd
+}

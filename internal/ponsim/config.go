@@ -1,0 +1,77 @@
+package ponsim
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode"
+)
+
+// Limits of the simulated OLT. The port layout (adapter/portno) would allow
+// PON 0..255 and ONU ids 1..255; these keep one simulator to a size that a
+// laptop forwards comfortably (64 × 128 = 8,192 ONUs).
+const (
+	MaxPONPorts   = 64
+	MaxONUsPerPON = 128
+	maxNameLen    = 64
+)
+
+// Defaults a zero Config field takes.
+const (
+	DefaultName        = "ponsim"
+	DefaultRebootDelay = 200 * time.Millisecond
+)
+
+// Config describes one simulated OLT.
+type Config struct {
+	// Name identifies the OLT. Serial numbers and MAC addresses of the OLT
+	// and its ONUs derive from it, so a restart with the same name gives the
+	// same identities.
+	Name string
+	// PONPorts is the number of OLT PON ports, 1..MaxPONPorts.
+	PONPorts int
+	// ONUsPerPON is the number of ONUs on each PON, 1..MaxONUsPerPON.
+	ONUsPerPON int
+	// RebootDelay is how long a rebooted OLT or ONU stays away
+	// (0: DefaultRebootDelay).
+	RebootDelay time.Duration
+	// Logger receives the simulator's lines (nil: discard).
+	Logger *slog.Logger
+}
+
+// Validate reports the first invalid field as one line, naming the flag of
+// `volt ponsim` that sets it.
+func (c Config) Validate() error {
+	if c.Name == "" {
+		return fmt.Errorf("ponsim: --name must not be empty")
+	}
+	if len(c.Name) > maxNameLen {
+		return fmt.Errorf("ponsim: --name is %d bytes long (at most %d)", len(c.Name), maxNameLen)
+	}
+	for _, r := range c.Name {
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return fmt.Errorf("ponsim: --name %q must not contain spaces or control characters", c.Name)
+		}
+	}
+	if c.PONPorts < 1 || c.PONPorts > MaxPONPorts {
+		return fmt.Errorf("ponsim: --pon-ports %d out of range 1..%d", c.PONPorts, MaxPONPorts)
+	}
+	if c.ONUsPerPON < 1 || c.ONUsPerPON > MaxONUsPerPON {
+		return fmt.Errorf("ponsim: --onus-per-pon %d out of range 1..%d", c.ONUsPerPON, MaxONUsPerPON)
+	}
+	if c.RebootDelay < 0 {
+		return fmt.Errorf("ponsim: --reboot-delay %s must not be negative", c.RebootDelay)
+	}
+	return nil
+}
+
+// withDefaults returns c with its optional fields filled in.
+func (c Config) withDefaults() Config {
+	if c.RebootDelay == 0 {
+		c.RebootDelay = DefaultRebootDelay
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

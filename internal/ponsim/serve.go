@@ -1,0 +1,54 @@
+package ponsim
+
+import (
+	"context"
+	"sync"
+
+	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/logging"
+)
+
+// Serve runs a simulator built from cfg on the gRPC address addr (with the
+// health service, reflection and the LogService of logs) until ctx ends.
+// ready, when set, is called with the bound address once it serves. A nil
+// cfg.Logger becomes logs.Logger("ponsim").
+func Serve(ctx context.Context, cfg Config, addr string, logs *logging.Registry, ready func(addr string)) error {
+	if cfg.Logger == nil {
+		cfg.Logger = logs.Logger("ponsim")
+	}
+	s, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Serve(ctx, addr, logs, ready)
+}
+
+// Serve serves s on addr until ctx ends. It closes s when ctx ends (which
+// ends the streams, so the gRPC server stops promptly) and when it returns.
+// Use it instead of the function Serve to keep a hand on the Sim, e.g. to
+// Connect its ports.
+func (s *Sim) Serve(ctx context.Context, addr string, logs *logging.Registry, ready func(addr string)) error {
+	defer s.Close()
+	srv, err := daemon.ListenGRPC(addr, logs)
+	if err != nil {
+		return err
+	}
+	s.Register(srv.Server())
+
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() {
+		<-runCtx.Done()
+		s.Close()
+	})
+
+	s.log.Info("ponsim serving", "grpc", srv.Addr(), "name", s.cfg.Name, "olt", s.olt.serial,
+		"pon_ports", s.cfg.PONPorts, "onus_per_pon", s.cfg.ONUsPerPON)
+	if ready != nil {
+		ready(srv.Addr())
+	}
+	return srv.Serve(ctx)
+}

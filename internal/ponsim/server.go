@@ -1,0 +1,118 @@
+package ponsim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
+)
+
+// Register serves s as the PonSim service on r. When the server stops, call
+// s.Close first (or together): ReceiveEvents and ReceiveFrames streams only
+// end when their client leaves or s closes, so a graceful stop waits for it.
+// Sim.Serve does this.
+func (s *Sim) Register(r grpc.ServiceRegistrar) {
+	ponsimv1.RegisterPonSimServer(r, s)
+}
+
+// toStatus turns the package's errors into gRPC status errors; it is the
+// only place that does.
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	code := codes.Internal
+	switch {
+	case errors.Is(err, ErrNotFound):
+		code = codes.NotFound
+	case errors.Is(err, ErrInvalidArgument):
+		code = codes.InvalidArgument
+	case errors.Is(err, ErrDeviceDown):
+		code = codes.FailedPrecondition
+	case errors.Is(err, ErrClosed):
+		code = codes.Unavailable
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return status.FromContextError(err).Err()
+	}
+	return status.Error(code, err.Error())
+}
+
+func empty(err error) (*emptypb.Empty, error) {
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// GetDeviceInfo returns the OLT and its ONUs.
+func (s *Sim) GetDeviceInfo(context.Context, *emptypb.Empty) (*ponsimv1.DeviceInfo, error) {
+	return s.DeviceInfo(), nil
+}
+
+// EnableDevice enables the OLT (empty serial) or one ONU.
+func (s *Sim) EnableDevice(_ context.Context, ref *ponsimv1.DeviceRef) (*emptypb.Empty, error) {
+	return empty(s.Enable(ref.GetSerialNumber()))
+}
+
+// DisableDevice disables the OLT (empty serial) or one ONU.
+func (s *Sim) DisableDevice(_ context.Context, ref *ponsimv1.DeviceRef) (*emptypb.Empty, error) {
+	return empty(s.Disable(ref.GetSerialNumber()))
+}
+
+// RebootDevice reboots the OLT (empty serial) or one ONU.
+func (s *Sim) RebootDevice(_ context.Context, ref *ponsimv1.DeviceRef) (*emptypb.Empty, error) {
+	return empty(s.Reboot(ref.GetSerialNumber()))
+}
+
+// UpdateFlowTable replaces the flow, group and meter tables of one device.
+func (s *Sim) UpdateFlowTable(_ context.Context, ft *ponsimv1.FlowTable) (*emptypb.Empty, error) {
+	return empty(s.SetFlowTable(ft))
+}
+
+// GetStats returns the port counters of the OLT (empty serial) or one ONU.
+func (s *Sim) GetStats(_ context.Context, ref *ponsimv1.DeviceRef) (*ponsimv1.Stats, error) {
+	st, err := s.Stats(ref.GetSerialNumber())
+	return st, toStatus(err)
+}
+
+// SetFlowTable replaces the tables of ft.device (which must be set: an empty
+// serial names the OLT) with ft's flows, groups and meters.
+func (s *Sim) SetFlowTable(ft *ponsimv1.FlowTable) error {
+	if ft.GetDevice() == nil {
+		return invalid("flow table needs a device (empty serial for the OLT)")
+	}
+	serial := ft.GetDevice().GetSerialNumber()
+	d, _, err := s.lookup(serial)
+	if err != nil {
+		return err
+	}
+	t, err := compile(ft)
+	if err != nil {
+		return fmt.Errorf("device %q: %w", serial, err)
+	}
+	d.table.Store(t)
+	unmatchable := 0
+	for _, e := range t.entries {
+		if !e.matchable {
+			unmatchable++
+		}
+	}
+	s.log.Debug("flow table updated", "device", d.label, "flows", len(t.entries), "groups", len(t.groups), "meters", len(ft.GetMeters()), "unmatchable", unmatchable)
+	return nil
+}
+
+// FlowTable returns the tables last set on the OLT (serial "") or one ONU,
+// with each flow's packet and byte counts.
+func (s *Sim) FlowTable(serial string) (*ponsimv1.FlowTable, error) {
+	d, _, err := s.lookup(serial)
+	if err != nil {
+		return nil, err
+	}
+	return d.table.Load().snapshot(s.ref(d)), nil
+}
