@@ -8,10 +8,9 @@ package flowtable
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/fnv"
-	"sort"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	"github.com/openvolt/openvolt/internal/core/flowdecomp"
 )
 
 // field is one match field in canonical form: value masked, mask explicit
@@ -101,28 +100,8 @@ func (m match) overlaps(o match) bool {
 	return true
 }
 
-// FlowID is the stable id of a flow: a hash of its table, priority and
-// match (in canonical order), so one flow has one id on every node and
-// across restarts, and a re-added flow replaces itself. The cookie is not
-// part of it: OpenFlow identifies a flow entry by table, priority and match.
+// FlowID is the stable id of a flow entry: flowdecomp.FlowID of its table,
+// priority and match, so the table and the decomposer agree on identity.
 func FlowID(tableID, priority uint32, m *openflowv1.Match) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.BigEndian.PutUint32(b[:4], tableID)
-	binary.BigEndian.PutUint32(b[4:], priority)
-	h.Write(b[:])
-	c := canon(m)
-	types := make([]int, 0, len(c))
-	for t := range c {
-		types = append(types, int(t))
-	}
-	sort.Ints(types)
-	for _, t := range types {
-		f := c[openflowv1.MatchFieldType(t)]
-		binary.BigEndian.PutUint32(b[:4], uint32(t))
-		h.Write(b[:4])
-		h.Write(f.value)
-		h.Write(f.mask)
-	}
-	return h.Sum64()
+	return flowdecomp.FlowID(&openflowv1.Flow{TableId: tableID, Priority: priority, Match: m})
 }
