@@ -51,7 +51,7 @@ func TestMalformedRecords(t *testing.T) {
 		nil, // empty
 		request("unknown", "/adapter.v1.CoreService/NoSuchMethod", nil),
 		request("badbody", "/adapter.v1.CoreService/GetDevice", []byte{0x0a, 0x05, 'a'}), // truncated field
-		response, // a response on a request topic
+		response,                             // a response on a request topic
 		{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f}, // a huge length
 	}
 	const bad = 6

@@ -89,7 +89,8 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 
-	opts := append(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger),
+	opts := append(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger), consumerOpts()...)
+	opts = append(opts,
 		kgo.ConsumeTopics(reply),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	)
@@ -195,6 +196,9 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		return status.Error(codes.Canceled, "msgbus: the connection is closing")
 	default:
 	}
+	if err := ctx.Err(); err != nil { // as gRPC: nothing is sent
+		return status.FromContextError(err).Err()
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.DefaultTimeout)
@@ -231,7 +235,9 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	ch := c.waiters.register(id)
 	var delivered atomic.Bool
 	c.stats.calls.Add(1)
-	c.cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+	pctx, pcancel := recordCtx(ctx)
+	c.cl.Produce(pctx, rec, func(_ *kgo.Record, err error) {
+		pcancel()
 		if err != nil {
 			c.purge.failed(topic, err)
 			c.waiters.trigger(id, result{err: produceError(topic, err)})
@@ -263,6 +269,17 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		c.stats.failed.Add(1)
 		return status.Error(codes.Canceled, "msgbus: the connection is closing")
 	}
+}
+
+// recordCtx is the context a request record is produced with: the call's
+// deadline without its cancelation, released once the record is delivered
+// or failed. kgo fails a whole produce request, with every call's record in
+// it, when the context of its first record ends; a call's context ends as
+// soon as its response arrives, which can be before the producer has
+// processed the broker's ack.
+func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, _ := ctx.Deadline()
+	return context.WithDeadline(context.WithoutCancel(ctx), d)
 }
 
 // ctxError is the status of a call whose context ended first: Unavailable

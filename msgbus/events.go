@@ -29,8 +29,9 @@ type publishOptions struct {
 
 // Publish sends msg to topic as an event, keyed by KeyOf(msg) unless
 // WithKey says otherwise, and returns once the broker has it. It fails with
-// Unavailable if the broker does not take it before ctx ends (or
-// Config.DefaultTimeout, if ctx has no deadline).
+// Unavailable if the broker does not take it before ctx's deadline
+// (Config.DefaultTimeout if ctx has none), and with Canceled if ctx is
+// canceled first (the event may still be delivered).
 func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opts ...PublishOption) error {
 	if err := checkTopicName("topic", topic); err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
@@ -67,12 +68,26 @@ func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opt
 	if po.key != "" {
 		rec.Key = []byte(po.key)
 	}
-	if err := c.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-		c.purge.failed(topic, err)
-		return produceError(topic, err)
+	pctx, pcancel := recordCtx(ctx)
+	done := make(chan error, 1)
+	c.cl.Produce(pctx, rec, func(_ *kgo.Record, err error) {
+		pcancel()
+		done <- err
+	})
+	select {
+	case err := <-done:
+		if err != nil {
+			c.purge.failed(topic, err)
+			return produceError(topic, err)
+		}
+		c.stats.published.Add(1)
+		return nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return status.FromContextError(ctx.Err()).Err()
+		}
+		return status.Errorf(codes.Unavailable, "msgbus: the broker did not take the event for %s before the deadline", topic)
 	}
-	c.stats.published.Add(1)
-	return nil
 }
 
 // Event is one event a Subscription received.
@@ -97,7 +112,6 @@ type EventHandler func(ctx context.Context, ev *Event)
 type Subscription struct {
 	conn  *Conn
 	cl    *kgo.Client
-	topic string
 	group string
 	h     EventHandler
 
@@ -129,8 +143,8 @@ func (c *Conn) Subscribe(ctx context.Context, topic, group string, h EventHandle
 	if err := ensureTopic(ctx, c.cl, topic, 0); err != nil {
 		return nil, err
 	}
-	opts := append(clientOpts(c.cfg.Brokers, c.cfg.Name, c.log),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	opts := append(clientOpts(c.cfg.Brokers, c.cfg.Name, c.log), consumerOpts()...)
+	opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if group != "" {
 		opts = append(opts,
 			kgo.ConsumerGroup(group),
@@ -156,7 +170,7 @@ func (c *Conn) Subscribe(ctx context.Context, topic, group string, h EventHandle
 	if err != nil {
 		return nil, fmt.Errorf("msgbus: %w", err)
 	}
-	s := &Subscription{conn: c, cl: cl, topic: topic, group: group, h: h, done: make(chan struct{})}
+	s := &Subscription{conn: c, cl: cl, group: group, h: h, done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	c.subsMu.Lock()
 	c.subs[s] = struct{}{}

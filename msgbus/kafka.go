@@ -53,6 +53,15 @@ func clientOpts(brokers []string, name string, log *slog.Logger) []kgo.Opt {
 	}
 }
 
+// consumerOpts are the kgo options every msgbus consumer adds. Fetch
+// sessions (KIP-227) save bytes when a consumer has many partitions; ours
+// have a few, and kgo v1.22.3 races when it closes a direct consumer's
+// fetch session (source.createReq against fetchSession.kill, seen with
+// -race), so they are off.
+func consumerOpts() []kgo.Opt {
+	return []kgo.Opt{kgo.DisableFetchSessions()}
+}
+
 // ensureTopic creates topic unless it exists. partitions <= 0 takes the
 // broker's default.
 func ensureTopic(ctx context.Context, cl *kgo.Client, topic string, partitions int) error {

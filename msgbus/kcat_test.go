@@ -50,7 +50,7 @@ func TestKcatReadsTopics(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ topic, method string }{
-		{topic, "/adapter.v1.CoreService/GetDevice"},              // the request
+		{topic, "/adapter.v1.CoreService/GetDevice"},             // the request
 		{conn.ReplyTopic(), "/adapter.v1.CoreService/GetDevice"}, // its response
 		{events, "volt.v1.Event"},
 	} {

@@ -30,7 +30,9 @@ type scheduler struct {
 
 const pendingPerSlot = 16
 
-func newScheduler(limit int, run, drop func(*job)) *scheduler {
+// newScheduler returns a scheduler that stops when ctx ends or close is
+// called.
+func newScheduler(ctx context.Context, limit int, run, drop func(*job)) *scheduler {
 	s := &scheduler{
 		run:     run,
 		drop:    drop,
@@ -38,7 +40,7 @@ func newScheduler(limit int, run, drop func(*job)) *scheduler {
 		pending: make(chan struct{}, pendingPerSlot*limit),
 		queues:  make(map[string][]*job),
 	}
-	s.stopCtx, s.stop = context.WithCancel(context.Background())
+	s.stopCtx, s.stop = context.WithCancel(ctx)
 	return s
 }
 

@@ -163,7 +163,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 
 	s.acks = newAckWindow(func(r *kgo.Record) { s.cl.MarkCommitRecords(r) })
-	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log),
+	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log), consumerOpts()...)
+	opts = append(opts,
 		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(s.cfg.Topic),
 		// A new group, or one whose offsets the broker lost, starts at the
@@ -184,8 +185,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.cl = cl
 	s.purge = newPurger(cl)
 	s.recent = newRecentIDs(recentIDsSize)
-	s.sched = newScheduler(s.cfg.MaxConcurrency, s.run, func(j *job) { s.acks.abandon(j.ack) })
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.sched = newScheduler(s.ctx, s.cfg.MaxConcurrency, s.run, func(j *job) { s.acks.abandon(j.ack) })
 	s.wg.Add(1)
 	go s.poll()
 	return nil

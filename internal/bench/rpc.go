@@ -1,0 +1,230 @@
+// Package bench measures the running system for `volt bench`: each
+// benchmark takes a Config, runs against real transports and returns a
+// result that marshals to the JSON the command prints.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/openvolt/openvolt/internal/broker"
+	"github.com/openvolt/openvolt/msgbus"
+)
+
+// RPCConfig configures RPC.
+type RPCConfig struct {
+	// Brokers to go through; empty starts an embedded broker on loopback.
+	Brokers []string
+	// Calls is the number of measured round trips. Default 10,000.
+	Calls int
+	// Concurrency is the number of calls in flight. Default 1.
+	Concurrency int
+	// Keys is the number of distinct record keys (devices) the calls
+	// spread over. Default 1,000.
+	Keys int
+	// Warmup is the number of unmeasured calls made first. Default
+	// min(Calls, 1,000).
+	Warmup int
+	// Logger receives the logs of the broker and the bus; nil discards.
+	Logger *slog.Logger
+}
+
+func (c *RPCConfig) setDefaults() error {
+	if c.Calls == 0 {
+		c.Calls = 10000
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 1
+	}
+	if c.Keys == 0 {
+		c.Keys = 1000
+	}
+	if c.Warmup == 0 {
+		c.Warmup = min(c.Calls, 1000)
+	}
+	if c.Calls < 1 || c.Concurrency < 1 || c.Keys < 1 || c.Warmup < 0 {
+		return fmt.Errorf("bench: calls, concurrency and keys must be positive (got %d, %d, %d)", c.Calls, c.Concurrency, c.Keys)
+	}
+	return nil
+}
+
+// RPCResult is what `volt bench rpc -o json` prints.
+type RPCResult struct {
+	Calls       int     `json:"calls"`
+	Concurrency int     `json:"concurrency"`
+	P50us       float64 `json:"p50_us"`
+	P99us       float64 `json:"p99_us"`
+	CallsPerS   float64 `json:"calls_per_s"`
+}
+
+// RPC measures unary round trips through the broker: a msgbus.Conn calls
+// a msgbus.Server (serving the gRPC health service) on a topic of its own,
+// with Concurrency calls in flight over Keys keys. Client and server share
+// the process but every call and every response goes through the broker.
+func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return RPCResult{}, err
+	}
+	brokers := cfg.Brokers
+	if len(brokers) == 0 {
+		b, err := broker.Start(ctx, broker.Config{Listen: "127.0.0.1:0", Logger: cfg.Logger})
+		if err != nil {
+			return RPCResult{}, err
+		}
+		defer b.Close()
+		brokers = b.Addrs()
+	}
+	topic := "volt.bench.rpc." + randomID()
+	srv, err := msgbus.NewServer(msgbus.ServerConfig{
+		Brokers:        brokers,
+		Topic:          topic,
+		Name:           "volt.bench.server",
+		MaxConcurrency: max(msgbus.DefaultMaxConcurrency, cfg.Concurrency),
+		Logger:         cfg.Logger,
+	})
+	if err != nil {
+		return RPCResult{}, err
+	}
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	if err := srv.Start(ctx); err != nil {
+		return RPCResult{}, err
+	}
+	defer deleteTopic(brokers, topic)
+	defer srv.Close()
+	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Topic: topic, Name: "volt.bench", Logger: cfg.Logger})
+	if err != nil {
+		return RPCResult{}, err
+	}
+	defer conn.Close()
+	client := healthpb.NewHealthClient(conn)
+
+	keys := make([]msgbus.KeyOption, cfg.Keys)
+	for i := range keys {
+		keys[i] = msgbus.WithKey(fmt.Sprintf("dev-%d", i))
+	}
+	req := &healthpb.HealthCheckRequest{}
+	call := func(i int) error {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := client.Check(cctx, req, keys[i%len(keys)])
+		return err
+	}
+	if err := waitReady(ctx, call); err != nil {
+		return RPCResult{}, err
+	}
+	if _, err := run(cfg.Warmup, cfg.Concurrency, call); err != nil {
+		return RPCResult{}, fmt.Errorf("bench: warm-up: %w", err)
+	}
+	start := time.Now()
+	lat, err := run(cfg.Calls, cfg.Concurrency, call)
+	elapsed := time.Since(start)
+	if err != nil {
+		return RPCResult{}, err
+	}
+	slices.Sort(lat)
+	return RPCResult{
+		Calls:       cfg.Calls,
+		Concurrency: cfg.Concurrency,
+		P50us:       micros(percentile(lat, 0.50)),
+		P99us:       micros(percentile(lat, 0.99)),
+		CallsPerS:   math.Round(float64(cfg.Calls) / elapsed.Seconds()),
+	}, nil
+}
+
+// waitReady calls until the server answers: it has joined its group.
+func waitReady(ctx context.Context, call func(int) error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := call(0)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return fmt.Errorf("bench: the server does not answer: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// run makes n calls with c in flight and returns each call's latency; it
+// stops at the first error.
+func run(n, c int, call func(int) error) ([]time.Duration, error) {
+	lat := make([]time.Duration, n)
+	var (
+		next     atomic.Int64
+		failed   atomic.Bool
+		firstErr error
+		once     sync.Once
+		wg       sync.WaitGroup
+	)
+	for range min(c, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || failed.Load() {
+					return
+				}
+				t := time.Now()
+				if err := call(i); err != nil {
+					once.Do(func() { firstErr = err })
+					failed.Store(true)
+					return
+				}
+				lat[i] = time.Since(t)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, fmt.Errorf("bench: call failed: %w", firstErr)
+	}
+	return lat, nil
+}
+
+// percentile of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func micros(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Microsecond)*10) / 10
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// deleteTopic removes the benchmark's request topic, best effort, so that
+// runs against a real cluster leave nothing behind.
+func deleteTopic(brokers []string, topic string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, _ = kadm.NewClient(cl).DeleteTopic(ctx, topic)
+}

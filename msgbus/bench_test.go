@@ -1,0 +1,65 @@
+package msgbus_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/openvolt/openvolt/msgbus"
+)
+
+// BenchmarkInvoke measures round trips through an embedded broker on
+// loopback: one call at a time, and 64 in flight over 1,000 keys.
+// `volt bench rpc` measures the same with percentiles.
+func BenchmarkInvoke(b *testing.B) {
+	br := startBroker(b)
+	topic := newTopic("bench")
+	serve(b, br.Addrs(), msgbus.ServerConfig{Topic: topic, Partitions: 1}, func(s *msgbus.Server) {
+		healthpb.RegisterHealthServer(s, health.NewServer())
+	})
+	client := healthpb.NewHealthClient(dial(b, br.Addrs(), msgbus.Config{Topic: topic}))
+	req := &healthpb.HealthCheckRequest{}
+	// Wait for the server to join its group.
+	eventually(b, 30*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := client.Check(ctx, req)
+		return err
+	})
+	keys := make([]msgbus.KeyOption, 1000)
+	for i := range keys {
+		keys[i] = msgbus.WithKey(fmt.Sprintf("dev-%d", i))
+	}
+
+	b.Run("c=1", func(b *testing.B) {
+		ctx := context.Background()
+		i := 0
+		for b.Loop() {
+			if _, err := client.Check(ctx, req, keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("c=64", func(b *testing.B) {
+		var n atomic.Int64
+		// RunParallel runs GOMAXPROCS×p goroutines: 64 in flight.
+		b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			ctx := context.Background()
+			for pb.Next() {
+				i := n.Add(1)
+				if _, err := client.Check(ctx, req, keys[i%int64(len(keys))]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}

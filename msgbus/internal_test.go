@@ -1,0 +1,189 @@
+package msgbus
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+)
+
+func TestValidMethod(t *testing.T) {
+	for m, want := range map[string]bool{
+		"/adapter.v1.AdapterService/AdoptDevice": true,
+		"/a/b":                                   true,
+		"":                                       false,
+		"/":                                      false,
+		"//b":                                    false,
+		"/a/":                                    false,
+		"a/b":                                    false,
+		"/a/b/c":                                 false,
+	} {
+		if got := validMethod(m); got != want {
+			t.Errorf("validMethod(%q) = %v, want %v", m, got, want)
+		}
+	}
+}
+
+func TestWaiters(t *testing.T) {
+	w := newWaiters()
+	ch := w.register("a")
+	if !w.trigger("a", result{env: &msgbusv1.Envelope{Id: "a"}}) {
+		t.Fatal("trigger found no waiter")
+	}
+	if r := <-ch; r.env.GetId() != "a" {
+		t.Errorf("got %v", r)
+	}
+	if w.trigger("a", result{}) {
+		t.Error("a second response found a waiter")
+	}
+	w.register("b")
+	w.cancel("b")
+	if w.trigger("b", result{}) || w.len() != 0 {
+		t.Error("a canceled waiter was triggered")
+	}
+}
+
+func TestRecentIDs(t *testing.T) {
+	r := newRecentIDs(2)
+	for _, id := range []string{"a", "b"} {
+		if r.seen(id) {
+			t.Errorf("%s seen before it was shown", id)
+		}
+	}
+	if !r.seen("a") || !r.seen("b") {
+		t.Error("a shown id not seen")
+	}
+	r.seen("c") // a and b move to the previous generation
+	r.seen("d")
+	r.seen("e") // and are forgotten
+	if r.seen("a") {
+		t.Error("an old id is still remembered")
+	}
+}
+
+// The committed offset never passes a record that has not finished.
+func TestAckWindow(t *testing.T) {
+	var marked []int64
+	w := newAckWindow(func(r *kgo.Record) { marked = append(marked, r.Offset) })
+	var refs []ackRef
+	for off := range int64(5) {
+		refs = append(refs, w.add(&kgo.Record{Partition: 0, Offset: off}))
+	}
+	w.done(refs[2])
+	w.done(refs[1])
+	if len(marked) != 0 {
+		t.Fatalf("marked %v before offset 0 finished", marked)
+	}
+	w.done(refs[0])
+	w.abandon(refs[3])
+	w.done(refs[4])
+	if fmt.Sprint(marked) != "[2]" {
+		t.Errorf("marked %v, want [2] (3 never ran)", marked)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := w.wait(ctx, []int32{0}); err != nil {
+		t.Errorf("wait with nothing in flight: %v", err)
+	}
+
+	ref := w.add(&kgo.Record{Partition: 1, Offset: 7})
+	waited := make(chan error)
+	go func() { waited <- w.wait(context.Background(), []int32{0, 1}) }()
+	w.done(ref)
+	if err := <-waited; err != nil {
+		t.Error(err)
+	}
+	w.forget([]int32{1})
+	w.done(ref) // after forget: ignored
+}
+
+// One key's jobs run one at a time in order; the bound holds; stop drops
+// the queued jobs.
+func TestScheduler(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		order   = map[string][]int{}
+		running int
+		peak    int
+		dropped int
+	)
+	release := make(chan struct{})
+	s := newScheduler(context.Background(), 2, func(j *job) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		k := string(j.rec.Key)
+		order[k] = append(order[k], int(j.rec.Offset))
+		mu.Unlock()
+		if k == "block" {
+			<-release
+		}
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}, func(*job) {
+		mu.Lock()
+		dropped++
+		mu.Unlock()
+	})
+	for i := range 10 {
+		for _, k := range []string{"a", "b", ""} {
+			s.submit(k, &job{rec: &kgo.Record{Key: []byte(k), Offset: int64(i)}})
+		}
+	}
+	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block")}})
+	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block"), Offset: 1}})
+	for {
+		mu.Lock()
+		started := len(order["block"]) == 1
+		mu.Unlock()
+		if started {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	go func() {
+		for s.stopCtx.Err() == nil { // close has begun: the queued job must be dropped
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+	}()
+	s.close()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range []string{"a", "b"} {
+		if fmt.Sprint(order[k]) != "[0 1 2 3 4 5 6 7 8 9]" {
+			t.Errorf("%s ran in order %v", k, order[k])
+		}
+	}
+	if len(order[""]) != 10 {
+		t.Errorf("%d keyless jobs ran, want 10", len(order[""]))
+	}
+	if peak > 2 {
+		t.Errorf("%d jobs ran at once, limit 2", peak)
+	}
+	if dropped != 1 || len(order["block"]) != 1 {
+		t.Errorf("dropped %d, ran %v of key block; want the queued one dropped", dropped, order["block"])
+	}
+}
+
+func TestStatusRoundTrip(t *testing.T) {
+	if statusToProto(nil) != nil || statusFromProto(nil) != nil {
+		t.Error("OK is not nil")
+	}
+	p := statusToProto(context.Canceled)
+	if p.GetCode() != 1 {
+		t.Errorf("context.Canceled → %v", p)
+	}
+	b, _ := proto.Marshal(p)
+	var q msgbusv1.Status
+	if err := proto.Unmarshal(b, &q); err != nil || statusFromProto(&q) == nil {
+		t.Errorf("round trip: %v", err)
+	}
+}
