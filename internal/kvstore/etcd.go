@@ -216,6 +216,31 @@ func (s *Etcd) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Batch implements Store: one transaction per chunk of MaxBatch ops.
+func (s *Etcd) Batch(ctx context.Context, ops []Op) error {
+	if s.isClosed() {
+		return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), ErrClosed)
+	}
+	for start := 0; start < len(ops); start += MaxBatch {
+		chunk := ops[start:min(start+MaxBatch, len(ops))]
+		txnOps := make([]clientv3.Op, len(chunk))
+		for i, op := range chunk {
+			if op.Key == "" {
+				return fmt.Errorf("kvstore: batch: %w", ErrEmptyKey)
+			}
+			if op.Delete {
+				txnOps[i] = clientv3.OpDelete(op.Key)
+			} else {
+				txnOps[i] = clientv3.OpPut(op.Key, string(op.Value))
+			}
+		}
+		if _, err := s.cli.Txn(ctx).Then(txnOps...).Commit(); err != nil {
+			return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), err)
+		}
+	}
+	return nil
+}
+
 // DeletePrefix implements Store.
 func (s *Etcd) DeletePrefix(ctx context.Context, prefix string) error {
 	if prefix == "" {

@@ -33,6 +33,11 @@ type Store interface {
 	// DeletePrefix removes every key that starts with prefix, atomically.
 	// The prefix must not be empty.
 	DeletePrefix(ctx context.Context, prefix string) error
+	// Batch applies puts and deletes in order. Each chunk of up to
+	// MaxBatch ops is atomic (one etcd transaction); a longer batch is
+	// applied chunk by chunk, so a failure can leave earlier chunks
+	// applied. A key may appear once per chunk.
+	Batch(ctx context.Context, ops []Op) error
 	// Watch reports every change to keys under prefix made after Watch
 	// returns, in revision order. The channel closes when ctx ends, when
 	// the store closes, or when the watch fails (for example, etcd lost its
@@ -52,6 +57,17 @@ type Store interface {
 	// Close releases the store and ends its watches. Later calls fail with
 	// ErrClosed; closing twice is harmless.
 	Close() error
+}
+
+// MaxBatch is the most ops one atomic chunk of Batch holds (etcd's default
+// limit of operations per transaction).
+const MaxBatch = 128
+
+// Op is one write of a Batch: a put of Value at Key, or a delete of Key.
+type Op struct {
+	Key    string
+	Value  []byte
+	Delete bool
 }
 
 // KV is one key with its value and the revision that last modified it.

@@ -164,6 +164,27 @@ func (s *Memory) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Batch implements Store; the whole batch is atomic here.
+func (s *Memory) Batch(ctx context.Context, ops []Op) error {
+	for _, op := range ops {
+		if op.Key == "" {
+			return fmt.Errorf("kvstore: batch: %w", ErrEmptyKey)
+		}
+	}
+	if err := s.lock(ctx); err != nil {
+		return fmt.Errorf("kvstore: batch: %w", err)
+	}
+	defer s.mu.Unlock()
+	for _, op := range ops {
+		if !op.Delete {
+			s.putLocked(op.Key, op.Value, 0)
+		} else if _, ok := s.kvs[op.Key]; ok {
+			s.deleteKeysLocked([]string{op.Key})
+		}
+	}
+	return nil
+}
+
 // DeletePrefix implements Store.
 func (s *Memory) DeletePrefix(ctx context.Context, prefix string) error {
 	if prefix == "" {

@@ -149,3 +149,17 @@ func New(kv kvstore.Store, prefix string) *Store {
 func PortID(deviceID string, portNo uint32) string {
 	return fmt.Sprintf("%s/%010d", deviceID, portNo)
 }
+
+// PutOp is the batch op that writes v at id.
+func (r Repo[T]) PutOp(id string, v T) (kvstore.Op, error) {
+	b, err := marshal.Marshal(v)
+	if err != nil {
+		return kvstore.Op{}, fmt.Errorf("encode %s: %w", r.Key(id), err)
+	}
+	return kvstore.Op{Key: r.Key(id), Value: b}, nil
+}
+
+// DeleteOp is the batch op that removes id.
+func (r Repo[T]) DeleteOp(id string) kvstore.Op {
+	return kvstore.Op{Key: r.Key(id), Delete: true}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) kvstore.Store) {
 		{"ListPrefix", testListPrefix},
 		{"Delete", testDelete},
 		{"DeletePrefix", testDeletePrefix},
+		{"Batch", testBatch},
 		{"CASCreateOnly", testCASCreate},
 		{"CASRevision", testCASRevision},
 		{"Watch", testWatch},
@@ -562,4 +563,60 @@ func testCanceledContext(t *testing.T, s kvstore.Store, p string) {
 	if _, err := s.Watch(ctx, p); !errors.Is(err, context.Canceled) {
 		t.Errorf("Watch with a canceled context: %v, want context.Canceled", err)
 	}
+}
+
+// testBatch checks that a batch longer than one chunk applies every put and
+// delete in order, and that a watcher sees them.
+func testBatch(t *testing.T, s kvstore.Store, p string) {
+	ctx := opContext(t)
+	if _, err := s.Put(ctx, p+"gone", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events, err := s.Watch(wctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := kvstore.MaxBatch + 10
+	ops := []kvstore.Op{{Key: p + "gone", Delete: true}, {Key: p + "never", Delete: true}}
+	for i := range n {
+		ops = append(ops, kvstore.Op{Key: fmt.Sprintf("%sk%04d", p, i), Value: []byte(fmt.Sprint(i))})
+	}
+	if err := s.Batch(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	kvs, err := s.List(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kvs) != n {
+		t.Fatalf("after the batch %d keys, want %d", len(kvs), n)
+	}
+	if string(kvs[n-1].Value) != fmt.Sprint(n-1) {
+		t.Errorf("last value %q", kvs[n-1].Value)
+	}
+	// The watcher sees the delete first, then the puts in order.
+	want := append([]string{p + "gone"}, kvsKeys(kvs)...)
+	for i, key := range want {
+		select {
+		case ev := <-events:
+			if ev.KV.Key != key {
+				t.Fatalf("event %d is %s %s, want %s", i, ev.Type, ev.KV.Key, key)
+			}
+		case <-ctx.Done():
+			t.Fatalf("watch saw %d of %d events", i, len(want))
+		}
+	}
+	if err := s.Batch(ctx, []kvstore.Op{{Key: ""}}); !errors.Is(err, kvstore.ErrEmptyKey) {
+		t.Errorf("batch with an empty key: %v", err)
+	}
+}
+
+func kvsKeys(kvs []kvstore.KV) []string {
+	out := make([]string, len(kvs))
+	for i, kv := range kvs {
+		out[i] = kv.Key
+	}
+	return out
 }
