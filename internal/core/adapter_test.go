@@ -29,9 +29,33 @@ type testAdapter struct {
 
 	wg sync.WaitGroup // the activations in flight
 
-	mu         sync.Mutex // guards the counters below
+	mu         sync.Mutex // guards the counters and flows below
 	reconciled map[string]int
 	calls      map[string]int
+	flows      map[string]map[uint64]bool // device id → flow ids installed
+}
+
+// UpdateFlowsIncrementally keeps each device's flow table.
+func (a *testAdapter) UpdateFlowsIncrementally(_ context.Context, req *adapterv1.IncrementalFlowsRequest) (*emptypb.Empty, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	id := req.GetDevice().GetId()
+	if a.flows[id] == nil {
+		a.flows[id] = map[uint64]bool{}
+	}
+	for _, f := range req.GetFlows().GetToRemove() {
+		delete(a.flows[id], f.GetId())
+	}
+	for _, f := range req.GetFlows().GetToAdd() {
+		a.flows[id][f.GetId()] = true
+	}
+	return &emptypb.Empty{}, nil
+}
+
+func (a *testAdapter) flowCount(deviceID string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.flows[deviceID])
 }
 
 func (a *testAdapter) count(what string) {
@@ -188,6 +212,7 @@ func startAdapter(t *testing.T, brokers []string, typ string, onus int, block ch
 		core:       adapterv1.NewCoreServiceClient(conn.To(core.DefaultTopic)),
 		reconciled: make(map[string]int),
 		calls:      make(map[string]int),
+		flows:      make(map[string]map[uint64]bool),
 	}
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{Brokers: brokers, Topic: typ})
 	if err != nil {

@@ -102,7 +102,7 @@ func TestAdapterDoesNotAnswer(t *testing.T) {
 	brokers := startBroker(t)
 	s := &stack{t: t, brokers: brokers}
 	s.kv = kvstoretest.NewEtcdStore(t)
-	s.nbi, s.stop = startCore(t, s.kv, brokers, 500*time.Millisecond)
+	s.nbi, s.stop = startCore(t, s.kv, brokers, 2*time.Second)
 	block := make(chan struct{})
 	mute := startAdapter(t, brokers, "test_olt", 0, block)
 	id := s.createOLT("10.2.0.1:50060")
@@ -118,7 +118,7 @@ func TestAdapterDoesNotAnswer(t *testing.T) {
 	}
 	// Restarting the core shows what was persisted: still pre-provisioned.
 	s.stop()
-	s.nbi, s.stop = startCore(t, s.kv, brokers, 500*time.Millisecond)
+	s.nbi, s.stop = startCore(t, s.kv, brokers, 2*time.Second)
 	if d := s.device(id); d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
 		t.Errorf("persisted state after a failed enable: %s", d.GetAdminState())
 	}

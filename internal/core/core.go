@@ -15,6 +15,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/adapterreg"
 	"github.com/openvolt/openvolt/internal/core/device"
 	"github.com/openvolt/openvolt/internal/core/events"
+	"github.com/openvolt/openvolt/internal/core/flows"
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
 	"github.com/openvolt/openvolt/internal/core/nbi"
 	"github.com/openvolt/openvolt/internal/core/sbi"
@@ -151,6 +152,7 @@ func Run(ctx context.Context, cfg Config) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.tasks.start(runCtx)
+	c.tasks.Go(c.followTopology)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -175,13 +177,19 @@ type parts struct {
 	sbi      *sbi.Server
 	bus      *bus
 	tasks    *tasks
+	flows    *flows.Manager
+	pushers  *flows.AdapterPushers
+	timeout  time.Duration
 }
 
-func (p *parts) close() { p.bus.close() }
+func (p *parts) close() {
+	p.pushers.Close()
+	p.bus.close()
+}
 
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
-	p := &parts{store: st, tasks: &tasks{}}
+	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout}
 	p.bus = newBus(cfg, cfg.Logs.Logger("core/bus"))
 	p.events = events.New(p.bus.publishEvent)
 	var err error
@@ -195,6 +203,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Events:         p.events,
 		Logger:         cfg.Logs.Logger("core/device"),
 		AdapterTimeout: cfg.AdapterTimeout,
+		Reconciled:     func(id string) { p.pushers.Resend(id) },
 	})
 	p.logical, err = logicaldevice.New(logicaldevice.Config{
 		Store:   st,
@@ -206,6 +215,23 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		return nil, err
 	}
 	p.devices.SetLogical(p.logical)
+	p.pushers = flows.NewAdapterPushers(flows.AdapterConfig{
+		Store:   st,
+		Device:  p.devices.Get,
+		Client:  p.adapterClient,
+		Timeout: cfg.AdapterTimeout,
+		Logger:  cfg.Logs.Logger("core/flows"),
+	})
+	p.flows, err = flows.New(flows.Config{
+		Store:    st,
+		Topology: p.topology,
+		Push:     p.pushers,
+		Events:   p.events,
+		Logger:   cfg.Logs.Logger("core/flows"),
+	})
+	if err != nil {
+		return nil, err
+	}
 	for _, load := range []func(context.Context) error{p.registry.Load, p.devices.Load, p.logical.Load} {
 		if err := load(ctx); err != nil {
 			return nil, fmt.Errorf("core: reload state: %w", err)
@@ -217,11 +243,13 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Adapters:       p.registry,
 		Events:         p.events,
 		Flows:          tables{st: st},
+		FlowMods:       flowMods{p: p},
 		Logger:         cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,
 		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
+		PacketIns: packetIns{p: p},
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
 	p.bus.sbi = p.sbi

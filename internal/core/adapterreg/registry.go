@@ -62,6 +62,11 @@ type Registry struct {
 	adapters  map[string]*voltv1.Adapter    // adapter id → snapshot, never modified
 	types     map[string]*voltv1.DeviceType // type id → snapshot, never modified
 	persisted map[string]time.Time          // adapter id → last_seen last written
+	// instances holds, per adapter id, the start times (Adapter.registered
+	// as the adapter sends it) of the instances seen since this registry
+	// was made: a new one is a restarted adapter (or a new replica), with
+	// devices to reconcile.
+	instances map[string]map[int64]bool
 }
 
 // New returns an empty registry; call Load to restore the stored one.
@@ -89,6 +94,7 @@ func New(cfg Config) (*Registry, error) {
 		adapters:     make(map[string]*voltv1.Adapter),
 		types:        make(map[string]*voltv1.DeviceType),
 		persisted:    make(map[string]time.Time),
+		instances:    make(map[string]map[int64]bool),
 	}, nil
 }
 
@@ -142,6 +148,8 @@ func (r *Registry) Register(ctx context.Context, a *voltv1.Adapter, types []*vol
 	r.mu.RLock()
 	prev := r.adapters[a.GetId()]
 	lastWrite, seen := r.persisted[a.GetId()]
+	inst := a.GetRegistered().AsTime().UnixNano()
+	newInstance := a.GetRegistered() != nil && !r.instances[a.GetId()][inst]
 	var conflicts []string
 	oldTypes := make(map[string]*voltv1.DeviceType)
 	for _, t := range r.types {
@@ -161,7 +169,7 @@ func (r *Registry) Register(ctx context.Context, a *voltv1.Adapter, types []*vol
 	}
 
 	nextA, nextTypes := normalize(a, types, prev, now)
-	if seen && unchanged(prev, nextA, oldTypes, nextTypes) && now.Sub(lastWrite) < r.persistEvery {
+	if seen && !newInstance && unchanged(prev, nextA, oldTypes, nextTypes) && now.Sub(lastWrite) < r.persistEvery {
 		// A heartbeat: last_seen moves in memory only.
 		r.mu.Lock()
 		r.adapters[a.GetId()] = nextA
@@ -197,13 +205,19 @@ func (r *Registry) Register(ctx context.Context, a *voltv1.Adapter, types []*vol
 	}
 	r.adapters[nextA.GetId()] = nextA
 	r.persisted[nextA.GetId()] = now
+	if a.GetRegistered() != nil {
+		if r.instances[a.GetId()] == nil {
+			r.instances[a.GetId()] = make(map[int64]bool)
+		}
+		r.instances[a.GetId()][inst] = true
+	}
 	r.mu.Unlock()
 
 	if !seen {
 		r.log.Info("adapter registered", "adapter", nextA.GetId(), "endpoint", nextA.GetEndpoint(),
 			"version", nextA.GetVersion(), "types", nextA.GetDeviceTypes())
 	}
-	return !seen, nil
+	return !seen || newInstance, nil
 }
 
 // validate checks a registration before anything is written.

@@ -35,16 +35,20 @@ type Config struct {
 	Logger   *slog.Logger
 	// AdapterTimeout bounds each call to an adapter (default 10s).
 	AdapterTimeout time.Duration
+	// Reconciled, when set, is told of each device its adapter reconciled
+	// (so its flows can be sent again).
+	Reconciled func(deviceID string)
 }
 
 // Manager owns every device.
 type Manager struct {
-	store    *store.Store
-	adapters Adapters
-	logical  Logical
-	events   Publisher
-	log      *slog.Logger
-	timeout  time.Duration
+	store      *store.Store
+	adapters   Adapters
+	logical    Logical
+	events     Publisher
+	log        *slog.Logger
+	timeout    time.Duration
+	reconciled func(string)
 
 	mu       sync.RWMutex                   // guards agents, byAddr, children
 	agents   map[string]*agent              // device id → agent
@@ -61,15 +65,16 @@ func New(cfg Config) *Manager {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Manager{
-		store:    cfg.Store,
-		adapters: cfg.Adapters,
-		logical:  cfg.Logical,
-		events:   cfg.Events,
-		log:      cfg.Logger,
-		timeout:  cfg.AdapterTimeout,
-		agents:   make(map[string]*agent),
-		byAddr:   make(map[string]string),
-		children: make(map[string]map[string]struct{}),
+		store:      cfg.Store,
+		adapters:   cfg.Adapters,
+		logical:    cfg.Logical,
+		events:     cfg.Events,
+		log:        cfg.Logger,
+		timeout:    cfg.AdapterTimeout,
+		reconciled: cfg.Reconciled,
+		agents:     make(map[string]*agent),
+		byAddr:     make(map[string]string),
+		children:   make(map[string]map[string]struct{}),
 	}
 }
 

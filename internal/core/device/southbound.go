@@ -272,6 +272,10 @@ func (m *Manager) Reconcile(ctx context.Context, types map[string]bool) {
 		})
 		if err != nil {
 			m.log.Warn("reconcile device", "device", d.GetId(), "err", err)
+			continue
+		}
+		if m.reconciled != nil {
+			m.reconciled(d.GetId())
 		}
 	}
 }

@@ -197,3 +197,40 @@ func (t *Table) View(c Changes) (flows []*openflowv1.Flow, groups []*openflowv1.
 }
 
 func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
+
+// GroupsAfter returns the groups by id as they would be after c. Without
+// group changes it is the table's own map: read it, never write it.
+func (t *Table) GroupsAfter(c Changes) map[uint32]*openflowv1.GroupDesc {
+	if len(c.GroupsAdded)+len(c.GroupsRemoved) == 0 {
+		return t.groups
+	}
+	out := make(map[uint32]*openflowv1.GroupDesc, len(t.groups)+len(c.GroupsAdded))
+	for k, v := range t.groups {
+		out[k] = v
+	}
+	for _, g := range c.GroupsRemoved {
+		delete(out, g.GetGroupId())
+	}
+	for _, g := range c.GroupsAdded {
+		out[g.GetGroupId()] = g
+	}
+	return out
+}
+
+// MetersAfter is GroupsAfter for meters.
+func (t *Table) MetersAfter(c Changes) map[uint32]*openflowv1.MeterConfig {
+	if len(c.MetersAdded)+len(c.MetersRemoved) == 0 {
+		return t.meters
+	}
+	out := make(map[uint32]*openflowv1.MeterConfig, len(t.meters)+len(c.MetersAdded))
+	for k, v := range t.meters {
+		out[k] = v
+	}
+	for _, m := range c.MetersRemoved {
+		delete(out, m.GetMeterId())
+	}
+	for _, m := range c.MetersAdded {
+		out[m.GetMeterId()] = m
+	}
+	return out
+}

@@ -49,8 +49,7 @@ type Events interface {
 	Subscribe(ctx context.Context, filter func(*voltv1.Event) bool) <-chan *voltv1.Event
 }
 
-// Flows reads the flow, group and meter tables. The Flows issue adds
-// updates; until then the tables are read-only.
+// Flows reads the flow, group and meter tables.
 type Flows interface {
 	LogicalFlows(ctx context.Context, ldID string) ([]*openflowv1.Flow, error)
 	LogicalGroups(ctx context.Context, ldID string) ([]*openflowv1.Group, error)
@@ -67,6 +66,7 @@ type Config struct {
 	Adapters       Adapters
 	Events         Events
 	Flows          Flows
+	FlowMods       FlowMods
 	Logger         *slog.Logger
 }
 

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
@@ -45,8 +43,6 @@ type PacketIns interface {
 type Config struct {
 	Devices   Devices
 	Registrar Registrar
-	// PacketIns may be nil until the Flows issue lands; then SendPacketIn
-	// answers Unimplemented.
 	PacketIns PacketIns
 	Logger    *slog.Logger
 }
@@ -137,8 +133,5 @@ func (s *Server) DeviceReasonUpdate(ctx context.Context, req *adapterv1.DeviceRe
 }
 
 func (s *Server) SendPacketIn(ctx context.Context, req *adapterv1.PacketInRequest) (*emptypb.Empty, error) {
-	if s.cfg.PacketIns == nil {
-		return nil, status.Error(codes.Unimplemented, "packet-in arrives with the Flows issue")
-	}
 	return done(s.cfg.PacketIns.PacketIn(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetPacket()))
 }

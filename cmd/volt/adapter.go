@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openvolt/openvolt/adapter"
+	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
+	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
+	"github.com/openvolt/openvolt/internal/cli"
+	"github.com/openvolt/openvolt/internal/daemon"
+)
+
+// newAdapterCmd returns `volt adapter`: the client's `list` (from
+// cli.NewAdapterCommand) and the adapter daemons. It replaces
+// cli.NewAdapterCommand() on the root command.
+func newAdapterCmd() *cobra.Command {
+	cmd := cli.NewAdapterCommand()
+	addAdapterDaemons(cmd)
+	return cmd
+}
+
+// addAdapterDaemons adds `ponsim-olt` and `ponsim-onu` to an `adapter`
+// command.
+func addAdapterDaemons(cmd *cobra.Command) {
+	cmd.AddCommand(
+		newAdapterDaemonCmd("ponsim-olt", "Run the ponsim_olt adapter: simulated OLTs, reached over the PonSim API",
+			ponsimolt.Topic, ponsimolt.Run),
+		newAdapterDaemonCmd("ponsim-onu", "Run the ponsim_onu adapter: the ONUs behind simulated OLTs",
+			ponsimonu.Topic, ponsimonu.Run),
+	)
+}
+
+// newAdapterDaemonCmd is one adapter daemon: flags into an adapter.Config,
+// then run until the command's context ends (SIGINT, SIGTERM).
+func newAdapterDaemonCmd(use, short, topic string, run func(context.Context, adapter.Config) error) *cobra.Command {
+	var (
+		cfg     adapter.Config
+		brokers string
+		logs    daemon.LogFlags
+	)
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long: short + `.
+
+The adapter serves the core's calls on its Kafka topic (` + topic + `), registers
+with the core (retrying until the core answers, then every 10s as a
+heartbeat), and serves gRPC health, reflection and the LogService on --grpc.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := logs.Registry()
+			if err != nil {
+				return err
+			}
+			cfg.Logs = reg
+			cfg.Brokers = daemon.List(brokers)
+			return run(cmd.Context(), cfg)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&brokers, "brokers", daemon.Env("VOLT_BROKERS", "127.0.0.1:9092"), "Kafka brokers (comma-separated)")
+	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
+	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
+	logs.AddFlags(fs)
+	return cmd
+}

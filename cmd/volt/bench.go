@@ -1,0 +1,80 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openvolt/openvolt/internal/bench"
+	"github.com/openvolt/openvolt/internal/daemon"
+)
+
+// newBenchCmd is `volt bench`: one subcommand per benchmark of the running
+// system. Each prints its result with printBench, so that -o works alike
+// for all; add new benchmarks to the AddCommand list.
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark the running system (prints JSON with -o json)",
+		Args:  cobra.NoArgs,
+	}
+	cmd.PersistentFlags().StringP("output", "o", "text", "output format: text or json")
+	cmd.AddCommand(
+		newBenchRPCCmd(),
+		newBenchActivationCmd(),
+	)
+	return cmd
+}
+
+func newBenchRPCCmd() *cobra.Command {
+	var (
+		cfg     bench.RPCConfig
+		brokers string
+	)
+	cmd := &cobra.Command{
+		Use:   "rpc",
+		Short: "Round trips of unary calls over Kafka (msgbus) through a real broker",
+		Long: `Measure unary round trips between a msgbus client and a msgbus server in
+this process, every request and response going through the broker. With no
+--brokers, an embedded broker is started on loopback.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Brokers = daemon.List(brokers)
+			res, err := bench.RPC(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			return printBench(cmd, res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s\n",
+					res.Calls, res.Concurrency, res.P50us, res.P99us, res.CallsPerS)
+				return err
+			})
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&brokers, "brokers", daemon.Env("VOLT_BROKERS", ""), "Kafka brokers (comma-separated); empty starts an embedded broker")
+	fs.IntVarP(&cfg.Calls, "calls", "n", 10000, "measured calls")
+	fs.IntVarP(&cfg.Concurrency, "concurrency", "c", 1, "calls in flight")
+	fs.IntVar(&cfg.Keys, "keys", 1000, "distinct record keys (devices)")
+	fs.IntVar(&cfg.Warmup, "warmup", 0, "unmeasured calls first (default min(calls, 1000))")
+	return cmd
+}
+
+// printBench writes a benchmark result as -o asks: JSON (one object), or
+// the text the benchmark formats.
+func printBench(cmd *cobra.Command, v any, text func(io.Writer) error) error {
+	out, err := cmd.Flags().GetString("output")
+	if err != nil {
+		return err
+	}
+	switch out {
+	case "json":
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		return enc.Encode(v)
+	case "text", "table":
+		return text(cmd.OutOrStdout())
+	}
+	return fmt.Errorf("unknown output format %q: want text or json", out)
+}

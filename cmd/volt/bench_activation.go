@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openvolt/openvolt/internal/bench"
+	"github.com/openvolt/openvolt/internal/daemon"
+)
+
+func newBenchActivationCmd() *cobra.Command {
+	var (
+		cfg     bench.ActivationConfig
+		ponsims string
+		logs    daemon.LogFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "activation",
+		Short: "Time from enabling OLTs until every ONU is ACTIVE with its UNI logical port",
+		Long: `Start a whole stack in this process (or use --server with the --ponsim
+addresses of a running one), enable the OLTs, and wait until every ONU is ACTIVE
+and every UNI logical port exists.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := logs.Registry()
+			if err != nil {
+				return err
+			}
+			cfg.Logs = reg
+			cfg.PonSims = daemon.List(ponsims)
+			res, err := bench.Activation(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			return printBench(cmd, res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%d OLTs, %d ONUs active in %.3f s (%.0f ONUs/s), RSS %.1f MiB\n",
+					res.OLTs, res.ONUs, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
+				return err
+			})
+		},
+	}
+	fs := cmd.Flags()
+	fs.IntVar(&cfg.OLTs, "olts", 1, "OLTs to enable")
+	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, "PON ports per OLT")
+	fs.IntVar(&cfg.ONUsPerPON, "onus-per-pon", 4, "ONUs per PON port")
+	fs.StringVar(&cfg.Server, "server", "", "NBI of a running stack (default: start one in this process)")
+	fs.StringVar(&ponsims, "ponsim", "", "with --server: the ponsim addresses of the OLTs to enable (comma-separated)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long to wait for every ONU (default 5m)")
+	logs.AddFlags(fs)
+	fs.Lookup("log-level").DefValue = "warn"
+	_ = fs.Set("log-level", "warn")
+	return cmd
+}

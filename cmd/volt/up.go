@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/stack"
+)
+
+func newUpCmd() *cobra.Command {
+	var (
+		cfg       stack.Config
+		sim       stack.PonSim
+		provision bool
+		logs      daemon.LogFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run the whole stack in one process: etcd, broker, core, ponsim, adapters",
+		Long: `Run the whole stack on one machine: an embedded etcd (data in --data-dir), an
+embedded Kafka-protocol broker, the core, a simulated OLT (ponsim) and both ponsim
+adapters, each talking over its real transport. Run again on the same data
+directory, it resumes the same devices.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := logs.Registry()
+			if err != nil {
+				return err
+			}
+			cfg.Logs = reg
+			cfg.PonSims = []stack.PonSim{sim}
+			out := cmd.OutOrStdout()
+			return stack.Run(cmd.Context(), cfg, func(a stack.Addrs) {
+				fmt.Fprintf(out, "OpenVOLT is up: NBI %s, Kafka %s, ponsim %s, data in %s\n", a.NBI, a.Brokers[0], a.PonSims[0], cfg.DataDir)
+				if provision {
+					provisionOLT(cmd.Context(), out, a)
+				}
+				fmt.Fprintf(out, `Try, in another terminal:
+  volt device list
+  volt logicaldevice list
+  volt logicaldevice ports <logical device id>
+  volt events
+Stop with Ctrl-C.
+`)
+			})
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("VOLT_DATA_DIR", ".volt"), "data directory of the embedded etcd")
+	fs.StringVar(&cfg.NBI, "nbi", daemon.Env("VOLT_NBI", "127.0.0.1:50057"), "gRPC listen address of the NBI")
+	fs.StringVar(&cfg.EtcdListen, "etcd-listen", "http://127.0.0.1:2379", "client URL of the embedded etcd")
+	fs.StringVar(&cfg.BrokerListen, "broker-listen", "127.0.0.1:9092", "listen address of the embedded Kafka-protocol broker")
+	fs.StringVar(&sim.Name, "ponsim-name", "ponsim", "name of the simulated OLT (its serials and MACs derive from it)")
+	fs.StringVar(&sim.GRPC, "ponsim", "127.0.0.1:50060", "listen address of the simulated OLT")
+	fs.IntVar(&sim.PONPorts, "pon-ports", 1, "PON ports of the simulated OLT")
+	fs.IntVar(&sim.ONUsPerPON, "onus-per-pon", 4, "ONUs on each PON port")
+	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
+	logs.AddFlags(fs)
+	return cmd
+}
+
+// provisionOLT creates and enables the bundled OLT and reports when its
+// ONUs are active; it prints what went wrong instead of stopping the stack.
+func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) {
+	cc, err := grpc.NewClient(a.NBI, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fmt.Fprintf(out, "provision: %v\n", err)
+		return
+	}
+	defer cc.Close()
+	nbi := voltv1.NewVoltServiceClient(cc)
+	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	id, err := stack.Provision(pctx, nbi, a.PonSims[0])
+	if err != nil {
+		fmt.Fprintf(out, "provision: %v\n", err)
+		return
+	}
+	fmt.Fprintf(out, "OLT %s at %s enabled\n", id, a.PonSims[0])
+	s, err := stack.WaitFor(pctx, nbi, 100*time.Millisecond, func(s stack.Status) bool {
+		return s.ONUs > 0 && s.ActiveONUs == s.ONUs && s.UNIPorts == s.ONUs
+	})
+	if err != nil {
+		fmt.Fprintf(out, "provision: waiting for the ONUs: %v\n", err)
+		return
+	}
+	fmt.Fprintf(out, "%s\n", s)
+}

@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/stack"
+	"github.com/openvolt/openvolt/logging"
+)
+
+// ActivationConfig configures Activation.
+type ActivationConfig struct {
+	OLTs       int
+	PONPorts   int
+	ONUsPerPON int
+	// Server is the NBI of a running stack and PonSims the addresses of its
+	// simulated OLTs; when Server is empty Activation starts its own stack
+	// (in a temporary data directory) in this process.
+	Server  string
+	PonSims []string
+	// Timeout bounds the wait for every ONU (default 5 minutes).
+	Timeout time.Duration
+	Logs    *logging.Registry
+}
+
+// ActivationResult is what `volt bench activation` prints.
+type ActivationResult struct {
+	OLTs     int     `json:"olts"`
+	ONUs     int     `json:"onus"`
+	Seconds  float64 `json:"seconds"`
+	ONUsPerS float64 `json:"onus_per_s"`
+	// CoreRSSMiB is the resident size of this process when every ONU is
+	// active: with its own stack that is the core together with etcd, the
+	// broker, ponsim and the adapters, so the core alone is smaller.
+	CoreRSSMiB float64 `json:"core_rss_mib"`
+}
+
+// Activation enables the OLTs and measures the time until every ONU is
+// ACTIVE and every UNI logical port exists.
+func Activation(ctx context.Context, cfg ActivationConfig) (ActivationResult, error) {
+	if cfg.OLTs < 1 || cfg.PONPorts < 1 || cfg.ONUsPerPON < 1 {
+		return ActivationResult{}, fmt.Errorf("bench activation: --olts, --pon-ports and --onus-per-pon must be positive")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Minute
+	}
+	if cfg.Server != "" {
+		if len(cfg.PonSims) != cfg.OLTs {
+			return ActivationResult{}, fmt.Errorf("bench activation: --server needs --ponsim with %d addresses, got %d", cfg.OLTs, len(cfg.PonSims))
+		}
+		return activate(ctx, cfg, cfg.Server, cfg.PonSims)
+	}
+	dir, err := os.MkdirTemp("", "volt-bench-")
+	if err != nil {
+		return ActivationResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	scfg := stack.Config{DataDir: dir, NBI: "127.0.0.1:0", EtcdListen: "http://127.0.0.1:0", BrokerListen: "127.0.0.1:0", Logs: cfg.Logs}
+	for i := range cfg.OLTs {
+		scfg.PonSims = append(scfg.PonSims, stack.PonSim{Name: fmt.Sprintf("bench-olt-%d", i), GRPC: "127.0.0.1:0", PONPorts: cfg.PONPorts, ONUsPerPON: cfg.ONUsPerPON})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		res    ActivationResult
+		runErr error
+	)
+	err = stack.Run(ctx, scfg, func(a stack.Addrs) {
+		res, runErr = activate(ctx, cfg, a.NBI, a.PonSims)
+		cancel()
+	})
+	if runErr != nil {
+		return res, runErr
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func activate(ctx context.Context, cfg ActivationConfig, server string, sims []string) (ActivationResult, error) {
+	cc, err := grpc.NewClient(server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return ActivationResult{}, err
+	}
+	defer cc.Close()
+	nbi := voltv1.NewVoltServiceClient(cc)
+	onus := cfg.OLTs * cfg.PONPorts * cfg.ONUsPerPON
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+
+	start := time.Now()
+	for _, addr := range sims {
+		if _, err := stack.Provision(ctx, nbi, addr); err != nil {
+			return ActivationResult{}, err
+		}
+	}
+	if _, err := stack.WaitFor(ctx, nbi, 50*time.Millisecond, func(s stack.Status) bool {
+		return s.ActiveONUs >= onus && s.UNIPorts >= onus
+	}); err != nil {
+		return ActivationResult{}, fmt.Errorf("bench activation: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	return ActivationResult{
+		OLTs:       cfg.OLTs,
+		ONUs:       onus,
+		Seconds:    round(secs, 3),
+		ONUsPerS:   round(float64(onus)/secs, 1),
+		CoreRSSMiB: round(rssMiB(), 1),
+	}, nil
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+// rssMiB reads this process's resident set size.
+func rssMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,229 @@
+// Package flows owns the flow, group and meter tables of every logical
+// device: it applies OpenFlow mods (flowtable), decomposes each logical
+// flow into device flows (flowdecomp over the routes of route), persists
+// both, and pushes the device flows to the adapters.
+//
+// A mod is planned, decomposed and written to the store before it takes
+// effect, so a mod that cannot be decomposed, or a store that fails, leaves
+// the tables as they were. Pushing to adapters happens after the call
+// returns, through one pusher per device that coalesces changes; a device
+// that is reconciled gets its whole table again.
+//
+// Lock order: Manager.mu, then a logical device's mu; pusher.mu last.
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"github.com/openvolt/openvolt/internal/core/flowdecomp"
+	"github.com/openvolt/openvolt/internal/core/flowtable"
+	"github.com/openvolt/openvolt/internal/core/route"
+	"github.com/openvolt/openvolt/internal/store"
+)
+
+// NTables is the number of flow tables a logical device has.
+const NTables = 2
+
+// Topology gives the route snapshot of a logical device: its logical ports
+// and the ports of the devices behind them. It fails with NotFound for an
+// unknown logical device.
+type Topology func(ldID string) (route.Snapshot, error)
+
+// Publisher takes change events.
+type Publisher interface{ Publish(*voltv1.Event) }
+
+// Config wires a Manager.
+type Config struct {
+	Store    *store.Store
+	Topology Topology
+	Push     Pushers
+	Events   Publisher
+	Logger   *slog.Logger
+}
+
+// Manager holds the tables of every logical device.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	mu  sync.Mutex // guards lds
+	lds map[string]*ld
+}
+
+// ld is one logical device's tables and the device flows they make.
+type ld struct {
+	id string
+
+	mu      sync.Mutex // serialises mods; guards everything below
+	loaded  bool
+	table   *flowtable.Table
+	routes  *route.Routes          // nil: rebuild before use
+	dec     *flowdecomp.Decomposer // over routes
+	rules   map[uint64]flowdecomp.Rules
+	devices map[string]*deviceTable
+}
+
+// deviceTable is what the logical flows ask of one device, with a count of
+// the logical flows that ask for each flow, group and meter.
+type deviceTable struct {
+	flows  map[uint64]*counted[*openflowv1.Flow]
+	groups map[uint32]*counted[*openflowv1.GroupDesc]
+	meters map[uint32]*counted[*openflowv1.MeterConfig]
+}
+
+type counted[T any] struct {
+	v T
+	n int
+}
+
+func newDeviceTable() *deviceTable {
+	return &deviceTable{
+		flows:  map[uint64]*counted[*openflowv1.Flow]{},
+		groups: map[uint32]*counted[*openflowv1.GroupDesc]{},
+		meters: map[uint32]*counted[*openflowv1.MeterConfig]{},
+	}
+}
+
+// New returns a manager; tables load from the store on first use.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Store == nil || cfg.Topology == nil || cfg.Push == nil {
+		return nil, errors.New("flows: Store, Topology and Push are required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{cfg: cfg, log: log, lds: map[string]*ld{}}, nil
+}
+
+func (m *Manager) get(id string) *ld {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.lds[id]
+	if l == nil {
+		l = &ld{id: id}
+		m.lds[id] = l
+	}
+	return l
+}
+
+// lock returns the logical device's state, loaded and locked.
+func (m *Manager) lock(ctx context.Context, id string) (*ld, error) {
+	if id == "" {
+		return nil, coreerr.New(coreerr.ErrInvalidArgument, "logical device id is required")
+	}
+	if _, err := m.cfg.Topology(id); err != nil {
+		return nil, err
+	}
+	l := m.get(id)
+	l.mu.Lock()
+	if !l.loaded {
+		if err := m.loadLocked(ctx, l); err != nil {
+			l.mu.Unlock()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// TopologyChanged drops the cached routes of a logical device (a port came
+// or went); the next mod rebuilds them.
+func (m *Manager) TopologyChanged(ldID string) {
+	m.mu.Lock()
+	l := m.lds[ldID]
+	m.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.routes, l.dec = nil, nil
+	l.mu.Unlock()
+}
+
+// Forget drops a removed logical device's state (its stored tables are
+// removed with it).
+func (m *Manager) Forget(ldID string) {
+	m.mu.Lock()
+	delete(m.lds, ldID)
+	m.mu.Unlock()
+}
+
+func (m *Manager) decomposerLocked(l *ld) (*flowdecomp.Decomposer, error) {
+	if l.dec != nil {
+		return l.dec, nil
+	}
+	snap, err := m.cfg.Topology(l.id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := route.Build(snap)
+	if err != nil {
+		return nil, fmt.Errorf("routes of logical device %s: %w", l.id, err)
+	}
+	l.routes, l.dec = r, flowdecomp.New(r)
+	return l.dec, nil
+}
+
+// loadLocked reads the stored tables and works out the device flows again.
+func (m *Manager) loadLocked(ctx context.Context, l *ld) error {
+	st := m.cfg.Store
+	flows, err := st.Flows.ListGroup(ctx, l.id)
+	if err != nil {
+		return err
+	}
+	groups, err := st.Groups.ListGroup(ctx, l.id)
+	if err != nil {
+		return err
+	}
+	meters, err := st.Meters.ListGroup(ctx, l.id)
+	if err != nil {
+		return err
+	}
+	l.table = flowtable.New(NTables)
+	l.table.Load(flows, groups, meters)
+	l.rules = map[uint64]flowdecomp.Rules{}
+	l.devices = map[string]*deviceTable{}
+	if len(flows) > 0 {
+		d, err := m.decomposerLocked(l)
+		if err != nil {
+			return err
+		}
+		gs, ms := byGroupID(groups), byMeterID(meters)
+		for _, f := range flows {
+			rules, err := d.DecomposeFlow(f, gs, ms)
+			if err != nil {
+				// The topology moved on (an ONU went away): keep the
+				// logical flow, give the devices nothing for it.
+				m.log.Warn("stored flow no longer decomposes", "logical_device", l.id, "flow", f.GetId(), "err", err)
+				continue
+			}
+			l.rules[f.GetId()] = rules
+			m.count(l, rules, +1)
+		}
+	}
+	l.loaded = true
+	return nil
+}
+
+func byGroupID(gs []*openflowv1.GroupDesc) map[uint32]*openflowv1.GroupDesc {
+	out := make(map[uint32]*openflowv1.GroupDesc, len(gs))
+	for _, g := range gs {
+		out[g.GetGroupId()] = g
+	}
+	return out
+}
+
+func byMeterID(ms []*openflowv1.MeterConfig) map[uint32]*openflowv1.MeterConfig {
+	out := make(map[uint32]*openflowv1.MeterConfig, len(ms))
+	for _, mc := range ms {
+		out[mc.GetMeterId()] = mc
+	}
+	return out
+}

@@ -1,0 +1,273 @@
+package flows
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/store"
+)
+
+// Backoff of a failed push.
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 5 * time.Second
+)
+
+// Pushers deliver device deltas to the devices' adapters. Push must not
+// block.
+type Pushers interface {
+	Push(deviceID string, d *Delta)
+}
+
+// AdapterConfig wires AdapterPushers.
+type AdapterConfig struct {
+	Store *store.Store
+	// Device returns a device snapshot.
+	Device func(id string) (*voltv1.Device, bool)
+	// Client returns the adapter client for a device type, and whether the
+	// type wants whole tables (bulk) instead of changes.
+	Client  func(ctx context.Context, deviceType string) (client adapterv1.AdapterServiceClient, bulk bool, err error)
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// AdapterPushers push through adapters: one sender per device with
+// pending changes, which coalesces what arrives while it sends, so a burst
+// of flow-mods becomes a few calls.
+type AdapterPushers struct {
+	cfg AdapterConfig
+	log *slog.Logger
+
+	ctx    context.Context // ends the senders
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the senders
+
+	mu      sync.Mutex // guards pending
+	pending map[string]*batch
+}
+
+// batch is what waits to be sent to one device.
+type batch struct {
+	running bool // a sender owns this device
+	full    bool // send the whole table (reconcile)
+	flows   map[uint64]*openflowv1.Flow
+	unflows map[uint64]*openflowv1.Flow
+	groups  map[uint32]*openflowv1.GroupDesc
+	ungrps  map[uint32]*openflowv1.GroupDesc
+	meters  map[uint32]*openflowv1.MeterConfig
+	unmtrs  map[uint32]*openflowv1.MeterConfig
+}
+
+func newBatch() *batch {
+	return &batch{
+		flows: map[uint64]*openflowv1.Flow{}, unflows: map[uint64]*openflowv1.Flow{},
+		groups: map[uint32]*openflowv1.GroupDesc{}, ungrps: map[uint32]*openflowv1.GroupDesc{},
+		meters: map[uint32]*openflowv1.MeterConfig{}, unmtrs: map[uint32]*openflowv1.MeterConfig{},
+	}
+}
+
+func (b *batch) empty() bool {
+	return !b.full && len(b.flows)+len(b.unflows)+len(b.groups)+len(b.ungrps)+len(b.meters)+len(b.unmtrs) == 0
+}
+
+// mergeOlder puts an older batch that failed back under b: what b says
+// about a flow, group or meter wins over what old said.
+func (b *batch) mergeOlder(old *batch) {
+	b.full = b.full || old.full
+	mergeOld(b.flows, b.unflows, old.flows, old.unflows)
+	mergeOld(b.groups, b.ungrps, old.groups, old.ungrps)
+	mergeOld(b.meters, b.unmtrs, old.meters, old.unmtrs)
+}
+
+func mergeOld[K comparable, V any](add, remove, oldAdd, oldRemove map[K]V) {
+	for k, v := range oldAdd {
+		if _, newer := remove[k]; !newer {
+			if _, newer := add[k]; !newer {
+				add[k] = v
+			}
+		}
+	}
+	for k, v := range oldRemove {
+		if _, newer := add[k]; !newer {
+			if _, newer := remove[k]; !newer {
+				remove[k] = v
+			}
+		}
+	}
+}
+
+// NewAdapterPushers returns pushers; Close stops them.
+func NewAdapterPushers(cfg AdapterConfig) *AdapterPushers {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &AdapterPushers{cfg: cfg, log: log, ctx: ctx, cancel: cancel, pending: map[string]*batch{}}
+}
+
+// Push queues a delta for a device.
+func (p *AdapterPushers) Push(deviceID string, d *Delta) {
+	p.queue(deviceID, func(b *batch) {
+		for _, f := range d.RemoveFlows {
+			delete(b.flows, f.GetId())
+			b.unflows[f.GetId()] = f
+		}
+		for _, f := range d.AddFlows {
+			delete(b.unflows, f.GetId())
+			b.flows[f.GetId()] = f
+		}
+		for _, g := range d.RemoveGroups {
+			delete(b.groups, g.GetGroupId())
+			b.ungrps[g.GetGroupId()] = g
+		}
+		for _, g := range d.AddGroups {
+			delete(b.ungrps, g.GetGroupId())
+			b.groups[g.GetGroupId()] = g
+		}
+		for _, m := range d.RemoveMeters {
+			delete(b.meters, m.GetMeterId())
+			b.unmtrs[m.GetMeterId()] = m
+		}
+		for _, m := range d.AddMeters {
+			delete(b.unmtrs, m.GetMeterId())
+			b.meters[m.GetMeterId()] = m
+		}
+	})
+}
+
+// Resend queues the device's whole table (after a reconcile).
+func (p *AdapterPushers) Resend(deviceID string) {
+	p.queue(deviceID, func(b *batch) { b.full = true })
+}
+
+func (p *AdapterPushers) queue(deviceID string, merge func(*batch)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx.Err() != nil {
+		return
+	}
+	b := p.pending[deviceID]
+	if b == nil {
+		b = newBatch()
+		p.pending[deviceID] = b
+	}
+	merge(b)
+	if !b.running {
+		b.running = true
+		p.wg.Add(1)
+		go p.send(deviceID)
+	}
+}
+
+// send drains a device's batches until none is pending. A batch that
+// fails goes back under what arrived since and is tried again after a
+// backoff, so an adapter or bus outage delays flows but loses none.
+func (p *AdapterPushers) send(deviceID string) {
+	defer p.wg.Done()
+	backoff := retryMin
+	for {
+		p.mu.Lock()
+		b := p.pending[deviceID]
+		if b.empty() || p.ctx.Err() != nil {
+			delete(p.pending, deviceID)
+			p.mu.Unlock()
+			return
+		}
+		next := newBatch()
+		next.running = true
+		p.pending[deviceID] = next
+		p.mu.Unlock()
+		err := p.deliver(deviceID, b)
+		if err == nil {
+			backoff = retryMin
+			continue
+		}
+		p.log.Warn("push flows to adapter", "device", deviceID, "err", err, "retry_in", backoff)
+		p.mu.Lock()
+		p.pending[deviceID].mergeOlder(b)
+		p.mu.Unlock()
+		select {
+		case <-p.ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, retryMax)
+	}
+}
+
+func (p *AdapterPushers) deliver(deviceID string, b *batch) error {
+	dev, ok := p.cfg.Device(deviceID)
+	if !ok {
+		return nil // deleted meanwhile
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, p.cfg.Timeout)
+	defer cancel()
+	client, bulk, err := p.cfg.Client(ctx, dev.GetType())
+	if err != nil {
+		return err
+	}
+	if b.full {
+		// The whole table, as the store has it: in bulk when the adapter
+		// takes bulk, else as adds (adapters replace flows by id).
+		flows, err := p.cfg.Store.DeviceFlows.ListGroup(ctx, deviceID)
+		if err != nil {
+			return err
+		}
+		groups, err := p.cfg.Store.DeviceGroups.ListGroup(ctx, deviceID)
+		if err != nil {
+			return err
+		}
+		meters, err := p.cfg.Store.DeviceMeters.ListGroup(ctx, deviceID)
+		if err != nil {
+			return err
+		}
+		if bulk {
+			_, err = client.UpdateFlowsBulk(ctx, &adapterv1.BulkFlowsRequest{Device: dev, Flows: flows, Groups: groups, Meters: meters})
+			return err
+		}
+		for _, f := range flows {
+			b.flows[f.GetId()] = f
+		}
+		for _, g := range groups {
+			b.groups[g.GetGroupId()] = g
+		}
+		for _, m := range meters {
+			b.meters[m.GetMeterId()] = m
+		}
+	} else if bulk {
+		b.full = true
+		return p.deliver(deviceID, b)
+	}
+	req := &adapterv1.IncrementalFlowsRequest{
+		Device: dev,
+		Flows:  &adapterv1.FlowChanges{ToAdd: values(b.flows), ToRemove: values(b.unflows)},
+		Groups: &adapterv1.GroupChanges{ToAdd: values(b.groups), ToRemove: values(b.ungrps)},
+		Meters: &adapterv1.MeterChanges{ToAdd: values(b.meters), ToRemove: values(b.unmtrs)},
+	}
+	_, err = client.UpdateFlowsIncrementally(ctx, req)
+	return err
+}
+
+func values[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// Close stops the senders and waits for them.
+func (p *AdapterPushers) Close() {
+	p.mu.Lock()
+	p.cancel()
+	p.mu.Unlock()
+	p.wg.Wait()
+}

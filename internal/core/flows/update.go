@@ -1,0 +1,365 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/flowdecomp"
+	"github.com/openvolt/openvolt/internal/core/flowtable"
+	"github.com/openvolt/openvolt/internal/kvstore"
+)
+
+// UpdateFlowTable applies a flow-mod to a logical device.
+func (m *Manager) UpdateFlowTable(ctx context.Context, ldID string, fm *openflowv1.FlowMod) error {
+	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanFlowMod(fm) })
+}
+
+// UpdateGroupTable applies a group-mod to a logical device.
+func (m *Manager) UpdateGroupTable(ctx context.Context, ldID string, gm *openflowv1.GroupMod) error {
+	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanGroupMod(gm) })
+}
+
+// UpdateMeterTable applies a meter-mod to a logical device.
+func (m *Manager) UpdateMeterTable(ctx context.Context, ldID string, mm *openflowv1.MeterMod) error {
+	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanMeterMod(mm) })
+}
+
+func (m *Manager) update(ctx context.Context, ldID string, plan func(*flowtable.Table) (flowtable.Changes, error)) error {
+	l, err := m.lock(ctx, ldID)
+	if err != nil {
+		return err
+	}
+	defer l.mu.Unlock()
+	c, err := plan(l.table)
+	if err != nil {
+		return fmt.Errorf("logical device %s: %w", ldID, err)
+	}
+	if c.Empty() {
+		return nil
+	}
+	return m.applyLocked(ctx, l, c)
+}
+
+// applyLocked decomposes, persists and applies planned changes.
+func (m *Manager) applyLocked(ctx context.Context, l *ld, c flowtable.Changes) error {
+	gs, ms := l.table.GroupsAfter(c), l.table.MetersAfter(c)
+	added := make(map[uint64]flowdecomp.Rules, len(c.Added))
+	if len(c.Added) > 0 {
+		d, err := m.decomposerLocked(l)
+		if err != nil {
+			return err
+		}
+		for _, f := range c.Added {
+			rules, err := d.DecomposeFlow(f, gs, ms)
+			if err != nil {
+				return fmt.Errorf("logical device %s: %w", l.id, err)
+			}
+			added[f.GetId()] = rules
+		}
+	}
+	var removed []flowdecomp.Rules
+	for _, f := range c.Removed {
+		if r, ok := l.rules[f.GetId()]; ok {
+			removed = append(removed, r)
+		}
+	}
+	delta := m.deltaLocked(l, removed, added)
+
+	ops, err := m.ops(l.id, c, delta)
+	if err != nil {
+		return err
+	}
+	if err := m.cfg.Store.KV.Batch(ctx, ops); err != nil {
+		return fmt.Errorf("logical device %s: persist flows: %w", l.id, err)
+	}
+
+	// Take effect: tables, rule counts, pushes, events.
+	l.table.Apply(c)
+	for _, f := range c.Removed {
+		delete(l.rules, f.GetId())
+	}
+	for _, r := range removed {
+		m.count(l, r, -1)
+	}
+	for id, r := range added {
+		l.rules[id] = r
+		m.count(l, r, +1)
+	}
+	for dev, d := range delta {
+		m.cfg.Push.Push(dev, d)
+	}
+	m.publish(l.id, c)
+	return nil
+}
+
+// Delta is what changes on one device.
+type Delta struct {
+	AddFlows     []*openflowv1.Flow
+	RemoveFlows  []*openflowv1.Flow
+	AddGroups    []*openflowv1.GroupDesc
+	RemoveGroups []*openflowv1.GroupDesc
+	AddMeters    []*openflowv1.MeterConfig
+	RemoveMeters []*openflowv1.MeterConfig
+}
+
+// deltaLocked works out, without changing anything, which device flows,
+// groups and meters appear (count 0 → >0) or go (>0 → 0).
+func (m *Manager) deltaLocked(l *ld, removed []flowdecomp.Rules, added map[uint64]flowdecomp.Rules) map[string]*Delta {
+	type net struct {
+		n    int
+		flow *openflowv1.Flow
+	}
+	flows := map[string]map[uint64]*net{}
+	groups := map[string]map[uint32]int{}
+	meters := map[string]map[uint32]int{}
+	groupDesc := map[uint32]*openflowv1.GroupDesc{}
+	meterCfg := map[uint32]*openflowv1.MeterConfig{}
+	tally := func(r flowdecomp.Rules, sign int) {
+		for dev, dr := range r {
+			if flows[dev] == nil {
+				flows[dev], groups[dev], meters[dev] = map[uint64]*net{}, map[uint32]int{}, map[uint32]int{}
+			}
+			for _, f := range dr.Flows {
+				e := flows[dev][f.GetId()]
+				if e == nil {
+					e = &net{}
+					flows[dev][f.GetId()] = e
+				}
+				e.n += sign
+				if sign > 0 || e.flow == nil {
+					e.flow = f
+				}
+			}
+			for _, g := range dr.Groups {
+				groups[dev][g.GetGroupId()] += sign
+				groupDesc[g.GetGroupId()] = g
+			}
+			for _, mc := range dr.Meters {
+				meters[dev][mc.GetMeterId()] += sign
+				meterCfg[mc.GetMeterId()] = mc
+			}
+		}
+	}
+	for _, r := range removed {
+		tally(r, -1)
+	}
+	for _, r := range added {
+		tally(r, +1)
+	}
+	out := map[string]*Delta{}
+	d := func(dev string) *Delta {
+		if out[dev] == nil {
+			out[dev] = &Delta{}
+		}
+		return out[dev]
+	}
+	for dev, fs := range flows {
+		dt := l.devices[dev]
+		for id, e := range fs {
+			cur := 0
+			var old *openflowv1.Flow
+			if dt != nil && dt.flows[id] != nil {
+				cur, old = dt.flows[id].n, dt.flows[id].v
+			}
+			switch next := cur + e.n; {
+			case cur == 0 && next > 0:
+				d(dev).AddFlows = append(d(dev).AddFlows, e.flow)
+			case cur > 0 && next <= 0:
+				d(dev).RemoveFlows = append(d(dev).RemoveFlows, old)
+			}
+		}
+		for id, n := range groups[dev] {
+			cur := 0
+			if dt != nil && dt.groups[id] != nil {
+				cur = dt.groups[id].n
+			}
+			if cur == 0 && cur+n > 0 {
+				d(dev).AddGroups = append(d(dev).AddGroups, groupDesc[id])
+			} else if cur > 0 && cur+n <= 0 {
+				d(dev).RemoveGroups = append(d(dev).RemoveGroups, dt.groups[id].v)
+			}
+		}
+		for id, n := range meters[dev] {
+			cur := 0
+			if dt != nil && dt.meters[id] != nil {
+				cur = dt.meters[id].n
+			}
+			if cur == 0 && cur+n > 0 {
+				d(dev).AddMeters = append(d(dev).AddMeters, meterCfg[id])
+			} else if cur > 0 && cur+n <= 0 {
+				d(dev).RemoveMeters = append(d(dev).RemoveMeters, dt.meters[id].v)
+			}
+		}
+	}
+	return out
+}
+
+// count adds sign to the counts of everything rules ask of each device.
+func (m *Manager) count(l *ld, rules flowdecomp.Rules, sign int) {
+	for dev, dr := range rules {
+		dt := l.devices[dev]
+		if dt == nil {
+			dt = newDeviceTable()
+			l.devices[dev] = dt
+		}
+		for _, f := range dr.Flows {
+			bump(dt.flows, f.GetId(), f, sign)
+		}
+		for _, g := range dr.Groups {
+			bump(dt.groups, g.GetGroupId(), g, sign)
+		}
+		for _, mc := range dr.Meters {
+			bump(dt.meters, mc.GetMeterId(), mc, sign)
+		}
+	}
+}
+
+func bump[K comparable, T any](m map[K]*counted[T], k K, v T, sign int) {
+	c := m[k]
+	if c == nil {
+		c = &counted[T]{}
+		m[k] = c
+	}
+	c.n += sign
+	if sign > 0 {
+		c.v = v
+	}
+	if c.n <= 0 {
+		delete(m, k)
+	}
+}
+
+func flowKey(owner string, id uint64) string { return fmt.Sprintf("%s/%016x", owner, id) }
+func idKey(owner string, id uint32) string   { return fmt.Sprintf("%s/%010d", owner, id) }
+
+// ops are the store writes of a change: logical entries and device flows.
+func (m *Manager) ops(ldID string, c flowtable.Changes, delta map[string]*Delta) ([]kvstore.Op, error) {
+	st := m.cfg.Store
+	var ops []kvstore.Op
+	put := func(op kvstore.Op, err error) error {
+		if err == nil {
+			ops = append(ops, op)
+		}
+		return err
+	}
+	added := map[string]bool{}
+	for _, f := range c.Added {
+		added[flowKey(ldID, f.GetId())] = true
+	}
+	for _, f := range c.Removed {
+		if k := flowKey(ldID, f.GetId()); !added[k] {
+			ops = append(ops, st.Flows.DeleteOp(k))
+		}
+	}
+	for _, f := range c.Added {
+		if err := put(st.Flows.PutOp(flowKey(ldID, f.GetId()), f)); err != nil {
+			return nil, err
+		}
+	}
+	readded := map[string]bool{}
+	for _, g := range c.GroupsAdded {
+		readded[idKey(ldID, g.GetGroupId())] = true
+	}
+	for _, g := range c.GroupsRemoved {
+		if k := idKey(ldID, g.GetGroupId()); !readded[k] {
+			ops = append(ops, st.Groups.DeleteOp(k))
+		}
+	}
+	for _, g := range c.GroupsAdded {
+		if err := put(st.Groups.PutOp(idKey(ldID, g.GetGroupId()), g)); err != nil {
+			return nil, err
+		}
+	}
+	for _, mc := range c.MetersAdded {
+		readded["m/"+idKey(ldID, mc.GetMeterId())] = true
+	}
+	for _, mc := range c.MetersRemoved {
+		if k := idKey(ldID, mc.GetMeterId()); !readded["m/"+k] {
+			ops = append(ops, st.Meters.DeleteOp(k))
+		}
+	}
+	for _, mc := range c.MetersAdded {
+		if err := put(st.Meters.PutOp(idKey(ldID, mc.GetMeterId()), mc)); err != nil {
+			return nil, err
+		}
+	}
+	for dev, d := range delta {
+		for _, f := range d.RemoveFlows {
+			ops = append(ops, st.DeviceFlows.DeleteOp(flowKey(dev, f.GetId())))
+		}
+		for _, f := range d.AddFlows {
+			if err := put(st.DeviceFlows.PutOp(flowKey(dev, f.GetId()), f)); err != nil {
+				return nil, err
+			}
+		}
+		for _, g := range d.RemoveGroups {
+			ops = append(ops, st.DeviceGroups.DeleteOp(idKey(dev, g.GetGroupId())))
+		}
+		for _, g := range d.AddGroups {
+			if err := put(st.DeviceGroups.PutOp(idKey(dev, g.GetGroupId()), g)); err != nil {
+				return nil, err
+			}
+		}
+		for _, mc := range d.RemoveMeters {
+			ops = append(ops, st.DeviceMeters.DeleteOp(idKey(dev, mc.GetMeterId())))
+		}
+		for _, mc := range d.AddMeters {
+			if err := put(st.DeviceMeters.PutOp(idKey(dev, mc.GetMeterId()), mc)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ops, nil
+}
+
+func (m *Manager) publish(ldID string, c flowtable.Changes) {
+	if m.cfg.Events == nil {
+		return
+	}
+	ev := func(p any) {
+		e := &voltv1.Event{LogicalDeviceId: ldID}
+		switch p := p.(type) {
+		case *voltv1.FlowChange:
+			e.Payload = &voltv1.Event_Flow{Flow: p}
+		case *voltv1.GroupChange:
+			e.Payload = &voltv1.Event_Group{Group: p}
+		case *voltv1.MeterChange:
+			e.Payload = &voltv1.Event_Meter{Meter: p}
+		}
+		m.cfg.Events.Publish(e)
+	}
+	added := map[uint64]bool{}
+	for _, f := range c.Added {
+		added[f.GetId()] = true
+	}
+	for _, f := range c.Removed {
+		if !added[f.GetId()] {
+			ev(&voltv1.FlowChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: f, RemovedReason: openflowv1.FlowRemovedReason_FLOW_REMOVED_REASON_DELETE})
+		}
+	}
+	removed := map[uint64]bool{}
+	for _, f := range c.Removed {
+		removed[f.GetId()] = true
+	}
+	for _, f := range c.Added {
+		kind := voltv1.ChangeKind_CHANGE_KIND_ADDED
+		if removed[f.GetId()] {
+			kind = voltv1.ChangeKind_CHANGE_KIND_MODIFIED
+		}
+		ev(&voltv1.FlowChange{Kind: kind, Flow: f})
+	}
+	for _, g := range c.GroupsRemoved {
+		ev(&voltv1.GroupChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Group: g})
+	}
+	for _, g := range c.GroupsAdded {
+		ev(&voltv1.GroupChange{Kind: voltv1.ChangeKind_CHANGE_KIND_ADDED, Group: g})
+	}
+	for _, mc := range c.MetersRemoved {
+		ev(&voltv1.MeterChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Meter: mc})
+	}
+	for _, mc := range c.MetersAdded {
+		ev(&voltv1.MeterChange{Kind: voltv1.ChangeKind_CHANGE_KIND_ADDED, Meter: mc})
+	}
+}

@@ -1,0 +1,96 @@
+package nbi
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/coreerr"
+)
+
+// FlowMods changes the flow, group and meter tables and sends frames.
+type FlowMods interface {
+	UpdateFlowTable(ctx context.Context, ldID string, fm *openflowv1.FlowMod) error
+	UpdateGroupTable(ctx context.Context, ldID string, gm *openflowv1.GroupMod) error
+	UpdateMeterTable(ctx context.Context, ldID string, mm *openflowv1.MeterMod) error
+	PacketOut(ctx context.Context, ldID string, po *openflowv1.PacketOut) error
+}
+
+func (s *Server) UpdateLogicalDeviceFlowTable(ctx context.Context, req *voltv1.FlowTableUpdate) (*emptypb.Empty, error) {
+	if err := needID(req.GetId()); err != nil {
+		return nil, err
+	}
+	if req.GetFlowMod() == nil {
+		return nil, status.Error(codes.InvalidArgument, "flow_mod is required")
+	}
+	return done(s.cfg.FlowMods.UpdateFlowTable(ctx, req.GetId(), req.GetFlowMod()))
+}
+
+func (s *Server) UpdateLogicalDeviceFlowGroupTable(ctx context.Context, req *voltv1.FlowGroupTableUpdate) (*emptypb.Empty, error) {
+	if err := needID(req.GetId()); err != nil {
+		return nil, err
+	}
+	if req.GetGroupMod() == nil {
+		return nil, status.Error(codes.InvalidArgument, "group_mod is required")
+	}
+	return done(s.cfg.FlowMods.UpdateGroupTable(ctx, req.GetId(), req.GetGroupMod()))
+}
+
+func (s *Server) UpdateLogicalDeviceMeterTable(ctx context.Context, req *voltv1.MeterModUpdate) (*emptypb.Empty, error) {
+	if err := needID(req.GetId()); err != nil {
+		return nil, err
+	}
+	if req.GetMeterMod() == nil {
+		return nil, status.Error(codes.InvalidArgument, "meter_mod is required")
+	}
+	return done(s.cfg.FlowMods.UpdateMeterTable(ctx, req.GetId(), req.GetMeterMod()))
+}
+
+// StreamPacketsOut sends each frame; a frame that cannot be sent is logged
+// and skipped, so one bad frame does not end the controller's stream.
+func (s *Server) StreamPacketsOut(stream grpc.ClientStreamingServer[voltv1.PacketOut, emptypb.Empty]) error {
+	for {
+		po, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return stream.SendAndClose(empty)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.cfg.FlowMods.PacketOut(stream.Context(), po.GetLogicalDeviceId(), po.GetPacketOut()); err != nil {
+			s.cfg.Logger.Warn("packet-out dropped", "logical_device", po.GetLogicalDeviceId(), "err", coreerr.ToStatus(err))
+		}
+	}
+}
+
+// ReceivePacketsIn streams packet-ins until the client cancels.
+func (s *Server) ReceivePacketsIn(req *voltv1.ReceivePacketsInRequest, stream grpc.ServerStreamingServer[voltv1.PacketIn]) error {
+	ld := req.GetLogicalDeviceId()
+	ctx := stream.Context()
+	ch := s.cfg.Events.Subscribe(ctx, func(ev *voltv1.Event) bool {
+		return ev.GetPacketIn() != nil && (ld == "" || ev.GetLogicalDeviceId() == ld)
+	})
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return status.Error(codes.ResourceExhausted, "packet-in stream fell too far behind; reconnect")
+			}
+			if err := stream.Send(ev.GetPacketIn()); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+)
+
+// OLTType is the device type of a simulated OLT.
+const OLTType = "ponsim_olt"
+
+// Provision makes sure an OLT at addr exists and is enabled: it creates the
+// device when none has that address and enables it unless it already is.
+// Running it again on the same stack changes nothing.
+func Provision(ctx context.Context, nbi voltv1.VoltServiceClient, addr string) (string, error) {
+	devs, err := nbi.ListDevices(ctx, &voltv1.ListDevicesRequest{Type: OLTType})
+	if err != nil {
+		return "", err
+	}
+	var dev *voltv1.Device
+	for _, d := range devs.GetItems() {
+		if d.GetHostAndPort() == addr {
+			dev = d
+		}
+	}
+	if dev == nil {
+		if dev, err = nbi.CreateDevice(ctx, &voltv1.Device{Type: OLTType, HostAndPort: addr}); err != nil {
+			return "", fmt.Errorf("create OLT at %s: %w", addr, err)
+		}
+	}
+	if dev.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED {
+		if _, err := nbi.EnableDevice(ctx, &voltv1.ID{Id: dev.GetId()}); err != nil {
+			return "", fmt.Errorf("enable OLT %s: %w", dev.GetId(), err)
+		}
+	}
+	return dev.GetId(), nil
+}
+
+// Status counts what a stack shows through the NBI.
+type Status struct {
+	OLTs, ActiveOLTs   int
+	ONUs, ActiveONUs   int
+	LogicalDevices     int
+	NNIPorts, UNIPorts int
+}
+
+func (s Status) String() string {
+	return fmt.Sprintf("%d/%d OLTs and %d/%d ONUs active; %d logical devices with %d NNI and %d UNI ports",
+		s.ActiveOLTs, s.OLTs, s.ActiveONUs, s.ONUs, s.LogicalDevices, s.NNIPorts, s.UNIPorts)
+}
+
+// Count reads the status of every device and logical device.
+func Count(ctx context.Context, nbi voltv1.VoltServiceClient) (Status, error) {
+	var s Status
+	devs, err := nbi.ListDevices(ctx, &voltv1.ListDevicesRequest{})
+	if err != nil {
+		return s, err
+	}
+	for _, d := range devs.GetItems() {
+		active := d.GetOperStatus() == voltv1.OperStatus_OPER_STATUS_ACTIVE && d.GetAdminState() == voltv1.AdminState_ADMIN_STATE_ENABLED
+		if d.GetRoot() {
+			s.OLTs++
+			if active {
+				s.ActiveOLTs++
+			}
+		} else {
+			s.ONUs++
+			if active {
+				s.ActiveONUs++
+			}
+		}
+	}
+	lds, err := nbi.ListLogicalDevices(ctx, &emptypb.Empty{})
+	if err != nil {
+		return s, err
+	}
+	s.LogicalDevices = len(lds.GetItems())
+	for _, ld := range lds.GetItems() {
+		ports, err := nbi.ListLogicalDevicePorts(ctx, &voltv1.ID{Id: ld.GetId()})
+		if err != nil {
+			return s, err
+		}
+		for _, p := range ports.GetItems() {
+			if p.GetRootPort() {
+				s.NNIPorts++
+			} else {
+				s.UNIPorts++
+			}
+		}
+	}
+	return s, nil
+}
+
+// WaitFor polls Count until done accepts the status or ctx ends.
+func WaitFor(ctx context.Context, nbi voltv1.VoltServiceClient, every time.Duration, done func(Status) bool) (Status, error) {
+	for {
+		s, err := Count(ctx, nbi)
+		if err == nil && done(s) {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return s, err
+			}
+			return s, fmt.Errorf("%w (%s)", ctx.Err(), s)
+		case <-time.After(every):
+		}
+	}
+}

@@ -1,0 +1,138 @@
+// Package stack runs the whole system in one process: embedded etcd, the
+// embedded Kafka-protocol broker, the core, one or more simulated OLTs and
+// both PONSIM adapters, each talking over its real transport. `volt up` and
+// `volt bench activation` use it.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/openvolt/openvolt/adapter"
+	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
+	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
+	"github.com/openvolt/openvolt/internal/broker"
+	"github.com/openvolt/openvolt/internal/core"
+	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/logging"
+)
+
+// PonSim is one simulated OLT of the stack.
+type PonSim struct {
+	Name       string
+	GRPC       string // listen address
+	PONPorts   int
+	ONUsPerPON int
+}
+
+// Config says what to run and where.
+type Config struct {
+	DataDir      string
+	NBI          string
+	EtcdListen   string
+	BrokerListen string
+	PonSims      []PonSim
+	Logs         *logging.Registry
+}
+
+// Addrs are where the parts of a running stack listen.
+type Addrs struct {
+	NBI     string
+	Brokers []string
+	PonSims []string // in the order of Config.PonSims
+}
+
+// Run runs the stack until ctx ends or a part fails; ready is called once
+// every part serves. It returns the first part's error.
+func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
+	if cfg.Logs == nil {
+		cfg.Logs = logging.Discard()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	b, err := broker.Start(ctx, broker.Config{Listen: cfg.BrokerListen, Partitions: 3, Logger: cfg.Logs.Logger("broker")})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	addrs := Addrs{Brokers: b.Addrs()}
+
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(name string, err error) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			errOnce.Do(func() { firstErr = fmt.Errorf("%s: %w", name, err) })
+		}
+		cancel()
+	}
+	defer wg.Wait()
+	// start runs one part and waits until it is ready or has failed.
+	start := func(name string, run func(ready func(string)) error) (string, error) {
+		readyc := make(chan string, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := run(func(addr string) { readyc <- addr })
+			fail(name, err)
+		}()
+		select {
+		case addr := <-readyc:
+			return addr, nil
+		case <-ctx.Done():
+			wg.Wait()
+			if firstErr != nil {
+				return "", firstErr
+			}
+			return "", ctx.Err()
+		}
+	}
+
+	addrs.NBI, err = start("core", func(ready func(string)) error {
+		return core.Run(ctx, core.Config{
+			NBI:        cfg.NBI,
+			Etcd:       []string{"embedded"},
+			EtcdListen: cfg.EtcdListen,
+			DataDir:    cfg.DataDir,
+			Brokers:    addrs.Brokers,
+			Logs:       cfg.Logs,
+			Ready:      ready,
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, ps := range cfg.PonSims {
+		addr, err := start("ponsim "+ps.Name, func(ready func(string)) error {
+			return ponsim.Serve(ctx, ponsim.Config{Name: ps.Name, PONPorts: ps.PONPorts, ONUsPerPON: ps.ONUsPerPON}, ps.GRPC, cfg.Logs, ready)
+		})
+		if err != nil {
+			return err
+		}
+		addrs.PonSims = append(addrs.PonSims, addr)
+	}
+	acfg := adapter.Config{Brokers: addrs.Brokers, Logs: cfg.Logs}
+	for name, run := range map[string]func(context.Context, adapter.Config) error{
+		"ponsim-olt adapter": ponsimolt.Run,
+		"ponsim-onu adapter": ponsimonu.Run,
+	} {
+		if _, err := start(name, func(ready func(string)) error {
+			c := acfg
+			c.Ready = ready
+			return run(ctx, c)
+		}); err != nil {
+			return err
+		}
+	}
+	if ready != nil {
+		ready(addrs)
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return firstErr
+}
