@@ -103,11 +103,11 @@ func TestFlows(t *testing.T) {
 
 	// Bad input changes nothing.
 	for _, bad := range []string{
-		"table=0,priority=10,in_port=999,actions=output:1048576",                          // no such port
-		"table=0,priority=10,in_port=16,actions=group:7",                                  // no such group
+		"table=0,priority=10,in_port=999,actions=output:1048576",                             // no such port
+		"table=0,priority=10,in_port=16,actions=group:7",                                     // no such group
 		"table=0,priority=10,in_port=16,eth_type=0x8847,mpls_label=5,actions=output:1048576", // unsupported match
-		"table=5,priority=10,in_port=16,actions=output:1048576",                           // no such table
-		"table=0,priority=10,in_port=16,eth_type=0x888e,actions=output:1048576,output:32", // two outputs
+		"table=5,priority=10,in_port=16,actions=output:1048576",                              // no such table
+		"table=0,priority=10,in_port=16,eth_type=0x888e,actions=output:1048576,output:32",    // two outputs
 	} {
 		err := s.flowMod(ld, bad, add)
 		if status.Code(err) != codes.InvalidArgument {

@@ -91,11 +91,11 @@ func TestCoreReflectionAndLogLevels(t *testing.T) {
 	core := start(t, coreArgs(nbi, etcd, t.TempDir())...)
 	waitTCP(t, nbi)
 
-	out, errOut, code := run(t, 20*time.Second, "log", "set", "debug", "--package", "core/device", "--server", nbi)
+	_, errOut, code := run(t, 20*time.Second, "log", "set", "debug", "--package", "core/device", "--server", nbi)
 	if code != 0 {
 		t.Fatalf("log set: %d %s", code, errOut)
 	}
-	out, _, code = run(t, 20*time.Second, "log", "list", "-o", "json", "--server", nbi)
+	out, _, code := run(t, 20*time.Second, "log", "list", "-o", "json", "--server", nbi)
 	var levels []struct{ Package, Level string }
 	if err := json.Unmarshal([]byte(out), &levels); code != 0 || err != nil {
 		t.Fatalf("log list -o json: code %d, %v\n%s", code, err, out)
