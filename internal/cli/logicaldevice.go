@@ -62,6 +62,7 @@ group and meter tables the controller programs.`)
 		newLogicalPortOpCommand(&client, "disable-port", "Disable a logical port (OpenFlow PORT_DOWN)", "disabled",
 			voltv1.VoltServiceClient.DisableLogicalDevicePort),
 	)
+	cmd.AddCommand(flowModCommands(&client)...)
 	return cmd
 }
 

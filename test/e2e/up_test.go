@@ -1,0 +1,152 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// upArgs runs `volt up` with every port free and its data in dir.
+// The simulated OLT keeps its address across runs, as the provisioned
+// device is found by it.
+func upArgs(dir, nbi, ponsim string) []string {
+	return []string{"up", "--provision", "--data-dir", dir, "--nbi", nbi,
+		"--etcd-listen", "http://127.0.0.1:0", "--broker-listen", "127.0.0.1:0", "--ponsim", ponsim,
+		"--log-level", "warn"}
+}
+
+// voltJSON runs a client command with -o json and decodes its output.
+func voltJSON(t *testing.T, nbi string, v any, args ...string) {
+	t.Helper()
+	out, errOut, code := run(t, 30*time.Second, append(args, "--server", nbi, "-o", "json")...)
+	if code != 0 {
+		t.Fatalf("volt %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("volt %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+type jsonDevice struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	Root       bool   `json:"root"`
+	ParentID   string `json:"parentId"`
+	AdminState string `json:"adminState"`
+	OperStatus string `json:"operStatus"`
+}
+
+func devices(t *testing.T, nbi string) []jsonDevice {
+	var devs []jsonDevice
+	voltJSON(t, nbi, &devs, "device", "list")
+	sort.Slice(devs, func(i, j int) bool { return devs[i].ID < devs[j].ID })
+	return devs
+}
+
+func waitUp(t *testing.T, nbi string) []jsonDevice {
+	t.Helper()
+	var devs []jsonDevice
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		_, _, code := run(t, 10*time.Second, "device", "list", "--server", nbi)
+		if code == 0 {
+			devs = devices(t, nbi)
+			active := 0
+			for _, d := range devs {
+				if d.OperStatus == "OPER_STATUS_ACTIVE" && d.AdminState == "ADMIN_STATE_ENABLED" {
+					active++
+				}
+			}
+			if len(devs) == 5 && active == 5 {
+				return devs
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("volt up --provision: devices never all ACTIVE: %+v", devs)
+	return nil
+}
+
+// TestUpQuickstart follows the README: volt up --provision, then the CLI
+// shows 1 OLT and 4 ONUs ACTIVE and 1 NNI and 4 UNI logical ports; a
+// subscriber flow added with add-flow reaches the OLT's device flows; a
+// second run on the same data directory resumes the same devices.
+func TestUpQuickstart(t *testing.T) {
+	dir := t.TempDir()
+	nbi, ponsim := freeAddr(t), freeAddr(t)
+	up := start(t, upArgs(dir, nbi, ponsim)...)
+	devs := waitUp(t, nbi)
+	var olt string
+	for _, d := range devs {
+		if d.Root {
+			olt = d.ID
+		}
+	}
+
+	var lds []struct {
+		ID string `json:"id"`
+	}
+	voltJSON(t, nbi, &lds, "logicaldevice", "list")
+	if len(lds) != 1 {
+		t.Fatalf("%d logical devices, want 1", len(lds))
+	}
+	ld := lds[0].ID
+	var ports []struct {
+		ID       string `json:"id"`
+		RootPort bool   `json:"rootPort"`
+		OfpPort  struct {
+			PortNo int `json:"portNo"`
+		} `json:"ofpPort"`
+	}
+	voltJSON(t, nbi, &ports, "logicaldevice", "ports", ld)
+	nni, uni := 0, []int{}
+	for _, p := range ports {
+		if p.RootPort {
+			nni++
+		} else {
+			uni = append(uni, p.OfpPort.PortNo)
+		}
+	}
+	if nni != 1 || len(uni) != 4 {
+		t.Fatalf("logical ports: %d NNI and %d UNI, want 1 and 4", nni, len(uni))
+	}
+
+	// Program a subscriber on the first UNI.
+	sort.Ints(uni)
+	for _, args := range [][]string{
+		{"ld", "add-meter", ld, "meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000"},
+		{"ld", "add-flow", ld, fmt.Sprintf("table=0,priority=10000,in_port=%d,eth_type=0x888e,actions=output:CONTROLLER", uni[0])},
+		{"ld", "add-flow", ld, fmt.Sprintf("table=0,priority=1000,in_port=%d,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1048576", uni[0])},
+	} {
+		if _, errOut, code := run(t, 30*time.Second, append(args, "--server", nbi)...); code != 0 {
+			t.Fatalf("volt %s: %s", strings.Join(args, " "), errOut)
+		}
+	}
+	var flows []json.RawMessage
+	voltJSON(t, nbi, &flows, "device", "flows", olt)
+	if len(flows) < 2 {
+		t.Errorf("OLT has %d device flows after add-flow, want at least 2", len(flows))
+	}
+	// A flow that cannot be decomposed: one line, non-zero, nothing changed.
+	_, errOut, code := run(t, 30*time.Second, "ld", "add-flow", ld, "table=0,priority=5,in_port=999,actions=output:1048576", "--server", nbi)
+	if code == 0 || !strings.Contains(errOut, "InvalidArgument") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("undecomposable flow: code %d, stderr %q", code, errOut)
+	}
+	if _, errOut, code := run(t, 30*time.Second, "ld", "del-flow", ld, fmt.Sprintf("in_port=%d", uni[0]), "--server", nbi); code != 0 {
+		t.Fatalf("del-flow: %s", errOut)
+	}
+	voltJSON(t, nbi, &flows, "device", "flows", olt)
+	if len(flows) != 0 {
+		t.Errorf("OLT has %d device flows after del-flow, want 0", len(flows))
+	}
+
+	up.stop(t)
+	start(t, upArgs(dir, nbi, ponsim)...)
+	again := waitUp(t, nbi)
+	if fmt.Sprint(again) != fmt.Sprint(devs) {
+		t.Errorf("second run shows other devices:\nfirst  %v\nsecond %v", devs, again)
+	}
+}
