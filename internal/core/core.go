@@ -183,6 +183,7 @@ type parts struct {
 }
 
 func (p *parts) close() {
+	p.flows.Close()
 	p.pushers.Close()
 	p.bus.close()
 }

@@ -53,6 +53,10 @@ type Manager struct {
 	cfg Config
 	log *slog.Logger
 
+	ctx    context.Context // ends the flushes (Close)
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the flush goroutines
+
 	mu  sync.Mutex // guards lds
 	lds map[string]*ld
 }
@@ -61,13 +65,15 @@ type Manager struct {
 type ld struct {
 	id string
 
-	mu      sync.Mutex // serialises mods; guards everything below
-	loaded  bool
-	table   *flowtable.Table
-	routes  *route.Routes          // nil: rebuild before use
-	dec     *flowdecomp.Decomposer // over routes
-	rules   map[uint64]flowdecomp.Rules
-	devices map[string]*deviceTable
+	mu       sync.Mutex // serialises mods; guards everything below
+	loaded   bool
+	queue    []*commit // applied in memory, waiting for the store
+	flushing bool      // a flush goroutine owns queue
+	table    *flowtable.Table
+	routes   *route.Routes          // nil: rebuild before use
+	dec      *flowdecomp.Decomposer // over routes
+	rules    map[uint64]flowdecomp.Rules
+	devices  map[string]*deviceTable
 }
 
 // deviceTable is what the logical flows ask of one device, with a count of
@@ -100,7 +106,14 @@ func New(cfg Config) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{cfg: cfg, log: log, lds: map[string]*ld{}}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{cfg: cfg, log: log, ctx: ctx, cancel: cancel, lds: map[string]*ld{}}, nil
+}
+
+// Close waits for queued mods to be stored (or to fail) and stops.
+func (m *Manager) Close() {
+	m.wg.Wait()
+	m.cancel()
 }
 
 func (m *Manager) get(id string) *ld {

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"time"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -31,30 +32,55 @@ func (m *Manager) update(ctx context.Context, ldID string, plan func(*flowtable.
 	if err != nil {
 		return err
 	}
-	defer l.mu.Unlock()
 	c, err := plan(l.table)
 	if err != nil {
+		l.mu.Unlock()
 		return fmt.Errorf("logical device %s: %w", ldID, err)
 	}
 	if c.Empty() {
+		l.mu.Unlock()
 		return nil
 	}
-	return m.applyLocked(ctx, l, c)
+	cm, err := m.applyLocked(l, c)
+	if err == nil && !l.flushing {
+		l.flushing = true
+		m.wg.Add(1)
+		go m.flush(l)
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	<-cm.done // bounded: the flush has its own timeout
+	return cm.err
 }
 
-// applyLocked decomposes, persists and applies planned changes.
-func (m *Manager) applyLocked(ctx context.Context, l *ld, c flowtable.Changes) error {
+// commit is one mod waiting to be stored: its writes, and what to push and
+// announce once they are stored.
+type commit struct {
+	ops     []kvstore.Op
+	delta   map[string]*Delta
+	changes flowtable.Changes
+	done    chan struct{}
+	err     error
+}
+
+// applyLocked decomposes planned changes, applies them to the in-memory
+// tables and queues their writes. Later mods plan on top of them; if the
+// store then refuses the writes, the logical device is reloaded from the
+// store and every queued mod fails.
+func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 	gs, ms := l.table.GroupsAfter(c), l.table.MetersAfter(c)
 	added := make(map[uint64]flowdecomp.Rules, len(c.Added))
 	if len(c.Added) > 0 {
 		d, err := m.decomposerLocked(l)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, f := range c.Added {
 			rules, err := d.DecomposeFlow(f, gs, ms)
 			if err != nil {
-				return fmt.Errorf("logical device %s: %w", l.id, err)
+				return nil, fmt.Errorf("logical device %s: %w", l.id, err)
 			}
 			added[f.GetId()] = rules
 		}
@@ -66,16 +92,11 @@ func (m *Manager) applyLocked(ctx context.Context, l *ld, c flowtable.Changes) e
 		}
 	}
 	delta := m.deltaLocked(l, removed, added)
-
 	ops, err := m.ops(l.id, c, delta)
 	if err != nil {
-		return err
-	}
-	if err := m.cfg.Store.KV.Batch(ctx, ops); err != nil {
-		return fmt.Errorf("logical device %s: persist flows: %w", l.id, err)
+		return nil, err
 	}
 
-	// Take effect: tables, rule counts, pushes, events.
 	l.table.Apply(c)
 	for _, f := range c.Removed {
 		delete(l.rules, f.GetId())
@@ -87,12 +108,66 @@ func (m *Manager) applyLocked(ctx context.Context, l *ld, c flowtable.Changes) e
 		l.rules[id] = r
 		m.count(l, r, +1)
 	}
-	for dev, d := range delta {
-		m.cfg.Push.Push(dev, d)
-	}
-	m.publish(l.id, c)
-	return nil
+	cm := &commit{ops: ops, delta: delta, changes: c, done: make(chan struct{})}
+	l.queue = append(l.queue, cm)
+	return cm, nil
 }
+
+// flush stores the queued mods of a logical device, as many whole mods per
+// store transaction as fit (group commit), then pushes and announces them
+// in order.
+func (m *Manager) flush(l *ld) {
+	defer m.wg.Done()
+	for {
+		l.mu.Lock()
+		if len(l.queue) == 0 {
+			l.flushing = false
+			l.mu.Unlock()
+			return
+		}
+		n, total := 0, 0
+		for n < len(l.queue) && (n == 0 || total+len(l.queue[n].ops) <= kvstore.MaxBatch) {
+			total += len(l.queue[n].ops)
+			n++
+		}
+		batch := l.queue[:n:n]
+		l.queue = l.queue[n:]
+		l.mu.Unlock()
+
+		ops := make([]kvstore.Op, 0, total)
+		for _, cm := range batch {
+			ops = append(ops, cm.ops...)
+		}
+		ctx, cancel := context.WithTimeout(m.ctx, flushTimeout)
+		err := m.cfg.Store.KV.Batch(ctx, ops)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("logical device %s: persist flows: %w", l.id, err)
+			l.mu.Lock()
+			// Memory ran ahead of the store: start again from the store.
+			batch = append(batch, l.queue...)
+			l.queue = nil
+			l.loaded = false
+			l.routes, l.dec = nil, nil
+			l.mu.Unlock()
+			for _, cm := range batch {
+				cm.err = err
+				close(cm.done)
+			}
+			continue
+		}
+		for _, cm := range batch {
+			for dev, d := range cm.delta {
+				m.cfg.Push.Push(dev, d)
+			}
+			m.publish(l.id, cm.changes)
+			close(cm.done)
+		}
+	}
+}
+
+// flushTimeout bounds one store transaction of queued mods.
+const flushTimeout = 10 * time.Second
 
 // Delta is what changes on one device.
 type Delta struct {
