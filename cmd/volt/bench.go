@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.AddCommand(
 		newBenchRPCCmd(),
 		newBenchActivationCmd(),
+		newBenchFlowsCmd(),
 	)
 	return cmd
 }

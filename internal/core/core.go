@@ -225,6 +225,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	})
 	p.flows, err = flows.New(flows.Config{
 		Store:    st,
+		Exists:   func(id string) error { _, err := p.logical.Get(id); return err },
 		Topology: p.topology,
 		Push:     p.pushers,
 		Events:   p.events,

@@ -6,28 +6,51 @@ package ponsim
 // (ReceiveFrames). The OLT and its ONUs are linked in memory:
 //
 //	UNI ─► ONU table ─► ONU PON ══► OLT PON p ─► OLT table ─► NNI   (upstream)
-//	NNI ─► OLT table ─► OLT PON p ══► every ONU on p: ONU table ─► UNI (downstream)
+//	NNI ─► OLT table ─► OLT PON p ══► ONU PON ─► ONU table ─► UNI   (downstream)
 //
-// Downstream the PON is a broadcast medium: each up ONU on the PON offers
-// the frame to its table with in_port ONU PON, and an ONU whose table has no
-// match ignores it silently (it was not for that ONU); only when no ONU takes
-// it is it counted as dropped on the OLT PON port. An OLT flow may also
-// output to a UNI number, which sends the frame down the right PON to that
-// one ONU.
+// It follows the conventions of the device flows the core makes
+// (internal/core/flowdecomp):
+//
+//   - A frame on the PON carries a tunnel_id, its GEM port: the number of
+//     the subscriber's UNI. The side that sends it onto the PON sets it
+//     (set_field:UNI->tunnel_id), the side that receives it matches it
+//     (in_port=PON,tunnel_id=UNI). It lives as long as the frame is on
+//     the PON and the device that took it off; frames from outside carry 0.
+//   - Downstream, a frame with a tunnel_id goes to the ONU whose UNI it
+//     names, if that ONU is on the PON (else it is dropped on the OLT PON
+//     port). A frame without one (multicast) is offered to every up ONU on
+//     the PON; an ONU whose table does not match ignores it silently (it
+//     was not for that ONU), and only when no ONU takes it is it counted
+//     as dropped on the OLT PON port. An OLT flow may also output to a UNI
+//     number, which sends the frame down the right PON to that one ONU.
+//   - In table 0 a metadata match is the VID of the inner tag (an OLT flow
+//     from the NNI that pops the S-tag names the C-tag under it this way);
+//     in later tables it is the metadata that write_metadata wrote.
+//   - A packet-in from the OLT of a frame that came up the PON names the
+//     UNI its tunnel_id carries (Frame.port_no), as an OLT reports the GEM
+//     port a trapped frame came by; without one, the PON port.
 //
 // Lookup: table 0 first; flows by descending priority, ties to the most
-// specific match (flows.go). Actions: output (a port, IN_PORT, CONTROLLER),
-// push_vlan 0x8100/0x88a8, pop_vlan, set_field vlan_vid/vlan_pcp, group
-// (ALL: every bucket; other types: the first bucket); write-actions run after
-// apply-actions; goto_table continues in that table. A device that is down
-// (OLT disabled or rebooting; ONU disabled or rebooting) forwards nothing.
+// specific match (flows.go, index.go). Matches: in_port, tunnel_id,
+// metadata, Ethernet addresses and type (after every tag, as OpenFlow
+// has it), vlan_vid of the outer tag (OFPVID_PRESENT|vid, 0 untagged),
+// vlan_pcp, ip_proto (IPv4 and IPv6), IPv4 addresses, TCP and UDP ports.
+// Actions: output (a port, IN_PORT, CONTROLLER), push_vlan 0x8100/0x88a8,
+// pop_vlan, set_field vlan_vid/vlan_pcp/tunnel_id, group (ALL: a copy to
+// every bucket; other types: the first bucket); write-actions run after
+// apply-actions; goto_table continues in that table. A meter instruction
+// counts the packet on the meter and polices nothing. A device that is
+// down (OLT disabled or rebooting; ONU disabled or rebooting) forwards
+// nothing. A frame too short for its Ethernet header and tags is counted
+// as malformed on the port it came in by and dropped.
 //
 // Everything runs in the caller's goroutine without locks: tables and "up"
-// flags are atomic, and frames are never changed once sent (frame.go).
+// flags are atomic, and frames are never changed once made (frame.go).
 
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -85,8 +108,15 @@ func (s *Sim) Inject(serial string, portNo uint32, frame []byte) error {
 	if err != nil {
 		return err
 	}
-	s.receive(d, u, p, clone(frame), 0, false)
+	s.receive(d, u, p, packet{b: clone(frame)}, 0, false)
 	return nil
+}
+
+// packet is a frame in flight and what OpenFlow keeps beside it between
+// devices.
+type packet struct {
+	b      []byte // never changed once made: edits make a new slice
+	tunnel uint64 // tunnel_id: the GEM port (a UNI number) on the PON
 }
 
 // devUp reports whether device u (nil: the OLT) forwards frames now.
@@ -94,13 +124,13 @@ func (s *Sim) devUp(u *onu) bool {
 	return s.olt.up.Load() && (u == nil || u.up.Load())
 }
 
-// receive runs frame b, arriving on port in of device d (u for an ONU),
-// through d's table. quiet is for a PON broadcast: a frame the ONU does not
-// take is neither counted nor dropped there. It reports whether d took it.
-func (s *Sim) receive(d *device, u *onu, in *port, b []byte, hops int, quiet bool) bool {
+// receive runs p, arriving on port in of device d (u for an ONU), through
+// d's table. quiet is for a PON broadcast: a frame the ONU does not take is
+// neither counted nor dropped there. It reports whether d took it.
+func (s *Sim) receive(d *device, u *onu, in *port, p packet, hops int, quiet bool) bool {
 	reject := func(counter func()) bool {
 		if !quiet {
-			in.rx(len(b))
+			in.rx(len(p.b))
 			counter()
 		}
 		return false
@@ -108,52 +138,62 @@ func (s *Sim) receive(d *device, u *onu, in *port, b []byte, hops int, quiet boo
 	if hops > maxHops || !s.devUp(u) {
 		return reject(in.drop)
 	}
-	f, ok := parse(b)
+	f, ok := parse(p.b)
 	if !ok {
 		return reject(func() { in.malformed.Add(1) })
 	}
 	t := d.table.Load()
-	e := t.lookup(0, in.no, &f)
+	v := view{inPort: in.no, f: &f, tunnel: p.tunnel}
+	e := t.lookup(0, &v)
 	if e == nil {
 		return reject(in.drop)
 	}
-	in.rx(len(b))
+	in.rx(len(p.b))
 	for e != nil {
 		e.packets.Add(1)
-		e.bytes.Add(uint64(len(b)))
+		e.bytes.Add(uint64(len(p.b)))
+		if e.meter != nil {
+			e.meter.Add(1)
+		}
+		if e.writeMetaMask != 0 {
+			v.meta = v.meta&^e.writeMetaMask | e.writeMeta&e.writeMetaMask
+		}
 		for _, a := range e.actions {
-			b = s.act(d, u, t, in, b, a, hops)
+			s.act(d, u, t, in, &p, a, hops)
 		}
 		if e.gotoTable < 0 {
 			break
 		}
-		if f, ok = parse(b); !ok {
+		if f, ok = parse(p.b); !ok {
 			in.malformed.Add(1)
 			break
 		}
-		if e = t.lookup(uint32(e.gotoTable), in.no, &f); e == nil {
+		v.tunnel = p.tunnel
+		if e = t.lookup(uint32(e.gotoTable), &v); e == nil {
 			in.drop()
 		}
 	}
 	return true
 }
 
-// act applies one action to b and returns the frame the next action sees.
-func (s *Sim) act(d *device, u *onu, t *table, in *port, b []byte, a *openflowv1.Action, hops int) []byte {
+// act applies one action to p.
+func (s *Sim) act(d *device, u *onu, t *table, in *port, p *packet, a *openflowv1.Action, hops int) {
 	switch a := a.GetAction().(type) {
 	case *openflowv1.Action_Output:
-		s.output(d, u, in, a.Output.GetPort(), b, hops)
+		s.output(d, u, in, a.Output.GetPort(), *p, hops)
 	case *openflowv1.Action_PushVlan:
-		return pushVLAN(b, uint16(a.PushVlan.GetEthertype()))
+		p.b = pushVLAN(p.b, uint16(a.PushVlan.GetEthertype()))
 	case *openflowv1.Action_PopVlan:
-		return popVLAN(b)
+		p.b = popVLAN(p.b)
 	case *openflowv1.Action_SetField:
 		fld := a.SetField.GetField()
 		switch fld.GetType() {
 		case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_VID:
-			return setVID(b, uint16(fld.GetValue()))
+			p.b = setVID(p.b, uint16(fld.GetValue()))
 		case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP:
-			return setPCP(b, uint8(fld.GetValue()))
+			p.b = setPCP(p.b, uint8(fld.GetValue()))
+		case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID:
+			p.tunnel = fld.GetValue()
 		}
 	case *openflowv1.Action_Group:
 		g := t.groups[a.Group.GetGroupId()]
@@ -161,66 +201,84 @@ func (s *Sim) act(d *device, u *onu, t *table, in *port, b []byte, a *openflowv1
 			if i > 0 && g.GetType() != openflowv1.GroupType_GROUP_TYPE_ALL {
 				break
 			}
-			gb := b // each bucket starts from the frame as it reached the group
+			gp := *p // each bucket starts from the packet as it reached the group
 			for _, ba := range bk.GetActions() {
-				gb = s.act(d, u, t, in, gb, ba, hops)
+				s.act(d, u, t, in, &gp, ba, hops)
 			}
 		}
 	}
-	return b
 }
 
-// output sends b out of port no of device d.
-func (s *Sim) output(d *device, u *onu, in *port, no uint32, b []byte, hops int) {
+// output sends p out of port no of device d.
+func (s *Sim) output(d *device, u *onu, in *port, no uint32, p packet, hops int) {
 	switch no {
 	case ofppController:
-		s.packetIn(d, in, b)
+		s.packetIn(d, u, in, p)
 		return
 	case ofppInPort:
 		no = in.no
 	}
-	if p := d.port(no); p != nil {
-		s.transmit(u, p, b, hops)
+	if out := d.port(no); out != nil {
+		s.transmit(u, out, p, hops)
 		return
 	}
 	if dst, ok := s.byUNI[no]; ok && u == nil {
 		// An OLT flow naming a UNI: down the ONU's PON to that ONU only.
-		pp := s.olt.pons[dst.pon]
-		pp.tx(len(b))
-		if !s.receive(&dst.device, dst, dst.ponPort, b, hops+1, false) {
-			pp.drop()
-		}
+		s.olt.pons[dst.pon].tx(len(p.b))
+		s.receive(&dst.device, dst, dst.ponPort, p, hops+1, false)
 		return
 	}
 	in.drop() // no such port
 }
 
-// transmit sends b out of port p of device u (nil: the OLT) to whatever is
-// on the other side.
-func (s *Sim) transmit(u *onu, p *port, b []byte, hops int) {
+// onuOnPON returns the ONU whose UNI the GEM port tunnel names, if it is on
+// PON pon.
+func (s *Sim) onuOnPON(pon uint32, tunnel uint64) *onu {
+	if tunnel == 0 || tunnel > math.MaxUint32 {
+		return nil
+	}
+	dst := s.byUNI[uint32(tunnel)]
+	if dst == nil || dst.pon != pon {
+		return nil
+	}
+	return dst
+}
+
+// transmit sends p out of port out of device u (nil: the OLT) to whatever
+// is on the other side.
+func (s *Sim) transmit(u *onu, out *port, p packet, hops int) {
 	switch {
-	case p.external:
-		w := p.wire.Load()
+	case out.external:
+		w := out.wire.Load()
 		if w == nil {
-			p.drop()
+			out.drop()
 			return
 		}
-		p.tx(len(b))
-		(*w)(clone(b))
+		out.tx(len(p.b))
+		(*w)(clone(p.b))
 	case u != nil: // ONU PON: up to the OLT's PON port
-		p.tx(len(b))
-		s.receive(&s.olt.device, nil, s.olt.pons[u.pon], b, hops+1, false)
-	default: // OLT PON: to every ONU on it
-		p.tx(len(b))
-		pon := portno.PONOf(p.no)
+		out.tx(len(p.b))
+		s.receive(&s.olt.device, nil, s.olt.pons[u.pon], p, hops+1, false)
+	default: // OLT PON: to the ONU of the GEM port, or to every ONU on it
+		out.tx(len(p.b))
+		pon := portno.PONOf(out.no)
+		if p.tunnel != 0 {
+			dst := s.onuOnPON(pon, p.tunnel)
+			if dst == nil {
+				out.drop()
+				return
+			}
+			s.receive(&dst.device, dst, dst.ponPort, p, hops+1, false)
+			return
+		}
 		taken := false
 		for _, dst := range s.onus[int(pon)*s.cfg.ONUsPerPON : int(pon+1)*s.cfg.ONUsPerPON] {
-			if s.receive(&dst.device, dst, dst.ponPort, b, hops+1, true) {
+			if s.receive(&dst.device, dst, dst.ponPort, p, hops+1, true) {
 				taken = true
 			}
 		}
 		if !taken {
-			p.drop()
+			out.drop()
 		}
 	}
 }
@@ -233,10 +291,19 @@ func (s *Sim) ref(d *device) string {
 	return d.serial
 }
 
-// packetIn hands b, which arrived on port in of d, to every ReceiveFrames
-// stream. A stream that is full misses it; the drop is counted on in.
-func (s *Sim) packetIn(d *device, in *port, b []byte) {
-	fr := &ponsimv1.Frame{Device: &ponsimv1.DeviceRef{SerialNumber: s.ref(d)}, PortNo: in.no, Payload: clone(b)}
+// packetIn hands p, which arrived on port in of d (u for an ONU), to every
+// ReceiveFrames stream. A frame that came up the PON to the OLT names the
+// UNI of its GEM port. A stream that is full misses it; the drop is
+// counted on in.
+func (s *Sim) packetIn(d *device, u *onu, in *port, p packet) {
+	no := in.no
+	if u == nil && !in.external {
+		if src := s.onuOnPON(portno.PONOf(in.no), p.tunnel); src != nil {
+			no = src.uni.no
+		}
+	}
+	// p.b is never changed, so the streams may share it.
+	fr := &ponsimv1.Frame{Device: &ponsimv1.DeviceRef{SerialNumber: s.ref(d)}, PortNo: no, Payload: p.b}
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	if len(s.frameSubs) == 0 {
@@ -272,7 +339,7 @@ func (s *Sim) sendFrame(fr *ponsimv1.Frame) error {
 	if !s.devUp(u) {
 		return fmt.Errorf("device %q: %w", fr.GetDevice().GetSerialNumber(), ErrDeviceDown)
 	}
-	s.transmit(u, p, clone(fr.GetPayload()), 0)
+	s.transmit(u, p, packet{b: clone(fr.GetPayload())}, 0)
 	return nil
 }
 

@@ -21,11 +21,17 @@ const (
 )
 
 // table is one device's flow table, compiled for the dataplane. It is
-// immutable once built; UpdateFlowTable swaps in a new one.
+// immutable once built (but for its counters); UpdateFlowTable swaps in a
+// new one.
 type table struct {
 	src     *ponsimv1.FlowTable // as given, without its device
 	entries []*entry            // priority, then specificity, descending
 	groups  map[uint32]*openflowv1.GroupDesc
+	index   map[uint32]*tableIndex // by table id (index.go)
+	// meters counts the packets of the flows that name each meter. Meters
+	// do not police here: a meter is accepted and counted, and the frame
+	// goes on.
+	meters map[uint32]*atomic.Uint64
 }
 
 var emptyTable = &table{src: &ponsimv1.FlowTable{}}
@@ -33,34 +39,48 @@ var emptyTable = &table{src: &ponsimv1.FlowTable{}}
 // entry is one flow.
 type entry struct {
 	index     int // in src.Flows
+	rank      int // in table.entries: lower wins
 	tableID   uint32
 	priority  uint32
 	score     uint32
-	match     []*openflowv1.MatchField
+	conds     []cond               // one per match field, sorted by field type
 	matchable bool                 // false: a field the dataplane cannot match, so never
 	actions   []*openflowv1.Action // apply-actions, then write-actions
 	gotoTable int64                // -1: none
+	meter     *atomic.Uint64       // of the meter instruction, nil: none
+
+	writeMeta, writeMetaMask uint64 // write_metadata; mask 0: none
 
 	packets, bytes atomic.Uint64
 }
 
+// cond is one match field: the packet's value of field typ, masked,
+// must equal want (already masked).
+type cond struct {
+	typ  openflowv1.MatchFieldType
+	mask uint64
+	want uint64
+}
+
 // Specificity weights: among flows of the same priority, the one matching
-// the most telling fields wins (in_port first, as PONSIM always did).
-// Fields not listed (and metadata, which is ignored) add nothing.
+// the most telling fields wins (in_port first, as PONSIM always did, then
+// the subscriber: tunnel_id and metadata). Fields not listed add nothing.
 var specificity = map[openflowv1.MatchFieldType]uint32{
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT:  1 << 12,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_TYPE: 1 << 11,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO: 1 << 10,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_VID: 1 << 9,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP: 1 << 8,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST: 1 << 7,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC:  1 << 6,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_DST:  1 << 5,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST:  1 << 4,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC:  1 << 3,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC: 1 << 2,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC:  1 << 1,
-	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST:  1 << 0,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT:   1 << 15,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID: 1 << 14,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA:  1 << 13,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_TYPE:  1 << 11,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO:  1 << 10,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_VID:  1 << 9,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP:  1 << 8,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST:  1 << 7,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC:   1 << 6,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_DST:   1 << 5,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST:   1 << 4,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC:   1 << 3,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC:  1 << 2,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC:   1 << 1,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST:   1 << 0,
 }
 
 func invalid(format string, args ...any) error {
@@ -71,7 +91,9 @@ func invalid(format string, args ...any) error {
 // cannot be right (missing parts, a push of a TPID that is not a VLAN TPID,
 // a group that is not in the table, duplicate group or meter ids); actions
 // the dataplane does not perform (MPLS, TTL, queues…) are kept and skipped.
-func compile(ft *ponsimv1.FlowTable) (*table, error) {
+// owned says that ft is the table's to keep (a gRPC request); otherwise it
+// is copied.
+func compile(ft *ponsimv1.FlowTable, owned bool) (*table, error) {
 	// Cloning would turn a nil entry (possible in-process, not over gRPC)
 	// into an empty one, so look for them first.
 	for i, fl := range ft.GetFlows() {
@@ -89,8 +111,15 @@ func compile(ft *ponsimv1.FlowTable) (*table, error) {
 			return nil, invalid("meter %d is empty", i)
 		}
 	}
-	t := &table{src: proto.CloneOf(ft), groups: make(map[uint32]*openflowv1.GroupDesc)}
-	t.src.Device = nil
+	src := ft
+	if !owned {
+		src = proto.CloneOf(ft)
+	}
+	if src == nil {
+		src = &ponsimv1.FlowTable{}
+	}
+	src.Device = nil
+	t := &table{src: src, groups: make(map[uint32]*openflowv1.GroupDesc), meters: make(map[uint32]*atomic.Uint64)}
 	for _, g := range t.src.GetGroups() {
 		if _, dup := t.groups[g.GetGroupId()]; dup {
 			return nil, invalid("group id %d appears twice", g.GetGroupId())
@@ -109,15 +138,15 @@ func compile(ft *ponsimv1.FlowTable) (*table, error) {
 			}
 		}
 	}
-	meters := make(map[uint32]bool)
 	for _, m := range t.src.GetMeters() {
-		if meters[m.GetMeterId()] {
+		if t.meters[m.GetMeterId()] != nil {
 			return nil, invalid("meter id %d appears twice", m.GetMeterId())
 		}
-		meters[m.GetMeterId()] = true
+		t.meters[m.GetMeterId()] = new(atomic.Uint64)
 	}
+	t.entries = make([]*entry, 0, len(t.src.GetFlows()))
 	for i, fl := range t.src.GetFlows() {
-		e, err := compileFlow(i, fl, t.groups)
+		e, err := t.compileFlow(i, fl)
 		if err != nil {
 			return nil, fmt.Errorf("flow %d: %w", i, err)
 		}
@@ -129,23 +158,28 @@ func compile(ft *ponsimv1.FlowTable) (*table, error) {
 		}
 		return cmp.Compare(b.score, a.score)
 	})
+	for i, e := range t.entries {
+		e.rank = i
+	}
+	t.index = buildIndex(t.entries)
 	return t, nil
 }
 
-func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.GroupDesc) (*entry, error) {
+func (t *table) compileFlow(i int, fl *openflowv1.Flow) (*entry, error) {
 	e := &entry{index: i, tableID: fl.GetTableId(), priority: fl.GetPriority(), matchable: true, gotoTable: -1}
 	for _, m := range fl.GetMatch().GetFields() {
 		if m == nil || m.GetType() == openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UNSPECIFIED {
 			return nil, invalid("match field without a type")
 		}
 		e.score += specificity[m.GetType()]
-		if !canMatch(m.GetType()) {
+		c, ok := compileCond(m)
+		if !ok {
 			e.matchable = false
+			continue
 		}
-		if m.GetType() != openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA {
-			e.match = append(e.match, m)
-		}
+		e.conds = append(e.conds, c)
 	}
+	slices.SortStableFunc(e.conds, func(a, b cond) int { return cmp.Compare(a.typ, b.typ) })
 	var write []*openflowv1.Action
 	for _, in := range fl.GetInstructions() {
 		switch in := in.GetInstruction().(type) {
@@ -158,8 +192,19 @@ func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.Group
 				return nil, invalid("goto table %d from table %d: must go forward", in.GotoTable.GetTableId(), fl.GetTableId())
 			}
 			e.gotoTable = int64(in.GotoTable.GetTableId())
-		case *openflowv1.Instruction_WriteMetadata, *openflowv1.Instruction_Meter,
-			*openflowv1.Instruction_ClearActions, *openflowv1.Instruction_Experimenter:
+		case *openflowv1.Instruction_WriteMetadata:
+			e.writeMeta, e.writeMetaMask = in.WriteMetadata.GetMetadata(), in.WriteMetadata.GetMetadataMask()
+			if e.writeMetaMask == 0 {
+				e.writeMetaMask = ^uint64(0) // no mask: all of it
+			}
+		case *openflowv1.Instruction_Meter:
+			id := in.Meter.GetMeterId()
+			if t.meters[id] == nil {
+				// Not (yet) in the table: counted all the same.
+				t.meters[id] = new(atomic.Uint64)
+			}
+			e.meter = t.meters[id]
+		case *openflowv1.Instruction_ClearActions, *openflowv1.Instruction_Experimenter:
 			// No effect on forwarding here.
 		default:
 			return nil, invalid("empty instruction")
@@ -167,7 +212,7 @@ func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.Group
 	}
 	e.actions = append(e.actions, write...)
 	for _, a := range e.actions {
-		if err := checkAction(a, groups); err != nil {
+		if err := checkAction(a, t.groups); err != nil {
 			return nil, err
 		}
 	}
@@ -194,95 +239,125 @@ func checkAction(a *openflowv1.Action, groups map[uint32]*openflowv1.GroupDesc) 
 	return nil
 }
 
-func canMatch(t openflowv1.MatchFieldType) bool {
-	_, ok := specificity[t]
-	return ok || t == openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA
+// fieldWidth is the mask of every bit of each field the dataplane
+// matches; a field not here makes its flow unmatchable.
+var fieldWidth = map[openflowv1.MatchFieldType]uint64{
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT:   0xffffffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA:  ^uint64(0),
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID: ^uint64(0),
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST:   0xffffffffffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC:   0xffffffffffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_TYPE:  0xffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_VID:  0x1fff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP:  0x7,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO:  0xff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC:  0xffffffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST:  0xffffffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC:   0xffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST:   0xffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC:   0xffff,
+	openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_DST:   0xffff,
 }
 
-// lookup returns the flow of table tableID that a frame with f arriving on
-// inPort hits, or nil.
-func (t *table) lookup(tableID, inPort uint32, f *fields) *entry {
-	for _, e := range t.entries {
-		if e.tableID == tableID && e.matchable && matchAll(e.match, inPort, f) {
-			return e
-		}
+// compileCond turns a match field into a cond; ok is false for a field
+// the dataplane cannot match.
+func compileCond(m *openflowv1.MatchField) (c cond, ok bool) {
+	full, ok := fieldWidth[m.GetType()]
+	if !ok {
+		return cond{}, false
 	}
-	return nil
-}
-
-func matchAll(ms []*openflowv1.MatchField, inPort uint32, f *fields) bool {
-	for _, m := range ms {
-		if !matchOne(m, inPort, f) {
-			return false
-		}
-	}
-	return true
-}
-
-func masked(m *openflowv1.MatchField, have uint64, full uint64) bool {
-	mask := full
+	value, mask := m.GetValue(), full
 	if m.GetHasMask() {
-		mask = m.GetMask()
+		mask = m.GetMask() & full
 	}
-	return have&mask == m.GetValue()&mask
+	switch m.GetType() {
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC:
+		// A MAC address is given as 6 bytes (bytes_value, bytes_mask) or,
+		// failing that, as the low 48 bits of value.
+		if b := m.GetBytesValue(); len(b) != 0 {
+			if len(b) != 6 {
+				return cond{}, false
+			}
+			value = mac48(b)
+			if m.GetHasMask() && len(m.GetBytesMask()) == 6 {
+				mask = mac48(m.GetBytesMask())
+			} else if m.GetHasMask() && len(m.GetBytesMask()) != 0 {
+				return cond{}, false
+			}
+		}
+	}
+	return cond{typ: m.GetType(), mask: mask, want: value & mask}, true
 }
 
-func matchOne(m *openflowv1.MatchField, inPort uint32, f *fields) bool {
-	switch m.GetType() {
+func mac48(b []byte) uint64 {
+	var v [8]byte
+	copy(v[2:], b)
+	return binary.BigEndian.Uint64(v[:])
+}
+
+// view is what a lookup reads of a packet.
+type view struct {
+	inPort uint32
+	f      *fields
+	tunnel uint64 // tunnel_id
+	meta   uint64 // pipeline metadata (write_metadata)
+}
+
+// value returns the packet's value of field typ in table tableID; ok is
+// false when the packet has no such field (vlan_pcp of an untagged frame,
+// udp_src of a TCP segment), which no value matches.
+func (v *view) value(typ openflowv1.MatchFieldType, tableID uint32) (uint64, bool) {
+	f := v.f
+	switch typ {
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT:
-		return uint64(inPort) == m.GetValue()
+		return uint64(v.inPort), true
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA:
+		if tableID == 0 {
+			// flowdecomp's convention: in table 0 (an OLT flow from the
+			// NNI), metadata is the VID of the inner tag.
+			return uint64(f.innerVID), f.inner
+		}
+		return v.meta, true
+	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID:
+		return v.tunnel, true
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST:
-		return matchMAC(m, f.dst)
+		return mac48(f.dst[:]), true
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC:
-		return matchMAC(m, f.src)
+		return mac48(f.src[:]), true
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_TYPE:
-		return uint64(f.ethType) == m.GetValue()
+		return uint64(f.ethType), true
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_VID:
 		// OFPVID_PRESENT says whether the frame is tagged at all: 0x0000
 		// matches untagged frames, 0x1000/0x1000 any tagged frame.
-		var have uint64
 		if f.tagged {
-			have = ofpvidPresent | uint64(f.vid)
+			return ofpvidPresent | uint64(f.vid), true
 		}
-		return masked(m, have, 0x1fff)
+		return 0, true
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP:
-		return f.tagged && uint64(f.pcp) == m.GetValue()
+		return uint64(f.pcp), f.tagged
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO:
-		return f.ipv4 && uint64(f.proto) == m.GetValue()
+		return uint64(f.proto), f.ipv4 || f.ipv6
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC:
-		return f.ipv4 && masked(m, uint64(f.ipSrc), 0xffffffff)
+		return uint64(f.ipSrc), f.ipv4
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST:
-		return f.ipv4 && masked(m, uint64(f.ipDst), 0xffffffff)
+		return uint64(f.ipDst), f.ipv4
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC:
-		return f.l4 && f.proto == protoUDP && uint64(f.sport) == m.GetValue()
+		return uint64(f.sport), f.l4 && f.proto == protoUDP
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_DST:
-		return f.l4 && f.proto == protoUDP && uint64(f.dport) == m.GetValue()
+		return uint64(f.dport), f.l4 && f.proto == protoUDP
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC:
-		return f.l4 && f.proto == protoTCP && uint64(f.sport) == m.GetValue()
+		return uint64(f.sport), f.l4 && f.proto == protoTCP
 	case openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST:
-		return f.l4 && f.proto == protoTCP && uint64(f.dport) == m.GetValue()
+		return uint64(f.dport), f.l4 && f.proto == protoTCP
 	}
-	return false
+	return 0, false
 }
 
-// matchMAC compares a MAC match given as 6 bytes (bytes_value, bytes_mask)
-// or, failing that, as the low 48 bits of value.
-func matchMAC(m *openflowv1.MatchField, have [6]byte) bool {
-	want := m.GetBytesValue()
-	if len(want) == 0 {
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], m.GetValue())
-		want = b[2:]
-	}
-	if len(want) != 6 {
-		return false
-	}
-	mask := m.GetBytesMask()
-	if !m.GetHasMask() || len(mask) != 6 {
-		mask = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	}
-	for i := range 6 {
-		if have[i]&mask[i] != want[i]&mask[i] {
+// matches reports whether the packet v satisfies every field of e.
+func (e *entry) matches(v *view) bool {
+	for _, c := range e.conds {
+		have, ok := v.value(c.typ, e.tableID)
+		if !ok || have&c.mask != c.want {
 			return false
 		}
 	}

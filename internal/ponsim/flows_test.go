@@ -99,6 +99,16 @@ func udp4(proto byte, sport, dport uint16) []byte {
 	return ip
 }
 
+// udp6 is an IPv6 UDP packet (no extension headers) from sport to dport.
+func udp6(sport, dport uint16) []byte {
+	ip := make([]byte, 48)
+	ip[0] = 0x60
+	ip[6] = protoUDP
+	binary.BigEndian.PutUint16(ip[40:], sport)
+	binary.BigEndian.PutUint16(ip[42:], dport)
+	return ip
+}
+
 func TestCompileRejects(t *testing.T) {
 	bucket := func(as ...*openflowv1.Action) *openflowv1.Bucket { return &openflowv1.Bucket{Actions: as} }
 	tests := []struct {
@@ -122,7 +132,7 @@ func TestCompileRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := compile(tt.ft)
+			_, err := compile(tt.ft, false)
 			if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("compile = %v, want invalid argument with %q", err, tt.want)
 			}
@@ -143,7 +153,7 @@ func TestLookup(t *testing.T) {
 		6: flow(300, match(mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_MPLS_LABEL, 1)), output(7)), // never matches
 		7: flow(100, match(vid(-1)), output(8)),
 	}
-	tbl, err := compile(&ponsimv1.FlowTable{Flows: flows})
+	tbl, err := compile(&ponsimv1.FlowTable{Flows: flows}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +177,7 @@ func TestLookup(t *testing.T) {
 			if !ok {
 				t.Fatal("frame does not parse")
 			}
-			e := tbl.lookup(0, tt.inPort, &f)
+			e := tbl.lookup(0, &view{inPort: tt.inPort, f: &f})
 			got := -1
 			if e != nil {
 				got = e.index
@@ -177,7 +187,7 @@ func TestLookup(t *testing.T) {
 			}
 		})
 	}
-	if e := (&table{}).lookup(0, 1, &fields{}); e != nil {
+	if e := (&table{}).lookup(0, &view{inPort: 1, f: &fields{}}); e != nil {
 		t.Error("empty table hit")
 	}
 }
@@ -217,7 +227,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"short", make([]byte, 13), false, fields{}},
 		{"truncated tag", frame(tpidCTag, []byte{0, 1}), false, fields{}},
-		{"qinq", frame(0x0806, nil, [2]uint16{tpidSTag, 10}, [2]uint16{tpidCTag, 20}), true, fields{tagged: true, vid: 10, ethType: 0x0806}},
+		{"qinq", frame(0x0806, nil, [2]uint16{tpidSTag, 10}, [2]uint16{tpidCTag, 20}), true, fields{tagged: true, vid: 10, inner: true, innerVID: 20, ethType: 0x0806}},
 		{"ipv4 udp", frame(ethTypeIPv4, udp4(protoUDP, 68, 67)), true,
 			fields{ethType: ethTypeIPv4, ipv4: true, proto: protoUDP, ipSrc: 0x0a000001, ipDst: 0x0a000002, l4: true, sport: 68, dport: 67}},
 		{"short ipv4 is not malformed", frame(ethTypeIPv4, []byte{0x45}), true, fields{ethType: ethTypeIPv4}},
@@ -242,6 +252,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(frame(ethTypeIPv4, udp4(protoUDP, 68, 67), [2]uint16{tpidCTag, 100}))
 	f.Add(frame(0x888e, nil, [2]uint16{tpidSTag, 1}, [2]uint16{tpidCTag, 2}))
 	f.Add([]byte{1, 2, 3})
+	f.Add(frame(ethTypeIPv6, udp6(546, 547), [2]uint16{tpidCTag, 7}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in := clone(b)
 		fl, ok := parse(b)
@@ -255,7 +266,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("an edit changed its input")
 		}
 		if ok && fl.tagged {
-			if g, ok := parse(pushed); !ok || g.vid != fl.vid || g.ethType != fl.ethType {
+			if g, ok := parse(pushed); !ok || g.vid != fl.vid || g.ethType != fl.ethType || !g.inner || g.innerVID != fl.vid {
 				t.Fatalf("pushed frame parses as %+v, %v", g, ok)
 			}
 		}
@@ -322,33 +333,46 @@ func TestMatchFields(t *testing.T) {
 	}
 	udp := frame(ethTypeIPv4, udp4(protoUDP, 68, 67), [2]uint16{tpidCTag, 5<<13 | 100})
 	tcp := frame(ethTypeIPv4, udp4(protoTCP, 1234, 80))
+	qinq := frame(ethTypeIPv4, udp4(protoUDP, 68, 67), [2]uint16{tpidSTag, 1000}, [2]uint16{tpidCTag, 101})
+	dhcp6 := frame(ethTypeIPv6, udp6(546, 547))
 	// frame() uses dst 0a:00:00:00:00:02, src 0a:00:00:00:00:01.
 	tests := []struct {
-		name  string
-		m     *openflowv1.MatchField
-		frame []byte
-		want  bool
+		name   string
+		m      *openflowv1.MatchField
+		frame  []byte
+		want   bool
+		tunnel uint64
 	}{
-		{"eth_dst bytes", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, []byte{0x0a, 0, 0, 0, 0, 2}, nil), udp, true},
-		{"eth_dst other", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, []byte{0x0a, 0, 0, 0, 0, 3}, nil), udp, false},
-		{"eth_dst value", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, 0x0a0000000002), udp, true},
-		{"eth_src masked", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC, []byte{0x0a, 0, 0, 0, 0, 0}, []byte{0xff, 0, 0, 0, 0, 0}), udp, true},
-		{"eth_src bad length", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC, []byte{1}, nil), udp, false},
-		{"vlan_pcp", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP, 5), udp, true},
-		{"vlan_pcp untagged", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP, 0), tcp, false},
-		{"ip_proto", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO, protoTCP), tcp, true},
-		{"ipv4_src /24", masked(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC, 0x0a000000, 0xffffff00), udp, true},
-		{"ipv4_dst exact other", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST, 0x0a000001), udp, false},
-		{"udp_src", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC, 68), udp, true},
-		{"tcp_src", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC, 1234), tcp, true},
-		{"tcp_dst", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST, 80), tcp, true},
-		{"tcp_dst on udp", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST, 67), udp, false},
-		{"metadata is ignored", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA, 99), udp, true},
-		{"ipv6 never matches", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_FLABEL, 0), udp, false},
+		{"eth_dst bytes", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, []byte{0x0a, 0, 0, 0, 0, 2}, nil), udp, true, 0},
+		{"eth_dst other", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, []byte{0x0a, 0, 0, 0, 0, 3}, nil), udp, false, 0},
+		{"eth_dst value", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_DST, 0x0a0000000002), udp, true, 0},
+		{"eth_src masked", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC, []byte{0x0a, 0, 0, 0, 0, 0}, []byte{0xff, 0, 0, 0, 0, 0}), udp, true, 0},
+		{"eth_src bad length", mac(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_SRC, []byte{1}, nil), udp, false, 0},
+		{"vlan_pcp", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP, 5), udp, true, 0},
+		{"vlan_pcp untagged", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_VLAN_PCP, 0), tcp, false, 0},
+		{"ip_proto", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO, protoTCP), tcp, true, 0},
+		{"ipv4_src /24", masked(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC, 0x0a000000, 0xffffff00), udp, true, 0},
+		{"ipv4_dst exact other", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_DST, 0x0a000001), udp, false, 0},
+		{"udp_src", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_SRC, 68), udp, true, 0},
+		{"tcp_src", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_SRC, 1234), tcp, true, 0},
+		{"tcp_dst", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST, 80), tcp, true, 0},
+		{"tcp_dst on udp", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TCP_DST, 67), udp, false, 0},
+		{"metadata is the inner vid", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA, 101), qinq, true, 0},
+		{"metadata other inner vid", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA, 100), qinq, false, 0},
+		{"metadata single tag", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_METADATA, 100), udp, false, 0},
+		{"vlan_vid is the outer tag", vid(1000), qinq, true, 0},
+		{"eth_type after two tags", ethType(ethTypeIPv4), qinq, true, 0},
+		{"tunnel_id", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID, 0x1010), udp, true, 0x1010},
+		{"tunnel_id other", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID, 0x1010), udp, false, 0x1020},
+		{"tunnel_id none", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_TUNNEL_ID, 0x1010), udp, false, 0},
+		{"ipv6 ip_proto", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IP_PROTO, protoUDP), dhcp6, true, 0},
+		{"ipv6 udp_dst", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UDP_DST, 547), dhcp6, true, 0},
+		{"ipv6 has no ipv4_src", masked(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV4_SRC, 0, 0), dhcp6, false, 0},
+		{"ipv6 flabel never matches", mf(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IPV6_FLABEL, 0), udp, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tbl, err := compile(&ponsimv1.FlowTable{Flows: []*openflowv1.Flow{flow(1, match(tt.m), output(1))}})
+			tbl, err := compile(&ponsimv1.FlowTable{Flows: []*openflowv1.Flow{flow(1, match(tt.m), output(1))}}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -356,7 +380,7 @@ func TestMatchFields(t *testing.T) {
 			if !ok {
 				t.Fatal("frame does not parse")
 			}
-			if got := tbl.lookup(0, 1, &f) != nil; got != tt.want {
+			if got := tbl.lookup(0, &view{inPort: 1, f: &f, tunnel: tt.tunnel}) != nil; got != tt.want {
 				t.Errorf("match = %v, want %v", got, tt.want)
 			}
 		})

@@ -8,6 +8,7 @@ const (
 	tpidSTag    = 0x88a8
 	tpidQinQOld = 0x9100
 	ethTypeIPv4 = 0x0800
+	ethTypeIPv6 = 0x86dd
 
 	ethHeaderLen = 14
 	vlanTagLen   = 4
@@ -25,11 +26,15 @@ type fields struct {
 	vid    uint16 // of the outer tag
 	pcp    uint8  // of the outer tag
 
-	ethType uint16 // after every tag
+	inner    bool   // the frame has a second tag
+	innerVID uint16 // of the second tag
+
+	ethType uint16 // after every tag, as OpenFlow's eth_type
 
 	ipv4         bool // ethType IPv4 with a whole header
+	ipv6         bool // ethType IPv6 with a whole fixed header
 	proto        uint8
-	ipSrc, ipDst uint32
+	ipSrc, ipDst uint32 // IPv4 only
 
 	l4           bool // TCP or UDP ports present (first fragment)
 	sport, dport uint16
@@ -59,19 +64,33 @@ func parse(b []byte) (fields, bool) {
 		if len(b) < off+vlanTagLen+2 {
 			return f, false
 		}
-		if !f.tagged {
-			tci := binary.BigEndian.Uint16(b[off+2:])
+		tci := binary.BigEndian.Uint16(b[off+2:])
+		switch {
+		case !f.tagged:
 			f.tagged, f.vid, f.pcp = true, tci&0x0fff, uint8(tci>>13)
+		case !f.inner:
+			f.inner, f.innerVID = true, tci&0x0fff
 		}
 		off += vlanTagLen
 	}
-	if f.ethType != ethTypeIPv4 || len(b) < off+20 {
-		return f, true
+	switch f.ethType {
+	case ethTypeIPv4:
+		parseIPv4(&f, b[off:])
+	case ethTypeIPv6:
+		parseIPv6(&f, b[off:])
 	}
-	ip := b[off:]
+	return f, true
+}
+
+// parseIPv4 reads an IPv4 header and the ports after it; a header cut
+// short leaves the fields unset.
+func parseIPv4(f *fields, ip []byte) {
+	if len(ip) < 20 {
+		return
+	}
 	ihl := int(ip[0]&0x0f) * 4
 	if ip[0]>>4 != 4 || ihl < 20 || len(ip) < ihl {
-		return f, true
+		return
 	}
 	f.ipv4 = true
 	f.proto = ip[9]
@@ -83,7 +102,23 @@ func parse(b []byte) (fields, bool) {
 		f.sport = binary.BigEndian.Uint16(ip[ihl:])
 		f.dport = binary.BigEndian.Uint16(ip[ihl+2:])
 	}
-	return f, true
+}
+
+// parseIPv6 reads the fixed IPv6 header and, when the next header is TCP
+// or UDP, its ports (extension headers are not followed: ip_proto is then
+// the first extension header's number, and there are no ports).
+func parseIPv6(f *fields, ip []byte) {
+	const hdr = 40
+	if len(ip) < hdr || ip[0]>>4 != 6 {
+		return
+	}
+	f.ipv6 = true
+	f.proto = ip[6]
+	if (f.proto == protoTCP || f.proto == protoUDP) && len(ip) >= hdr+4 {
+		f.l4 = true
+		f.sport = binary.BigEndian.Uint16(ip[hdr:])
+		f.dport = binary.BigEndian.Uint16(ip[hdr+2:])
+	}
 }
 
 // The edits below never change their input: they return a new frame, so a

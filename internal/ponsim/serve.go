@@ -4,9 +4,15 @@ import (
 	"context"
 	"sync"
 
+	"google.golang.org/grpc"
+
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/logging"
 )
+
+// maxTableBytes bounds a request: an UpdateFlowTable of an OLT with
+// MaxPONPorts × MaxONUsPerPON subscribers of a few flows each.
+const maxTableBytes = 64 << 20
 
 // Serve runs a simulator built from cfg on the gRPC address addr (with the
 // health service, reflection and the LogService of logs) until ctx ends.
@@ -30,7 +36,8 @@ func Serve(ctx context.Context, cfg Config, addr string, logs *logging.Registry,
 // Connect its ports.
 func (s *Sim) Serve(ctx context.Context, addr string, logs *logging.Registry, ready func(addr string)) error {
 	defer s.Close()
-	srv, err := daemon.ListenGRPC(addr, logs)
+	// A whole OLT table (thousands of subscribers) is one message.
+	srv, err := daemon.ListenGRPC(addr, logs, grpc.MaxRecvMsgSize(maxTableBytes))
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func (s *Sim) RebootDevice(_ context.Context, ref *ponsimv1.DeviceRef) (*emptypb
 
 // UpdateFlowTable replaces the flow, group and meter tables of one device.
 func (s *Sim) UpdateFlowTable(_ context.Context, ft *ponsimv1.FlowTable) (*emptypb.Empty, error) {
-	return empty(s.SetFlowTable(ft))
+	return empty(s.setFlowTable(ft, true)) // a request is the handler's to keep
 }
 
 // GetStats returns the port counters of the OLT (empty serial) or one ONU.
@@ -84,6 +84,12 @@ func (s *Sim) GetStats(_ context.Context, ref *ponsimv1.DeviceRef) (*ponsimv1.St
 // SetFlowTable replaces the tables of ft.device (which must be set: an empty
 // serial names the OLT) with ft's flows, groups and meters.
 func (s *Sim) SetFlowTable(ft *ponsimv1.FlowTable) error {
+	return s.setFlowTable(ft, false)
+}
+
+// setFlowTable is SetFlowTable; owned says that ft may be kept as it is
+// (it is not copied).
+func (s *Sim) setFlowTable(ft *ponsimv1.FlowTable, owned bool) error {
 	if ft.GetDevice() == nil {
 		return invalid("flow table needs a device (empty serial for the OLT)")
 	}
@@ -92,7 +98,7 @@ func (s *Sim) SetFlowTable(ft *ponsimv1.FlowTable) error {
 	if err != nil {
 		return err
 	}
-	t, err := compile(ft)
+	t, err := compile(ft, owned)
 	if err != nil {
 		return fmt.Errorf("device %q: %w", serial, err)
 	}
@@ -103,7 +109,7 @@ func (s *Sim) SetFlowTable(ft *ponsimv1.FlowTable) error {
 			unmatchable++
 		}
 	}
-	s.log.Debug("flow table updated", "device", d.label, "flows", len(t.entries), "groups", len(t.groups), "meters", len(ft.GetMeters()), "unmatchable", unmatchable)
+	s.log.Debug("flow table updated", "device", d.label, "flows", len(t.entries), "groups", len(t.groups), "meters", len(t.src.GetMeters()), "unmatchable", unmatchable)
 	return nil
 }
 
@@ -115,4 +121,30 @@ func (s *Sim) FlowTable(serial string) (*ponsimv1.FlowTable, error) {
 		return nil, err
 	}
 	return d.table.Load().snapshot(s.ref(d)), nil
+}
+
+// MeterCounts returns, for each meter of the OLT (serial "") or one ONU
+// and each meter its flows name, the packets of the flows that name it
+// since the table was last set.
+func (s *Sim) MeterCounts(serial string) (map[uint32]uint64, error) {
+	d, _, err := s.lookup(serial)
+	if err != nil {
+		return nil, err
+	}
+	t := d.table.Load()
+	out := make(map[uint32]uint64, len(t.meters))
+	for id, n := range t.meters {
+		out[id] = n.Load()
+	}
+	return out, nil
+}
+
+// FlowCount returns how many flows the table of the OLT (serial "") or one
+// ONU has, without copying it.
+func (s *Sim) FlowCount(serial string) (int, error) {
+	d, _, err := s.lookup(serial)
+	if err != nil {
+		return 0, err
+	}
+	return len(d.table.Load().entries), nil
 }

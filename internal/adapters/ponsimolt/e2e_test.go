@@ -110,10 +110,11 @@ func TestTwoOLTsLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"AdoptDevice", "ReconcileDevice", "DisableDevice", "ReenableDevice", "RebootDevice", "DeleteDevice"}
+		want := []string{"AdoptDevice", "ReconcileDevice", "DisableDevice", "ReenableDevice", "RebootDevice", "DeleteDevice",
+			"UpdateFlowsBulk", "UpdateFlowsIncrementally", "SendPacketOut"}
 		for _, dt := range types.GetItems() {
-			if !slices.Equal(dt.GetOperations(), want) || dt.GetAcceptsBulkFlowUpdate() || dt.GetAcceptsAddRemoveFlowUpdates() {
-				t.Errorf("device type %v, want operations %v and no flow updates", dt, want)
+			if !slices.Equal(dt.GetOperations(), want) || !dt.GetAcceptsBulkFlowUpdate() || !dt.GetAcceptsAddRemoveFlowUpdates() {
+				t.Errorf("device type %v, want operations %v and both kinds of flow updates", dt, want)
 			}
 		}
 		ads, err := s.nbi.ListAdapters(s.ctx(), &emptypb.Empty{})

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -28,6 +29,8 @@ type olt struct {
 	sim  ponsimv1.PonSimClient
 
 	dialErr error
+
+	packetInsDropped atomic.Uint64 // frames followFrames had no room for
 
 	// adminMu orders the calls that enable or disable ponsim's OLT: the
 	// core's (disable, re-enable) and the sync's. Lock order: adminMu, mu.

@@ -2,11 +2,12 @@
 // ponsim_olt, reached over the PonSim gRPC API at the device's
 // host_and_port. It reports the OLT, its NNI and PON ports and the ONUs
 // ponsim discovers (as ponsim_onu children), follows ponsim's events for
-// ONU state changes and its own reachability, and maps disable, re-enable,
-// reboot and delete onto ponsim calls.
+// ONU state changes and its own reachability, maps disable, re-enable,
+// reboot and delete onto ponsim calls, pushes the OLT's flows to ponsim
+// and relays packet-in and packet-out (flows.go).
 //
 // Each OLT has a session: a goroutine that connects to ponsim, brings the
-// core up to date (sync) and follows ponsim's event stream; when ponsim
+// core up to date (sync) and follows ponsim's event and packet-in streams; when ponsim
 // goes away the OLT turns UNREACHABLE and the session reconnects with
 // backoff. Everything that changes an OLT runs in the OLT's work queue
 // (adapter.Submit/Do with the device id), so it stays ordered; the events
@@ -28,6 +29,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/ponsim/flowpush"
 )
 
 // Names the adapter registers with.
@@ -97,8 +99,9 @@ type handler struct {
 	core adapterv1.CoreServiceClient
 	log  *slog.Logger
 
-	mu   sync.Mutex // guards olts
-	olts map[string]*olt
+	mu     sync.Mutex // guards olts and tables
+	olts   map[string]*olt
+	tables map[string]*flowpush.Table // by device id: outlive reconnections (flows.go)
 }
 
 var (
@@ -111,7 +114,7 @@ var (
 )
 
 func newHandler(a *adapter.Adapter, log *slog.Logger) *handler {
-	return &handler{a: a, core: a.Core(), log: log, olts: make(map[string]*olt)}
+	return &handler{a: a, core: a.Core(), log: log, olts: make(map[string]*olt), tables: make(map[string]*flowpush.Table)}
 }
 
 // ensure returns the OLT for d, made from d when there is none, when its
@@ -140,6 +143,7 @@ func (h *handler) remove(id string) *olt {
 	defer h.mu.Unlock()
 	o := h.olts[id]
 	delete(h.olts, id)
+	delete(h.tables, id)
 	return o
 }
 

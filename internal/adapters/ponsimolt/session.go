@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -42,7 +44,7 @@ func (h *handler) startSession(o *olt, adopting bool) {
 func (h *handler) session(ctx context.Context, o *olt, adopting bool) {
 	delay := retryMin
 	for {
-		followed, err := h.follow(ctx, o)
+		followed, err := h.follow(ctx, o, adopting)
 		if ctx.Err() != nil {
 			return
 		}
@@ -77,17 +79,27 @@ func (h *handler) session(ctx context.Context, o *olt, adopting bool) {
 	}
 }
 
-// follow connects, syncs and then handles ponsim's events until the stream
-// breaks; followed says it got as far as the events.
-func (h *handler) follow(ctx context.Context, o *olt) (followed bool, err error) {
-	if o.conn != nil {
-		o.conn.ResetConnectBackoff() // try now, not when the backoff says
+// follow connects, syncs and then handles ponsim's events and packet-ins
+// until the event stream breaks; followed says it got as far as the
+// events.
+func (h *handler) follow(ctx context.Context, o *olt, adopting bool) (followed bool, err error) {
+	if o.conn != nil && o.conn.GetState() == connectivity.TransientFailure {
+		// Try now, not when the backoff says. Only in TRANSIENT_FAILURE:
+		// grpc-go (1.85) reads the subchannel map without its lock here,
+		// which races with the subchannel it makes when it first connects.
+		o.conn.ResetConnectBackoff()
 	}
-	if _, err := o.info(ctx, dialTimeout); err != nil {
+	info, err := o.info(ctx, dialTimeout)
+	if err != nil {
+		return false, err
+	}
+	if err := h.tablesOnConnect(ctx, o, info, adopting); err != nil {
 		return false, err
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var frames sync.WaitGroup
+	defer frames.Wait()
+	defer cancel() // before the wait: it ends the packet-in stream
 	// Subscribe before syncing: nothing that happens after the sync's
 	// snapshot is missed (what happens in between arrives twice, and
 	// reporting is idempotent).
@@ -95,6 +107,11 @@ func (h *handler) follow(ctx context.Context, o *olt) (followed bool, err error)
 	if err != nil {
 		return false, o.simError("receive events", err)
 	}
+	fstream, err := o.openFrames(sctx)
+	if err != nil {
+		return false, err
+	}
+	frames.Go(func() { h.followFrames(sctx, o, fstream) })
 	// The stream starts with the ONUs: the sync need not report them.
 	if err := h.a.Do(ctx, reportKey(o), func(ctx context.Context) error { return h.sync(ctx, o, false) }); err != nil {
 		return false, err

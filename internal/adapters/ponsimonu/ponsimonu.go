@@ -1,7 +1,8 @@
 // Package ponsimonu is the adapter for simulated ONUs: devices of type
 // ponsim_onu, the children the ponsim_olt adapter reports. It reports an
-// ONU's UNI and PON ports and its state, and relays disable, re-enable and
-// reboot to ponsim: it finds ponsim at the host_and_port of the ONU's
+// ONU's UNI and PON ports and its state, relays disable, re-enable and
+// reboot to ponsim, pushes the ONU's flows and sends packet-outs from its
+// UNI (flows.go): it finds ponsim at the host_and_port of the ONU's
 // parent OLT and names the ONU by its serial number. The OLT adapter, which
 // follows ponsim's events, reports what ONUs do afterwards (lost,
 // rebooting, back).
@@ -76,15 +77,19 @@ func Run(ctx context.Context, cfg adapter.Config) error {
 	return a.Run(ctx, newHandler(a, log))
 }
 
-// handler implements the adapter's operations. It keeps no state per ONU:
-// everything it needs comes with the device.
+// handler implements the adapter's operations. It keeps the flow tables
+// of the ONUs (flows.go); everything else it needs comes with the device.
+//
+// Lock order: mu, then an onuFlows' or a parentAddr's mu.
 type handler struct {
 	a    *adapter.Adapter
 	core adapterv1.CoreServiceClient
 	log  *slog.Logger
 
-	mu    sync.Mutex                  // guards conns
-	conns map[string]*grpc.ClientConn // ponsim address → connection
+	mu      sync.Mutex                  // guards conns, flows, parents
+	conns   map[string]*grpc.ClientConn // ponsim address → connection
+	flows   map[string]*onuFlows        // ONU device id → its tables
+	parents map[string]*parentAddr      // OLT device id → its ponsim
 }
 
 var (
@@ -97,7 +102,8 @@ var (
 )
 
 func newHandler(a *adapter.Adapter, log *slog.Logger) *handler {
-	return &handler{a: a, core: a.Core(), log: log, conns: make(map[string]*grpc.ClientConn)}
+	return &handler{a: a, core: a.Core(), log: log, conns: make(map[string]*grpc.ClientConn),
+		flows: make(map[string]*onuFlows), parents: make(map[string]*parentAddr)}
 }
 
 // where returns the PON and ONU id of d, checked against the port layout.
@@ -212,11 +218,12 @@ func (h *handler) RebootDevice(ctx context.Context, d *voltv1.Device) error {
 	return h.relay(ctx, d, "reboot", ponsimv1.PonSimClient.RebootDevice, false)
 }
 
-// DeleteDevice forgets the ONU's work. ponsim has no notion of deleting an
-// ONU: it stays on the PON, and the OLT adapter reports it as new when
-// ponsim discovers it again.
-func (h *handler) DeleteDevice(_ context.Context, d *voltv1.Device) error {
+// DeleteDevice forgets the ONU's work and empties its flow table in
+// ponsim. ponsim has no notion of deleting an ONU: it stays on the PON,
+// and the OLT adapter reports it as new when ponsim discovers it again.
+func (h *handler) DeleteDevice(ctx context.Context, d *voltv1.Device) error {
 	h.a.Forget(d.GetId())
+	h.forgetFlows(ctx, d.GetId())
 	return nil
 }
 
@@ -256,6 +263,7 @@ func (h *handler) relay(ctx context.Context, d *voltv1.Device, what string, fn s
 	if addr == "" {
 		return status.Errorf(codes.FailedPrecondition, "ONU %s: parent OLT %s has no host_and_port to reach ponsim", d.GetId(), parentID)
 	}
+	h.learnParent(parentID, addr)
 	cc, err := h.conn(addr)
 	if err != nil {
 		return err
@@ -286,6 +294,7 @@ func (h *handler) conn(addr string) (*grpc.ClientConn, error) {
 		return nil, status.Errorf(codes.FailedPrecondition, "ponsim address %q: %v", addr, err)
 	}
 	h.conns[addr] = cc
+	h.a.Go("ponsim/"+addr, func(ctx context.Context) { h.watch(ctx, addr, cc) })
 	return cc, nil
 }
 

@@ -36,7 +36,8 @@ func TestAdoptRejectsDevicesWithoutAPlaceOnThePON(t *testing.T) {
 			}
 		})
 	}
-	want := []string{"AdoptDevice", "ReconcileDevice", "DisableDevice", "ReenableDevice", "RebootDevice", "DeleteDevice"}
+	want := []string{"AdoptDevice", "ReconcileDevice", "DisableDevice", "ReenableDevice", "RebootDevice", "DeleteDevice",
+		"UpdateFlowsBulk", "UpdateFlowsIncrementally", "SendPacketOut"}
 	if got := adapter.Operations(h); !slices.Equal(got, want) {
 		t.Errorf("operations %v, want %v", got, want)
 	}

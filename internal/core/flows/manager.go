@@ -41,7 +41,11 @@ type Publisher interface{ Publish(*voltv1.Event) }
 
 // Config wires a Manager.
 type Config struct {
-	Store    *store.Store
+	Store *store.Store
+	// Exists checks that a logical device exists (NotFound if not): cheap,
+	// on every mod, unlike Topology, which is read only when the routes
+	// must be built again.
+	Exists   func(ldID string) error
 	Topology Topology
 	Push     Pushers
 	Events   Publisher
@@ -99,8 +103,8 @@ func newDeviceTable() *deviceTable {
 
 // New returns a manager; tables load from the store on first use.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Store == nil || cfg.Topology == nil || cfg.Push == nil {
-		return nil, errors.New("flows: Store, Topology and Push are required")
+	if cfg.Store == nil || cfg.Exists == nil || cfg.Topology == nil || cfg.Push == nil {
+		return nil, errors.New("flows: Store, Exists, Topology and Push are required")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -132,7 +136,7 @@ func (m *Manager) lock(ctx context.Context, id string) (*ld, error) {
 	if id == "" {
 		return nil, coreerr.New(coreerr.ErrInvalidArgument, "logical device id is required")
 	}
-	if _, err := m.cfg.Topology(id); err != nil {
+	if err := m.cfg.Exists(id); err != nil {
 		return nil, err
 	}
 	l := m.get(id)

@@ -79,7 +79,9 @@ func topology(t testing.TB, n int) Topology {
 
 func newManager(t testing.TB, kv kvstore.Store, onus int) (*Manager, *recorder) {
 	rec := &recorder{flows: map[string]map[uint64]bool{}}
-	m, err := New(Config{Store: store.New(kv, "volt"), Topology: topology(t, onus), Push: rec})
+	topo := topology(t, onus)
+	exists := func(id string) error { _, err := topo(id); return err }
+	m, err := New(Config{Store: store.New(kv, "volt"), Exists: exists, Topology: topo, Push: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
