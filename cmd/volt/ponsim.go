@@ -2,12 +2,10 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openvolt/openvolt/internal/daemon"
-	"github.com/openvolt/openvolt/internal/frameio"
 	"github.com/openvolt/openvolt/internal/ponsim"
 )
 
@@ -40,11 +38,11 @@ restart with the same name presents the same devices.`,
 				return err
 			}
 			defer sim.Close()
-			ports, err := bindInterfaces(sim, nniIface, daemon.List(uniIfaces), reg.Logger("frameio"))
+			ports, err := sim.BindInterfaces(nniIface, daemon.List(uniIfaces), reg.Logger("frameio"))
 			if err != nil {
 				return err
 			}
-			defer ports.close()
+			defer ports.Close()
 			return sim.Serve(cmd.Context(), addr, reg, nil)
 		},
 	}
@@ -58,59 +56,4 @@ restart with the same name presents the same devices.`,
 	fs.StringVar(&uniIfaces, "uni-ifaces", "", "bind the ONUs' UNIs, in order, to these interfaces (comma-separated)")
 	logs.AddFlags(fs)
 	return cmd
-}
-
-// boundPorts are the raw interfaces a simulator is bound to.
-type boundPorts struct {
-	bind *ponsim.Ports
-	raw  []*frameio.RawPort
-}
-
-func (b *boundPorts) close() {
-	if b.bind != nil {
-		b.bind.Close()
-	}
-	for _, r := range b.raw {
-		r.Close()
-	}
-}
-
-// bindInterfaces opens the named interfaces and binds the simulator's NNI
-// and UNIs to them.
-func bindInterfaces(sim *ponsim.Sim, nni string, unis []string, log *slog.Logger) (*boundPorts, error) {
-	b := &boundPorts{}
-	open := func(name string) (frameio.Port, error) {
-		p, err := frameio.Open(name, frameio.Options{Logger: log})
-		if err != nil {
-			b.close()
-			return nil, fmt.Errorf("ponsim: open interface %s: %w", name, err)
-		}
-		b.raw = append(b.raw, p)
-		return p, nil
-	}
-	var nniPort frameio.Port
-	if nni != "" {
-		var err error
-		if nniPort, err = open(nni); err != nil {
-			return nil, err
-		}
-	}
-	uniPorts := make([]frameio.Port, 0, len(unis))
-	for _, name := range unis {
-		p, err := open(name)
-		if err != nil {
-			return nil, err
-		}
-		uniPorts = append(uniPorts, p)
-	}
-	if nniPort == nil && len(uniPorts) == 0 {
-		return b, nil
-	}
-	bind, err := sim.Bind(nniPort, uniPorts)
-	if err != nil {
-		b.close()
-		return nil, err
-	}
-	b.bind = bind
-	return b, nil
 }

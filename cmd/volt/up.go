@@ -19,6 +19,7 @@ func newUpCmd() *cobra.Command {
 	var (
 		cfg       stack.Config
 		sim       stack.PonSim
+		uniIfaces string
 		provision bool
 		logs      daemon.LogFlags
 	)
@@ -36,6 +37,7 @@ directory, it resumes the same devices.`,
 				return err
 			}
 			cfg.Logs = reg
+			sim.UNIIfaces = daemon.List(uniIfaces)
 			cfg.PonSims = []stack.PonSim{sim}
 			out := cmd.OutOrStdout()
 			return stack.Run(cmd.Context(), cfg, func(a stack.Addrs) {
@@ -62,6 +64,8 @@ Stop with Ctrl-C.
 	fs.StringVar(&sim.GRPC, "ponsim", "127.0.0.1:50060", "listen address of the simulated OLT")
 	fs.IntVar(&sim.PONPorts, "pon-ports", 1, "PON ports of the simulated OLT")
 	fs.IntVar(&sim.ONUsPerPON, "onus-per-pon", 4, "ONUs on each PON port")
+	fs.StringVar(&sim.NNIIface, "nni-iface", "", "bind the simulated OLT's NNI to this network interface (needs root)")
+	fs.StringVar(&uniIfaces, "uni-ifaces", "", "bind the simulated ONUs' UNIs, in order, to these interfaces (comma-separated)")
 	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
 	logs.AddFlags(fs)
 	return cmd

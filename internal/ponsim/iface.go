@@ -3,6 +3,7 @@ package ponsim
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/openvolt/openvolt/adapter/portno"
 	"github.com/openvolt/openvolt/internal/frameio"
@@ -10,17 +11,59 @@ import (
 
 // Ports are the frame ports a Sim's external ports are bound to.
 type Ports struct {
-	closers []func() error
+	closers []func() error // run in reverse order by Close
 }
 
 // Close unbinds and closes every port.
 func (p *Ports) Close() error {
 	var errs []error
-	for _, c := range p.closers {
-		errs = append(errs, c())
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		errs = append(errs, p.closers[i]())
 	}
 	p.closers = nil
 	return errors.Join(errs...)
+}
+
+// BindInterfaces opens the named network interfaces (AF_PACKET, root) and
+// binds the OLT's NNI to nni and the ONUs' UNIs, in order, to unis (see
+// Bind). Closing the result unbinds and closes the interfaces.
+func (s *Sim) BindInterfaces(nni string, unis []string, log *slog.Logger) (*Ports, error) {
+	opened := &Ports{}
+	open := func(name string) (frameio.Port, error) {
+		p, err := frameio.Open(name, frameio.Options{Logger: log})
+		if err != nil {
+			opened.Close()
+			return nil, fmt.Errorf("ponsim: open interface %s: %w", name, err)
+		}
+		opened.closers = append(opened.closers, p.Close)
+		return p, nil
+	}
+	var nniPort frameio.Port
+	if nni != "" {
+		var err error
+		if nniPort, err = open(nni); err != nil {
+			return nil, err
+		}
+	}
+	uniPorts := make([]frameio.Port, 0, len(unis))
+	for _, name := range unis {
+		p, err := open(name)
+		if err != nil {
+			return nil, err
+		}
+		uniPorts = append(uniPorts, p)
+	}
+	if nniPort == nil && len(uniPorts) == 0 {
+		return opened, nil
+	}
+	bound, err := s.Bind(nniPort, uniPorts)
+	if err != nil {
+		opened.Close()
+		return nil, err
+	}
+	// Unbind first, then close the interfaces.
+	opened.closers = append(opened.closers, bound.Close)
+	return opened, nil
 }
 
 // Bind connects the OLT's NNI to nni and the UNIs of the ONUs, in order

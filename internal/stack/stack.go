@@ -25,6 +25,9 @@ type PonSim struct {
 	GRPC       string // listen address
 	PONPorts   int
 	ONUsPerPON int
+	// NNIIface and UNIIfaces bind its ports to network interfaces (root).
+	NNIIface  string
+	UNIIfaces []string
 }
 
 // Config says what to run and where.
@@ -109,7 +112,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	}
 	for _, ps := range cfg.PonSims {
 		addr, err := start("ponsim "+ps.Name, func(ready func(string)) error {
-			return ponsim.Serve(ctx, ponsim.Config{Name: ps.Name, PONPorts: ps.PONPorts, ONUsPerPON: ps.ONUsPerPON}, ps.GRPC, cfg.Logs, ready)
+			return runPonSim(ctx, ps, cfg.Logs, ready)
 		})
 		if err != nil {
 			return err
@@ -135,4 +138,19 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	<-ctx.Done()
 	wg.Wait()
 	return firstErr
+}
+
+// runPonSim serves one simulated OLT, bound to its interfaces if any.
+func runPonSim(ctx context.Context, ps PonSim, logs *logging.Registry, ready func(string)) error {
+	sim, err := ponsim.New(ponsim.Config{Name: ps.Name, PONPorts: ps.PONPorts, ONUsPerPON: ps.ONUsPerPON, Logger: logs.Logger("ponsim")})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	ports, err := sim.BindInterfaces(ps.NNIIface, ps.UNIIfaces, logs.Logger("frameio"))
+	if err != nil {
+		return err
+	}
+	defer ports.Close()
+	return sim.Serve(ctx, ps.GRPC, logs, ready)
 }
