@@ -139,3 +139,28 @@ func (c Config) validate() (Config, error) {
 	}
 	return c, nil
 }
+
+// Identity is who an adapter is: its id, topic, vendor, version and device
+// types.
+type Identity struct {
+	ID, Topic, Vendor, Version string
+	DeviceTypes                []*voltv1.DeviceType
+}
+
+// WithDefaults returns c with its zero identity fields taken from id.
+func (c Config) WithDefaults(id Identity) Config {
+	for _, f := range []struct {
+		dst *string
+		def string
+	}{
+		{&c.ID, id.ID}, {&c.Topic, id.Topic}, {&c.Vendor, id.Vendor}, {&c.Version, id.Version},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.def
+		}
+	}
+	if len(c.DeviceTypes) == 0 {
+		c.DeviceTypes = id.DeviceTypes
+	}
+	return c
+}

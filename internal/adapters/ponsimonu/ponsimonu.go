@@ -44,22 +44,10 @@ const callTimeout = 5 * time.Second
 // Defaults fills the zero fields of cfg with the ponsim_onu identity: id,
 // topic, vendor, version and the device type.
 func Defaults(cfg adapter.Config) adapter.Config {
-	if cfg.ID == "" {
-		cfg.ID = ID
-	}
-	if cfg.Topic == "" {
-		cfg.Topic = Topic
-	}
-	if cfg.Vendor == "" {
-		cfg.Vendor = Vendor
-	}
-	if cfg.Version == "" {
-		cfg.Version = Version
-	}
-	if len(cfg.DeviceTypes) == 0 {
-		cfg.DeviceTypes = []*voltv1.DeviceType{{Id: DeviceType, VendorId: "PSMO"}}
-	}
-	return cfg
+	return cfg.WithDefaults(adapter.Identity{
+		ID: ID, Topic: Topic, Vendor: Vendor, Version: Version,
+		DeviceTypes: []*voltv1.DeviceType{{Id: DeviceType, VendorId: "PSMO"}},
+	})
 }
 
 // Run runs the ponsim_onu adapter until ctx ends (see adapter.Adapter.Run).
@@ -70,11 +58,7 @@ func Run(ctx context.Context, cfg adapter.Config) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.DiscardHandler)
-	if cfg.Logs != nil {
-		log = cfg.Logs.Logger("adapters/ponsimonu")
-	}
-	return a.Run(ctx, newHandler(a, log))
+	return a.Run(ctx, newHandler(a, cfg.Logs.Logger("adapters/ponsimonu")))
 }
 
 // handler implements the adapter's operations. It keeps the flow tables
