@@ -22,6 +22,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newCoreCmd(),
 		newPonsimCmd(),
+		newOfagentCmd(),
 		newBrokerCmd(),
 		newUpCmd(),
 		newBenchCmd(),

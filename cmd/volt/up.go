@@ -12,6 +12,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/ofagent"
 	"github.com/openvolt/openvolt/internal/stack"
 )
 
@@ -20,6 +21,8 @@ func newUpCmd() *cobra.Command {
 		cfg       stack.Config
 		sim       stack.PonSim
 		uniIfaces string
+		ctrls     string
+		ofListen  string
 		provision bool
 		logs      daemon.LogFlags
 	)
@@ -38,10 +41,16 @@ directory, it resumes the same devices.`,
 			}
 			cfg.Logs = reg
 			sim.UNIIfaces = daemon.List(uniIfaces)
+			controllers := daemon.List(ctrls)
+			cfg.OFAgent = func(ctx context.Context, nbi string, ready func(string)) error {
+				return ofagent.Run(ctx, ofagent.Config{Server: nbi, Controllers: controllers, Listen: ofListen, Logs: reg, Ready: ready})
+			}
 			cfg.PonSims = []stack.PonSim{sim}
 			out := cmd.OutOrStdout()
 			return stack.Run(cmd.Context(), cfg, func(a stack.Addrs) {
 				fmt.Fprintf(out, "OpenVOLT is up: NBI %s, Kafka %s, ponsim %s, data in %s\n", a.NBI, a.Brokers[0], a.PonSims[0], cfg.DataDir)
+				fmt.Fprintf(out, "OpenFlow agent: dialing %s, listening on %s (ovs-ofctl -O OpenFlow13 show tcp:%s)\n",
+					ctrls, a.OFListen, a.OFListen)
 				if provision {
 					provisionOLT(cmd.Context(), out, a)
 				}
@@ -66,6 +75,8 @@ Stop with Ctrl-C.
 	fs.IntVar(&sim.ONUsPerPON, "onus-per-pon", 4, "ONUs on each PON port")
 	fs.StringVar(&sim.NNIIface, "nni-iface", "", "bind the simulated OLT's NNI to this network interface (needs root)")
 	fs.StringVar(&uniIfaces, "uni-ifaces", "", "bind the simulated ONUs' UNIs, in order, to these interfaces (comma-separated)")
+	fs.StringVar(&ctrls, "controller", "127.0.0.1:6653", "OpenFlow controllers the agent dials (comma-separated; retried quietly)")
+	fs.StringVar(&ofListen, "ofagent-listen", "127.0.0.1:6634", "passive OpenFlow listener of the agent (empty: none)")
 	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
 	logs.AddFlags(fs)
 	return cmd

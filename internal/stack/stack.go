@@ -37,7 +37,11 @@ type Config struct {
 	EtcdListen   string
 	BrokerListen string
 	PonSims      []PonSim
-	Logs         *logging.Registry
+	// OFAgent, when set, runs the OpenFlow agent against the NBI (set by
+	// `volt up`; the agent's own tests run this stack, so stack cannot
+	// import it).
+	OFAgent func(ctx context.Context, nbi string, ready func(listenAddr string)) error
+	Logs    *logging.Registry
 }
 
 // Addrs are where the parts of a running stack listen.
@@ -45,6 +49,8 @@ type Addrs struct {
 	NBI     string
 	Brokers []string
 	PonSims []string // in the order of Config.PonSims
+	// OFListen is where the OpenFlow agent listens ("" without one).
+	OFListen string
 }
 
 // Run runs the stack until ctx ends or a part fails; ready is called once
@@ -129,6 +135,14 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 			c.Ready = ready
 			return run(ctx, c)
 		}); err != nil {
+			return err
+		}
+	}
+	if cfg.OFAgent != nil {
+		addrs.OFListen, err = start("ofagent", func(ready func(string)) error {
+			return cfg.OFAgent(ctx, addrs.NBI, ready)
+		})
+		if err != nil {
 			return err
 		}
 	}

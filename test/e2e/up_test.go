@@ -9,12 +9,17 @@ import (
 	"time"
 )
 
+// freeController is where no OpenFlow controller listens: the agent of
+// `volt up` keeps retrying it quietly.
+const freeController = "127.0.0.1:1"
+
 // upArgs runs `volt up` with every port free and its data in dir.
 // The simulated OLT keeps its address across runs, as the provisioned
 // device is found by it.
 func upArgs(dir, nbi, ponsim string) []string {
 	return []string{"up", "--provision", "--data-dir", dir, "--nbi", nbi,
 		"--etcd-listen", "http://127.0.0.1:0", "--broker-listen", "127.0.0.1:0", "--ponsim", ponsim,
+		"--ofagent-listen", "127.0.0.1:0", "--controller", freeController,
 		"--log-level", "warn"}
 }
 

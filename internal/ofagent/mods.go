@@ -1,0 +1,269 @@
+package ofagent
+
+import (
+	"context"
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"sync"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+)
+
+// sequencer runs one connection's table changes against the core, as
+// concurrently as OpenFlow allows. Without a barrier a switch may reorder
+// messages (OpenFlow 1.3.5 §6.2), but controllers rely on some orders
+// anyway, so the sequencer keeps these:
+//
+//   - flow-mods that name one flow (add, modify-strict, delete-strict with
+//     the same table, priority and match) apply in the order sent;
+//   - group-mods, meter-mods, port-mods and the wildcard flow-mods (modify,
+//     delete) are fences: they start when everything before them is done,
+//     and everything after them waits for them;
+//   - barrier, packet-out and every read (multipart) wait for everything
+//     before them, so a read sees the writes sent before it.
+//
+// Other flow-mods run concurrently, at most MaxInFlight at once per
+// connection. A failed one is answered with an error carrying its xid.
+//
+// Only the reader goroutine calls launch, fence and wait.
+type sequencer struct {
+	c   *conn
+	sem chan struct{}  // one slot per mod in flight
+	ops sync.WaitGroup // mods in flight
+
+	mu   sync.Mutex               // guards last
+	last map[uint64]chan struct{} // flow key → done of the last mod in flight with it
+}
+
+func newSequencer(c *conn, maxInFlight int) *sequencer {
+	return &sequencer{c: c, sem: make(chan struct{}, maxInFlight), last: map[uint64]chan struct{}{}}
+}
+
+// wait returns when every mod launched so far is done.
+func (s *sequencer) wait() { s.ops.Wait() }
+
+// launch runs call in its own goroutine once the previous mod with the same
+// key is done; it blocks only while MaxInFlight mods are in flight. On
+// failure the error reply for raw goes out before the mod counts as done,
+// so a later barrier reply follows it.
+func (s *sequencer) launch(key uint64, raw []byte, kind opKind, call func(context.Context) error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.c.ctx.Done():
+		return
+	}
+	done := make(chan struct{})
+	s.mu.Lock()
+	prev := s.last[key]
+	s.last[key] = done
+	s.mu.Unlock()
+	s.ops.Add(1)
+	go func() {
+		defer s.ops.Done()
+		defer func() { <-s.sem }()
+		if prev != nil {
+			<-prev
+		}
+		s.run(raw, kind, call)
+		s.mu.Lock()
+		if s.last[key] == done {
+			delete(s.last, key)
+		}
+		s.mu.Unlock()
+		close(done)
+	}()
+}
+
+// fence runs call after every earlier mod and before any later one.
+func (s *sequencer) fence(raw []byte, kind opKind, call func(context.Context) error) {
+	s.ops.Wait()
+	s.run(raw, kind, call)
+}
+
+// run makes one NBI call and answers a failure with an OpenFlow error. The
+// call is bounded by the datapath's life, not the connection's: a change
+// already sent to the core is seen through even if the controller goes.
+func (s *sequencer) run(raw []byte, kind opKind, call func(context.Context) error) {
+	a := s.c.dp.a
+	ctx, cancel := a.call(s.c.dp.ctx)
+	err := call(ctx)
+	cancel()
+	if err != nil {
+		s.c.refuse(raw, ofError(kind, err))
+	}
+}
+
+// flowKey identifies the flow a flow-mod names: table, priority and the
+// match with its fields in a canonical order and masked values normalised.
+// Two mods with the same key must apply in order; a collision only orders
+// two mods that need not be.
+func flowKey(m *ofp13.FlowMod) uint64 {
+	h := fnv.New64a()
+	var hdr [3]byte
+	hdr[0] = m.TableID
+	binary.BigEndian.PutUint16(hdr[1:], m.Priority)
+	h.Write(hdr[:])
+	fields := slices.Clone(m.Match.Fields)
+	slices.SortFunc(fields, func(a, b ofp13.OXM) int { return int(a.Field) - int(b.Field) })
+	for _, f := range fields {
+		h.Write([]byte{byte(f.Field), byte(len(f.Value))})
+		for i, v := range f.Value {
+			if f.Mask != nil && i < len(f.Mask) {
+				v &= f.Mask[i]
+			}
+			h.Write([]byte{v})
+		}
+		h.Write(f.Mask)
+	}
+	return h.Sum64()
+}
+
+func (c *conn) flowMod(raw []byte, m *ofp13.FlowMod) *ofp13.Error {
+	if m.BufferID != ofp13.NoBuffer {
+		return ofp13.Errorf(ofp13.ErrTypeBadRequest, ofp13.BadRequestBufferUnknown, "buffer %d: the switch keeps no buffers", m.BufferID)
+	}
+	req := &voltv1.FlowTableUpdate{Id: c.dp.id, FlowMod: ofp13.FlowModToProto(m)}
+	call := func(ctx context.Context) error {
+		_, err := c.dp.a.nbi.UpdateLogicalDeviceFlowTable(ctx, req)
+		return err
+	}
+	switch m.Command {
+	case ofp13.FlowAdd, ofp13.FlowModifyStrict, ofp13.FlowDeleteStrict:
+		c.mods.launch(flowKey(m), raw, opFlow, call)
+	default:
+		c.mods.fence(raw, opFlow, call)
+	}
+	return nil
+}
+
+func (c *conn) groupMod(raw []byte, m *ofp13.GroupMod) *ofp13.Error {
+	req := &voltv1.FlowGroupTableUpdate{Id: c.dp.id, GroupMod: ofp13.GroupModToProto(m)}
+	c.mods.fence(raw, opGroup, func(ctx context.Context) error {
+		_, err := c.dp.a.nbi.UpdateLogicalDeviceFlowGroupTable(ctx, req)
+		return err
+	})
+	return nil
+}
+
+func (c *conn) meterMod(raw []byte, m *ofp13.MeterMod) *ofp13.Error {
+	req := &voltv1.MeterModUpdate{Id: c.dp.id, MeterMod: ofp13.MeterModToProto(m)}
+	c.mods.fence(raw, opMeter, func(ctx context.Context) error {
+		_, err := c.dp.a.nbi.UpdateLogicalDeviceMeterTable(ctx, req)
+		return err
+	})
+	return nil
+}
+
+// portMod takes a port administratively down or up (OFPPC_PORT_DOWN);
+// the core has no other port setting to change.
+func (c *conn) portMod(m *ofp13.PortMod) *ofp13.Error {
+	c.mods.wait()
+	lp, ok := c.dp.port(m.PortNo)
+	if !ok {
+		return ofp13.Errorf(ofp13.ErrTypePortModFailed, ofp13.PortModFailedBadPort, "no port %d", m.PortNo)
+	}
+	if hw := lp.GetOfpPort().GetHwAddr(); len(hw) == 6 && [6]byte(hw) != m.HWAddr {
+		return ofp13.Errorf(ofp13.ErrTypePortModFailed, ofp13.PortModFailedBadHWAddr, "port %d has hw_addr %x", m.PortNo, hw)
+	}
+	if m.Mask&^ofp13.PortConfigPortDown != 0 {
+		return ofp13.Errorf(ofp13.ErrTypePortModFailed, ofp13.PortModFailedBadConfig,
+			"config mask %#x: only OFPPC_PORT_DOWN can be changed", m.Mask)
+	}
+	if m.Mask == 0 {
+		return nil
+	}
+	id := &voltv1.LogicalPortID{LogicalDeviceId: c.dp.id, PortId: lp.GetId()}
+	ctx, cancel := c.dp.a.call(c.dp.ctx)
+	defer cancel()
+	var err error
+	if m.Config&ofp13.PortConfigPortDown != 0 {
+		_, err = c.dp.a.nbi.DisableLogicalDevicePort(ctx, id)
+	} else {
+		_, err = c.dp.a.nbi.EnableLogicalDevicePort(ctx, id)
+	}
+	if err != nil {
+		return ofError(opPort, err)
+	}
+	return nil
+}
+
+// tableMod accepts what OpenFlow 1.3 leaves of table-mod: no config bits.
+func (c *conn) tableMod(m *ofp13.TableMod) *ofp13.Error {
+	if m.TableID != ofp13.TableAll && m.TableID >= c.nTables() {
+		return ofp13.Errorf(ofp13.ErrTypeTableModFailed, ofp13.TableModFailedBadTable, "no table %d", m.TableID)
+	}
+	if m.Config != 0 {
+		return ofp13.Errorf(ofp13.ErrTypeTableModFailed, ofp13.TableModFailedBadConfig, "config %#x", m.Config)
+	}
+	return nil
+}
+
+// packetOut checks what the core would refuse without saying so (it takes
+// packet-outs on a stream with no reply) and queues the frame.
+func (c *conn) packetOut(m *ofp13.PacketOut) *ofp13.Error {
+	if m.BufferID != ofp13.NoBuffer {
+		return ofp13.Errorf(ofp13.ErrTypeBadRequest, ofp13.BadRequestBufferUnknown, "buffer %d: the switch keeps no buffers", m.BufferID)
+	}
+	if _, ok := c.dp.port(m.InPort); !ok && m.InPort != ofp13.PortController && m.InPort != ofp13.PortAny {
+		return ofp13.Errorf(ofp13.ErrTypeBadRequest, ofp13.BadRequestBadPort, "in_port %d does not exist", m.InPort)
+	}
+	for _, a := range m.Actions {
+		out, ok := a.(*ofp13.ActionOutput)
+		if !ok {
+			return ofp13.Errorf(ofp13.ErrTypeBadAction, ofp13.BadActionBadType, "packet-out takes output actions only, not %v", a.Type())
+		}
+		if _, ok := c.dp.port(out.Port); !ok {
+			return ofp13.Errorf(ofp13.ErrTypeBadAction, ofp13.BadActionBadOutPort, "output to %d: packet-out goes to existing ports only", out.Port)
+		}
+	}
+	if len(m.Actions) == 0 {
+		return nil // no action: the frame is dropped
+	}
+	c.mods.wait()
+	po := &voltv1.PacketOut{LogicalDeviceId: c.dp.id, PacketOut: ofp13.PacketOutToProto(m)}
+	select {
+	case c.dp.a.pktOut <- po:
+	case <-c.ctx.Done():
+	}
+	return nil
+}
+
+// outputs reports whether instructions output to port.
+func outputs(ins []ofp13.Instruction, port uint32) bool {
+	for _, in := range ins {
+		var as []ofp13.Action
+		switch in := in.(type) {
+		case *ofp13.InstructionApplyActions:
+			as = in.Actions
+		case *ofp13.InstructionWriteActions:
+			as = in.Actions
+		}
+		for _, a := range as {
+			if o, ok := a.(*ofp13.ActionOutput); ok && o.Port == port {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// usesGroup reports whether instructions send to group g.
+func usesGroup(ins []ofp13.Instruction, g uint32) bool {
+	for _, in := range ins {
+		var as []ofp13.Action
+		switch in := in.(type) {
+		case *ofp13.InstructionApplyActions:
+			as = in.Actions
+		case *ofp13.InstructionWriteActions:
+			as = in.Actions
+		}
+		for _, a := range as {
+			if o, ok := a.(*ofp13.ActionGroup); ok && o.GroupID == g {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,259 @@
+package ofagent
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Tests against real OpenFlow peers (Debian packages openvswitch-common,
+// openvswitch-testcontroller, python3-os-ken). Each skips, saying which
+// package to install, when its peer is missing.
+
+func needPeer(t *testing.T, bin, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(bin)
+	if err != nil {
+		t.Skipf("%s not installed (apt-get install %s)", bin, pkg)
+	}
+	return p
+}
+
+// ofctl runs ovs-ofctl -O OpenFlow13 and returns its output; it fails the
+// test when ovs-ofctl fails.
+func ofctl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := ofctlErr(args...)
+	if err != nil {
+		t.Fatalf("ovs-ofctl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func ofctlErr(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ovs-ofctl", append([]string{"-O", "OpenFlow13"}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// TestOVSOfctl drives the passive listener with ovs-ofctl. Commands that
+// parse flows take --no-names: without it ovs-ofctl reads the port names
+// first and gives up on the NNI's 32-bit number (see the package doc).
+func TestOVSOfctl(t *testing.T) {
+	needPeer(t, "ovs-ofctl", "openvswitch-common")
+	s := getStack(t)
+	s.clearTables(t)
+	ag := s.agent(t)
+	sw := "tcp:" + ag.listen
+	uni1, uni2 := s.unis[0], s.unis[1]
+
+	show := ofctl(t, "show", sw)
+	if !strings.Contains(show, fmt.Sprintf("dpid:%016x", s.ld.GetDatapathId())) || !strings.Contains(show, "n_tables:2") {
+		t.Errorf("show:\n%s", show)
+	}
+	ports := ofctl(t, "dump-ports-desc", sw)
+	for _, u := range s.unis {
+		if !strings.Contains(ports, fmt.Sprintf(" %d(uni-%d): addr:", u, u)) {
+			t.Errorf("dump-ports-desc lacks UNI %d:\n%s", u, ports)
+		}
+	}
+	// OVS cannot represent the NNI's number; it says so rather than
+	// failing.
+	if !strings.Contains(ports, "port 1048576 is outside the supported range") {
+		t.Logf("dump-ports-desc no longer complains about the NNI:\n%s", ports)
+	}
+
+	ofctl(t, "--no-names", "add-flow", sw,
+		fmt.Sprintf("table=0,priority=10000,in_port=%d,dl_type=0x888e,actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:CONTROLLER", uni1, 0x1000|4091))
+	ofctl(t, "--no-names", "add-flow", sw,
+		fmt.Sprintf("table=0,priority=10000,in_port=%d,dl_type=0x888e,actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:CONTROLLER", uni2, 0x1000|4091))
+	flows := ofctl(t, "--no-names", "dump-flows", sw)
+	if n := strings.Count(flows, "dl_type=0x888e"); n != 2 || !strings.Contains(flows, fmt.Sprintf("in_port=%d", uni1)) {
+		t.Errorf("dump-flows shows %d EAPOL flows:\n%s", n, flows)
+	}
+	if got := len(s.logicalFlows(t)); got != 2 {
+		t.Errorf("core has %d logical flows, want 2", got)
+	}
+	// A flow the core refuses: ovs-ofctl prints the OpenFlow error.
+	out, err := ofctlErr("--no-names", "add-flow", sw, fmt.Sprintf("table=0,priority=5,in_port=%d,dl_type=0x8847,mpls_label=5,actions=output:CONTROLLER", uni1))
+	if err == nil || !strings.Contains(out, "OFPBMC_BAD_FIELD") {
+		t.Errorf("refused add-flow: %v\n%s", err, out)
+	}
+
+	ofctl(t, "--no-names", "del-flows", sw, fmt.Sprintf("in_port=%d", uni2))
+	if flows := ofctl(t, "--no-names", "dump-flows", sw); strings.Count(flows, "priority=10000") != 1 {
+		t.Errorf("after del-flows in_port=%d:\n%s", uni2, flows)
+	}
+	ofctl(t, "--no-names", "del-flows", sw)
+	if flows := ofctl(t, "--no-names", "dump-flows", sw); strings.Contains(flows, "priority=") {
+		t.Errorf("after del-flows:\n%s", flows)
+	}
+
+	ofctl(t, "--no-names", "add-group", sw, fmt.Sprintf("group_id=1,type=all,bucket=output:%d,bucket=output:%d", uni1, uni2))
+	if g := ofctl(t, "--no-names", "dump-groups", sw); !strings.Contains(g, fmt.Sprintf("group_id=1,type=all,bucket=actions=output:%d,bucket=actions=output:%d", uni1, uni2)) {
+		t.Errorf("dump-groups:\n%s", g)
+	}
+	ofctl(t, "add-meter", sw, "meter=1 kbps burst stats bands=type=drop rate=10000 burst_size=1000")
+	if m := ofctl(t, "dump-meters", sw); !strings.Contains(m, "meter=1 kbps burst stats") || !strings.Contains(m, "rate=10000 burst_size=1000") {
+		t.Errorf("dump-meters:\n%s", m)
+	}
+	if tables := ofctl(t, "dump-tables", sw); !strings.Contains(tables, "table 0:") {
+		t.Errorf("dump-tables:\n%s", tables)
+	}
+	frame := hex.EncodeToString(eapolFrame())
+	ofctl(t, "--no-names", "packet-out", sw, fmt.Sprintf("in_port=controller packet=%s actions=output:%d", frame, uni1))
+	// A packet-out to a port that does not exist is refused.
+	out, err = ofctlErr("--no-names", "packet-out", sw, "in_port=controller packet="+frame+" actions=output:999")
+	if err == nil || !strings.Contains(out, "OFPBAC_BAD_OUT_PORT") {
+		t.Errorf("packet-out to port 999: %v\n%s", err, out)
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on right now.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// peerProcess is a peer run for one test, its output kept.
+type peerProcess struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+func startPeer(t *testing.T, env []string, name string, args ...string) *peerProcess {
+	t.Helper()
+	p := &peerProcess{cmd: exec.Command(name, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.out)
+		}
+	})
+	return p
+}
+
+// waitLine waits until the peer's output has a line containing s.
+func (p *peerProcess) waitLine(t *testing.T, s string) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%q in the peer's output", s), func() error {
+		select {
+		case <-p.done:
+			t.Fatalf("peer exited:\n%s", p.out)
+		default:
+		}
+		if !strings.Contains(p.out.String(), s) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestOVSTestController: ovs-testcontroller accepts the agent's
+// connection and negotiates OpenFlow 1.3 with it.
+func TestOVSTestController(t *testing.T) {
+	bin := needPeer(t, "ovs-testcontroller", "openvswitch-testcontroller")
+	s := getStack(t)
+	addr := freeAddr(t)
+	host, port, _ := net.SplitHostPort(addr)
+	run := t.TempDir()
+	p := startPeer(t, []string{"OVS_RUNDIR=" + run, "OVS_LOGDIR=" + run}, bin,
+		"-O", "OpenFlow13", "-n", "-v", "ptcp:"+port+":"+host)
+	ag := s.agent(t, addr)
+	// The agent redials until the controller listens; the controller logs
+	// the features reply it got, with our datapath id.
+	p.waitLine(t, "OFPT_FEATURES_REPLY")
+	p.waitLine(t, fmt.Sprintf("dpid:%016x", s.ld.GetDatapathId()))
+	eventually(t, "the agent's log", func() error {
+		if !strings.Contains(ag.logs.String(), "connected to controller") {
+			return fmt.Errorf("no connection logged")
+		}
+		return nil
+	})
+}
+
+// TestOSKen: an os-ken application connects, reads the ports, installs a
+// subscriber's flows, which the core decomposes for the OLT and the ONU,
+// and receives a packet-in.
+func TestOSKen(t *testing.T) {
+	needPeer(t, "osken-manager", "python3-os-ken")
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("/usr/bin/python3 missing (apt-get install python3-os-ken)")
+	}
+	s := getStack(t)
+	s.clearTables(t)
+	addr := freeAddr(t)
+	host, port, _ := net.SplitHostPort(addr)
+	app, err := filepath.Abs("testdata/subscriber_app.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startPeer(t, nil, "/usr/bin/python3", "/usr/bin/osken-manager",
+		"--ofp-listen-host", host, "--ofp-tcp-listen-port", port, app)
+	s.agent(t, addr)
+
+	p.waitLine(t, fmt.Sprintf("FEATURES dpid=%016x n_tables=2", s.ld.GetDatapathId()))
+	p.waitLine(t, fmt.Sprintf("PORTS %d:uni-%d %d:uni-%d %d:nni-%d", s.unis[0], s.unis[0], s.unis[1], s.unis[1], s.nni, s.nni))
+	p.waitLine(t, "INSTALLED")
+	if strings.Contains(p.out.String(), "ERROR type=") {
+		t.Fatalf("os-ken got errors:\n%s", p.out)
+	}
+	if n := len(s.logicalFlows(t)); n != 4 {
+		t.Fatalf("%d logical flows, want 4", n)
+	}
+	df := s.deviceFlows(t)
+	onu := 0
+	for id, n := range df {
+		if id != s.olt {
+			onu += n
+		}
+	}
+	if df[s.olt] == 0 || onu == 0 {
+		t.Fatalf("device flows %v: want some on the OLT and the ONU", df)
+	}
+	s.sendPacketIn(t, s.unis[0], eapolFrame())
+	p.waitLine(t, fmt.Sprintf("PACKET-IN in_port=%d len=%d", s.unis[0], len(eapolFrame())))
+}
