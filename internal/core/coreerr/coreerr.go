@@ -6,7 +6,9 @@ package coreerr
 import (
 	"context"
 	"errors"
+	"strconv"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -63,5 +65,22 @@ func ToStatus(err error) error {
 			code = se.GRPCStatus().Code()
 		}
 	}
-	return status.Error(code, err.Error())
+	st := status.New(code, err.Error())
+	var ofe interface{ OpenFlowError() (typ, code uint16) }
+	if errors.As(err, &ofe) {
+		// The OpenFlow error a switch would send, for the OpenFlow agent.
+		t, c := ofe.OpenFlowError()
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{
+			Reason:   "OPENFLOW_ERROR",
+			Domain:   OpenFlowDomain,
+			Metadata: map[string]string{"type": strconv.Itoa(int(t)), "code": strconv.Itoa(int(c))},
+		}); err == nil {
+			st = withInfo
+		}
+	}
+	return st.Err()
 }
+
+// OpenFlowDomain is the google.rpc.ErrorInfo domain of the OpenFlow error
+// type and code a refused mod carries.
+const OpenFlowDomain = "openflow"

@@ -56,6 +56,9 @@ type Error struct {
 func (e *Error) Error() string        { return e.msg }
 func (e *Error) Is(target error) bool { return target == e.kind }
 
+// OpenFlowError is the OpenFlow error type and code to answer with.
+func (e *Error) OpenFlowError() (typ, code uint16) { return e.Type, e.Code }
+
 func refuse(typ, code uint16, kind error, format string, args ...any) error {
 	return &Error{Type: typ, Code: code, kind: kind, msg: fmt.Sprintf(format, args...)}
 }
