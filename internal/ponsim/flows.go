@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -21,25 +22,33 @@ const (
 )
 
 // table is one device's flow table, compiled for the dataplane. It is
-// immutable once built (but for its counters); UpdateFlowTable swaps in a
-// new one.
+// immutable once built (but for its counters): UpdateFlowTable swaps in a
+// new one, and UpdateFlows one made from it (apply), which shares what
+// did not change: entries, index parts, maps.
 type table struct {
-	src     *ponsimv1.FlowTable // as given, without its device
-	entries []*entry            // priority, then specificity, descending
-	groups  map[uint32]*openflowv1.GroupDesc
-	index   map[uint32]*tableIndex // by table id (index.go)
+	flows  flowMap // by flow id (a whole table may repeat one)
+	n      int     // flows
+	next   int     // index of the next flow added
+	groups map[uint32]*openflowv1.GroupDesc
+	index  map[uint32]*tableIndex // by table id (index.go)
 	// meters counts the packets of the flows that name each meter. Meters
 	// do not police here: a meter is accepted and counted, and the frame
 	// goes on.
 	meters map[uint32]*atomic.Uint64
+
+	groupList []*openflowv1.GroupDesc   // as given
+	meterList []*openflowv1.MeterConfig // as given
+	groupRefs map[uint32]int            // group id → actions of flows naming it
+	meterRefs map[uint32]int            // meter id → flows naming it
 }
 
-var emptyTable = &table{src: &ponsimv1.FlowTable{}}
+var emptyTable = &table{}
 
 // entry is one flow.
 type entry struct {
-	index     int // in src.Flows
-	rank      int // in table.entries: lower wins
+	flow      *openflowv1.Flow // as given
+	index     int              // order given: lower wins ties
+	key       uint64           // ^priority<<32 | ^score: lower wins
 	tableID   uint32
 	priority  uint32
 	score     uint32
@@ -48,10 +57,19 @@ type entry struct {
 	actions   []*openflowv1.Action // apply-actions, then write-actions
 	gotoTable int64                // -1: none
 	meter     *atomic.Uint64       // of the meter instruction, nil: none
+	meterID   uint32               // of the meter instruction, if hasMeter
+	hasMeter  bool
+	groupIDs  []uint32 // the groups its actions name
 
 	writeMeta, writeMetaMask uint64 // write_metadata; mask 0: none
 
 	packets, bytes atomic.Uint64
+}
+
+// before reports whether e wins over o: higher priority, then more
+// specific, then given first.
+func (e *entry) before(o *entry) bool {
+	return e.key < o.key || e.key == o.key && e.index < o.index
 }
 
 // cond is one match field: the packet's value of field typ, masked,
@@ -96,77 +114,272 @@ func invalid(format string, args ...any) error {
 func compile(ft *ponsimv1.FlowTable, owned bool) (*table, error) {
 	// Cloning would turn a nil entry (possible in-process, not over gRPC)
 	// into an empty one, so look for them first.
-	for i, fl := range ft.GetFlows() {
-		if fl == nil {
-			return nil, invalid("flow %d is empty", i)
-		}
+	if err := noNils("flow", ft.GetFlows()); err != nil {
+		return nil, err
 	}
-	for i, g := range ft.GetGroups() {
-		if g == nil {
-			return nil, invalid("group %d is empty", i)
-		}
+	if err := noNils("group", ft.GetGroups()); err != nil {
+		return nil, err
 	}
-	for i, m := range ft.GetMeters() {
-		if m == nil {
-			return nil, invalid("meter %d is empty", i)
-		}
+	if err := noNils("meter", ft.GetMeters()); err != nil {
+		return nil, err
 	}
 	src := ft
 	if !owned {
 		src = proto.CloneOf(ft)
 	}
-	if src == nil {
-		src = &ponsimv1.FlowTable{}
+	t := &table{
+		groups:    make(map[uint32]*openflowv1.GroupDesc, len(src.GetGroups())),
+		meters:    make(map[uint32]*atomic.Uint64, len(src.GetMeters())),
+		groupList: src.GetGroups(),
+		meterList: src.GetMeters(),
+		groupRefs: make(map[uint32]int),
+		meterRefs: make(map[uint32]int),
 	}
-	src.Device = nil
-	t := &table{src: src, groups: make(map[uint32]*openflowv1.GroupDesc), meters: make(map[uint32]*atomic.Uint64)}
-	for _, g := range t.src.GetGroups() {
+	for _, g := range t.groupList {
 		if _, dup := t.groups[g.GetGroupId()]; dup {
 			return nil, invalid("group id %d appears twice", g.GetGroupId())
 		}
 		t.groups[g.GetGroupId()] = g
 	}
-	for _, g := range t.src.GetGroups() {
-		for _, b := range g.GetBuckets() {
-			for _, a := range b.GetActions() {
-				if _, ok := a.GetAction().(*openflowv1.Action_Group); ok {
-					return nil, invalid("group %d: a bucket pointing at another group is not supported", g.GetGroupId())
-				}
-				if err := checkAction(a, t.groups); err != nil {
-					return nil, fmt.Errorf("group %d: %w", g.GetGroupId(), err)
-				}
-			}
-		}
+	if err := checkGroups(t.groupList, t.groups); err != nil {
+		return nil, err
 	}
-	for _, m := range t.src.GetMeters() {
+	for _, m := range t.meterList {
 		if t.meters[m.GetMeterId()] != nil {
 			return nil, invalid("meter id %d appears twice", m.GetMeterId())
 		}
 		t.meters[m.GetMeterId()] = new(atomic.Uint64)
 	}
-	t.entries = make([]*entry, 0, len(t.src.GetFlows()))
-	for i, fl := range t.src.GetFlows() {
-		e, err := t.compileFlow(i, fl)
+	entries := make([]*entry, 0, len(src.GetFlows()))
+	for i, fl := range src.GetFlows() {
+		e, err := compileFlow(i, fl, t.groups)
 		if err != nil {
 			return nil, fmt.Errorf("flow %d: %w", i, err)
 		}
-		t.entries = append(t.entries, e)
-	}
-	slices.SortStableFunc(t.entries, func(a, b *entry) int {
-		if c := cmp.Compare(b.priority, a.priority); c != 0 {
-			return c
+		t.addRefs(e, 1)
+		if e.hasMeter {
+			if t.meters[e.meterID] == nil {
+				// Not (yet) in the table: counted all the same.
+				t.meters[e.meterID] = new(atomic.Uint64)
+			}
+			e.meter = t.meters[e.meterID]
 		}
-		return cmp.Compare(b.score, a.score)
-	})
-	for i, e := range t.entries {
-		e.rank = i
+		sh := t.flows.own(fl.GetId(), nil)
+		sh[fl.GetId()] = append(sh[fl.GetId()], e)
+		entries = append(entries, e)
 	}
-	t.index = buildIndex(t.entries)
+	t.n, t.next = len(entries), len(entries)
+	// Best first, so that each list of the index grows at its end.
+	slices.SortStableFunc(entries, func(a, b *entry) int { return cmp.Compare(a.key, b.key) })
+	t.index = updateIndex(nil, nil, entries)
 	return t, nil
 }
 
-func (t *table) compileFlow(i int, fl *openflowv1.Flow) (*entry, error) {
-	e := &entry{index: i, tableID: fl.GetTableId(), priority: fl.GetPriority(), matchable: true, gotoTable: -1}
+func noNils[T any](what string, list []*T) error {
+	for i, x := range list {
+		if x == nil {
+			return invalid("%s %d is empty", what, i)
+		}
+	}
+	return nil
+}
+
+// checkGroups checks the buckets of groups, given all the groups.
+func checkGroups(list []*openflowv1.GroupDesc, groups map[uint32]*openflowv1.GroupDesc) error {
+	for _, g := range list {
+		for _, b := range g.GetBuckets() {
+			for _, a := range b.GetActions() {
+				if _, ok := a.GetAction().(*openflowv1.Action_Group); ok {
+					return invalid("group %d: a bucket pointing at another group is not supported", g.GetGroupId())
+				}
+				if err := checkAction(a, groups); err != nil {
+					return fmt.Errorf("group %d: %w", g.GetGroupId(), err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// addRefs counts (n = 1) or uncounts (n = -1) the groups and meter e
+// names. The maps must be t's own.
+func (t *table) addRefs(e *entry, n int) {
+	for _, id := range e.groupIDs {
+		t.groupRefs[id] += n
+		if t.groupRefs[id] == 0 {
+			delete(t.groupRefs, id)
+		}
+	}
+	if e.hasMeter {
+		t.meterRefs[e.meterID] += n
+		if t.meterRefs[e.meterID] == 0 {
+			delete(t.meterRefs, e.meterID)
+		}
+	}
+}
+
+// apply returns the table t with the changes fc made (removals first),
+// sharing with t what they leave alone; t does not change. owned says
+// that fc is the table's to keep; otherwise what it adds is copied.
+func (t *table) apply(fc *ponsimv1.FlowChanges, owned bool) (*table, error) {
+	if err := noNils("flow", fc.GetAdd()); err != nil {
+		return nil, err
+	}
+	if err := noNils("group", fc.GetAddGroups()); err != nil {
+		return nil, err
+	}
+	if err := noNils("meter", fc.GetAddMeters()); err != nil {
+		return nil, err
+	}
+	if !owned {
+		fc = proto.CloneOf(fc)
+	}
+	nt := *t
+	// Groups.
+	if len(fc.GetAddGroups())+len(fc.GetRemoveGroups()) > 0 {
+		nt.groups = maps.Clone(t.groups)
+		if nt.groups == nil {
+			nt.groups = make(map[uint32]*openflowv1.GroupDesc)
+		}
+		added := make(map[uint32]bool, len(fc.GetAddGroups()))
+		for _, g := range fc.GetAddGroups() {
+			if added[g.GetGroupId()] {
+				return nil, invalid("group id %d appears twice", g.GetGroupId())
+			}
+			added[g.GetGroupId()] = true
+		}
+		removed := make(map[uint32]bool, len(fc.GetRemoveGroups()))
+		for _, id := range fc.GetRemoveGroups() {
+			removed[id] = true
+			delete(nt.groups, id)
+		}
+		for _, g := range fc.GetAddGroups() {
+			nt.groups[g.GetGroupId()] = g
+		}
+		if err := checkGroups(fc.GetAddGroups(), nt.groups); err != nil {
+			return nil, err
+		}
+		nt.groupList = make([]*openflowv1.GroupDesc, 0, len(nt.groups))
+		for _, g := range t.groupList {
+			if !added[g.GetGroupId()] && !removed[g.GetGroupId()] {
+				nt.groupList = append(nt.groupList, g)
+			}
+		}
+		nt.groupList = append(nt.groupList, fc.GetAddGroups()...)
+	}
+	// Meters (their counters come below).
+	metersChanged := len(fc.GetAddMeters())+len(fc.GetRemoveMeters()) > 0
+	if metersChanged {
+		added := make(map[uint32]bool, len(fc.GetAddMeters()))
+		for _, m := range fc.GetAddMeters() {
+			if added[m.GetMeterId()] {
+				return nil, invalid("meter id %d appears twice", m.GetMeterId())
+			}
+			added[m.GetMeterId()] = true
+		}
+		removed := make(map[uint32]bool, len(fc.GetRemoveMeters()))
+		for _, id := range fc.GetRemoveMeters() {
+			removed[id] = true
+		}
+		nt.meterList = make([]*openflowv1.MeterConfig, 0, len(t.meterList)+len(fc.GetAddMeters()))
+		for _, m := range t.meterList {
+			if !added[m.GetMeterId()] && !removed[m.GetMeterId()] {
+				nt.meterList = append(nt.meterList, m)
+			}
+		}
+		nt.meterList = append(nt.meterList, fc.GetAddMeters()...)
+	}
+	// Flows.
+	var gone, added []*entry
+	if len(fc.GetAdd())+len(fc.GetRemove()) > 0 {
+		var owned [flowShards]bool // shards of nt.flows copied here
+		nt.groupRefs, nt.meterRefs = maps.Clone(t.groupRefs), maps.Clone(t.meterRefs)
+		if nt.groupRefs == nil {
+			nt.groupRefs = make(map[uint32]int)
+		}
+		if nt.meterRefs == nil {
+			nt.meterRefs = make(map[uint32]int)
+		}
+		drop := func(id uint64) {
+			for _, e := range nt.flows.get(id) {
+				gone = append(gone, e)
+				nt.addRefs(e, -1)
+				nt.n--
+			}
+			if nt.flows.get(id) != nil {
+				delete(nt.flows.own(id, &owned), id)
+			}
+		}
+		for _, id := range fc.GetRemove() {
+			drop(id)
+		}
+		seen := make(map[uint64]bool, len(fc.GetAdd()))
+		for i, fl := range fc.GetAdd() {
+			if seen[fl.GetId()] {
+				return nil, invalid("flow id %d appears twice", fl.GetId())
+			}
+			seen[fl.GetId()] = true
+			drop(fl.GetId())
+			e, err := compileFlow(nt.next, fl, nt.groups)
+			if err != nil {
+				return nil, fmt.Errorf("flow %d (id %d): %w", i, fl.GetId(), err)
+			}
+			nt.next++
+			nt.n++
+			nt.addRefs(e, 1)
+			nt.flows.own(fl.GetId(), &owned)[fl.GetId()] = []*entry{e}
+			added = append(added, e)
+		}
+	}
+	// A group still named by a flow cannot go.
+	for _, id := range fc.GetRemoveGroups() {
+		if _, ok := nt.groups[id]; !ok && nt.groupRefs[id] > 0 {
+			return nil, invalid("group %d is removed but a flow names it", id)
+		}
+	}
+	needMeters := metersChanged
+	for _, e := range added {
+		needMeters = needMeters || e.hasMeter && t.meters[e.meterID] == nil
+	}
+	for _, e := range gone {
+		needMeters = needMeters || e.hasMeter && nt.meterRefs[e.meterID] == 0
+	}
+	if needMeters {
+		// The meters counted: those of the table and those flows name,
+		// each keeping its counter.
+		nt.meters = make(map[uint32]*atomic.Uint64, len(nt.meterList)+len(nt.meterRefs))
+		keep := func(id uint32) {
+			if nt.meters[id] != nil {
+				return
+			}
+			c := t.meters[id]
+			if c == nil {
+				c = new(atomic.Uint64)
+			}
+			nt.meters[id] = c
+		}
+		for _, m := range nt.meterList {
+			keep(m.GetMeterId())
+		}
+		for id := range nt.meterRefs {
+			keep(id)
+		}
+	}
+	for _, e := range added {
+		if e.hasMeter {
+			e.meter = nt.meters[e.meterID]
+		}
+	}
+	if len(added)+len(gone) > 0 {
+		nt.index = updateIndex(t.index, gone, added)
+	}
+	return &nt, nil
+}
+
+// compileFlow compiles flow i, whose group actions must name groups (its
+// meter counter is the caller's to set).
+func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.GroupDesc) (*entry, error) {
+	e := &entry{flow: fl, index: i, tableID: fl.GetTableId(), priority: fl.GetPriority(), matchable: true, gotoTable: -1}
 	for _, m := range fl.GetMatch().GetFields() {
 		if m == nil || m.GetType() == openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UNSPECIFIED {
 			return nil, invalid("match field without a type")
@@ -179,6 +392,7 @@ func (t *table) compileFlow(i int, fl *openflowv1.Flow) (*entry, error) {
 		}
 		e.conds = append(e.conds, c)
 	}
+	e.key = uint64(^e.priority)<<32 | uint64(^e.score)
 	slices.SortStableFunc(e.conds, func(a, b cond) int { return cmp.Compare(a.typ, b.typ) })
 	var write []*openflowv1.Action
 	for _, in := range fl.GetInstructions() {
@@ -198,12 +412,7 @@ func (t *table) compileFlow(i int, fl *openflowv1.Flow) (*entry, error) {
 				e.writeMetaMask = ^uint64(0) // no mask: all of it
 			}
 		case *openflowv1.Instruction_Meter:
-			id := in.Meter.GetMeterId()
-			if t.meters[id] == nil {
-				// Not (yet) in the table: counted all the same.
-				t.meters[id] = new(atomic.Uint64)
-			}
-			e.meter = t.meters[id]
+			e.meterID, e.hasMeter = in.Meter.GetMeterId(), true
 		case *openflowv1.Instruction_ClearActions, *openflowv1.Instruction_Experimenter:
 			// No effect on forwarding here.
 		default:
@@ -212,8 +421,11 @@ func (t *table) compileFlow(i int, fl *openflowv1.Flow) (*entry, error) {
 	}
 	e.actions = append(e.actions, write...)
 	for _, a := range e.actions {
-		if err := checkAction(a, t.groups); err != nil {
+		if err := checkAction(a, groups); err != nil {
 			return nil, err
+		}
+		if g, ok := a.GetAction().(*openflowv1.Action_Group); ok {
+			e.groupIDs = append(e.groupIDs, g.Group.GetGroupId())
 		}
 	}
 	return e, nil
@@ -364,14 +576,63 @@ func (e *entry) matches(v *view) bool {
 	return true
 }
 
+// flowShards is how many maps a flowMap spreads its flows over.
+const flowShards = 1024
+
+// flowMap maps flow ids to entries, in shards so that a table made from
+// another by a few changes copies only the shards they touch. Copied by
+// value, it shares its shards.
+type flowMap [flowShards]map[uint64][]*entry
+
+func shardOf(id uint64) int { return int(mix(hashSeed, id) % flowShards) }
+
+func (m *flowMap) get(id uint64) []*entry { return m[shardOf(id)][id] }
+
+// own returns the shard of id, ready to change: made, or copied unless
+// owned says it was copied already (nil: every shard is m's own).
+func (m *flowMap) own(id uint64, owned *[flowShards]bool) map[uint64][]*entry {
+	return m.ownShard(shardOf(id), owned)
+}
+
+func (m *flowMap) ownShard(i int, owned *[flowShards]bool) map[uint64][]*entry {
+	switch {
+	case m[i] == nil:
+		m[i] = make(map[uint64][]*entry)
+	case owned != nil && !owned[i]:
+		m[i] = maps.Clone(m[i])
+	}
+	if owned != nil {
+		owned[i] = true
+	}
+	return m[i]
+}
+
+// entries returns the flows in the order given.
+func (t *table) entries() []*entry {
+	out := make([]*entry, 0, t.n)
+	for _, sh := range t.flows {
+		for _, es := range sh {
+			out = append(out, es...)
+		}
+	}
+	slices.SortFunc(out, func(a, b *entry) int { return cmp.Compare(a.index, b.index) })
+	return out
+}
+
 // snapshot is the table as given, with each flow's packet and byte counts.
 func (t *table) snapshot(ref string) *ponsimv1.FlowTable {
-	ft := proto.CloneOf(t.src)
-	ft.Device = &ponsimv1.DeviceRef{SerialNumber: ref}
-	for _, e := range t.entries {
-		fl := ft.Flows[e.index]
+	ft := &ponsimv1.FlowTable{Device: &ponsimv1.DeviceRef{SerialNumber: ref}}
+	for _, e := range t.entries() {
+		fl := proto.CloneOf(e.flow)
 		fl.PacketCount = e.packets.Load()
 		fl.ByteCount = e.bytes.Load()
+		ft.Flows = append(ft.Flows, fl)
+	}
+	for _, g := range t.groupList {
+		ft.Groups = append(ft.Groups, proto.CloneOf(g))
+	}
+	for _, m := range t.meterList {
+		ft.Meters = append(ft.Meters, proto.CloneOf(m))
 	}
 	return ft
 }

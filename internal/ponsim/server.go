@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -102,15 +103,60 @@ func (s *Sim) setFlowTable(ft *ponsimv1.FlowTable, owned bool) error {
 	if err != nil {
 		return fmt.Errorf("device %q: %w", serial, err)
 	}
+	d.tmu.Lock()
 	d.table.Store(t)
+	d.tmu.Unlock()
+	s.logTable(d, t, "flow table updated")
+	return nil
+}
+
+// UpdateFlows changes the flow, group and meter tables of one device by
+// id.
+func (s *Sim) UpdateFlows(_ context.Context, fc *ponsimv1.FlowChanges) (*emptypb.Empty, error) {
+	return empty(s.changeFlows(fc, true)) // a request is the handler's to keep
+}
+
+// ChangeFlows changes the tables of fc.device (which must be set: an empty
+// serial names the OLT) by id: removals first, then adds, which replace
+// what has their id; removals of ids the tables do not have are ignored.
+// When it fails nothing changed.
+func (s *Sim) ChangeFlows(fc *ponsimv1.FlowChanges) error {
+	return s.changeFlows(fc, false)
+}
+
+func (s *Sim) changeFlows(fc *ponsimv1.FlowChanges, owned bool) error {
+	if fc.GetDevice() == nil {
+		return invalid("flow changes need a device (empty serial for the OLT)")
+	}
+	serial := fc.GetDevice().GetSerialNumber()
+	d, _, err := s.lookup(serial)
+	if err != nil {
+		return err
+	}
+	d.tmu.Lock()
+	t, err := d.table.Load().apply(fc, owned)
+	if err == nil {
+		d.table.Store(t)
+	}
+	d.tmu.Unlock()
+	if err != nil {
+		return fmt.Errorf("device %q: %w", serial, err)
+	}
+	s.logTable(d, t, "flow table changed")
+	return nil
+}
+
+func (s *Sim) logTable(d *device, t *table, msg string) {
+	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
 	unmatchable := 0
-	for _, e := range t.entries {
+	for _, e := range t.entries() {
 		if !e.matchable {
 			unmatchable++
 		}
 	}
-	s.log.Debug("flow table updated", "device", d.label, "flows", len(t.entries), "groups", len(t.groups), "meters", len(t.src.GetMeters()), "unmatchable", unmatchable)
-	return nil
+	s.log.Debug(msg, "device", d.label, "flows", t.n, "groups", len(t.groups), "meters", len(t.meterList), "unmatchable", unmatchable)
 }
 
 // FlowTable returns the tables last set on the OLT (serial "") or one ONU,
@@ -146,5 +192,5 @@ func (s *Sim) FlowCount(serial string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(d.table.Load().entries), nil
+	return d.table.Load().n, nil
 }

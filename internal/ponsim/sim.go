@@ -96,7 +96,8 @@ type device struct {
 	serial string // the OLT's or the ONU's serial number
 	label  string // PortCounters.device: "olt" or the ONU serial
 	ports  []*port
-	table  atomic.Pointer[table] // replaced whole by UpdateFlowTable
+	table  atomic.Pointer[table] // replaced whole by UpdateFlowTable and UpdateFlows
+	tmu    sync.Mutex            // held while replacing table
 }
 
 func (d *device) port(no uint32) *port {

@@ -493,6 +493,103 @@ func (x *FlowTable) GetMeters() []*v1.MeterConfig {
 	return nil
 }
 
+// FlowChanges changes the flow table of the OLT or one ONU in place. Adds
+// replace the flow, group or meter of the same id; removals of ids the
+// table does not have are ignored; removals apply before adds. It is
+// atomic: when it is refused (INVALID_ARGUMENT) nothing changes.
+type FlowChanges struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Device *DeviceRef             `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	Add    []*v1.Flow             `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty"`
+	// Flow ids.
+	Remove        []uint64          `protobuf:"varint,3,rep,packed,name=remove,proto3" json:"remove,omitempty"`
+	AddGroups     []*v1.GroupDesc   `protobuf:"bytes,4,rep,name=add_groups,json=addGroups,proto3" json:"add_groups,omitempty"`
+	RemoveGroups  []uint32          `protobuf:"varint,5,rep,packed,name=remove_groups,json=removeGroups,proto3" json:"remove_groups,omitempty"`
+	AddMeters     []*v1.MeterConfig `protobuf:"bytes,6,rep,name=add_meters,json=addMeters,proto3" json:"add_meters,omitempty"`
+	RemoveMeters  []uint32          `protobuf:"varint,7,rep,packed,name=remove_meters,json=removeMeters,proto3" json:"remove_meters,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowChanges) Reset() {
+	*x = FlowChanges{}
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowChanges) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowChanges) ProtoMessage() {}
+
+func (x *FlowChanges) ProtoReflect() protoreflect.Message {
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowChanges.ProtoReflect.Descriptor instead.
+func (*FlowChanges) Descriptor() ([]byte, []int) {
+	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FlowChanges) GetDevice() *DeviceRef {
+	if x != nil {
+		return x.Device
+	}
+	return nil
+}
+
+func (x *FlowChanges) GetAdd() []*v1.Flow {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *FlowChanges) GetRemove() []uint64 {
+	if x != nil {
+		return x.Remove
+	}
+	return nil
+}
+
+func (x *FlowChanges) GetAddGroups() []*v1.GroupDesc {
+	if x != nil {
+		return x.AddGroups
+	}
+	return nil
+}
+
+func (x *FlowChanges) GetRemoveGroups() []uint32 {
+	if x != nil {
+		return x.RemoveGroups
+	}
+	return nil
+}
+
+func (x *FlowChanges) GetAddMeters() []*v1.MeterConfig {
+	if x != nil {
+		return x.AddMeters
+	}
+	return nil
+}
+
+func (x *FlowChanges) GetRemoveMeters() []uint32 {
+	if x != nil {
+		return x.RemoveMeters
+	}
+	return nil
+}
+
 type PortCounters struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "olt" or the ONU serial number.
@@ -511,7 +608,7 @@ type PortCounters struct {
 
 func (x *PortCounters) Reset() {
 	*x = PortCounters{}
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[5]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +620,7 @@ func (x *PortCounters) String() string {
 func (*PortCounters) ProtoMessage() {}
 
 func (x *PortCounters) ProtoReflect() protoreflect.Message {
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[5]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +633,7 @@ func (x *PortCounters) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PortCounters.ProtoReflect.Descriptor instead.
 func (*PortCounters) Descriptor() ([]byte, []int) {
-	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{5}
+	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PortCounters) GetDevice() string {
@@ -611,7 +708,7 @@ type Stats struct {
 
 func (x *Stats) Reset() {
 	*x = Stats{}
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[6]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +720,7 @@ func (x *Stats) String() string {
 func (*Stats) ProtoMessage() {}
 
 func (x *Stats) ProtoReflect() protoreflect.Message {
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[6]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +733,7 @@ func (x *Stats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stats.ProtoReflect.Descriptor instead.
 func (*Stats) Descriptor() ([]byte, []int) {
-	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{6}
+	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Stats) GetPorts() []*PortCounters {
@@ -659,7 +756,7 @@ type Frame struct {
 
 func (x *Frame) Reset() {
 	*x = Frame{}
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[7]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +768,7 @@ func (x *Frame) String() string {
 func (*Frame) ProtoMessage() {}
 
 func (x *Frame) ProtoReflect() protoreflect.Message {
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[7]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +781,7 @@ func (x *Frame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Frame.ProtoReflect.Descriptor instead.
 func (*Frame) Descriptor() ([]byte, []int) {
-	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{7}
+	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Frame) GetDevice() *DeviceRef {
@@ -719,7 +816,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[8]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -731,7 +828,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_ponsim_v1_ponsim_proto_msgTypes[8]
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -744,7 +841,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{8}
+	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Event) GetType() EventType {
@@ -802,7 +899,17 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\x06device\x18\x01 \x01(\v2\x14.ponsim.v1.DeviceRefR\x06device\x12'\n" +
 	"\x05flows\x18\x02 \x03(\v2\x11.openflow.v1.FlowR\x05flows\x12.\n" +
 	"\x06groups\x18\x03 \x03(\v2\x16.openflow.v1.GroupDescR\x06groups\x120\n" +
-	"\x06meters\x18\x04 \x03(\v2\x18.openflow.v1.MeterConfigR\x06meters\"\xfb\x01\n" +
+	"\x06meters\x18\x04 \x03(\v2\x18.openflow.v1.MeterConfigR\x06meters\"\xb2\x02\n" +
+	"\vFlowChanges\x12,\n" +
+	"\x06device\x18\x01 \x01(\v2\x14.ponsim.v1.DeviceRefR\x06device\x12#\n" +
+	"\x03add\x18\x02 \x03(\v2\x11.openflow.v1.FlowR\x03add\x12\x16\n" +
+	"\x06remove\x18\x03 \x03(\x04R\x06remove\x125\n" +
+	"\n" +
+	"add_groups\x18\x04 \x03(\v2\x16.openflow.v1.GroupDescR\taddGroups\x12#\n" +
+	"\rremove_groups\x18\x05 \x03(\rR\fremoveGroups\x127\n" +
+	"\n" +
+	"add_meters\x18\x06 \x03(\v2\x18.openflow.v1.MeterConfigR\taddMeters\x12#\n" +
+	"\rremove_meters\x18\a \x03(\rR\fremoveMeters\"\xfb\x01\n" +
 	"\fPortCounters\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x17\n" +
 	"\aport_no\x18\x02 \x01(\rR\x06portNo\x12\x12\n" +
@@ -833,13 +940,14 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\x19EVENT_TYPE_ONU_DISCOVERED\x10\x01\x12\x17\n" +
 	"\x13EVENT_TYPE_ONU_LOST\x10\x02\x12\x18\n" +
 	"\x14EVENT_TYPE_ONU_STATE\x10\x03\x12\x18\n" +
-	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xa9\x04\n" +
+	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xe8\x04\n" +
 	"\x06PonSim\x12>\n" +
 	"\rGetDeviceInfo\x12\x16.google.protobuf.Empty\x1a\x15.ponsim.v1.DeviceInfo\x12<\n" +
 	"\fEnableDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12=\n" +
 	"\rDisableDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12<\n" +
 	"\fRebootDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12?\n" +
-	"\x0fUpdateFlowTable\x12\x14.ponsim.v1.FlowTable\x1a\x16.google.protobuf.Empty\x122\n" +
+	"\x0fUpdateFlowTable\x12\x14.ponsim.v1.FlowTable\x1a\x16.google.protobuf.Empty\x12=\n" +
+	"\vUpdateFlows\x12\x16.ponsim.v1.FlowChanges\x1a\x16.google.protobuf.Empty\x122\n" +
 	"\bGetStats\x12\x14.ponsim.v1.DeviceRef\x1a\x10.ponsim.v1.Stats\x125\n" +
 	"\tSendFrame\x12\x10.ponsim.v1.Frame\x1a\x16.google.protobuf.Empty\x12;\n" +
 	"\rReceiveFrames\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Frame0\x01\x12;\n" +
@@ -858,7 +966,7 @@ func file_ponsim_v1_ponsim_proto_rawDescGZIP() []byte {
 }
 
 var file_ponsim_v1_ponsim_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ponsim_v1_ponsim_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_ponsim_v1_ponsim_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_ponsim_v1_ponsim_proto_goTypes = []any{
 	(OnuState)(0),          // 0: ponsim.v1.OnuState
 	(EventType)(0),         // 1: ponsim.v1.EventType
@@ -867,51 +975,58 @@ var file_ponsim_v1_ponsim_proto_goTypes = []any{
 	(*DeviceInfo)(nil),     // 4: ponsim.v1.DeviceInfo
 	(*DeviceRef)(nil),      // 5: ponsim.v1.DeviceRef
 	(*FlowTable)(nil),      // 6: ponsim.v1.FlowTable
-	(*PortCounters)(nil),   // 7: ponsim.v1.PortCounters
-	(*Stats)(nil),          // 8: ponsim.v1.Stats
-	(*Frame)(nil),          // 9: ponsim.v1.Frame
-	(*Event)(nil),          // 10: ponsim.v1.Event
-	(*v1.Flow)(nil),        // 11: openflow.v1.Flow
-	(*v1.GroupDesc)(nil),   // 12: openflow.v1.GroupDesc
-	(*v1.MeterConfig)(nil), // 13: openflow.v1.MeterConfig
-	(*emptypb.Empty)(nil),  // 14: google.protobuf.Empty
+	(*FlowChanges)(nil),    // 7: ponsim.v1.FlowChanges
+	(*PortCounters)(nil),   // 8: ponsim.v1.PortCounters
+	(*Stats)(nil),          // 9: ponsim.v1.Stats
+	(*Frame)(nil),          // 10: ponsim.v1.Frame
+	(*Event)(nil),          // 11: ponsim.v1.Event
+	(*v1.Flow)(nil),        // 12: openflow.v1.Flow
+	(*v1.GroupDesc)(nil),   // 13: openflow.v1.GroupDesc
+	(*v1.MeterConfig)(nil), // 14: openflow.v1.MeterConfig
+	(*emptypb.Empty)(nil),  // 15: google.protobuf.Empty
 }
 var file_ponsim_v1_ponsim_proto_depIdxs = []int32{
 	0,  // 0: ponsim.v1.OnuInfo.state:type_name -> ponsim.v1.OnuState
 	3,  // 1: ponsim.v1.DeviceInfo.olt:type_name -> ponsim.v1.OltInfo
 	2,  // 2: ponsim.v1.DeviceInfo.onus:type_name -> ponsim.v1.OnuInfo
 	5,  // 3: ponsim.v1.FlowTable.device:type_name -> ponsim.v1.DeviceRef
-	11, // 4: ponsim.v1.FlowTable.flows:type_name -> openflow.v1.Flow
-	12, // 5: ponsim.v1.FlowTable.groups:type_name -> openflow.v1.GroupDesc
-	13, // 6: ponsim.v1.FlowTable.meters:type_name -> openflow.v1.MeterConfig
-	7,  // 7: ponsim.v1.Stats.ports:type_name -> ponsim.v1.PortCounters
-	5,  // 8: ponsim.v1.Frame.device:type_name -> ponsim.v1.DeviceRef
-	1,  // 9: ponsim.v1.Event.type:type_name -> ponsim.v1.EventType
-	2,  // 10: ponsim.v1.Event.onu:type_name -> ponsim.v1.OnuInfo
-	3,  // 11: ponsim.v1.Event.olt:type_name -> ponsim.v1.OltInfo
-	14, // 12: ponsim.v1.PonSim.GetDeviceInfo:input_type -> google.protobuf.Empty
-	5,  // 13: ponsim.v1.PonSim.EnableDevice:input_type -> ponsim.v1.DeviceRef
-	5,  // 14: ponsim.v1.PonSim.DisableDevice:input_type -> ponsim.v1.DeviceRef
-	5,  // 15: ponsim.v1.PonSim.RebootDevice:input_type -> ponsim.v1.DeviceRef
-	6,  // 16: ponsim.v1.PonSim.UpdateFlowTable:input_type -> ponsim.v1.FlowTable
-	5,  // 17: ponsim.v1.PonSim.GetStats:input_type -> ponsim.v1.DeviceRef
-	9,  // 18: ponsim.v1.PonSim.SendFrame:input_type -> ponsim.v1.Frame
-	14, // 19: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
-	14, // 20: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
-	4,  // 21: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
-	14, // 22: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
-	14, // 23: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
-	14, // 24: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
-	14, // 25: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
-	8,  // 26: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
-	14, // 27: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
-	9,  // 28: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
-	10, // 29: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
-	21, // [21:30] is the sub-list for method output_type
-	12, // [12:21] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 4: ponsim.v1.FlowTable.flows:type_name -> openflow.v1.Flow
+	13, // 5: ponsim.v1.FlowTable.groups:type_name -> openflow.v1.GroupDesc
+	14, // 6: ponsim.v1.FlowTable.meters:type_name -> openflow.v1.MeterConfig
+	5,  // 7: ponsim.v1.FlowChanges.device:type_name -> ponsim.v1.DeviceRef
+	12, // 8: ponsim.v1.FlowChanges.add:type_name -> openflow.v1.Flow
+	13, // 9: ponsim.v1.FlowChanges.add_groups:type_name -> openflow.v1.GroupDesc
+	14, // 10: ponsim.v1.FlowChanges.add_meters:type_name -> openflow.v1.MeterConfig
+	8,  // 11: ponsim.v1.Stats.ports:type_name -> ponsim.v1.PortCounters
+	5,  // 12: ponsim.v1.Frame.device:type_name -> ponsim.v1.DeviceRef
+	1,  // 13: ponsim.v1.Event.type:type_name -> ponsim.v1.EventType
+	2,  // 14: ponsim.v1.Event.onu:type_name -> ponsim.v1.OnuInfo
+	3,  // 15: ponsim.v1.Event.olt:type_name -> ponsim.v1.OltInfo
+	15, // 16: ponsim.v1.PonSim.GetDeviceInfo:input_type -> google.protobuf.Empty
+	5,  // 17: ponsim.v1.PonSim.EnableDevice:input_type -> ponsim.v1.DeviceRef
+	5,  // 18: ponsim.v1.PonSim.DisableDevice:input_type -> ponsim.v1.DeviceRef
+	5,  // 19: ponsim.v1.PonSim.RebootDevice:input_type -> ponsim.v1.DeviceRef
+	6,  // 20: ponsim.v1.PonSim.UpdateFlowTable:input_type -> ponsim.v1.FlowTable
+	7,  // 21: ponsim.v1.PonSim.UpdateFlows:input_type -> ponsim.v1.FlowChanges
+	5,  // 22: ponsim.v1.PonSim.GetStats:input_type -> ponsim.v1.DeviceRef
+	10, // 23: ponsim.v1.PonSim.SendFrame:input_type -> ponsim.v1.Frame
+	15, // 24: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
+	15, // 25: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
+	4,  // 26: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
+	15, // 27: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
+	15, // 28: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
+	15, // 29: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
+	15, // 30: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
+	15, // 31: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
+	9,  // 32: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
+	15, // 33: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
+	10, // 34: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
+	11, // 35: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
+	26, // [26:36] is the sub-list for method output_type
+	16, // [16:26] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_ponsim_v1_ponsim_proto_init() }
@@ -925,7 +1040,7 @@ func file_ponsim_v1_ponsim_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ponsim_v1_ponsim_proto_rawDesc), len(file_ponsim_v1_ponsim_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	PonSim_DisableDevice_FullMethodName   = "/ponsim.v1.PonSim/DisableDevice"
 	PonSim_RebootDevice_FullMethodName    = "/ponsim.v1.PonSim/RebootDevice"
 	PonSim_UpdateFlowTable_FullMethodName = "/ponsim.v1.PonSim/UpdateFlowTable"
+	PonSim_UpdateFlows_FullMethodName     = "/ponsim.v1.PonSim/UpdateFlows"
 	PonSim_GetStats_FullMethodName        = "/ponsim.v1.PonSim/GetStats"
 	PonSim_SendFrame_FullMethodName       = "/ponsim.v1.PonSim/SendFrame"
 	PonSim_ReceiveFrames_FullMethodName   = "/ponsim.v1.PonSim/ReceiveFrames"
@@ -42,6 +43,9 @@ type PonSimClient interface {
 	DisableDevice(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	RebootDevice(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	UpdateFlowTable(ctx context.Context, in *FlowTable, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// UpdateFlows changes a device's tables by id, without sending them
+	// whole.
+	UpdateFlows(ctx context.Context, in *FlowChanges, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	GetStats(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*Stats, error)
 	// SendFrame sends a frame out of a device port (packet-out).
 	SendFrame(ctx context.Context, in *Frame, opts ...grpc.CallOption) (*emptypb.Empty, error)
@@ -104,6 +108,16 @@ func (c *ponSimClient) UpdateFlowTable(ctx context.Context, in *FlowTable, opts 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
 	err := c.cc.Invoke(ctx, PonSim_UpdateFlowTable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ponSimClient) UpdateFlows(ctx context.Context, in *FlowChanges, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, PonSim_UpdateFlows_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +191,9 @@ type PonSimServer interface {
 	DisableDevice(context.Context, *DeviceRef) (*emptypb.Empty, error)
 	RebootDevice(context.Context, *DeviceRef) (*emptypb.Empty, error)
 	UpdateFlowTable(context.Context, *FlowTable) (*emptypb.Empty, error)
+	// UpdateFlows changes a device's tables by id, without sending them
+	// whole.
+	UpdateFlows(context.Context, *FlowChanges) (*emptypb.Empty, error)
 	GetStats(context.Context, *DeviceRef) (*Stats, error)
 	// SendFrame sends a frame out of a device port (packet-out).
 	SendFrame(context.Context, *Frame) (*emptypb.Empty, error)
@@ -209,6 +226,9 @@ func (UnimplementedPonSimServer) RebootDevice(context.Context, *DeviceRef) (*emp
 }
 func (UnimplementedPonSimServer) UpdateFlowTable(context.Context, *FlowTable) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateFlowTable not implemented")
+}
+func (UnimplementedPonSimServer) UpdateFlows(context.Context, *FlowChanges) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateFlows not implemented")
 }
 func (UnimplementedPonSimServer) GetStats(context.Context, *DeviceRef) (*Stats, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStats not implemented")
@@ -333,6 +353,24 @@ func _PonSim_UpdateFlowTable_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PonSim_UpdateFlows_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FlowChanges)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PonSimServer).UpdateFlows(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PonSim_UpdateFlows_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PonSimServer).UpdateFlows(ctx, req.(*FlowChanges))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PonSim_GetStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeviceRef)
 	if err := dec(in); err != nil {
@@ -417,6 +455,10 @@ var PonSim_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateFlowTable",
 			Handler:    _PonSim_UpdateFlowTable_Handler,
+		},
+		{
+			MethodName: "UpdateFlows",
+			Handler:    _PonSim_UpdateFlows_Handler,
 		},
 		{
 			MethodName: "GetStats",

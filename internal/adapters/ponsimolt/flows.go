@@ -21,8 +21,8 @@ import (
 // Flows, packet-in and packet-out of the OLT.
 //
 // The OLT's flow, group and meter tables are kept per device (they outlive
-// a reconnection, which replaces the olt) and pushed whole to ponsim
-// (flowpush). A new adoption starts ponsim's OLT and ONUs from empty
+// a reconnection, which replaces the olt) and pushed to ponsim as changes,
+// or whole when they must be (flowpush). A new adoption starts ponsim's OLT and ONUs from empty
 // tables; when ponsim comes back from an outage it gets the table again. The
 // core's UpdateFlowsIncrementally and UpdateFlowsBulk answer once ponsim
 // has the flows.
@@ -50,7 +50,9 @@ func (h *handler) table(id string) *flowpush.Table {
 	defer h.mu.Unlock()
 	t := h.tables[id]
 	if t == nil {
-		t = flowpush.New("", func(ctx context.Context, ft *ponsimv1.FlowTable) error { return h.pushTable(ctx, id, ft) })
+		t = flowpush.NewIncremental("",
+			func(ctx context.Context, ft *ponsimv1.FlowTable) error { return h.pushTable(ctx, id, ft) },
+			func(ctx context.Context, fc *ponsimv1.FlowChanges) error { return h.pushChanges(ctx, id, fc) })
 		h.tables[id] = t
 	}
 	return t
@@ -72,6 +74,17 @@ func (h *handler) pushTable(ctx context.Context, id string, ft *ponsimv1.FlowTab
 		return status.Errorf(codes.FailedPrecondition, "OLT %s is not adopted by this adapter", id)
 	}
 	return o.updateTable(ctx, ft)
+}
+
+// pushChanges sends changes to the OLT's table to its ponsim.
+func (h *handler) pushChanges(ctx context.Context, id string, fc *ponsimv1.FlowChanges) error {
+	h.mu.Lock()
+	o := h.olts[id]
+	h.mu.Unlock()
+	if o == nil {
+		return status.Errorf(codes.FailedPrecondition, "OLT %s is not adopted by this adapter", id)
+	}
+	return o.updateFlows(ctx, fc)
 }
 
 // current returns the OLT of d, rebuilt (in the device's queue) when this
@@ -138,6 +151,19 @@ func (o *olt) updateTable(ctx context.Context, ft *ponsimv1.FlowTable) error {
 	defer cancel()
 	if _, err := o.sim.UpdateFlowTable(ctx, ft); err != nil {
 		return o.simError("update flow table", err)
+	}
+	return nil
+}
+
+// updateFlows sends changes to ponsim's OLT table.
+func (o *olt) updateFlows(ctx context.Context, fc *ponsimv1.FlowChanges) error {
+	if o.dialErr != nil {
+		return o.dialErr
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := o.sim.UpdateFlows(ctx, fc); err != nil {
+		return o.simError("update flows", err)
 	}
 	return nil
 }

@@ -19,8 +19,9 @@ import (
 
 // Flows and packet-out of an ONU.
 //
-// Each ONU's flow, group and meter tables are kept here and pushed whole
-// to the ponsim of its parent OLT (flowpush), naming the ONU by its serial
+// Each ONU's flow, group and meter tables are kept here and pushed, as
+// changes or whole when they must be, to the ponsim of its parent OLT
+// (flowpush), naming the ONU by its serial
 // number. The parent's address is asked of the core once per OLT. The OLT
 // adapter empties every ONU table when it adopts the OLT, and a deleted
 // ONU's table is emptied here; when the connection to a ponsim comes back
@@ -65,7 +66,9 @@ func (h *handler) onu(ctx context.Context, d *voltv1.Device) (*onuFlows, error) 
 	if f == nil {
 		f = &onuFlows{serial: d.GetSerialNumber()}
 		id := d.GetId()
-		f.table = flowpush.New(f.serial, func(ctx context.Context, ft *ponsimv1.FlowTable) error { return h.pushTable(ctx, id, f, ft) })
+		f.table = flowpush.NewIncremental(f.serial,
+			func(ctx context.Context, ft *ponsimv1.FlowTable) error { return h.pushTable(ctx, id, f, ft) },
+			func(ctx context.Context, fc *ponsimv1.FlowChanges) error { return h.pushChanges(ctx, id, f, fc) })
 		h.flows[id] = f
 	}
 	h.mu.Unlock()
@@ -142,6 +145,25 @@ func (h *handler) pushTable(ctx context.Context, id string, f *onuFlows, ft *pon
 	if _, err := ponsimv1.NewPonSimClient(cc).UpdateFlowTable(ctx, ft); err != nil {
 		st := status.Convert(err)
 		return status.Errorf(st.Code(), "ponsim at %s: update flow table of ONU %s: %s", addr, f.serial, st.Message())
+	}
+	return nil
+}
+
+// pushChanges sends changes to the ONU's table to the ponsim of its OLT.
+func (h *handler) pushChanges(ctx context.Context, id string, f *onuFlows, fc *ponsimv1.FlowChanges) error {
+	addr := f.target()
+	if addr == "" {
+		return status.Errorf(codes.FailedPrecondition, "ONU %s: the ponsim of its OLT is not known yet", id)
+	}
+	cc, err := h.conn(addr)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := ponsimv1.NewPonSimClient(cc).UpdateFlows(ctx, fc); err != nil {
+		st := status.Convert(err)
+		return status.Errorf(st.Code(), "ponsim at %s: update flows of ONU %s: %s", addr, f.serial, st.Message())
 	}
 	return nil
 }

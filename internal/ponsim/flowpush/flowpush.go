@@ -1,11 +1,13 @@
-// Package flowpush is the adapters' side of ponsim's flow tables. ponsim
-// takes a device's tables whole (UpdateFlowTable) while the core gives
-// changes (UpdateFlowsIncrementally) or whole tables (UpdateFlowsBulk), so
-// each adapter keeps, per device, the flows, groups and meters the core
-// last gave, applies the changes to them by id, and sends the result to
-// ponsim. Pushes coalesce: a change that arrives while a push is on its
-// way waits for it and then goes in one push with every change that
-// waited with it.
+// Package flowpush is the adapters' side of ponsim's flow tables. The core
+// gives changes (UpdateFlowsIncrementally) or whole tables
+// (UpdateFlowsBulk); each adapter keeps, per device, the flows, groups and
+// meters the core last gave, applies the changes to them by id, and sends
+// ponsim what changed since its last push that got through (UpdateFlows),
+// or the whole table (UpdateFlowTable): for a whole table from the core, a
+// resend, the first push, and the push after one that failed (ponsim may
+// have some of it or none). Pushes coalesce: a change that arrives while a
+// push is on its way waits for it and then goes in one push with every
+// change that waited with it.
 package flowpush
 
 import (
@@ -27,11 +29,24 @@ import (
 // not change them.
 type Sender func(ctx context.Context, ft *ponsimv1.FlowTable) error
 
+// DeltaSender sends ponsim changes to a device's table (PonSim
+// UpdateFlows). The flows, groups and meters in them are shared with the
+// Table: it must not change them.
+type DeltaSender func(ctx context.Context, fc *ponsimv1.FlowChanges) error
+
 // Table is one device's tables as the core gave them, and what ponsim has
 // of them.
 type Table struct {
 	serial string // ponsim's name for the device: "" for the OLT
 	send   Sender
+
+	// What changed since the last push ponsim took (when delta is set,
+	// and not full): ids, whatever they now hold.
+	dirtyFlows  map[uint64]struct{}
+	dirtyGroups map[uint32]struct{}
+	dirtyMeters map[uint32]struct{}
+	full        bool        // the next push sends the whole table
+	delta       DeltaSender // nil: always whole tables
 
 	mu     sync.Mutex // guards the fields below
 	flows  map[uint64]*openflowv1.Flow
@@ -44,16 +59,29 @@ type Table struct {
 }
 
 // New returns an empty table of the device ponsim calls serial ("" for
-// the OLT), pushed with send.
+// the OLT), pushed whole with send each time.
 func New(serial string, send Sender) *Table {
 	return &Table{
-		serial: serial,
-		send:   send,
-		flows:  make(map[uint64]*openflowv1.Flow),
-		groups: make(map[uint32]*openflowv1.GroupDesc),
-		meters: make(map[uint32]*openflowv1.MeterConfig),
-		done:   make(chan struct{}),
+		serial:      serial,
+		send:        send,
+		flows:       make(map[uint64]*openflowv1.Flow),
+		groups:      make(map[uint32]*openflowv1.GroupDesc),
+		meters:      make(map[uint32]*openflowv1.MeterConfig),
+		dirtyFlows:  make(map[uint64]struct{}),
+		dirtyGroups: make(map[uint32]struct{}),
+		dirtyMeters: make(map[uint32]struct{}),
+		full:        true,
+		done:        make(chan struct{}),
 	}
+}
+
+// NewIncremental is New, but pushes go as changes with delta, and whole
+// with send only when they must: the first push, Replace, Resend, and the
+// push after one that failed.
+func NewIncremental(serial string, send Sender, delta DeltaSender) *Table {
+	t := New(serial, send)
+	t.delta = delta
+	return t
 }
 
 // undo restores what one change replaced.
@@ -63,15 +91,19 @@ type undo struct {
 	meters map[uint32]*openflowv1.MeterConfig
 }
 
-func remember[K comparable, V any](saved map[K]V, cur map[K]V, k K) {
+// remember saves what cur holds at k, the first time, and marks k as
+// changed.
+func remember[K comparable, V any](saved map[K]V, cur map[K]V, dirty map[K]struct{}, k K) {
 	if _, ok := saved[k]; !ok {
 		saved[k] = cur[k]
 	}
+	dirty[k] = struct{}{}
 }
 
-func restore[K comparable, V comparable](cur map[K]V, saved map[K]V) {
+func restore[K comparable, V comparable](cur map[K]V, saved map[K]V, dirty map[K]struct{}) {
 	var zero V
 	for k, v := range saved {
+		dirty[k] = struct{}{}
 		if v == zero {
 			delete(cur, k)
 		} else {
@@ -89,30 +121,30 @@ func (t *Table) Update(ctx context.Context, req *adapterv1.IncrementalFlowsReque
 	u := undo{flows: map[uint64]*openflowv1.Flow{}, groups: map[uint32]*openflowv1.GroupDesc{}, meters: map[uint32]*openflowv1.MeterConfig{}}
 	t.mu.Lock()
 	for _, f := range req.GetFlows().GetToRemove() {
-		remember(u.flows, t.flows, f.GetId())
+		remember(u.flows, t.flows, t.dirtyFlows, f.GetId())
 		delete(t.flows, f.GetId())
 	}
 	for _, f := range req.GetFlows().GetToAdd() {
-		remember(u.flows, t.flows, f.GetId())
+		remember(u.flows, t.flows, t.dirtyFlows, f.GetId())
 		t.flows[f.GetId()] = f
 	}
 	for _, g := range req.GetGroups().GetToRemove() {
-		remember(u.groups, t.groups, g.GetGroupId())
+		remember(u.groups, t.groups, t.dirtyGroups, g.GetGroupId())
 		delete(t.groups, g.GetGroupId())
 	}
 	for _, list := range [][]*openflowv1.GroupDesc{req.GetGroups().GetToAdd(), req.GetGroups().GetToUpdate()} {
 		for _, g := range list {
-			remember(u.groups, t.groups, g.GetGroupId())
+			remember(u.groups, t.groups, t.dirtyGroups, g.GetGroupId())
 			t.groups[g.GetGroupId()] = g
 		}
 	}
 	for _, m := range req.GetMeters().GetToRemove() {
-		remember(u.meters, t.meters, m.GetMeterId())
+		remember(u.meters, t.meters, t.dirtyMeters, m.GetMeterId())
 		delete(t.meters, m.GetMeterId())
 	}
 	for _, list := range [][]*openflowv1.MeterConfig{req.GetMeters().GetToAdd(), req.GetMeters().GetToUpdate()} {
 		for _, m := range list {
-			remember(u.meters, t.meters, m.GetMeterId())
+			remember(u.meters, t.meters, t.dirtyMeters, m.GetMeterId())
 			t.meters[m.GetMeterId()] = m
 		}
 	}
@@ -121,9 +153,9 @@ func (t *Table) Update(ctx context.Context, req *adapterv1.IncrementalFlowsReque
 	err := t.Sync(ctx)
 	if status.Code(err) == codes.InvalidArgument {
 		t.mu.Lock()
-		restore(t.flows, u.flows)
-		restore(t.groups, u.groups)
-		restore(t.meters, u.meters)
+		restore(t.flows, u.flows, t.dirtyFlows)
+		restore(t.groups, u.groups, t.dirtyGroups)
+		restore(t.meters, u.meters, t.dirtyMeters)
 		t.gen++
 		t.mu.Unlock()
 	}
@@ -145,6 +177,7 @@ func (t *Table) Replace(ctx context.Context, flows []*openflowv1.Flow, groups []
 	for _, m := range meters {
 		t.meters[m.GetMeterId()] = m
 	}
+	t.full = true
 	t.gen++
 	t.mu.Unlock()
 	return t.Sync(ctx)
@@ -154,6 +187,7 @@ func (t *Table) Replace(ctx context.Context, flows []*openflowv1.Flow, groups []
 // device was reconciled).
 func (t *Table) Resend(ctx context.Context) error {
 	t.mu.Lock()
+	t.full = true
 	t.gen++
 	t.mu.Unlock()
 	return t.Sync(ctx)
@@ -178,14 +212,40 @@ func (t *Table) Sync(ctx context.Context) error {
 			continue
 		}
 		t.active = true
-		gen, ft := t.gen, t.snapshotLocked()
+		gen, ft, fc := t.gen, (*ponsimv1.FlowTable)(nil), t.changesLocked()
+		if fc == nil {
+			ft = t.snapshotLocked()
+		}
+		delta := t.delta
+		t.full = false
+		clear(t.dirtyFlows)
+		clear(t.dirtyGroups)
+		clear(t.dirtyMeters)
 		t.mu.Unlock()
-		err := t.send(ctx, ft)
+		var err error
+		switch {
+		case fc != nil && len(fc.GetAdd())+len(fc.GetRemove())+len(fc.GetAddGroups())+len(fc.GetRemoveGroups())+len(fc.GetAddMeters())+len(fc.GetRemoveMeters()) == 0:
+			// Nothing changed since ponsim's last push.
+		case fc != nil:
+			err = delta(ctx, fc)
+			if status.Code(err) == codes.Unimplemented {
+				// A ponsim without UpdateFlows: whole tables from now on.
+				t.mu.Lock()
+				t.delta = nil
+				ft = t.snapshotLocked()
+				t.mu.Unlock()
+				err = t.send(ctx, ft)
+			}
+		default:
+			err = t.send(ctx, ft)
+		}
 		t.mu.Lock()
 		t.active = false
 		close(t.done)
 		t.done = make(chan struct{})
 		if err != nil {
+			// ponsim has some of it or none: the next push is whole.
+			t.full = true
 			t.mu.Unlock()
 			return err
 		}
@@ -208,6 +268,42 @@ func (t *Table) Counts() (flows, groups, meters int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.flows), len(t.groups), len(t.meters)
+}
+
+// changesLocked is what changed since the last push ponsim took, or nil
+// when the next push is whole. Each id changed goes as an add of what it
+// holds now or, when it holds nothing, as a removal.
+func (t *Table) changesLocked() *ponsimv1.FlowChanges {
+	if t.delta == nil || t.full {
+		return nil
+	}
+	if n := len(t.dirtyFlows) + len(t.dirtyGroups) + len(t.dirtyMeters); n > len(t.flows)+len(t.groups)+len(t.meters) {
+		return nil // the whole table is smaller
+	}
+	fc := &ponsimv1.FlowChanges{Device: &ponsimv1.DeviceRef{SerialNumber: t.serial}}
+	// In id order, as the whole table.
+	for _, id := range slices.Sorted(maps.Keys(t.dirtyFlows)) {
+		if f, ok := t.flows[id]; ok {
+			fc.Add = append(fc.Add, f)
+		} else {
+			fc.Remove = append(fc.Remove, id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.dirtyGroups)) {
+		if g, ok := t.groups[id]; ok {
+			fc.AddGroups = append(fc.AddGroups, g)
+		} else {
+			fc.RemoveGroups = append(fc.RemoveGroups, id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(t.dirtyMeters)) {
+		if m, ok := t.meters[id]; ok {
+			fc.AddMeters = append(fc.AddMeters, m)
+		} else {
+			fc.RemoveMeters = append(fc.RemoveMeters, id)
+		}
+	}
+	return fc
 }
 
 // snapshotLocked is the table as ponsim takes it. The flows are shared
