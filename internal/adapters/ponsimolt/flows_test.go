@@ -124,6 +124,39 @@ func (s *stack) meterMod(ldID, text string) {
 	}
 }
 
+// packetIns follows the NBI's packet-in stream of a logical device until
+// the test ends (or 30 s pass); the channel closes with the stream.
+func (s *stack) packetIns(t *testing.T, ld string) <-chan *voltv1.PacketIn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	stream, err := s.nbi.ReceivePacketsIn(ctx, &voltv1.ReceivePacketsInRequest{LogicalDeviceId: ld})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ins := make(chan *voltv1.PacketIn, 64)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(ins)
+		for {
+			in, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case ins <- in:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	return ins
+}
+
 func checkPacketIn(t *testing.T, in *voltv1.PacketIn, ld string, port uint32, data []byte) {
 	t.Helper()
 	pi := in.GetPacketIn()
@@ -235,26 +268,7 @@ func TestSubscriberTraffic(t *testing.T) {
 	})
 
 	t.Run("EAPOL is a packet-in of the UNI", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		stream, err := s.nbi.ReceivePacketsIn(ctx, &voltv1.ReceivePacketsInRequest{LogicalDeviceId: ld})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ins := make(chan *voltv1.PacketIn, 16)
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer cancel()
-		wg.Go(func() {
-			defer close(ins)
-			for {
-				in, err := stream.Recv()
-				if err != nil {
-					return
-				}
-				ins <- in
-			}
-		})
+		ins := s.packetIns(t, ld)
 		eapol := ethFrame(0x888e, []byte{1, 0, 0, 5, 1, 1, 0, 5, 1})
 		want := ethFrame(0x888e, []byte{1, 0, 0, 5, 1, 1, 0, 5, 1}, [2]uint16{0x8100, 4091})
 		// The stream may not be subscribed yet when it opens: send until a

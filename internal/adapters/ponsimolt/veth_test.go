@@ -165,26 +165,7 @@ func TestSubscriberOnVeth(t *testing.T) {
 	}
 
 	// EAPOL from the subscriber: a packet-in naming the UNI.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	stream, err := s.nbi.ReceivePacketsIn(ctx, &voltv1.ReceivePacketsInRequest{LogicalDeviceId: ld})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ins := make(chan *voltv1.PacketIn, 64)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Go(func() {
-		defer close(ins)
-		for {
-			in, err := stream.Recv()
-			if err != nil {
-				return
-			}
-			ins <- in
-		}
-	})
+	ins := s.packetIns(t, ld)
 	eapol := ethFrame(0x888e, payload)
 	var in *voltv1.PacketIn
 	eventually(t, "EAPOL packet-in", func() error {
@@ -201,6 +182,8 @@ func TestSubscriberOnVeth(t *testing.T) {
 	checkPacketIn(t, in, ld, uni, ethFrame(0x888e, payload, [2]uint16{0x8100, 4091}))
 
 	// A packet-out to the UNI arrives on its wire.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	out, err := s.nbi.StreamPacketsOut(ctx)
 	if err != nil {
 		t.Fatal(err)
