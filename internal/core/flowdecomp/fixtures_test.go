@@ -3,13 +3,10 @@ package flowdecomp_test
 import (
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
@@ -40,30 +37,7 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 // failure shows the difference; -update writes what the code does into the
 // file, to be read and checked.
 func TestFixtures(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no fixtures")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := string(data)
-			got := runFile(t, want)
-			if got == want {
-				return
-			}
-			if *update {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			t.Errorf("%s (-want +got):\n%s", file, cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n")))
-		})
-	}
+	routetest.Golden(t, "testdata/*.txt", *update, runFile)
 }
 
 var inputs = map[string]bool{"topology:": true, "meters:": true, "groups:": true, "logical:": true}

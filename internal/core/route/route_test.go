@@ -4,13 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/openvolt/openvolt/internal/core/route"
 	"github.com/openvolt/openvolt/internal/core/route/routetest"
@@ -33,30 +29,7 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 // Lines starting with # are comments. A failure shows the difference; -update
 // writes what the code does into the file, to be read and checked.
 func TestFixtures(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no fixtures")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := string(data)
-			got := run(t, want)
-			if got == want {
-				return
-			}
-			if *update {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			t.Errorf("%s (-want +got):\n%s", file, cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n")))
-		})
-	}
+	routetest.Golden(t, "testdata/*.txt", *update, run)
 }
 
 // run rebuilds the fixture text with the output the code gives.
