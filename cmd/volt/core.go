@@ -7,6 +7,7 @@ import (
 
 	"github.com/openvolt/openvolt/internal/core"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/kvstore"
 )
 
 func newCoreCmd() *cobra.Command {
@@ -35,6 +36,7 @@ func newCoreCmd() *cobra.Command {
 	fs.StringVar(&cfg.NBI, "nbi", daemon.Env("VOLT_NBI", "127.0.0.1:50057"), "gRPC listen address of the NBI")
 	fs.StringVar(&etcd, "etcd", daemon.Env("VOLT_ETCD", "127.0.0.1:2379"), `etcd endpoints (comma-separated), or "embedded" to run etcd in-process`)
 	fs.StringVar(&cfg.EtcdListen, "etcd-listen", daemon.Env("VOLT_ETCD_LISTEN", "http://127.0.0.1:2379"), "client URL of the embedded etcd")
+	fs.IntVar(&cfg.EtcdMaxTxnOps, "etcd-max-txn-ops", kvstore.DefaultMaxTxnOps, "the etcd cluster's --max-txn-ops: the most writes the core puts in one transaction (ignored with an embedded etcd)")
 	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("VOLT_DATA_DIR", ".volt"), "data directory of the embedded etcd")
 	fs.StringVar(&cfg.Prefix, "prefix", daemon.Env("VOLT_PREFIX", "volt"), "key prefix in etcd")
 	fs.StringVar(&brokers, "brokers", daemon.Env("VOLT_BROKERS", "127.0.0.1:9092"), "Kafka brokers (comma-separated)")

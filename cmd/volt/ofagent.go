@@ -53,7 +53,7 @@ messages get an OpenFlow error reply and a log line; the connection stays.`,
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_OFAGENT_GRPC", "127.0.0.1:0"), "gRPC listen address for health, reflection and the LogService")
 	fs.DurationVar(&cfg.EchoInterval, "echo-interval", ofagent.DefaultEchoInterval, "probe an idle controller this often; close after three silent intervals")
 	fs.DurationVar(&cfg.MaxBackoff, "max-backoff", ofagent.DefaultMaxBackoff, "longest wait between redials of a controller or the NBI")
-	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", ofagent.DefaultMaxInFlight, "flow-mods one connection may have in the core at once")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", ofagent.DefaultMaxInFlight, "flow-mods one connection may have queued or in the core at once")
 	logs.AddFlags(fs)
 	return cmd
 }

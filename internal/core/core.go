@@ -40,6 +40,11 @@ type Config struct {
 	Etcd []string
 	// EtcdListen is the client URL of the embedded etcd.
 	EtcdListen string
+	// EtcdMaxTxnOps is the etcd cluster's limit of operations per
+	// transaction (its --max-txn-ops); the core stores up to this many
+	// writes at once. Zero means etcd's default, 128. The embedded etcd
+	// sets its own (embedetcd.DefaultMaxTxnOps) and ignores this.
+	EtcdMaxTxnOps int
 	// DataDir holds the embedded etcd's data (in DataDir/etcd).
 	DataDir string
 	// Prefix is the KV key prefix ("volt").
@@ -72,6 +77,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EtcdListen == "" {
 		c.EtcdListen = embedetcd.DefaultClientURL
+	}
+	if c.EtcdMaxTxnOps < 0 {
+		return fmt.Errorf("etcd max txn ops %d: must not be negative", c.EtcdMaxTxnOps)
 	}
 	if c.Prefix == "" {
 		c.Prefix = "volt"
@@ -111,7 +119,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	kv := cfg.KV
 	if kv == nil {
-		endpoints := cfg.Etcd
+		endpoints, maxTxnOps := cfg.Etcd, cfg.EtcdMaxTxnOps
 		if cfg.embedded() {
 			etcd, err := embedetcd.Start(ctx, embedetcd.Config{
 				DataDir:   filepath.Join(cfg.DataDir, "etcd"),
@@ -122,9 +130,9 @@ func Run(ctx context.Context, cfg Config) error {
 				return err
 			}
 			defer etcd.Close()
-			endpoints = etcd.Endpoints()
+			endpoints, maxTxnOps = etcd.Endpoints(), etcd.MaxTxnOps()
 		}
-		etcdStore, err := kvstore.NewEtcd(ctx, kvstore.Config{Endpoints: endpoints, Logger: cfg.Logs.Logger("kvstore")})
+		etcdStore, err := kvstore.NewEtcd(ctx, kvstore.Config{Endpoints: endpoints, MaxTxnOps: maxTxnOps, Logger: cfg.Logs.Logger("kvstore")})
 		if err != nil {
 			return err
 		}

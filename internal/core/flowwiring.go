@@ -66,6 +66,10 @@ func (f flowMods) UpdateFlowTable(ctx context.Context, ld string, fm *openflowv1
 	return f.p.flows.UpdateFlowTable(ctx, ld, fm)
 }
 
+func (f flowMods) UpdateFlowTables(ctx context.Context, ld string, fms []*openflowv1.FlowMod) ([]error, error) {
+	return f.p.flows.UpdateFlowTables(ctx, ld, fms)
+}
+
 func (f flowMods) UpdateGroupTable(ctx context.Context, ld string, gm *openflowv1.GroupMod) error {
 	return f.p.flows.UpdateGroupTable(ctx, ld, gm)
 }

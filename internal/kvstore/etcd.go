@@ -31,6 +31,10 @@ type Config struct {
 	// Logger receives the etcd client's errors and failed watches; nil
 	// discards them.
 	Logger *slog.Logger
+	// MaxTxnOps is the most operations the cluster takes in one
+	// transaction (etcd's --max-txn-ops); Batch writes chunks of this
+	// many. Zero means DefaultMaxTxnOps.
+	MaxTxnOps int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -48,6 +52,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
+	if c.MaxTxnOps < 0 {
+		return c, fmt.Errorf("kvstore: negative max txn ops %d", c.MaxTxnOps)
+	}
+	if c.MaxTxnOps == 0 {
+		c.MaxTxnOps = DefaultMaxTxnOps
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -56,8 +66,9 @@ func (c Config) withDefaults() (Config, error) {
 
 // Etcd is a Store backed by an etcd cluster.
 type Etcd struct {
-	cli *clientv3.Client
-	log *slog.Logger
+	cli       *clientv3.Client
+	log       *slog.Logger
+	maxTxnOps int
 	// ctx ends when Close starts; watch goroutines derive from it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -96,7 +107,7 @@ func NewEtcd(ctx context.Context, cfg Config) (*Etcd, error) {
 			strings.Join(cfg.Endpoints, ","), cfg.DialTimeout, err)
 	}
 	storeCtx, storeCancel := context.WithCancel(context.Background())
-	return &Etcd{cli: cli, log: cfg.Logger, ctx: storeCtx, cancel: storeCancel}, nil
+	return &Etcd{cli: cli, log: cfg.Logger, maxTxnOps: cfg.MaxTxnOps, ctx: storeCtx, cancel: storeCancel}, nil
 }
 
 func (s *Etcd) isClosed() bool {
@@ -216,13 +227,16 @@ func (s *Etcd) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// MaxBatch implements Store.
+func (s *Etcd) MaxBatch() int { return s.maxTxnOps }
+
 // Batch implements Store: one transaction per chunk of MaxBatch ops.
 func (s *Etcd) Batch(ctx context.Context, ops []Op) error {
 	if s.isClosed() {
 		return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), ErrClosed)
 	}
-	for start := 0; start < len(ops); start += MaxBatch {
-		chunk := ops[start:min(start+MaxBatch, len(ops))]
+	for start := 0; start < len(ops); start += s.maxTxnOps {
+		chunk := ops[start:min(start+s.maxTxnOps, len(ops))]
 		txnOps := make([]clientv3.Op, len(chunk))
 		for i, op := range chunk {
 			if op.Key == "" {

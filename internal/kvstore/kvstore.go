@@ -34,10 +34,12 @@ type Store interface {
 	// The prefix must not be empty.
 	DeletePrefix(ctx context.Context, prefix string) error
 	// Batch applies puts and deletes in order. Each chunk of up to
-	// MaxBatch ops is atomic (one etcd transaction); a longer batch is
+	// MaxBatch() ops is atomic (one etcd transaction); a longer batch is
 	// applied chunk by chunk, so a failure can leave earlier chunks
 	// applied. A key may appear once per chunk.
 	Batch(ctx context.Context, ops []Op) error
+	// MaxBatch is the most ops one atomic chunk of Batch holds.
+	MaxBatch() int
 	// Watch reports every change to keys under prefix made after Watch
 	// returns, in revision order. The channel closes when ctx ends, when
 	// the store closes, or when the watch fails (for example, etcd lost its
@@ -59,9 +61,9 @@ type Store interface {
 	Close() error
 }
 
-// MaxBatch is the most ops one atomic chunk of Batch holds (etcd's default
-// limit of operations per transaction).
-const MaxBatch = 128
+// DefaultMaxTxnOps is etcd's default limit of operations per transaction
+// (its --max-txn-ops), and so the default MaxBatch.
+const DefaultMaxTxnOps = 128
 
 // Op is one write of a Batch: a put of Value at Key, or a delete of Key.
 type Op struct {

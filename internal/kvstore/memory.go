@@ -165,6 +165,10 @@ func (s *Memory) Delete(ctx context.Context, key string) error {
 }
 
 // Batch implements Store; the whole batch is atomic here.
+// MaxBatch implements Store: a Memory store takes any batch at once, but
+// reports etcd's default so that callers behave as they would on etcd.
+func (s *Memory) MaxBatch() int { return DefaultMaxTxnOps }
+
 func (s *Memory) Batch(ctx context.Context, ops []Op) error {
 	for _, op := range ops {
 		if op.Key == "" {

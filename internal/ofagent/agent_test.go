@@ -3,6 +3,7 @@ package ofagent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -266,14 +267,20 @@ func TestPipeliningAndBarrier(t *testing.T) {
 func TestOrderKept(t *testing.T) {
 	f, ag := withFake(t, nil)
 	var mu sync.Mutex
-	held := map[uint32]bool{}
+	var started []string // in the order the fake starts them
+	held := false
 	release := make(chan struct{})
 	f.mu.Lock()
 	f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
-		// The first add of priority 1 is slow; the mods after it must wait.
+		fm := req.GetFlowMod()
+		f.mu.Lock()
+		groups := len(f.groupCalls)
+		f.mu.Unlock()
 		mu.Lock()
-		first := !held[req.GetFlowMod().GetPriority()] && req.GetFlowMod().GetPriority() == 1
-		held[req.GetFlowMod().GetPriority()] = true
+		started = append(started, fmt.Sprintf("%s/%d/g%d", strings.TrimPrefix(fm.GetCommand().String(), "FLOW_MOD_COMMAND_"), fm.GetPriority(), groups))
+		// The first add of priority 1 is slow; the mods of its flow must wait.
+		first := !held && fm.GetPriority() == 1
+		held = held || first
 		mu.Unlock()
 		if first {
 			select {
@@ -286,17 +293,22 @@ func TestOrderKept(t *testing.T) {
 	f.mu.Unlock()
 	c := dialOF(t, ag.listen)
 	c.send(flowMod(ofp13.FlowAdd, 1, 16, 1048576))
-	c.send(flowMod(ofp13.FlowAdd, 2, 16, 1048576)) // another flow: may pass
-	del := flowMod(ofp13.FlowDeleteStrict, 1, 16, 1048576)
-	c.send(del)
-	eventually(t, "the other flow applied while the first is held", func() error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if len(f.flowCalls) != 1 || f.flowCalls[0].GetFlowMod().GetPriority() != 2 {
-			return fmt.Errorf("%d calls applied", len(f.flowCalls))
+	eventually(t, "the first add held in the core", func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !held {
+			return errors.New("not yet")
 		}
 		return nil
 	})
+	c.send(flowMod(ofp13.FlowAdd, 2, 16, 1048576)) // another flow: may pass
+	c.send(flowMod(ofp13.FlowDeleteStrict, 1, 16, 1048576))
+	c.alive()
+	mu.Lock()
+	if slices.Contains(started, "DELETE_STRICT/1/g0") {
+		t.Errorf("the delete of a held flow started before its add was done: %v", started)
+	}
+	mu.Unlock()
 	close(release)
 	c.send(&ofp13.GroupMod{Command: ofp13.GroupAdd, Type: ofp13.GroupTypeAll, GroupID: 1,
 		Buckets: []ofp13.Bucket{{Actions: []ofp13.Action{&ofp13.ActionOutput{Port: 16}}}}})
@@ -304,15 +316,56 @@ func TestOrderKept(t *testing.T) {
 	c.barrier()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var got []string
+	var applied []string
 	for _, fc := range f.flowCalls {
-		got = append(got, fmt.Sprintf("%s/%d", strings.TrimPrefix(fc.GetFlowMod().GetCommand().String(), "FLOW_MOD_COMMAND_"), fc.GetFlowMod().GetPriority()))
+		applied = append(applied, fmt.Sprintf("%s/%d", strings.TrimPrefix(fc.GetFlowMod().GetCommand().String(), "FLOW_MOD_COMMAND_"), fc.GetFlowMod().GetPriority()))
 	}
-	if want := []string{"ADD/2", "ADD/1", "DELETE_STRICT/1", "ADD/3"}; !slices.Equal(got, want) {
-		t.Errorf("flow-mods applied %v, want %v", got, want)
+	before := func(list []string, a, b string) bool {
+		i, j := slices.Index(list, a), slices.Index(list, b)
+		return i >= 0 && j >= 0 && i < j
+	}
+	if len(applied) != 4 || !before(applied, "ADD/1", "DELETE_STRICT/1") || applied[3] != "ADD/3" {
+		t.Errorf("flow-mods applied %v: want ADD/1 before DELETE_STRICT/1, ADD/2 anywhere, ADD/3 last", applied)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(started) != 4 || started[3] != "ADD/3/g1" {
+		t.Errorf("flow-mods started %v: want ADD/3 last, after the group", started)
 	}
 	if len(f.groupCalls) != 1 {
 		t.Errorf("%d group-mods", len(f.groupCalls))
+	}
+}
+
+// TestBatching: flow-mods that arrive while the core is busy reach it
+// together, in few NBI calls.
+func TestBatching(t *testing.T) {
+	f, ag := withFake(t, nil)
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	f.mu.Unlock()
+	c := dialOF(t, ag.listen)
+	const n = 2000
+	for i := range n {
+		c.send(flowMod(ofp13.FlowAdd, uint16(i), 16, 1048576))
+	}
+	c.alive() // the agent has read them all; the core holds the first batches
+	close(gate)
+	c.barrier()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.flowCalls) != n {
+		t.Fatalf("%d flow-mods applied, want %d", len(f.flowCalls), n)
+	}
+	if most := batchesInFlight + (n+maxBatch-1)/maxBatch; len(f.batches) > most {
+		t.Errorf("%d calls for %d flow-mods sent while the core was busy, want at most %d: %v", len(f.batches), n, most, f.batches)
 	}
 }
 

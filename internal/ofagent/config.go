@@ -15,7 +15,7 @@ const (
 	DefaultController   = "127.0.0.1:6653"
 	DefaultEchoInterval = 5 * time.Second
 	DefaultMaxBackoff   = 5 * time.Second
-	DefaultMaxInFlight  = 256
+	DefaultMaxInFlight  = 4096
 	DefaultCallTimeout  = 30 * time.Second
 	DefaultResync       = 30 * time.Second
 )
@@ -47,8 +47,9 @@ type Config struct {
 	// MaxBackoff caps the wait between redials of a controller and between
 	// reconnects to the NBI streams. Default 5s.
 	MaxBackoff time.Duration
-	// MaxInFlight bounds the flow-mods one connection has in the core at
-	// once. Default 256.
+	// MaxInFlight bounds the flow-mods one connection has accepted and not yet
+	// seen applied (queued for a batch or in the core); beyond it the agent
+	// stops reading the connection. Default 4096.
 	MaxInFlight int
 	// CallTimeout bounds each NBI call. Default 30s.
 	CallTimeout time.Duration

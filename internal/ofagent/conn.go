@@ -83,10 +83,11 @@ func (c *conn) serve() error {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	c.mods.serve()
 	// On the way out: close (ending the writer and keepalive), then let
 	// the mods in flight finish; their calls are bounded by the datapath,
 	// not the connection, and their replies go nowhere.
-	defer c.mods.wait()
+	defer c.mods.close()
 	defer c.cancel()
 	wg.Add(2)
 	go func() {

@@ -64,9 +64,11 @@
 //
 // # Ordering and throughput
 //
-// The NBI takes one flow-mod per call. To keep a controller's flow-mods
-// flowing, each connection issues them concurrently, up to
-// Config.MaxInFlight, while keeping the orders controllers rely on (see
+// Flow-mods go to the core in batches (UpdateLogicalDeviceFlowTables, which
+// applies a batch in order and reports each failure by index): what a
+// controller sends while earlier batches are in the core forms the next
+// one, up to 4 batches in the core and Config.MaxInFlight flow-mods
+// accepted per connection. The orders controllers rely on are kept (see
 // sequencer): mods of one flow apply in order; group-, meter-, port-mods
 // and wildcard modify/delete are fences; a barrier is answered only when
 // every earlier message is applied, after the errors of those that failed;

@@ -39,7 +39,8 @@ type fakeNBI struct {
 	portCalls  []string
 	eventSubs  map[chan *voltv1.Event]struct{}
 	pinSubs    map[chan *voltv1.PacketIn]struct{}
-	inFlight   int // flow-mods inside flowHook
+	inFlight   int   // flow-mods received and not yet done
+	batches    []int // the size of each batch call
 
 	// flowHook, when set, runs before a flow-mod is applied; an error
 	// refuses it.
@@ -211,8 +212,46 @@ func (f *fakeNBI) ListLogicalDeviceMeters(_ context.Context, req *voltv1.ID) (*o
 
 func (f *fakeNBI) UpdateLogicalDeviceFlowTable(ctx context.Context, req *voltv1.FlowTableUpdate) (*emptypb.Empty, error) {
 	f.mu.Lock()
-	hook := f.flowHook
 	f.inFlight++
+	f.mu.Unlock()
+	if err := f.flowMod(ctx, req); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// UpdateLogicalDeviceFlowTables applies a batch one mod after the other, as
+// the core does; every mod of it is in flight from the start of the call.
+func (f *fakeNBI) UpdateLogicalDeviceFlowTables(ctx context.Context, req *voltv1.FlowTableUpdates) (*voltv1.FlowTableUpdateResults, error) {
+	f.mu.Lock()
+	if f.countOnly {
+		f.flowCount += len(req.GetFlowMods())
+		f.mu.Unlock()
+		return &voltv1.FlowTableUpdateResults{}, nil
+	}
+	if err := f.known(req.GetId()); err != nil {
+		f.mu.Unlock()
+		return nil, err
+	}
+	f.inFlight += len(req.GetFlowMods())
+	f.batches = append(f.batches, len(req.GetFlowMods()))
+	f.mu.Unlock()
+	res := &voltv1.FlowTableUpdateResults{}
+	for i, fm := range req.GetFlowMods() {
+		if err := f.flowMod(ctx, &voltv1.FlowTableUpdate{Id: req.GetId(), FlowMod: fm}); err != nil {
+			st := status.Convert(err).Proto()
+			res.Failures = append(res.Failures, &voltv1.FlowModFailure{
+				Index: uint32(i), Status: &voltv1.Status{Code: st.GetCode(), Message: st.GetMessage(), Details: st.GetDetails()},
+			})
+		}
+	}
+	return res, nil
+}
+
+// flowMod applies one flow-mod that already counts as in flight.
+func (f *fakeNBI) flowMod(ctx context.Context, req *voltv1.FlowTableUpdate) error {
+	f.mu.Lock()
+	hook := f.flowHook
 	f.mu.Unlock()
 	var err error
 	if hook != nil {
@@ -222,14 +261,14 @@ func (f *fakeNBI) UpdateLogicalDeviceFlowTable(ctx context.Context, req *voltv1.
 	defer f.mu.Unlock()
 	f.inFlight--
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if f.countOnly {
 		f.flowCount++
-		return &emptypb.Empty{}, nil
+		return nil
 	}
 	if err := f.known(req.GetId()); err != nil {
-		return nil, err
+		return err
 	}
 	f.flowCalls = append(f.flowCalls, req)
 	fm := req.GetFlowMod()
@@ -263,10 +302,10 @@ func (f *fakeNBI) UpdateLogicalDeviceFlowTable(ctx context.Context, req *voltv1.
 			}
 		}
 	default:
-		return nil, status.Error(codes.InvalidArgument, "flow-mod command not supported by the fake")
+		return status.Error(codes.InvalidArgument, "flow-mod command not supported by the fake")
 	}
 	f.flows[req.GetId()] = keep
-	return &emptypb.Empty{}, nil
+	return nil
 }
 
 func (f *fakeNBI) UpdateLogicalDeviceFlowGroupTable(_ context.Context, req *voltv1.FlowGroupTableUpdate) (*emptypb.Empty, error) {

@@ -7,14 +7,18 @@ import (
 	"slices"
 	"sync"
 
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/status"
+
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 )
 
 // sequencer runs one connection's table changes against the core, as
-// concurrently as OpenFlow allows. Without a barrier a switch may reorder
-// messages (OpenFlow 1.3.5 §6.2), but controllers rely on some orders
-// anyway, so the sequencer keeps these:
+// fast as OpenFlow allows. Without a barrier a switch may reorder messages
+// (OpenFlow 1.3.5 §6.2), but controllers rely on some orders anyway, so the
+// sequencer keeps these:
 //
 //   - flow-mods that name one flow (add, modify-strict, delete-strict with
 //     the same table, priority and match) apply in the order sent;
@@ -24,68 +28,171 @@ import (
 //   - barrier, packet-out and every read (multipart) wait for everything
 //     before them, so a read sees the writes sent before it.
 //
-// Other flow-mods run concurrently, at most MaxInFlight at once per
-// connection. A failed one is answered with an error carrying its xid.
+// Other flow-mods go to the core in batches, one NBI call each
+// (UpdateLogicalDeviceFlowTables, which applies a batch in order): a
+// dispatcher goroutine takes what has queued up while the previous batches
+// were in the core, so a busy controller gets large batches and an idle one
+// gets each mod sent at once. At most batchesInFlight batches are in the
+// core at once, and at most MaxInFlight flow-mods are accepted and not yet
+// done; beyond that the reader stops reading, and TCP pushes back on the
+// controller. A failed mod is answered with an error carrying its xid.
 //
-// Only the reader goroutine calls launch, fence and wait.
+// Only the reader goroutine calls launch, fence, wait and close.
 type sequencer struct {
-	c   *conn
-	sem chan struct{}  // one slot per mod in flight
-	ops sync.WaitGroup // mods in flight
+	c        *conn
+	sem      chan struct{}  // one slot per flow-mod accepted and not done
+	queue    chan flowOp    // accepted flow-mods, for the dispatcher
+	batches  chan struct{}  // one slot per batch in the core
+	ops      sync.WaitGroup // flow-mods accepted and not done, fences
+	finished chan struct{}  // closed when the dispatcher returns
 
 	mu   sync.Mutex               // guards last
-	last map[uint64]chan struct{} // flow key → done of the last mod in flight with it
+	last map[uint64]chan struct{} // flow key → done of the last batch in flight with it
 }
+
+// flowOp is one flow-mod waiting for a batch.
+type flowOp struct {
+	key uint64
+	raw []byte
+	fm  *openflowv1.FlowMod
+}
+
+const (
+	// batchesInFlight bounds the batches of one connection in the core.
+	batchesInFlight = 4
+	// maxBatch bounds the flow-mods of one batch (one NBI call).
+	maxBatch = 1024
+)
 
 func newSequencer(c *conn, maxInFlight int) *sequencer {
-	return &sequencer{c: c, sem: make(chan struct{}, maxInFlight), last: map[uint64]chan struct{}{}}
+	s := &sequencer{
+		c:        c,
+		sem:      make(chan struct{}, maxInFlight),
+		queue:    make(chan flowOp, maxInFlight),
+		batches:  make(chan struct{}, batchesInFlight),
+		finished: make(chan struct{}),
+		last:     map[uint64]chan struct{}{},
+	}
+	return s
 }
 
-// wait returns when every mod launched so far is done.
+// serve starts the dispatcher; close stops it.
+func (s *sequencer) serve() { go s.dispatch() }
+
+// wait returns when every mod accepted so far is done.
 func (s *sequencer) wait() { s.ops.Wait() }
 
-// launch runs call in its own goroutine once the previous mod with the same
-// key is done; it blocks only while MaxInFlight mods are in flight. On
-// failure the error reply for raw goes out before the mod counts as done,
-// so a later barrier reply follows it.
-func (s *sequencer) launch(key uint64, raw []byte, kind opKind, call func(context.Context) error) {
+// close lets the mods accepted so far finish, then stops the dispatcher.
+func (s *sequencer) close() {
+	s.ops.Wait()
+	close(s.queue)
+	<-s.finished
+}
+
+// launch queues a flow-mod for the next batch; it blocks only while
+// MaxInFlight mods are accepted and not done. On failure the error reply
+// for raw goes out before the mod counts as done, so a later barrier reply
+// follows it.
+func (s *sequencer) launch(key uint64, raw []byte, fm *openflowv1.FlowMod) {
 	select {
 	case s.sem <- struct{}{}:
 	case <-s.c.ctx.Done():
 		return
 	}
-	done := make(chan struct{})
-	s.mu.Lock()
-	prev := s.last[key]
-	s.last[key] = done
-	s.mu.Unlock()
 	s.ops.Add(1)
-	go func() {
-		defer s.ops.Done()
-		defer func() { <-s.sem }()
-		if prev != nil {
-			<-prev
+	s.queue <- flowOp{key: key, raw: raw, fm: fm} // never blocks: sem bounds it
+}
+
+// dispatch forms batches from the queue until close. It waits for a free
+// batch slot before it takes more than the first mod, so what arrives
+// while the core is busy joins the next batch.
+func (s *sequencer) dispatch() {
+	defer close(s.finished)
+	for op := range s.queue {
+		s.batches <- struct{}{}
+		b := []flowOp{op}
+	fill:
+		for len(b) < maxBatch {
+			select {
+			case op, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				b = append(b, op)
+			default:
+				break fill
+			}
 		}
-		s.run(raw, kind, call)
+		s.startBatch(b)
+	}
+}
+
+// startBatch runs a batch in its own goroutine once every earlier batch that
+// holds one of its flows is done.
+func (s *sequencer) startBatch(b []flowOp) {
+	done := make(chan struct{})
+	var prev []chan struct{}
+	s.mu.Lock()
+	for _, op := range b {
+		if p := s.last[op.key]; p != nil && p != done && !slices.Contains(prev, p) {
+			prev = append(prev, p)
+		}
+		s.last[op.key] = done
+	}
+	s.mu.Unlock()
+	go func() {
+		for _, p := range prev {
+			<-p
+		}
+		s.runBatch(b)
+		<-s.batches
 		s.mu.Lock()
-		if s.last[key] == done {
-			delete(s.last, key)
+		for _, op := range b {
+			if s.last[op.key] == done {
+				delete(s.last, op.key)
+			}
 		}
 		s.mu.Unlock()
 		close(done)
+		for range b {
+			<-s.sem
+			s.ops.Done()
+		}
 	}()
+}
+
+// runBatch makes one NBI call for a batch and answers each failure with an
+// OpenFlow error, in the order of the batch. The call is bounded by the
+// datapath's life, not the connection's: a change already sent to the core
+// is seen through even if the controller goes.
+func (s *sequencer) runBatch(b []flowOp) {
+	a := s.c.dp.a
+	req := &voltv1.FlowTableUpdates{Id: s.c.dp.id, FlowMods: make([]*openflowv1.FlowMod, len(b))}
+	for i, op := range b {
+		req.FlowMods[i] = op.fm
+	}
+	ctx, cancel := a.call(s.c.dp.ctx)
+	res, err := a.nbi.UpdateLogicalDeviceFlowTables(ctx, req)
+	cancel()
+	if err != nil {
+		e := ofError(opFlow, err)
+		for _, op := range b {
+			s.c.refuse(op.raw, e)
+		}
+		return
+	}
+	for _, f := range res.GetFailures() {
+		if i := int(f.GetIndex()); i < len(b) {
+			st := f.GetStatus()
+			err := status.ErrorProto(&spb.Status{Code: st.GetCode(), Message: st.GetMessage(), Details: st.GetDetails()})
+			s.c.refuse(b[i].raw, ofError(opFlow, err))
+		}
+	}
 }
 
 // fence runs call after every earlier mod and before any later one.
 func (s *sequencer) fence(raw []byte, kind opKind, call func(context.Context) error) {
 	s.ops.Wait()
-	s.run(raw, kind, call)
-}
-
-// run makes one NBI call and answers a failure with an OpenFlow error. The
-// call is bounded by the datapath's life, not the connection's: a change
-// already sent to the core is seen through even if the controller goes.
-func (s *sequencer) run(raw []byte, kind opKind, call func(context.Context) error) {
 	a := s.c.dp.a
 	ctx, cancel := a.call(s.c.dp.ctx)
 	err := call(ctx)
@@ -124,16 +231,16 @@ func (c *conn) flowMod(raw []byte, m *ofp13.FlowMod) *ofp13.Error {
 	if m.BufferID != ofp13.NoBuffer {
 		return ofp13.Errorf(ofp13.ErrTypeBadRequest, ofp13.BadRequestBufferUnknown, "buffer %d: the switch keeps no buffers", m.BufferID)
 	}
-	req := &voltv1.FlowTableUpdate{Id: c.dp.id, FlowMod: ofp13.FlowModToProto(m)}
-	call := func(ctx context.Context) error {
-		_, err := c.dp.a.nbi.UpdateLogicalDeviceFlowTable(ctx, req)
-		return err
-	}
+	fm := ofp13.FlowModToProto(m)
 	switch m.Command {
 	case ofp13.FlowAdd, ofp13.FlowModifyStrict, ofp13.FlowDeleteStrict:
-		c.mods.launch(flowKey(m), raw, opFlow, call)
+		c.mods.launch(flowKey(m), raw, fm)
 	default:
-		c.mods.fence(raw, opFlow, call)
+		req := &voltv1.FlowTableUpdate{Id: c.dp.id, FlowMod: fm}
+		c.mods.fence(raw, opFlow, func(ctx context.Context) error {
+			_, err := c.dp.a.nbi.UpdateLogicalDeviceFlowTable(ctx, req)
+			return err
+		})
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/openvolt/openvolt/api/openflow/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	anypb "google.golang.org/protobuf/types/known/anypb"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	reflect "reflect"
 	sync "sync"
@@ -130,6 +131,223 @@ func (x *FlowTableUpdate) GetFlowMod() *v1.FlowMod {
 	return nil
 }
 
+// FlowTableUpdates is a run of flow-mods for one logical device, as a
+// controller sent them. The core applies them in order, each on its own:
+// one that fails changes nothing and does not stop the ones after it.
+type FlowTableUpdates struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	FlowMods      []*v1.FlowMod          `protobuf:"bytes,2,rep,name=flow_mods,json=flowMods,proto3" json:"flow_mods,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowTableUpdates) Reset() {
+	*x = FlowTableUpdates{}
+	mi := &file_volt_v1_volt_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowTableUpdates) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowTableUpdates) ProtoMessage() {}
+
+func (x *FlowTableUpdates) ProtoReflect() protoreflect.Message {
+	mi := &file_volt_v1_volt_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowTableUpdates.ProtoReflect.Descriptor instead.
+func (*FlowTableUpdates) Descriptor() ([]byte, []int) {
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FlowTableUpdates) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *FlowTableUpdates) GetFlowMods() []*v1.FlowMod {
+	if x != nil {
+		return x.FlowMods
+	}
+	return nil
+}
+
+// FlowTableUpdateResults names the flow-mods of a FlowTableUpdates that
+// failed; every other one was applied.
+type FlowTableUpdateResults struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Failures      []*FlowModFailure      `protobuf:"bytes,1,rep,name=failures,proto3" json:"failures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowTableUpdateResults) Reset() {
+	*x = FlowTableUpdateResults{}
+	mi := &file_volt_v1_volt_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowTableUpdateResults) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowTableUpdateResults) ProtoMessage() {}
+
+func (x *FlowTableUpdateResults) ProtoReflect() protoreflect.Message {
+	mi := &file_volt_v1_volt_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowTableUpdateResults.ProtoReflect.Descriptor instead.
+func (*FlowTableUpdateResults) Descriptor() ([]byte, []int) {
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FlowTableUpdateResults) GetFailures() []*FlowModFailure {
+	if x != nil {
+		return x.Failures
+	}
+	return nil
+}
+
+// FlowModFailure is why one flow-mod of a FlowTableUpdates failed.
+type FlowModFailure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The flow-mod's index in FlowTableUpdates.flow_mods.
+	Index         uint32  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Status        *Status `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowModFailure) Reset() {
+	*x = FlowModFailure{}
+	mi := &file_volt_v1_volt_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowModFailure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowModFailure) ProtoMessage() {}
+
+func (x *FlowModFailure) ProtoReflect() protoreflect.Message {
+	mi := &file_volt_v1_volt_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowModFailure.ProtoReflect.Descriptor instead.
+func (*FlowModFailure) Descriptor() ([]byte, []int) {
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FlowModFailure) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *FlowModFailure) GetStatus() *Status {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+// Status is a gRPC status, laid out as google.rpc.Status.
+type Status struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A google.golang.org/grpc/codes value.
+	Code          int32        `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string       `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Details       []*anypb.Any `protobuf:"bytes,3,rep,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Status) Reset() {
+	*x = Status{}
+	mi := &file_volt_v1_volt_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Status) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Status) ProtoMessage() {}
+
+func (x *Status) ProtoReflect() protoreflect.Message {
+	mi := &file_volt_v1_volt_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Status.ProtoReflect.Descriptor instead.
+func (*Status) Descriptor() ([]byte, []int) {
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Status) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *Status) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Status) GetDetails() []*anypb.Any {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 // FlowGroupTableUpdate is a group-mod for one logical device.
 type FlowGroupTableUpdate struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -141,7 +359,7 @@ type FlowGroupTableUpdate struct {
 
 func (x *FlowGroupTableUpdate) Reset() {
 	*x = FlowGroupTableUpdate{}
-	mi := &file_volt_v1_volt_service_proto_msgTypes[2]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -153,7 +371,7 @@ func (x *FlowGroupTableUpdate) String() string {
 func (*FlowGroupTableUpdate) ProtoMessage() {}
 
 func (x *FlowGroupTableUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_volt_service_proto_msgTypes[2]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -166,7 +384,7 @@ func (x *FlowGroupTableUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlowGroupTableUpdate.ProtoReflect.Descriptor instead.
 func (*FlowGroupTableUpdate) Descriptor() ([]byte, []int) {
-	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{2}
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FlowGroupTableUpdate) GetId() string {
@@ -194,7 +412,7 @@ type MeterModUpdate struct {
 
 func (x *MeterModUpdate) Reset() {
 	*x = MeterModUpdate{}
-	mi := &file_volt_v1_volt_service_proto_msgTypes[3]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -206,7 +424,7 @@ func (x *MeterModUpdate) String() string {
 func (*MeterModUpdate) ProtoMessage() {}
 
 func (x *MeterModUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_volt_service_proto_msgTypes[3]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -219,7 +437,7 @@ func (x *MeterModUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeterModUpdate.ProtoReflect.Descriptor instead.
 func (*MeterModUpdate) Descriptor() ([]byte, []int) {
-	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{3}
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MeterModUpdate) GetId() string {
@@ -248,7 +466,7 @@ type ReceiveChangeEventsRequest struct {
 
 func (x *ReceiveChangeEventsRequest) Reset() {
 	*x = ReceiveChangeEventsRequest{}
-	mi := &file_volt_v1_volt_service_proto_msgTypes[4]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +478,7 @@ func (x *ReceiveChangeEventsRequest) String() string {
 func (*ReceiveChangeEventsRequest) ProtoMessage() {}
 
 func (x *ReceiveChangeEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_volt_service_proto_msgTypes[4]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +491,7 @@ func (x *ReceiveChangeEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveChangeEventsRequest.ProtoReflect.Descriptor instead.
 func (*ReceiveChangeEventsRequest) Descriptor() ([]byte, []int) {
-	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{4}
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReceiveChangeEventsRequest) GetDeviceId() string {
@@ -301,7 +519,7 @@ type ReceivePacketsInRequest struct {
 
 func (x *ReceivePacketsInRequest) Reset() {
 	*x = ReceivePacketsInRequest{}
-	mi := &file_volt_v1_volt_service_proto_msgTypes[5]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +531,7 @@ func (x *ReceivePacketsInRequest) String() string {
 func (*ReceivePacketsInRequest) ProtoMessage() {}
 
 func (x *ReceivePacketsInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_volt_service_proto_msgTypes[5]
+	mi := &file_volt_v1_volt_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +544,7 @@ func (x *ReceivePacketsInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceivePacketsInRequest.ProtoReflect.Descriptor instead.
 func (*ReceivePacketsInRequest) Descriptor() ([]byte, []int) {
-	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{5}
+	return file_volt_v1_volt_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReceivePacketsInRequest) GetLogicalDeviceId() string {
@@ -340,13 +558,25 @@ var File_volt_v1_volt_service_proto protoreflect.FileDescriptor
 
 const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1avolt/v1/volt_service.proto\x12\avolt.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x13volt/v1/event.proto\x1a\x1cvolt/v1/logical_device.proto\"E\n" +
+	"\x1avolt/v1/volt_service.proto\x12\avolt.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x13volt/v1/event.proto\x1a\x1cvolt/v1/logical_device.proto\"E\n" +
 	"\x12ListDevicesRequest\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\"R\n" +
 	"\x0fFlowTableUpdate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
-	"\bflow_mod\x18\x02 \x01(\v2\x14.openflow.v1.FlowModR\aflowMod\"Z\n" +
+	"\bflow_mod\x18\x02 \x01(\v2\x14.openflow.v1.FlowModR\aflowMod\"U\n" +
+	"\x10FlowTableUpdates\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x121\n" +
+	"\tflow_mods\x18\x02 \x03(\v2\x14.openflow.v1.FlowModR\bflowMods\"M\n" +
+	"\x16FlowTableUpdateResults\x123\n" +
+	"\bfailures\x18\x01 \x03(\v2\x17.volt.v1.FlowModFailureR\bfailures\"O\n" +
+	"\x0eFlowModFailure\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12'\n" +
+	"\x06status\x18\x02 \x01(\v2\x0f.volt.v1.StatusR\x06status\"f\n" +
+	"\x06Status\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
+	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails\"Z\n" +
 	"\x14FlowGroupTableUpdate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\tgroup_mod\x18\x02 \x01(\v2\x15.openflow.v1.GroupModR\bgroupMod\"T\n" +
@@ -357,7 +587,7 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12*\n" +
 	"\x11logical_device_id\x18\x02 \x01(\tR\x0flogicalDeviceId\"E\n" +
 	"\x17ReceivePacketsInRequest\x12*\n" +
-	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xfc\r\n" +
+	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xd9\x0e\n" +
 	"\vVoltService\x12<\n" +
 	"\vListDevices\x12\x1b.volt.v1.ListDevicesRequest\x1a\x10.volt.v1.Devices\x12)\n" +
 	"\tGetDevice\x12\v.volt.v1.ID\x1a\x0f.volt.v1.Device\x120\n" +
@@ -379,7 +609,8 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\x16ListLogicalDeviceFlows\x12\v.volt.v1.ID\x1a\x12.openflow.v1.Flows\x12?\n" +
 	"\x1bListLogicalDeviceFlowGroups\x12\v.volt.v1.ID\x1a\x13.openflow.v1.Groups\x12;\n" +
 	"\x17ListLogicalDeviceMeters\x12\v.volt.v1.ID\x1a\x13.openflow.v1.Meters\x12P\n" +
-	"\x1cUpdateLogicalDeviceFlowTable\x12\x18.volt.v1.FlowTableUpdate\x1a\x16.google.protobuf.Empty\x12Z\n" +
+	"\x1cUpdateLogicalDeviceFlowTable\x12\x18.volt.v1.FlowTableUpdate\x1a\x16.google.protobuf.Empty\x12[\n" +
+	"\x1dUpdateLogicalDeviceFlowTables\x12\x19.volt.v1.FlowTableUpdates\x1a\x1f.volt.v1.FlowTableUpdateResults\x12Z\n" +
 	"!UpdateLogicalDeviceFlowGroupTable\x12\x1d.volt.v1.FlowGroupTableUpdate\x1a\x16.google.protobuf.Empty\x12P\n" +
 	"\x1dUpdateLogicalDeviceMeterTable\x12\x17.volt.v1.MeterModUpdate\x1a\x16.google.protobuf.Empty\x129\n" +
 	"\fListAdapters\x12\x16.google.protobuf.Empty\x1a\x11.volt.v1.Adapters\x12?\n" +
@@ -400,101 +631,112 @@ func file_volt_v1_volt_service_proto_rawDescGZIP() []byte {
 	return file_volt_v1_volt_service_proto_rawDescData
 }
 
-var file_volt_v1_volt_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_volt_v1_volt_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_volt_v1_volt_service_proto_goTypes = []any{
 	(*ListDevicesRequest)(nil),         // 0: volt.v1.ListDevicesRequest
 	(*FlowTableUpdate)(nil),            // 1: volt.v1.FlowTableUpdate
-	(*FlowGroupTableUpdate)(nil),       // 2: volt.v1.FlowGroupTableUpdate
-	(*MeterModUpdate)(nil),             // 3: volt.v1.MeterModUpdate
-	(*ReceiveChangeEventsRequest)(nil), // 4: volt.v1.ReceiveChangeEventsRequest
-	(*ReceivePacketsInRequest)(nil),    // 5: volt.v1.ReceivePacketsInRequest
-	(*v1.FlowMod)(nil),                 // 6: openflow.v1.FlowMod
-	(*v1.GroupMod)(nil),                // 7: openflow.v1.GroupMod
-	(*v1.MeterMod)(nil),                // 8: openflow.v1.MeterMod
-	(*ID)(nil),                         // 9: volt.v1.ID
-	(*Device)(nil),                     // 10: volt.v1.Device
-	(*emptypb.Empty)(nil),              // 11: google.protobuf.Empty
-	(*LogicalPortID)(nil),              // 12: volt.v1.LogicalPortID
-	(*PacketOut)(nil),                  // 13: volt.v1.PacketOut
-	(*Devices)(nil),                    // 14: volt.v1.Devices
-	(*Ports)(nil),                      // 15: volt.v1.Ports
-	(*v1.Flows)(nil),                   // 16: openflow.v1.Flows
-	(*v1.Groups)(nil),                  // 17: openflow.v1.Groups
-	(*v1.Meters)(nil),                  // 18: openflow.v1.Meters
-	(*LogicalDevices)(nil),             // 19: volt.v1.LogicalDevices
-	(*LogicalDevice)(nil),              // 20: volt.v1.LogicalDevice
-	(*LogicalPorts)(nil),               // 21: volt.v1.LogicalPorts
-	(*LogicalPort)(nil),                // 22: volt.v1.LogicalPort
-	(*Adapters)(nil),                   // 23: volt.v1.Adapters
-	(*DeviceTypes)(nil),                // 24: volt.v1.DeviceTypes
-	(*PacketIn)(nil),                   // 25: volt.v1.PacketIn
-	(*Event)(nil),                      // 26: volt.v1.Event
+	(*FlowTableUpdates)(nil),           // 2: volt.v1.FlowTableUpdates
+	(*FlowTableUpdateResults)(nil),     // 3: volt.v1.FlowTableUpdateResults
+	(*FlowModFailure)(nil),             // 4: volt.v1.FlowModFailure
+	(*Status)(nil),                     // 5: volt.v1.Status
+	(*FlowGroupTableUpdate)(nil),       // 6: volt.v1.FlowGroupTableUpdate
+	(*MeterModUpdate)(nil),             // 7: volt.v1.MeterModUpdate
+	(*ReceiveChangeEventsRequest)(nil), // 8: volt.v1.ReceiveChangeEventsRequest
+	(*ReceivePacketsInRequest)(nil),    // 9: volt.v1.ReceivePacketsInRequest
+	(*v1.FlowMod)(nil),                 // 10: openflow.v1.FlowMod
+	(*anypb.Any)(nil),                  // 11: google.protobuf.Any
+	(*v1.GroupMod)(nil),                // 12: openflow.v1.GroupMod
+	(*v1.MeterMod)(nil),                // 13: openflow.v1.MeterMod
+	(*ID)(nil),                         // 14: volt.v1.ID
+	(*Device)(nil),                     // 15: volt.v1.Device
+	(*emptypb.Empty)(nil),              // 16: google.protobuf.Empty
+	(*LogicalPortID)(nil),              // 17: volt.v1.LogicalPortID
+	(*PacketOut)(nil),                  // 18: volt.v1.PacketOut
+	(*Devices)(nil),                    // 19: volt.v1.Devices
+	(*Ports)(nil),                      // 20: volt.v1.Ports
+	(*v1.Flows)(nil),                   // 21: openflow.v1.Flows
+	(*v1.Groups)(nil),                  // 22: openflow.v1.Groups
+	(*v1.Meters)(nil),                  // 23: openflow.v1.Meters
+	(*LogicalDevices)(nil),             // 24: volt.v1.LogicalDevices
+	(*LogicalDevice)(nil),              // 25: volt.v1.LogicalDevice
+	(*LogicalPorts)(nil),               // 26: volt.v1.LogicalPorts
+	(*LogicalPort)(nil),                // 27: volt.v1.LogicalPort
+	(*Adapters)(nil),                   // 28: volt.v1.Adapters
+	(*DeviceTypes)(nil),                // 29: volt.v1.DeviceTypes
+	(*PacketIn)(nil),                   // 30: volt.v1.PacketIn
+	(*Event)(nil),                      // 31: volt.v1.Event
 }
 var file_volt_v1_volt_service_proto_depIdxs = []int32{
-	6,  // 0: volt.v1.FlowTableUpdate.flow_mod:type_name -> openflow.v1.FlowMod
-	7,  // 1: volt.v1.FlowGroupTableUpdate.group_mod:type_name -> openflow.v1.GroupMod
-	8,  // 2: volt.v1.MeterModUpdate.meter_mod:type_name -> openflow.v1.MeterMod
-	0,  // 3: volt.v1.VoltService.ListDevices:input_type -> volt.v1.ListDevicesRequest
-	9,  // 4: volt.v1.VoltService.GetDevice:input_type -> volt.v1.ID
-	10, // 5: volt.v1.VoltService.CreateDevice:input_type -> volt.v1.Device
-	9,  // 6: volt.v1.VoltService.EnableDevice:input_type -> volt.v1.ID
-	9,  // 7: volt.v1.VoltService.DisableDevice:input_type -> volt.v1.ID
-	9,  // 8: volt.v1.VoltService.RebootDevice:input_type -> volt.v1.ID
-	9,  // 9: volt.v1.VoltService.DeleteDevice:input_type -> volt.v1.ID
-	9,  // 10: volt.v1.VoltService.ListDevicePorts:input_type -> volt.v1.ID
-	9,  // 11: volt.v1.VoltService.ListDeviceFlows:input_type -> volt.v1.ID
-	9,  // 12: volt.v1.VoltService.ListDeviceFlowGroups:input_type -> volt.v1.ID
-	9,  // 13: volt.v1.VoltService.ListDeviceMeters:input_type -> volt.v1.ID
-	11, // 14: volt.v1.VoltService.ListLogicalDevices:input_type -> google.protobuf.Empty
-	9,  // 15: volt.v1.VoltService.GetLogicalDevice:input_type -> volt.v1.ID
-	9,  // 16: volt.v1.VoltService.ListLogicalDevicePorts:input_type -> volt.v1.ID
-	12, // 17: volt.v1.VoltService.GetLogicalDevicePort:input_type -> volt.v1.LogicalPortID
-	12, // 18: volt.v1.VoltService.EnableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
-	12, // 19: volt.v1.VoltService.DisableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
-	9,  // 20: volt.v1.VoltService.ListLogicalDeviceFlows:input_type -> volt.v1.ID
-	9,  // 21: volt.v1.VoltService.ListLogicalDeviceFlowGroups:input_type -> volt.v1.ID
-	9,  // 22: volt.v1.VoltService.ListLogicalDeviceMeters:input_type -> volt.v1.ID
-	1,  // 23: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:input_type -> volt.v1.FlowTableUpdate
-	2,  // 24: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:input_type -> volt.v1.FlowGroupTableUpdate
-	3,  // 25: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:input_type -> volt.v1.MeterModUpdate
-	11, // 26: volt.v1.VoltService.ListAdapters:input_type -> google.protobuf.Empty
-	11, // 27: volt.v1.VoltService.ListDeviceTypes:input_type -> google.protobuf.Empty
-	13, // 28: volt.v1.VoltService.StreamPacketsOut:input_type -> volt.v1.PacketOut
-	5,  // 29: volt.v1.VoltService.ReceivePacketsIn:input_type -> volt.v1.ReceivePacketsInRequest
-	4,  // 30: volt.v1.VoltService.ReceiveChangeEvents:input_type -> volt.v1.ReceiveChangeEventsRequest
-	14, // 31: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
-	10, // 32: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
-	10, // 33: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
-	11, // 34: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
-	11, // 35: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
-	11, // 36: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
-	11, // 37: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
-	15, // 38: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
-	16, // 39: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
-	17, // 40: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
-	18, // 41: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
-	19, // 42: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
-	20, // 43: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
-	21, // 44: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
-	22, // 45: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
-	11, // 46: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
-	11, // 47: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
-	16, // 48: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
-	17, // 49: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
-	18, // 50: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
-	11, // 51: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
-	11, // 52: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
-	11, // 53: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
-	23, // 54: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
-	24, // 55: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
-	11, // 56: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
-	25, // 57: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
-	26, // 58: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
-	31, // [31:59] is the sub-list for method output_type
-	3,  // [3:31] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	10, // 0: volt.v1.FlowTableUpdate.flow_mod:type_name -> openflow.v1.FlowMod
+	10, // 1: volt.v1.FlowTableUpdates.flow_mods:type_name -> openflow.v1.FlowMod
+	4,  // 2: volt.v1.FlowTableUpdateResults.failures:type_name -> volt.v1.FlowModFailure
+	5,  // 3: volt.v1.FlowModFailure.status:type_name -> volt.v1.Status
+	11, // 4: volt.v1.Status.details:type_name -> google.protobuf.Any
+	12, // 5: volt.v1.FlowGroupTableUpdate.group_mod:type_name -> openflow.v1.GroupMod
+	13, // 6: volt.v1.MeterModUpdate.meter_mod:type_name -> openflow.v1.MeterMod
+	0,  // 7: volt.v1.VoltService.ListDevices:input_type -> volt.v1.ListDevicesRequest
+	14, // 8: volt.v1.VoltService.GetDevice:input_type -> volt.v1.ID
+	15, // 9: volt.v1.VoltService.CreateDevice:input_type -> volt.v1.Device
+	14, // 10: volt.v1.VoltService.EnableDevice:input_type -> volt.v1.ID
+	14, // 11: volt.v1.VoltService.DisableDevice:input_type -> volt.v1.ID
+	14, // 12: volt.v1.VoltService.RebootDevice:input_type -> volt.v1.ID
+	14, // 13: volt.v1.VoltService.DeleteDevice:input_type -> volt.v1.ID
+	14, // 14: volt.v1.VoltService.ListDevicePorts:input_type -> volt.v1.ID
+	14, // 15: volt.v1.VoltService.ListDeviceFlows:input_type -> volt.v1.ID
+	14, // 16: volt.v1.VoltService.ListDeviceFlowGroups:input_type -> volt.v1.ID
+	14, // 17: volt.v1.VoltService.ListDeviceMeters:input_type -> volt.v1.ID
+	16, // 18: volt.v1.VoltService.ListLogicalDevices:input_type -> google.protobuf.Empty
+	14, // 19: volt.v1.VoltService.GetLogicalDevice:input_type -> volt.v1.ID
+	14, // 20: volt.v1.VoltService.ListLogicalDevicePorts:input_type -> volt.v1.ID
+	17, // 21: volt.v1.VoltService.GetLogicalDevicePort:input_type -> volt.v1.LogicalPortID
+	17, // 22: volt.v1.VoltService.EnableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
+	17, // 23: volt.v1.VoltService.DisableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
+	14, // 24: volt.v1.VoltService.ListLogicalDeviceFlows:input_type -> volt.v1.ID
+	14, // 25: volt.v1.VoltService.ListLogicalDeviceFlowGroups:input_type -> volt.v1.ID
+	14, // 26: volt.v1.VoltService.ListLogicalDeviceMeters:input_type -> volt.v1.ID
+	1,  // 27: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:input_type -> volt.v1.FlowTableUpdate
+	2,  // 28: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:input_type -> volt.v1.FlowTableUpdates
+	6,  // 29: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:input_type -> volt.v1.FlowGroupTableUpdate
+	7,  // 30: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:input_type -> volt.v1.MeterModUpdate
+	16, // 31: volt.v1.VoltService.ListAdapters:input_type -> google.protobuf.Empty
+	16, // 32: volt.v1.VoltService.ListDeviceTypes:input_type -> google.protobuf.Empty
+	18, // 33: volt.v1.VoltService.StreamPacketsOut:input_type -> volt.v1.PacketOut
+	9,  // 34: volt.v1.VoltService.ReceivePacketsIn:input_type -> volt.v1.ReceivePacketsInRequest
+	8,  // 35: volt.v1.VoltService.ReceiveChangeEvents:input_type -> volt.v1.ReceiveChangeEventsRequest
+	19, // 36: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
+	15, // 37: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
+	15, // 38: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
+	16, // 39: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
+	16, // 40: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
+	16, // 41: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
+	16, // 42: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
+	20, // 43: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
+	21, // 44: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
+	22, // 45: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
+	23, // 46: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
+	24, // 47: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
+	25, // 48: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
+	26, // 49: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
+	27, // 50: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
+	16, // 51: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
+	16, // 52: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
+	21, // 53: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
+	22, // 54: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
+	23, // 55: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
+	16, // 56: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
+	3,  // 57: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
+	16, // 58: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
+	16, // 59: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
+	28, // 60: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
+	29, // 61: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
+	16, // 62: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
+	30, // 63: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
+	31, // 64: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
+	36, // [36:65] is the sub-list for method output_type
+	7,  // [7:36] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_volt_v1_volt_service_proto_init() }
@@ -512,7 +754,7 @@ func file_volt_v1_volt_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_volt_v1_volt_service_proto_rawDesc), len(file_volt_v1_volt_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

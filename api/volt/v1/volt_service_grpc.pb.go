@@ -42,6 +42,7 @@ const (
 	VoltService_ListLogicalDeviceFlowGroups_FullMethodName       = "/volt.v1.VoltService/ListLogicalDeviceFlowGroups"
 	VoltService_ListLogicalDeviceMeters_FullMethodName           = "/volt.v1.VoltService/ListLogicalDeviceMeters"
 	VoltService_UpdateLogicalDeviceFlowTable_FullMethodName      = "/volt.v1.VoltService/UpdateLogicalDeviceFlowTable"
+	VoltService_UpdateLogicalDeviceFlowTables_FullMethodName     = "/volt.v1.VoltService/UpdateLogicalDeviceFlowTables"
 	VoltService_UpdateLogicalDeviceFlowGroupTable_FullMethodName = "/volt.v1.VoltService/UpdateLogicalDeviceFlowGroupTable"
 	VoltService_UpdateLogicalDeviceMeterTable_FullMethodName     = "/volt.v1.VoltService/UpdateLogicalDeviceMeterTable"
 	VoltService_ListAdapters_FullMethodName                      = "/volt.v1.VoltService/ListAdapters"
@@ -79,6 +80,10 @@ type VoltServiceClient interface {
 	ListLogicalDeviceFlowGroups(ctx context.Context, in *ID, opts ...grpc.CallOption) (*v1.Groups, error)
 	ListLogicalDeviceMeters(ctx context.Context, in *ID, opts ...grpc.CallOption) (*v1.Meters, error)
 	UpdateLogicalDeviceFlowTable(ctx context.Context, in *FlowTableUpdate, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// UpdateLogicalDeviceFlowTables applies many flow-mods in one call, in
+	// order; the call fails as a whole only when none can be applied (no
+	// such logical device). It waits until every applied one is stored.
+	UpdateLogicalDeviceFlowTables(ctx context.Context, in *FlowTableUpdates, opts ...grpc.CallOption) (*FlowTableUpdateResults, error)
 	UpdateLogicalDeviceFlowGroupTable(ctx context.Context, in *FlowGroupTableUpdate, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	UpdateLogicalDeviceMeterTable(ctx context.Context, in *MeterModUpdate, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	ListAdapters(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (*Adapters, error)
@@ -309,6 +314,16 @@ func (c *voltServiceClient) UpdateLogicalDeviceFlowTable(ctx context.Context, in
 	return out, nil
 }
 
+func (c *voltServiceClient) UpdateLogicalDeviceFlowTables(ctx context.Context, in *FlowTableUpdates, opts ...grpc.CallOption) (*FlowTableUpdateResults, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FlowTableUpdateResults)
+	err := c.cc.Invoke(ctx, VoltService_UpdateLogicalDeviceFlowTables_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *voltServiceClient) UpdateLogicalDeviceFlowGroupTable(ctx context.Context, in *FlowGroupTableUpdate, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
@@ -428,6 +443,10 @@ type VoltServiceServer interface {
 	ListLogicalDeviceFlowGroups(context.Context, *ID) (*v1.Groups, error)
 	ListLogicalDeviceMeters(context.Context, *ID) (*v1.Meters, error)
 	UpdateLogicalDeviceFlowTable(context.Context, *FlowTableUpdate) (*emptypb.Empty, error)
+	// UpdateLogicalDeviceFlowTables applies many flow-mods in one call, in
+	// order; the call fails as a whole only when none can be applied (no
+	// such logical device). It waits until every applied one is stored.
+	UpdateLogicalDeviceFlowTables(context.Context, *FlowTableUpdates) (*FlowTableUpdateResults, error)
 	UpdateLogicalDeviceFlowGroupTable(context.Context, *FlowGroupTableUpdate) (*emptypb.Empty, error)
 	UpdateLogicalDeviceMeterTable(context.Context, *MeterModUpdate) (*emptypb.Empty, error)
 	ListAdapters(context.Context, *emptypb.Empty) (*Adapters, error)
@@ -510,6 +529,9 @@ func (UnimplementedVoltServiceServer) ListLogicalDeviceMeters(context.Context, *
 }
 func (UnimplementedVoltServiceServer) UpdateLogicalDeviceFlowTable(context.Context, *FlowTableUpdate) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateLogicalDeviceFlowTable not implemented")
+}
+func (UnimplementedVoltServiceServer) UpdateLogicalDeviceFlowTables(context.Context, *FlowTableUpdates) (*FlowTableUpdateResults, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateLogicalDeviceFlowTables not implemented")
 }
 func (UnimplementedVoltServiceServer) UpdateLogicalDeviceFlowGroupTable(context.Context, *FlowGroupTableUpdate) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateLogicalDeviceFlowGroupTable not implemented")
@@ -931,6 +953,24 @@ func _VoltService_UpdateLogicalDeviceFlowTable_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VoltService_UpdateLogicalDeviceFlowTables_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FlowTableUpdates)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).UpdateLogicalDeviceFlowTables(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_UpdateLogicalDeviceFlowTables_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).UpdateLogicalDeviceFlowTables(ctx, req.(*FlowTableUpdates))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _VoltService_UpdateLogicalDeviceFlowGroupTable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(FlowGroupTableUpdate)
 	if err := dec(in); err != nil {
@@ -1122,6 +1162,10 @@ var VoltService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateLogicalDeviceFlowTable",
 			Handler:    _VoltService_UpdateLogicalDeviceFlowTable_Handler,
+		},
+		{
+			MethodName: "UpdateLogicalDeviceFlowTables",
+			Handler:    _VoltService_UpdateLogicalDeviceFlowTables_Handler,
 		},
 		{
 			MethodName: "UpdateLogicalDeviceFlowGroupTable",

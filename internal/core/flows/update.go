@@ -27,32 +27,67 @@ func (m *Manager) UpdateMeterTable(ctx context.Context, ldID string, mm *openflo
 	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanMeterMod(mm) })
 }
 
+// UpdateFlowTables applies flow-mods to a logical device in order, each on
+// its own, and waits until the applied ones are stored. errs[i] is the
+// failure of fms[i] (nil: applied); err is set, and errs nil, when none
+// could be tried (no such logical device).
+func (m *Manager) UpdateFlowTables(ctx context.Context, ldID string, fms []*openflowv1.FlowMod) (errs []error, err error) {
+	l, err := m.lock(ctx, ldID)
+	if err != nil {
+		return nil, err
+	}
+	errs = make([]error, len(fms))
+	commits := make([]*commit, len(fms))
+	for i, fm := range fms {
+		commits[i], errs[i] = m.stepLocked(l, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanFlowMod(fm) })
+	}
+	m.startFlushLocked(l)
+	l.mu.Unlock()
+	for i, cm := range commits {
+		if cm != nil {
+			<-cm.done // bounded: the flush has its own timeout
+			errs[i] = cm.err
+		}
+	}
+	return errs, nil
+}
+
 func (m *Manager) update(ctx context.Context, ldID string, plan func(*flowtable.Table) (flowtable.Changes, error)) error {
 	l, err := m.lock(ctx, ldID)
 	if err != nil {
 		return err
 	}
-	c, err := plan(l.table)
-	if err != nil {
-		l.mu.Unlock()
-		return fmt.Errorf("logical device %s: %w", ldID, err)
-	}
-	if c.Empty() {
-		l.mu.Unlock()
-		return nil
-	}
-	cm, err := m.applyLocked(l, c)
-	if err == nil && !l.flushing {
-		l.flushing = true
-		m.wg.Add(1)
-		go m.flush(l)
-	}
+	cm, err := m.stepLocked(l, plan)
+	m.startFlushLocked(l)
 	l.mu.Unlock()
-	if err != nil {
+	if cm == nil {
 		return err
 	}
 	<-cm.done // bounded: the flush has its own timeout
 	return cm.err
+}
+
+// stepLocked plans one mod and applies it in memory; the commit it returns
+// (nil when the mod changes nothing or fails) is done once stored.
+func (m *Manager) stepLocked(l *ld, plan func(*flowtable.Table) (flowtable.Changes, error)) (*commit, error) {
+	c, err := plan(l.table)
+	if err != nil {
+		return nil, fmt.Errorf("logical device %s: %w", l.id, err)
+	}
+	if c.Empty() {
+		return nil, nil
+	}
+	return m.applyLocked(l, c)
+}
+
+// startFlushLocked starts storing the queued mods, unless a flush is
+// already at it.
+func (m *Manager) startFlushLocked(l *ld) {
+	if len(l.queue) > 0 && !l.flushing {
+		l.flushing = true
+		m.wg.Add(1)
+		go m.flush(l)
+	}
 }
 
 // commit is one mod waiting to be stored: its writes, and what to push and
@@ -125,8 +160,8 @@ func (m *Manager) flush(l *ld) {
 			l.mu.Unlock()
 			return
 		}
-		n, total := 0, 0
-		for n < len(l.queue) && (n == 0 || total+len(l.queue[n].ops) <= kvstore.MaxBatch) {
+		n, total, most := 0, 0, m.cfg.Store.KV.MaxBatch()
+		for n < len(l.queue) && (n == 0 || total+len(l.queue[n].ops) <= most) {
 			total += len(l.queue[n].ops)
 			n++
 		}
@@ -134,10 +169,7 @@ func (m *Manager) flush(l *ld) {
 		l.queue = l.queue[n:]
 		l.mu.Unlock()
 
-		ops := make([]kvstore.Op, 0, total)
-		for _, cm := range batch {
-			ops = append(ops, cm.ops...)
-		}
+		ops := mergeOps(batch, total)
 		ctx, cancel := context.WithTimeout(m.ctx, flushTimeout)
 		err := m.cfg.Store.KV.Batch(ctx, ops)
 		cancel()
@@ -164,6 +196,29 @@ func (m *Manager) flush(l *ld) {
 			close(cm.done)
 		}
 	}
+}
+
+// mergeOps joins the writes of several commits into one transaction. A key
+// written by more than one takes the last write only: etcd refuses a
+// transaction that names a key twice, and the last write is what the
+// commits leave behind.
+func mergeOps(batch []*commit, total int) []kvstore.Op {
+	if len(batch) == 1 {
+		return batch[0].ops
+	}
+	ops := make([]kvstore.Op, 0, total)
+	at := make(map[string]int, total)
+	for _, cm := range batch {
+		for _, op := range cm.ops {
+			if i, ok := at[op.Key]; ok {
+				ops[i] = op
+				continue
+			}
+			at[op.Key] = len(ops)
+			ops = append(ops, op)
+		}
+	}
+	return ops
 }
 
 // flushTimeout bounds one store transaction of queued mods.

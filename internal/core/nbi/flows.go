@@ -18,6 +18,9 @@ import (
 // FlowMods changes the flow, group and meter tables and sends frames.
 type FlowMods interface {
 	UpdateFlowTable(ctx context.Context, ldID string, fm *openflowv1.FlowMod) error
+	// UpdateFlowTables applies fms in order, each on its own: errs[i] is
+	// the failure of fms[i]; err means none was tried.
+	UpdateFlowTables(ctx context.Context, ldID string, fms []*openflowv1.FlowMod) (errs []error, err error)
 	UpdateGroupTable(ctx context.Context, ldID string, gm *openflowv1.GroupMod) error
 	UpdateMeterTable(ctx context.Context, ldID string, mm *openflowv1.MeterMod) error
 	PacketOut(ctx context.Context, ldID string, po *openflowv1.PacketOut) error
@@ -31,6 +34,34 @@ func (s *Server) UpdateLogicalDeviceFlowTable(ctx context.Context, req *voltv1.F
 		return nil, status.Error(codes.InvalidArgument, "flow_mod is required")
 	}
 	return done(s.cfg.FlowMods.UpdateFlowTable(ctx, req.GetId(), req.GetFlowMod()))
+}
+
+func (s *Server) UpdateLogicalDeviceFlowTables(ctx context.Context, req *voltv1.FlowTableUpdates) (*voltv1.FlowTableUpdateResults, error) {
+	if err := needID(req.GetId()); err != nil {
+		return nil, err
+	}
+	fms := req.GetFlowMods()
+	for i, fm := range fms {
+		if fm == nil {
+			return nil, status.Errorf(codes.InvalidArgument, "flow_mods[%d] is empty", i)
+		}
+	}
+	errs, err := s.cfg.FlowMods.UpdateFlowTables(ctx, req.GetId(), fms)
+	if err != nil {
+		return nil, coreerr.ToStatus(err)
+	}
+	res := &voltv1.FlowTableUpdateResults{}
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		st := status.Convert(coreerr.ToStatus(err)).Proto()
+		res.Failures = append(res.Failures, &voltv1.FlowModFailure{
+			Index:  uint32(i),
+			Status: &voltv1.Status{Code: st.GetCode(), Message: st.GetMessage(), Details: st.GetDetails()},
+		})
+	}
+	return res, nil
 }
 
 func (s *Server) UpdateLogicalDeviceFlowGroupTable(ctx context.Context, req *voltv1.FlowGroupTableUpdate) (*emptypb.Empty, error) {

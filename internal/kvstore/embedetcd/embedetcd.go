@@ -46,9 +46,18 @@ type Config struct {
 	// UnsafeNoFsync skips fsync. It makes tests fast and loses data on a
 	// crash, so never set it in production.
 	UnsafeNoFsync bool
+	// MaxTxnOps is the most operations the member takes in one
+	// transaction (etcd's --max-txn-ops); zero means DefaultMaxTxnOps.
+	// Give the same number to kvstore.Config.MaxTxnOps.
+	MaxTxnOps int
 	// Logger receives etcd's errors; nil discards them.
 	Logger *slog.Logger
 }
+
+// DefaultMaxTxnOps is the embedded member's limit of operations per
+// transaction: larger than etcd's default (128), so that the core stores
+// many flow-mods in one transaction.
+const DefaultMaxTxnOps = 1024
 
 // config is Config after defaults and parsing.
 type config struct {
@@ -75,6 +84,12 @@ func (c Config) parse() (config, error) {
 	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = DefaultReadyTimeout
+	}
+	if c.MaxTxnOps < 0 {
+		return config{}, fmt.Errorf("embedetcd: negative MaxTxnOps %d", c.MaxTxnOps)
+	}
+	if c.MaxTxnOps == 0 {
+		c.MaxTxnOps = DefaultMaxTxnOps
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -117,6 +132,7 @@ func freePort() (int, error) {
 type Server struct {
 	etcd      *embed.Etcd
 	endpoints []string
+	maxTxnOps int
 	// closing silences the errors etcd logs about its own listeners
 	// closing while it shuts down.
 	closing   atomic.Bool
@@ -131,7 +147,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{}
+	s := &Server{maxTxnOps: c.MaxTxnOps}
 
 	ec := embed.NewConfig()
 	ec.Name = "openvolt"
@@ -143,6 +159,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
 	ec.EnableGRPCGateway = false // only the gRPC API is used
 	ec.UnsafeNoFsync = c.UnsafeNoFsync
+	ec.MaxTxnOps = uint(c.MaxTxnOps)
 	ec.LogLevel = "error"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(
 		zapbridge.New(c.Logger, zapcore.ErrorLevel, s.dropShutdownNoise))
@@ -181,6 +198,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	return s, nil
 }
+
+// MaxTxnOps is the member's limit of operations per transaction, to give to
+// kvstore.Config.MaxTxnOps.
+func (s *Server) MaxTxnOps() int { return s.maxTxnOps }
 
 // Endpoints returns the client URLs to give to kvstore.NewEtcd.
 func (s *Server) Endpoints() []string {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -142,10 +143,58 @@ func TestConfigErrors(t *testing.T) {
 		{DataDir: t.TempDir(), ClientURL: "https://127.0.0.1:0"},
 		{DataDir: t.TempDir(), ClientURL: "http://127.0.0.1"},
 		{DataDir: t.TempDir(), PeerURL: "::"},
+		{DataDir: t.TempDir(), MaxTxnOps: -1},
 	} {
 		if srv, err := embedetcd.Start(context.Background(), cfg); err == nil {
 			srv.Close()
 			t.Errorf("Start(%+v) succeeded, want error", cfg)
 		}
+	}
+}
+
+// TestMaxTxnOps: a batch as large as the member's limit is one transaction;
+// a client that thinks the limit is higher gets etcd's refusal, not a
+// partial write.
+func TestMaxTxnOps(t *testing.T) {
+	srv := start(t, embedetcd.Config{
+		DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: "http://127.0.0.1:0", UnsafeNoFsync: true, MaxTxnOps: 300,
+	})
+	if srv.MaxTxnOps() != 300 {
+		t.Fatalf("MaxTxnOps() = %d", srv.MaxTxnOps())
+	}
+	ctx := context.Background()
+	batch := func(max, n int, prefix string) error {
+		st, err := kvstore.NewEtcd(ctx, kvstore.Config{Endpoints: srv.Endpoints(), MaxTxnOps: max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if st.MaxBatch() != max {
+			t.Fatalf("MaxBatch() = %d, want %d", st.MaxBatch(), max)
+		}
+		ops := make([]kvstore.Op, n)
+		for i := range ops {
+			ops[i] = kvstore.Op{Key: fmt.Sprintf("%s/%04d", prefix, i), Value: []byte("v")}
+		}
+		return st.Batch(ctx, ops)
+	}
+	if err := batch(300, 300, "/ok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := batch(301, 301, "/over"); err == nil || !strings.Contains(err.Error(), "too many operations") {
+		t.Fatalf("a batch over the limit: %v", err)
+	}
+	st, err := kvstore.NewEtcd(ctx, kvstore.Config{Endpoints: srv.Endpoints()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ok, _ := st.List(ctx, "/ok/")
+	over, _ := st.List(ctx, "/over/")
+	if len(ok) != 300 || len(over) != 0 {
+		t.Fatalf("%d and %d keys stored, want 300 and 0", len(ok), len(over))
+	}
+	if ok[0].Revision != ok[299].Revision {
+		t.Errorf("revisions %d..%d: not one transaction", ok[0].Revision, ok[299].Revision)
 	}
 }

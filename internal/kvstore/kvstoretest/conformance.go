@@ -578,7 +578,7 @@ func testBatch(t *testing.T, s kvstore.Store, p string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := kvstore.MaxBatch + 10
+	n := s.MaxBatch() + 10
 	ops := []kvstore.Op{{Key: p + "gone", Delete: true}, {Key: p + "never", Delete: true}}
 	for i := range n {
 		ops = append(ops, kvstore.Op{Key: fmt.Sprintf("%sk%04d", p, i), Value: []byte(fmt.Sprint(i))})
