@@ -1,7 +1,9 @@
 package core_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +44,15 @@ func TestFlowTablesBatch(t *testing.T) {
 	}
 	ld := s.waitActive(olt, 2)
 	nni := portno.NNI(0)
+	// A stream of flow removals only, as the OpenFlow agent asks for.
+	sctx, cancel := context.WithCancel(ctx(t))
+	defer cancel()
+	removals, err := s.nbi.ReceiveChangeEvents(sctx, &voltv1.ReceiveChangeEventsRequest{
+		LogicalDeviceId: ld, Payloads: []string{"flow"}, FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	add := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD
 	del := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_DELETE_STRICT
 	up := func(prio int) string {
@@ -89,6 +100,21 @@ func TestFlowTablesBatch(t *testing.T) {
 		}
 	}
 	check("after the batch")
+	// Of the batch's events the stream saw only the removal of priority 1.
+	ev, err := removals.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc := ev.GetFlow(); fc.GetKind() != voltv1.ChangeKind_CHANGE_KIND_REMOVED || fc.GetFlow().GetPriority() != 1 {
+		t.Errorf("first event on the removals stream: %v", ev)
+	}
+	bad, err := s.nbi.ReceiveChangeEvents(sctx, &voltv1.ReceiveChangeEventsRequest{Payloads: []string{"flows"}})
+	if err == nil {
+		_, err = bad.Recv()
+	}
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "logical_port") {
+		t.Errorf("stream of an unknown payload: %v, want InvalidArgument naming the payloads", err)
+	}
 	s.stop()
 	s.nbi, s.stop = startCore(t, s.kv, s.brokers, 5*time.Second)
 	check("after a restart")

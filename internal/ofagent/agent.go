@@ -174,7 +174,12 @@ func (a *agent) followEvents(synced chan struct{}) {
 func (a *agent) eventSession(ctx context.Context, synced chan struct{}, up func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := a.nbi.ReceiveChangeEvents(ctx, &voltv1.ReceiveChangeEventsRequest{})
+	// Only what the switches show: logical devices, their ports, and
+	// flow removals (for flow-removed); not every flow added.
+	stream, err := a.nbi.ReceiveChangeEvents(ctx, &voltv1.ReceiveChangeEventsRequest{
+		Payloads:        []string{"logical_device", "logical_port", "flow"},
+		FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED},
+	})
 	if err != nil {
 		return err
 	}

@@ -460,6 +460,11 @@ type ReceiveChangeEventsRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	DeviceId        string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	LogicalDeviceId string                 `protobuf:"bytes,2,opt,name=logical_device_id,json=logicalDeviceId,proto3" json:"logical_device_id,omitempty"`
+	// Only events with one of these payloads, named as in Event's oneof
+	// ("device", "logical_port", "flow"…).
+	Payloads []string `protobuf:"bytes,3,rep,name=payloads,proto3" json:"payloads,omitempty"`
+	// Only flow changes of these kinds (say, just removals).
+	FlowChangeKinds []ChangeKind `protobuf:"varint,4,rep,packed,name=flow_change_kinds,json=flowChangeKinds,proto3,enum=volt.v1.ChangeKind" json:"flow_change_kinds,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -506,6 +511,20 @@ func (x *ReceiveChangeEventsRequest) GetLogicalDeviceId() string {
 		return x.LogicalDeviceId
 	}
 	return ""
+}
+
+func (x *ReceiveChangeEventsRequest) GetPayloads() []string {
+	if x != nil {
+		return x.Payloads
+	}
+	return nil
+}
+
+func (x *ReceiveChangeEventsRequest) GetFlowChangeKinds() []ChangeKind {
+	if x != nil {
+		return x.FlowChangeKinds
+	}
+	return nil
 }
 
 // ReceivePacketsInRequest selects the logical devices whose packet-ins to
@@ -582,10 +601,12 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\tgroup_mod\x18\x02 \x01(\v2\x15.openflow.v1.GroupModR\bgroupMod\"T\n" +
 	"\x0eMeterModUpdate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
-	"\tmeter_mod\x18\x02 \x01(\v2\x15.openflow.v1.MeterModR\bmeterMod\"e\n" +
+	"\tmeter_mod\x18\x02 \x01(\v2\x15.openflow.v1.MeterModR\bmeterMod\"\xc2\x01\n" +
 	"\x1aReceiveChangeEventsRequest\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12*\n" +
-	"\x11logical_device_id\x18\x02 \x01(\tR\x0flogicalDeviceId\"E\n" +
+	"\x11logical_device_id\x18\x02 \x01(\tR\x0flogicalDeviceId\x12\x1a\n" +
+	"\bpayloads\x18\x03 \x03(\tR\bpayloads\x12?\n" +
+	"\x11flow_change_kinds\x18\x04 \x03(\x0e2\x13.volt.v1.ChangeKindR\x0fflowChangeKinds\"E\n" +
 	"\x17ReceivePacketsInRequest\x12*\n" +
 	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xd9\x0e\n" +
 	"\vVoltService\x12<\n" +
@@ -647,24 +668,25 @@ var file_volt_v1_volt_service_proto_goTypes = []any{
 	(*anypb.Any)(nil),                  // 11: google.protobuf.Any
 	(*v1.GroupMod)(nil),                // 12: openflow.v1.GroupMod
 	(*v1.MeterMod)(nil),                // 13: openflow.v1.MeterMod
-	(*ID)(nil),                         // 14: volt.v1.ID
-	(*Device)(nil),                     // 15: volt.v1.Device
-	(*emptypb.Empty)(nil),              // 16: google.protobuf.Empty
-	(*LogicalPortID)(nil),              // 17: volt.v1.LogicalPortID
-	(*PacketOut)(nil),                  // 18: volt.v1.PacketOut
-	(*Devices)(nil),                    // 19: volt.v1.Devices
-	(*Ports)(nil),                      // 20: volt.v1.Ports
-	(*v1.Flows)(nil),                   // 21: openflow.v1.Flows
-	(*v1.Groups)(nil),                  // 22: openflow.v1.Groups
-	(*v1.Meters)(nil),                  // 23: openflow.v1.Meters
-	(*LogicalDevices)(nil),             // 24: volt.v1.LogicalDevices
-	(*LogicalDevice)(nil),              // 25: volt.v1.LogicalDevice
-	(*LogicalPorts)(nil),               // 26: volt.v1.LogicalPorts
-	(*LogicalPort)(nil),                // 27: volt.v1.LogicalPort
-	(*Adapters)(nil),                   // 28: volt.v1.Adapters
-	(*DeviceTypes)(nil),                // 29: volt.v1.DeviceTypes
-	(*PacketIn)(nil),                   // 30: volt.v1.PacketIn
-	(*Event)(nil),                      // 31: volt.v1.Event
+	(ChangeKind)(0),                    // 14: volt.v1.ChangeKind
+	(*ID)(nil),                         // 15: volt.v1.ID
+	(*Device)(nil),                     // 16: volt.v1.Device
+	(*emptypb.Empty)(nil),              // 17: google.protobuf.Empty
+	(*LogicalPortID)(nil),              // 18: volt.v1.LogicalPortID
+	(*PacketOut)(nil),                  // 19: volt.v1.PacketOut
+	(*Devices)(nil),                    // 20: volt.v1.Devices
+	(*Ports)(nil),                      // 21: volt.v1.Ports
+	(*v1.Flows)(nil),                   // 22: openflow.v1.Flows
+	(*v1.Groups)(nil),                  // 23: openflow.v1.Groups
+	(*v1.Meters)(nil),                  // 24: openflow.v1.Meters
+	(*LogicalDevices)(nil),             // 25: volt.v1.LogicalDevices
+	(*LogicalDevice)(nil),              // 26: volt.v1.LogicalDevice
+	(*LogicalPorts)(nil),               // 27: volt.v1.LogicalPorts
+	(*LogicalPort)(nil),                // 28: volt.v1.LogicalPort
+	(*Adapters)(nil),                   // 29: volt.v1.Adapters
+	(*DeviceTypes)(nil),                // 30: volt.v1.DeviceTypes
+	(*PacketIn)(nil),                   // 31: volt.v1.PacketIn
+	(*Event)(nil),                      // 32: volt.v1.Event
 }
 var file_volt_v1_volt_service_proto_depIdxs = []int32{
 	10, // 0: volt.v1.FlowTableUpdate.flow_mod:type_name -> openflow.v1.FlowMod
@@ -674,69 +696,70 @@ var file_volt_v1_volt_service_proto_depIdxs = []int32{
 	11, // 4: volt.v1.Status.details:type_name -> google.protobuf.Any
 	12, // 5: volt.v1.FlowGroupTableUpdate.group_mod:type_name -> openflow.v1.GroupMod
 	13, // 6: volt.v1.MeterModUpdate.meter_mod:type_name -> openflow.v1.MeterMod
-	0,  // 7: volt.v1.VoltService.ListDevices:input_type -> volt.v1.ListDevicesRequest
-	14, // 8: volt.v1.VoltService.GetDevice:input_type -> volt.v1.ID
-	15, // 9: volt.v1.VoltService.CreateDevice:input_type -> volt.v1.Device
-	14, // 10: volt.v1.VoltService.EnableDevice:input_type -> volt.v1.ID
-	14, // 11: volt.v1.VoltService.DisableDevice:input_type -> volt.v1.ID
-	14, // 12: volt.v1.VoltService.RebootDevice:input_type -> volt.v1.ID
-	14, // 13: volt.v1.VoltService.DeleteDevice:input_type -> volt.v1.ID
-	14, // 14: volt.v1.VoltService.ListDevicePorts:input_type -> volt.v1.ID
-	14, // 15: volt.v1.VoltService.ListDeviceFlows:input_type -> volt.v1.ID
-	14, // 16: volt.v1.VoltService.ListDeviceFlowGroups:input_type -> volt.v1.ID
-	14, // 17: volt.v1.VoltService.ListDeviceMeters:input_type -> volt.v1.ID
-	16, // 18: volt.v1.VoltService.ListLogicalDevices:input_type -> google.protobuf.Empty
-	14, // 19: volt.v1.VoltService.GetLogicalDevice:input_type -> volt.v1.ID
-	14, // 20: volt.v1.VoltService.ListLogicalDevicePorts:input_type -> volt.v1.ID
-	17, // 21: volt.v1.VoltService.GetLogicalDevicePort:input_type -> volt.v1.LogicalPortID
-	17, // 22: volt.v1.VoltService.EnableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
-	17, // 23: volt.v1.VoltService.DisableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
-	14, // 24: volt.v1.VoltService.ListLogicalDeviceFlows:input_type -> volt.v1.ID
-	14, // 25: volt.v1.VoltService.ListLogicalDeviceFlowGroups:input_type -> volt.v1.ID
-	14, // 26: volt.v1.VoltService.ListLogicalDeviceMeters:input_type -> volt.v1.ID
-	1,  // 27: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:input_type -> volt.v1.FlowTableUpdate
-	2,  // 28: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:input_type -> volt.v1.FlowTableUpdates
-	6,  // 29: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:input_type -> volt.v1.FlowGroupTableUpdate
-	7,  // 30: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:input_type -> volt.v1.MeterModUpdate
-	16, // 31: volt.v1.VoltService.ListAdapters:input_type -> google.protobuf.Empty
-	16, // 32: volt.v1.VoltService.ListDeviceTypes:input_type -> google.protobuf.Empty
-	18, // 33: volt.v1.VoltService.StreamPacketsOut:input_type -> volt.v1.PacketOut
-	9,  // 34: volt.v1.VoltService.ReceivePacketsIn:input_type -> volt.v1.ReceivePacketsInRequest
-	8,  // 35: volt.v1.VoltService.ReceiveChangeEvents:input_type -> volt.v1.ReceiveChangeEventsRequest
-	19, // 36: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
-	15, // 37: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
-	15, // 38: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
-	16, // 39: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
-	16, // 40: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
-	16, // 41: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
-	16, // 42: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
-	20, // 43: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
-	21, // 44: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
-	22, // 45: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
-	23, // 46: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
-	24, // 47: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
-	25, // 48: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
-	26, // 49: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
-	27, // 50: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
-	16, // 51: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
-	16, // 52: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
-	21, // 53: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
-	22, // 54: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
-	23, // 55: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
-	16, // 56: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
-	3,  // 57: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
-	16, // 58: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
-	16, // 59: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
-	28, // 60: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
-	29, // 61: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
-	16, // 62: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
-	30, // 63: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
-	31, // 64: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
-	36, // [36:65] is the sub-list for method output_type
-	7,  // [7:36] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	14, // 7: volt.v1.ReceiveChangeEventsRequest.flow_change_kinds:type_name -> volt.v1.ChangeKind
+	0,  // 8: volt.v1.VoltService.ListDevices:input_type -> volt.v1.ListDevicesRequest
+	15, // 9: volt.v1.VoltService.GetDevice:input_type -> volt.v1.ID
+	16, // 10: volt.v1.VoltService.CreateDevice:input_type -> volt.v1.Device
+	15, // 11: volt.v1.VoltService.EnableDevice:input_type -> volt.v1.ID
+	15, // 12: volt.v1.VoltService.DisableDevice:input_type -> volt.v1.ID
+	15, // 13: volt.v1.VoltService.RebootDevice:input_type -> volt.v1.ID
+	15, // 14: volt.v1.VoltService.DeleteDevice:input_type -> volt.v1.ID
+	15, // 15: volt.v1.VoltService.ListDevicePorts:input_type -> volt.v1.ID
+	15, // 16: volt.v1.VoltService.ListDeviceFlows:input_type -> volt.v1.ID
+	15, // 17: volt.v1.VoltService.ListDeviceFlowGroups:input_type -> volt.v1.ID
+	15, // 18: volt.v1.VoltService.ListDeviceMeters:input_type -> volt.v1.ID
+	17, // 19: volt.v1.VoltService.ListLogicalDevices:input_type -> google.protobuf.Empty
+	15, // 20: volt.v1.VoltService.GetLogicalDevice:input_type -> volt.v1.ID
+	15, // 21: volt.v1.VoltService.ListLogicalDevicePorts:input_type -> volt.v1.ID
+	18, // 22: volt.v1.VoltService.GetLogicalDevicePort:input_type -> volt.v1.LogicalPortID
+	18, // 23: volt.v1.VoltService.EnableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
+	18, // 24: volt.v1.VoltService.DisableLogicalDevicePort:input_type -> volt.v1.LogicalPortID
+	15, // 25: volt.v1.VoltService.ListLogicalDeviceFlows:input_type -> volt.v1.ID
+	15, // 26: volt.v1.VoltService.ListLogicalDeviceFlowGroups:input_type -> volt.v1.ID
+	15, // 27: volt.v1.VoltService.ListLogicalDeviceMeters:input_type -> volt.v1.ID
+	1,  // 28: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:input_type -> volt.v1.FlowTableUpdate
+	2,  // 29: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:input_type -> volt.v1.FlowTableUpdates
+	6,  // 30: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:input_type -> volt.v1.FlowGroupTableUpdate
+	7,  // 31: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:input_type -> volt.v1.MeterModUpdate
+	17, // 32: volt.v1.VoltService.ListAdapters:input_type -> google.protobuf.Empty
+	17, // 33: volt.v1.VoltService.ListDeviceTypes:input_type -> google.protobuf.Empty
+	19, // 34: volt.v1.VoltService.StreamPacketsOut:input_type -> volt.v1.PacketOut
+	9,  // 35: volt.v1.VoltService.ReceivePacketsIn:input_type -> volt.v1.ReceivePacketsInRequest
+	8,  // 36: volt.v1.VoltService.ReceiveChangeEvents:input_type -> volt.v1.ReceiveChangeEventsRequest
+	20, // 37: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
+	16, // 38: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
+	16, // 39: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
+	17, // 40: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
+	17, // 41: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
+	17, // 42: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
+	17, // 43: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
+	21, // 44: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
+	22, // 45: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
+	23, // 46: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
+	24, // 47: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
+	25, // 48: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
+	26, // 49: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
+	27, // 50: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
+	28, // 51: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
+	17, // 52: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
+	17, // 53: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
+	22, // 54: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
+	23, // 55: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
+	24, // 56: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
+	17, // 57: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
+	3,  // 58: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
+	17, // 59: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
+	17, // 60: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
+	29, // 61: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
+	30, // 62: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
+	17, // 63: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
+	31, // 64: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
+	32, // 65: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
+	37, // [37:66] is the sub-list for method output_type
+	8,  // [8:37] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_volt_v1_volt_service_proto_init() }

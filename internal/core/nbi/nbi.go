@@ -5,10 +5,12 @@ package nbi
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
@@ -329,12 +331,9 @@ func (s *Server) ListDeviceTypes(context.Context, *emptypb.Empty) (*voltv1.Devic
 // ReceiveChangeEvents streams events until the client cancels or falls too
 // far behind (then the stream ends with ResourceExhausted).
 func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, stream grpc.ServerStreamingServer[voltv1.Event]) error {
-	var filter func(*voltv1.Event) bool
-	if req.GetDeviceId() != "" || req.GetLogicalDeviceId() != "" {
-		filter = func(ev *voltv1.Event) bool {
-			return (req.GetDeviceId() == "" || ev.GetDeviceId() == req.GetDeviceId()) &&
-				(req.GetLogicalDeviceId() == "" || ev.GetLogicalDeviceId() == req.GetLogicalDeviceId())
-		}
+	filter, err := eventFilter(req)
+	if err != nil {
+		return err
 	}
 	ctx := stream.Context()
 	ch := s.cfg.Events.Subscribe(ctx, filter)
@@ -354,4 +353,51 @@ func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, str
 			return nil
 		}
 	}
+}
+
+// eventPayloads is the oneof of Event, whose field names filter streams.
+func eventPayloads() protoreflect.OneofDescriptor {
+	return (&voltv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload")
+}
+
+// eventFilter turns a stream request into a filter (nil: every event).
+func eventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
+	dev, ld := req.GetDeviceId(), req.GetLogicalDeviceId()
+	oneof := eventPayloads()
+	payloads := map[protoreflect.Name]bool{}
+	for _, p := range req.GetPayloads() {
+		if oneof.Fields().ByName(protoreflect.Name(p)) == nil {
+			var names []string
+			for i := range oneof.Fields().Len() {
+				names = append(names, string(oneof.Fields().Get(i).Name()))
+			}
+			return nil, status.Errorf(codes.InvalidArgument, "payload %q: not an event payload (one of %s)", p, strings.Join(names, ", "))
+		}
+		payloads[protoreflect.Name(p)] = true
+	}
+	kinds := map[voltv1.ChangeKind]bool{}
+	for _, k := range req.GetFlowChangeKinds() {
+		if _, ok := voltv1.ChangeKind_name[int32(k)]; !ok || k == voltv1.ChangeKind_CHANGE_KIND_UNSPECIFIED {
+			return nil, status.Errorf(codes.InvalidArgument, "flow change kind %d: not a change kind", k)
+		}
+		kinds[k] = true
+	}
+	if dev == "" && ld == "" && len(payloads) == 0 && len(kinds) == 0 {
+		return nil, nil
+	}
+	return func(ev *voltv1.Event) bool {
+		if (dev != "" && ev.GetDeviceId() != dev) || (ld != "" && ev.GetLogicalDeviceId() != ld) {
+			return false
+		}
+		if len(payloads) > 0 {
+			f := ev.ProtoReflect().WhichOneof(oneof)
+			if f == nil || !payloads[f.Name()] {
+				return false
+			}
+		}
+		if fc := ev.GetFlow(); fc != nil && len(kinds) > 0 && !kinds[fc.GetKind()] {
+			return false
+		}
+		return true
+	}, nil
 }
