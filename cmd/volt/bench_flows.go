@@ -19,7 +19,7 @@ func newBenchFlowsCmd() *cobra.Command {
 		Use:   "flows",
 		Short: "Time from the first flow-mod until every subscriber's device flows are in ponsim",
 		Long: `Start a whole stack in this process (a ponsim of ceil(N/64) PONs of up to 64
-ONUs), activate it, then provision N ATT-like subscribers through the NBI (7
+ONUs, or 16 PONs of more ONUs past 1,024), activate it, then provision N ATT-like subscribers through the NBI (7
 logical flows each: EAPOL, DHCP and IGMP traps, upstream and downstream unicast
 in two tables; plus the NNI traps and 3 meters) and wait until ponsim holds
 every device flow the core made of them. The time runs from the first

@@ -69,7 +69,7 @@ const (
 )
 
 // FlowsLayout is the ponsim Flows starts for n subscribers: PONs of up to
-// 64 ONUs (more when 64 PONs would not do).
+// 64 ONUs (more when ponsim.MaxPONPorts PONs would not do).
 func FlowsLayout(n int) (pons, onusPerPON int) {
 	onusPerPON = min(n, maxONUsPerPON)
 	if n > ponsim.MaxPONPorts*maxONUsPerPON {

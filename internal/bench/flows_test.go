@@ -50,7 +50,7 @@ func TestFlowsConfig(t *testing.T) {
 
 func TestFlowsLayout(t *testing.T) {
 	for _, tc := range []struct{ n, pons, onus int }{
-		{1, 1, 1}, {64, 1, 64}, {65, 2, 64}, {1024, 16, 64}, {4096, 64, 64}, {5000, 64, 79}, {8192, 64, 128},
+		{1, 1, 1}, {64, 1, 64}, {65, 2, 64}, {1024, 16, 64}, {1025, 16, 65}, {1500, 16, 94}, {2048, 16, 128},
 	} {
 		pons, onus := FlowsLayout(tc.n)
 		if pons != tc.pons || onus != tc.onus || pons*onus < tc.n {

@@ -53,7 +53,7 @@ type fakeNBI struct {
 // The fixture: an OLT with one ONU, a second OLT not yet enabled, and the
 // logical device of the first.
 const (
-	nni    = 0x100000     // NNI 0 of the OLT
+	nni    = 1            // NNI 0 of the OLT
 	ponOLT = 0x200001     // PON 1 of the OLT
 	ponONU = 0x300000     // the ONU's PON port
 	uni    = 1<<12 | 1<<4 // UNI 0 of ONU 1 on PON 1: 4112
@@ -124,7 +124,7 @@ func newFakeNBI() *fakeNBI {
 		},
 		logicalPorts: map[string][]*voltv1.LogicalPort{
 			ldID: {
-				{Id: "nni-1048576", LogicalDeviceId: ldID, DeviceId: "olt1", DevicePortNo: nni, RootPort: true,
+				{Id: "nni-1", LogicalDeviceId: ldID, DeviceId: "olt1", DevicePortNo: nni, RootPort: true,
 					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4}},
 				{Id: "uni-4112", LogicalDeviceId: ldID, DeviceId: "onu1", DevicePortNo: uni,
 					OfpPort: &openflowv1.Port{PortNo: uni, Name: "PSMO00000101-uni-0", State: 1}},

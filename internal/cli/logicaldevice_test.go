@@ -18,9 +18,9 @@ func TestLogicalDeviceCommands(t *testing.T) {
 0000aabbccddee01   0000aabbccddee01   olt1
 `},
 		{"get", []string{"get", ldID, "--format", "{{.Desc.MfrDesc}} {{.RootDeviceId}}"}, "OpenVOLT olt1\n"},
-		{"ports", []string{"ports", ldID}, `ID            PORT-NO   NAME                 DEVICE   DEVICE-PORT   ROOT    STATE
-nni-1048576   1048576   nni-0                olt1     1048576       true    LIVE
-uni-4112      4112      PSMO00000101-uni-0   onu1     4112          false   DOWN
+		{"ports", []string{"ports", ldID}, `ID         PORT-NO   NAME                 DEVICE   DEVICE-PORT   ROOT    STATE
+nni-1      1         nni-0                olt1     1             true    LIVE
+uni-4112   4112      PSMO00000101-uni-0   onu1     4112          false   DOWN
 `},
 		{"flows", []string{"flows", ldID}, `FLOW
 table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
@@ -95,8 +95,8 @@ func TestLogicalPortEnableDisable(t *testing.T) {
 	if got := state(); got != "LIVE" {
 		t.Fatalf("nni state before = %s", got)
 	}
-	out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), "disable-port", ldID, "nni-1048576", "--server", addr)
-	if err != nil || out != "" || errOut != "logical port "+ldID+"/nni-1048576 disabled\n" {
+	out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), "disable-port", ldID, "nni-1", "--server", addr)
+	if err != nil || out != "" || errOut != "logical port "+ldID+"/nni-1 disabled\n" {
 		t.Errorf("disable-port: %v, stdout %q, stderr %q", err, out, errOut)
 	}
 	if got := state(); got != "ADMIN-DOWN" {
@@ -107,7 +107,7 @@ func TestLogicalPortEnableDisable(t *testing.T) {
 	if !ld.HasAlias("ld") {
 		t.Error("logicaldevice has no alias ld")
 	}
-	if _, errOut, err := run(t, ld, "enable-port", ldID, "nni-1048576", "--server", addr); err != nil || errOut != "logical port "+ldID+"/nni-1048576 enabled\n" {
+	if _, errOut, err := run(t, ld, "enable-port", ldID, "nni-1", "--server", addr); err != nil || errOut != "logical port "+ldID+"/nni-1 enabled\n" {
 		t.Errorf("enable-port: %v, stderr %q", err, errOut)
 	}
 	if got := state(); got != "LIVE" {

@@ -68,7 +68,7 @@ func TestFlows(t *testing.T) {
 	add := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD
 
 	// A meter first: a flow may not name a meter that does not exist.
-	if err := s.flowMod(ld, "table=0,priority=1000,in_port=16,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1048576", add); status.Code(err) != codes.InvalidArgument {
+	if err := s.flowMod(ld, "table=0,priority=1000,in_port=16,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1", add); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("flow with a missing meter: %v, want InvalidArgument", err)
 	}
 	if _, err := s.nbi.UpdateLogicalDeviceMeterTable(ctx(t), &voltv1.MeterModUpdate{Id: ld, MeterMod: &openflowv1.MeterMod{
@@ -79,9 +79,9 @@ func TestFlows(t *testing.T) {
 	}
 	for _, f := range []string{
 		"table=0,priority=10000,in_port=16,eth_type=0x888e,actions=push_vlan:0x8100,set_field:4091->vlan_vid,output:CONTROLLER",
-		"table=0,priority=10000,in_port=1048576,eth_type=0x88cc,actions=output:CONTROLLER",
-		"table=0,priority=1000,in_port=16,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1048576",
-		"table=0,priority=1000,in_port=1048576,vlan_vid=1000,metadata=101,actions=pop_vlan,pop_vlan,output:16",
+		"table=0,priority=10000,in_port=1,eth_type=0x88cc,actions=output:CONTROLLER",
+		"table=0,priority=1000,in_port=16,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1",
+		"table=0,priority=1000,in_port=1,vlan_vid=1000,metadata=101,actions=pop_vlan,pop_vlan,output:16",
 	} {
 		if err := s.flowMod(ld, f, add); err != nil {
 			t.Fatalf("add %s: %v", f, err)
@@ -103,11 +103,11 @@ func TestFlows(t *testing.T) {
 
 	// Bad input changes nothing.
 	for _, bad := range []string{
-		"table=0,priority=10,in_port=999,actions=output:1048576",                             // no such port
-		"table=0,priority=10,in_port=16,actions=group:7",                                     // no such group
-		"table=0,priority=10,in_port=16,eth_type=0x8847,mpls_label=5,actions=output:1048576", // unsupported match
-		"table=5,priority=10,in_port=16,actions=output:1048576",                              // no such table
-		"table=0,priority=10,in_port=16,eth_type=0x888e,actions=output:1048576,output:32",    // two outputs
+		"table=0,priority=10,in_port=999,actions=output:1",                             // no such port
+		"table=0,priority=10,in_port=16,actions=group:7",                               // no such group
+		"table=0,priority=10,in_port=16,eth_type=0x8847,mpls_label=5,actions=output:1", // unsupported match
+		"table=5,priority=10,in_port=16,actions=output:1",                              // no such table
+		"table=0,priority=10,in_port=16,eth_type=0x888e,actions=output:1,output:32",    // two outputs
 	} {
 		err := s.flowMod(ld, bad, add)
 		if status.Code(err) != codes.InvalidArgument {

@@ -84,9 +84,9 @@ func TestMultipart(t *testing.T) {
 	f, ag := withFake(t, nil)
 	c := dialOF(t, ag.listen)
 	// Install a few flows, a group and a meter through the agent.
-	c.send(flowMod(ofp13.FlowAdd, 10, 16, 1048576))
-	c.send(flowMod(ofp13.FlowAdd, 20, 32, 1048576))
-	down := flowMod(ofp13.FlowAdd, 30, 1048576, 16)
+	c.send(flowMod(ofp13.FlowAdd, 10, 16, 1))
+	c.send(flowMod(ofp13.FlowAdd, 20, 32, 1))
+	down := flowMod(ofp13.FlowAdd, 30, 1, 16)
 	down.TableID = 1
 	down.Cookie = 0xc0
 	c.send(down)
@@ -113,7 +113,7 @@ func TestMultipart(t *testing.T) {
 		t.Errorf("desc %+v", d)
 	}
 	pd := one(&ofp13.PortDescRequest{}).(*ofp13.PortDescReply)
-	if len(pd.Ports) != 3 || pd.Ports[0].PortNo != 1048576 || pd.Ports[1].Name != "uni-16" {
+	if len(pd.Ports) != 3 || pd.Ports[0].PortNo != 1 || pd.Ports[1].Name != "uni-16" {
 		t.Errorf("port desc %+v", pd.Ports)
 	}
 	ps := one(&ofp13.PortStatsRequest{PortNo: 16}).(*ofp13.PortStatsReply)
@@ -132,7 +132,7 @@ func TestMultipart(t *testing.T) {
 		want int
 	}{
 		{"table 1", ofp13.FlowStatsRequest{TableID: 1, OutPort: ofp13.PortAny, OutGroup: ofp13.GroupAny}, 1},
-		{"out_port NNI", ofp13.FlowStatsRequest{TableID: ofp13.TableAll, OutPort: 1048576, OutGroup: ofp13.GroupAny}, 2},
+		{"out_port NNI", ofp13.FlowStatsRequest{TableID: ofp13.TableAll, OutPort: 1, OutGroup: ofp13.GroupAny}, 2},
 		{"cookie", ofp13.FlowStatsRequest{TableID: ofp13.TableAll, OutPort: ofp13.PortAny, OutGroup: ofp13.GroupAny, Cookie: 0xc0, CookieMask: 0xff}, 1},
 		{"match in_port 32", ofp13.FlowStatsRequest{TableID: ofp13.TableAll, OutPort: ofp13.PortAny, OutGroup: ofp13.GroupAny,
 			Match: ofp13.Match{Fields: []ofp13.OXM{ofp13.OXMUint(ofp13.OXMInPort, 32)}}}, 1},
@@ -226,7 +226,7 @@ func TestPipeliningAndBarrier(t *testing.T) {
 	c := dialOF(t, ag.listen)
 	var failed uint32
 	for i := range 10 {
-		xid := c.send(flowMod(ofp13.FlowAdd, uint16(i), 16, 1048576))
+		xid := c.send(flowMod(ofp13.FlowAdd, uint16(i), 16, 1))
 		if i == 5 {
 			failed = xid
 		}
@@ -292,7 +292,7 @@ func TestOrderKept(t *testing.T) {
 	}
 	f.mu.Unlock()
 	c := dialOF(t, ag.listen)
-	c.send(flowMod(ofp13.FlowAdd, 1, 16, 1048576))
+	c.send(flowMod(ofp13.FlowAdd, 1, 16, 1))
 	eventually(t, "the first add held in the core", func() error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -301,8 +301,8 @@ func TestOrderKept(t *testing.T) {
 		}
 		return nil
 	})
-	c.send(flowMod(ofp13.FlowAdd, 2, 16, 1048576)) // another flow: may pass
-	c.send(flowMod(ofp13.FlowDeleteStrict, 1, 16, 1048576))
+	c.send(flowMod(ofp13.FlowAdd, 2, 16, 1)) // another flow: may pass
+	c.send(flowMod(ofp13.FlowDeleteStrict, 1, 16, 1))
 	c.alive()
 	mu.Lock()
 	if slices.Contains(started, "DELETE_STRICT/1/g0") {
@@ -312,7 +312,7 @@ func TestOrderKept(t *testing.T) {
 	close(release)
 	c.send(&ofp13.GroupMod{Command: ofp13.GroupAdd, Type: ofp13.GroupTypeAll, GroupID: 1,
 		Buckets: []ofp13.Bucket{{Actions: []ofp13.Action{&ofp13.ActionOutput{Port: 16}}}}})
-	c.send(flowMod(ofp13.FlowAdd, 3, 1048576, 16))
+	c.send(flowMod(ofp13.FlowAdd, 3, 1, 16))
 	c.barrier()
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -354,7 +354,7 @@ func TestBatching(t *testing.T) {
 	c := dialOF(t, ag.listen)
 	const n = 2000
 	for i := range n {
-		c.send(flowMod(ofp13.FlowAdd, uint16(i), 16, 1048576))
+		c.send(flowMod(ofp13.FlowAdd, uint16(i), 16, 1))
 	}
 	c.alive() // the agent has read them all; the core holds the first batches
 	close(gate)
@@ -391,7 +391,7 @@ func TestErrorsFromNBI(t *testing.T) {
 		3: {uint16(ofp13.ErrTypeBadMatch), ofp13.BadMatchBadPrereq},
 		4: {uint16(ofp13.ErrTypeFlowModFailed), ofp13.FlowModFailedUnknown},
 	} {
-		xid := c.send(flowMod(ofp13.FlowAdd, prio, 16, 1048576))
+		xid := c.send(flowMod(ofp13.FlowAdd, prio, 16, 1))
 		wantError(t, c.reply(xid), ofp13.ErrorType(want[0]), want[1])
 	}
 	// Group and meter errors from the fake's tables.
@@ -416,7 +416,7 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 		t.Fatalf("role reply %+v", r)
 	}
 	wantError(t, slave.request(&ofp13.RoleRequest{Role: ofp13.RoleMaster, GenerationID: 5}), ofp13.ErrTypeRoleRequestFailed, ofp13.RoleRequestFailedStale)
-	wantError(t, slave.request(flowMod(ofp13.FlowAdd, 1, 16, 1048576)), ofp13.ErrTypeBadRequest, ofp13.BadRequestIsSlave)
+	wantError(t, slave.request(flowMod(ofp13.FlowAdd, 1, 16, 1)), ofp13.ErrTypeBadRequest, ofp13.BadRequestIsSlave)
 	if r := slave.request(&ofp13.RoleRequest{Role: ofp13.RoleNoChange}).(*ofp13.RoleReply); r.Role != ofp13.RoleSlave || r.GenerationID != 11 {
 		t.Fatalf("nochange reply %+v", r)
 	}
@@ -476,7 +476,7 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 	if r := slave.request(&ofp13.RoleRequest{Role: ofp13.RoleMaster, GenerationID: 12}).(*ofp13.RoleReply); r.Role != ofp13.RoleMaster {
 		t.Fatalf("role reply %+v", r)
 	}
-	wantError(t, master.request(flowMod(ofp13.FlowAdd, 1, 16, 1048576)), ofp13.ErrTypeBadRequest, ofp13.BadRequestIsSlave)
+	wantError(t, master.request(flowMod(ofp13.FlowAdd, 1, 16, 1)), ofp13.ErrTypeBadRequest, ofp13.BadRequestIsSlave)
 }
 
 func TestPacketOutAndPortMod(t *testing.T) {

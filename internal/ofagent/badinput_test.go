@@ -77,7 +77,7 @@ func TestBadInput(t *testing.T) {
 		b[2], b[3] = byte(len(b)>>8), byte(len(b))
 		return b
 	}
-	fm := enc(flowMod(ofp13.FlowAdd, 10, 16, 1048576))
+	fm := enc(flowMod(ofp13.FlowAdd, 10, 16, 1))
 	matchAt := ofp13.HeaderLen + 40 // ofp_match after the flow-mod's fixed part
 	oxmAt := matchAt + 4
 	instrAt := matchAt + 16 // one 8-byte OXM (in_port) in a 16-byte match

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openvolt/openvolt/adapter/portno"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 )
 
@@ -299,9 +300,9 @@ func (c *benchConn) setup(res *BenchResult) error {
 	slices.Sort(ports)
 	for _, p := range ports {
 		switch {
-		case p&0xfff00000 == 0x100000 && res.OutPort == 0:
+		case portno.IsNNI(p) && res.OutPort == 0:
 			res.OutPort = p
-		case p < 0x100000 && res.InPort == 0:
+		case portno.IsUNI(p) && res.InPort == 0:
 			res.InPort = p
 		}
 	}

@@ -113,7 +113,7 @@ func testLD(id string, dpid uint64) (*voltv1.LogicalDevice, []*voltv1.LogicalPor
 			Stats: &openflowv1.PortStats{PortNo: no, RxPackets: uint64(no), TxPackets: 2 * uint64(no)},
 		}
 	}
-	return ld, []*voltv1.LogicalPort{port(1048576, "nni-1048576", true), port(16, "uni-16", false), port(32, "uni-32", false)}
+	return ld, []*voltv1.LogicalPort{port(1, "nni-1", true), port(16, "uni-16", false), port(32, "uni-32", false)}
 }
 
 func (f *fakeNBI) addLD(ld *voltv1.LogicalDevice, ports []*voltv1.LogicalPort) {

@@ -14,7 +14,7 @@ import (
 func FuzzConn(f *testing.F) {
 	for _, m := range []ofp13.Message{
 		&ofp13.FeaturesRequest{}, &ofp13.BarrierRequest{}, &ofp13.DescRequest{}, &ofp13.PortDescRequest{},
-		flowMod(ofp13.FlowAdd, 1, 16, 1048576), flowMod(ofp13.FlowDelete, 1, 16, 1048576),
+		flowMod(ofp13.FlowAdd, 1, 16, 1), flowMod(ofp13.FlowDelete, 1, 16, 1),
 		&ofp13.GroupMod{Command: ofp13.GroupAdd, Type: ofp13.GroupTypeAll, GroupID: 1},
 		&ofp13.MeterMod{Command: ofp13.MeterAdd, MeterID: 1, Bands: []ofp13.MeterBand{{Type: ofp13.MeterBandDrop, Rate: 1}}},
 		&ofp13.PacketOut{BufferID: ofp13.NoBuffer, InPort: ofp13.PortController, Actions: []ofp13.Action{&ofp13.ActionOutput{Port: 16}}},

@@ -236,7 +236,7 @@ func TestOSKen(t *testing.T) {
 	s.agent(t, addr)
 
 	p.waitLine(t, fmt.Sprintf("FEATURES dpid=%016x n_tables=2", s.ld.GetDatapathId()))
-	p.waitLine(t, fmt.Sprintf("PORTS %d:uni-%d %d:uni-%d %d:nni-%d", s.unis[0], s.unis[0], s.unis[1], s.unis[1], s.nni, s.nni))
+	p.waitLine(t, fmt.Sprintf("PORTS %d:nni-%d %d:uni-%d %d:uni-%d", s.nni, s.nni, s.unis[0], s.unis[0], s.unis[1], s.unis[1]))
 	p.waitLine(t, "INSTALLED")
 	if strings.Contains(p.out.String(), "ERROR type=") {
 		t.Fatalf("os-ken got errors:\n%s", p.out)

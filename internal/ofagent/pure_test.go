@@ -79,7 +79,7 @@ func TestErrorRules(t *testing.T) {
 		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: unsupported action set_field of ip_proto", ofp13.ErrTypeBadAction, ofp13.BadActionBadSetType},
 		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: unsupported action output:32 after the output (one output, last)", ofp13.ErrTypeBadAction, ofp13.BadActionUnsupportedOrder},
 		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: unsupported instruction write_actions (use apply-actions)", ofp13.ErrTypeBadInstruction, ofp13.BadInstructionUnsupInst},
-		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: no route from logical port 999 to NNI 1048576: logical port 999 does not exist", ofp13.ErrTypeBadMatch, ofp13.BadMatchBadValue},
+		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: no route from logical port 999 to NNI 1: logical port 999 does not exist", ofp13.ErrTypeBadMatch, ofp13.BadMatchBadValue},
 		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: no route from UNI 16 to logical port 999: logical port 999 does not exist", ofp13.ErrTypeBadAction, ofp13.BadActionBadOutPort},
 		{opFlow, codes.InvalidArgument, "flow table=0 priority=9 cookie=0x0: conflict: an earlier logical flow gives device \"d\" a flow …", ofp13.ErrTypeFlowModFailed, ofp13.FlowModFailedOverlap},
 		{opFlow, codes.InvalidArgument, "something new", ofp13.ErrTypeFlowModFailed, ofp13.FlowModFailedUnknown},

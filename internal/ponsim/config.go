@@ -7,11 +7,12 @@ import (
 	"unicode"
 )
 
-// Limits of the simulated OLT. The port layout (adapter/portno) would allow
-// PON 0..255 and ONU ids 1..255; these keep one simulator to a size that a
-// laptop forwards comfortably (64 × 128 = 8,192 ONUs).
+// Limits of the simulated OLT. MaxPONPorts is what the port layout
+// (adapter/portno) numbers, PON 0..15; it allows ONU ids 1..239, and
+// MaxONUsPerPON keeps one simulator to a size that a laptop forwards
+// comfortably (16 × 128 = 2,048 ONUs).
 const (
-	MaxPONPorts   = 64
+	MaxPONPorts   = 16
 	MaxONUsPerPON = 128
 	maxNameLen    = 64
 )
@@ -54,7 +55,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.PONPorts < 1 || c.PONPorts > MaxPONPorts {
-		return fmt.Errorf("ponsim: --pon-ports %d out of range 1..%d", c.PONPorts, MaxPONPorts)
+		return fmt.Errorf("ponsim: --pon-ports %d out of range 1..%d (the port layout numbers PONs 0..%d)", c.PONPorts, MaxPONPorts, MaxPONPorts-1)
 	}
 	if c.ONUsPerPON < 1 || c.ONUsPerPON > MaxONUsPerPON {
 		return fmt.Errorf("ponsim: --onus-per-pon %d out of range 1..%d", c.ONUsPerPON, MaxONUsPerPON)

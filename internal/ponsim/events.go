@@ -12,7 +12,7 @@ import (
 // maxQueuedEvents bounds what one stream may have waiting. A stream that
 // falls further behind ends with ResourceExhausted; reopening it starts
 // again from a fresh picture, which is all a client needs. It is far above
-// what a burst can produce (every ONU going down and up is 2 × 8,192).
+// what a burst can produce (every ONU going down and up is 2 × 2,048).
 const maxQueuedEvents = 1 << 16
 
 // eventSub is one ReceiveEvents stream. The state change and the queueing

@@ -32,8 +32,8 @@ func TestConfigValidate(t *testing.T) {
 		{"name with space", func(c *Config) { c.Name = "my olt" }, "--name"},
 		{"name with control", func(c *Config) { c.Name = "olt\x00" }, "--name"},
 		{"long name", func(c *Config) { c.Name = strings.Repeat("x", 65) }, "at most 64"},
-		{"no pon ports", func(c *Config) { c.PONPorts = 0 }, "--pon-ports 0 out of range 1..64"},
-		{"too many pon ports", func(c *Config) { c.PONPorts = 65 }, "--pon-ports 65 out of range 1..64"},
+		{"no pon ports", func(c *Config) { c.PONPorts = 0 }, "--pon-ports 0 out of range 1..16"},
+		{"too many pon ports", func(c *Config) { c.PONPorts = 17 }, "--pon-ports 17 out of range 1..16 (the port layout numbers PONs 0..15)"},
 		{"negative pon ports", func(c *Config) { c.PONPorts = -1 }, "--pon-ports -1"},
 		{"no onus", func(c *Config) { c.ONUsPerPON = 0 }, "--onus-per-pon 0 out of range 1..128"},
 		{"too many onus", func(c *Config) { c.ONUsPerPON = 129 }, "--onus-per-pon 129 out of range 1..128"},
@@ -60,6 +60,17 @@ func TestConfigValidate(t *testing.T) {
 				sim.Close()
 			}
 		})
+	}
+}
+
+// TestLimitsFitLayout: the largest simulator numbers every UNI within
+// adapter/portno, so no ONU's port wraps onto another's.
+func TestLimitsFitLayout(t *testing.T) {
+	if err := portno.Check(MaxPONPorts-1, MaxONUsPerPON, 0); err != nil {
+		t.Fatalf("MaxPONPorts %d, MaxONUsPerPON %d: %v", MaxPONPorts, MaxONUsPerPON, err)
+	}
+	if portno.Check(MaxPONPorts, 1, 0) == nil {
+		t.Errorf("MaxPONPorts %d is below what the layout allows", MaxPONPorts)
 	}
 }
 

@@ -27,7 +27,7 @@ func mustFlow(t *testing.T, s string) *openflowv1.Flow {
 
 func smallRoutes(t *testing.T) *route.Routes {
 	t.Helper()
-	snap, err := routetest.ParseSnapshot("olt olt1 nni=1048576 pon=2097153\nonu onu1 pon=2097153 uni=4112\nonu onu2 pon=2097153 uni=4128")
+	snap, err := routetest.ParseSnapshot("olt olt1 nni=1 pon=2097153\nonu onu1 pon=2097153 uni=4112\nonu onu2 pon=2097153 uni=4128")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,10 +48,10 @@ func TestErrorKinds(t *testing.T) {
 	}{
 		{"in_port=4112,actions=output:4128", flowdecomp.ErrNoRoute},
 		{"in_port=4112,actions=output:4128", route.ErrNoRoute},
-		{"in_port=4112,mpls_label=1,actions=output:1048576", flowdecomp.ErrUnsupported},
-		{"in_port=4112,actions=meter:9,output:1048576", flowdecomp.ErrUnknownMeter},
-		{"in_port=1048576,actions=group:9", flowdecomp.ErrUnknownGroup},
-		{"in_port=1048576,actions=group:1", flowdecomp.ErrUnsupported},
+		{"in_port=4112,mpls_label=1,actions=output:1", flowdecomp.ErrUnsupported},
+		{"in_port=4112,actions=meter:9,output:1", flowdecomp.ErrUnknownMeter},
+		{"in_port=1,actions=group:9", flowdecomp.ErrUnknownGroup},
+		{"in_port=1,actions=group:1", flowdecomp.ErrUnsupported},
 	}
 	for _, tt := range tests {
 		f := mustFlow(t, tt.flow)
@@ -69,7 +69,7 @@ func TestErrorKinds(t *testing.T) {
 	}
 	// Conflict is for the whole table.
 	_, err := d.Decompose([]*openflowv1.Flow{
-		mustFlow(t, "table=1,in_port=4112,metadata=1,actions=output:1048576"),
+		mustFlow(t, "table=1,in_port=4112,metadata=1,actions=output:1"),
 		mustFlow(t, "table=1,in_port=4112,metadata=2,actions=output:CONTROLLER"),
 	}, nil, nil)
 	if !errors.Is(err, flowdecomp.ErrConflict) {
@@ -78,13 +78,13 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestFlowID(t *testing.T) {
-	base := mustFlow(t, "table=0,priority=1000,cookie=0x5,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:2/64,actions=output:1048576")
+	base := mustFlow(t, "table=0,priority=1000,cookie=0x5,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:2/64,actions=output:1")
 	id := flowdecomp.FlowID(base)
 	same := []string{
 		// Field order, actions, and masked-off bits do not count.
 		"table=0,priority=1000,cookie=0x5,ipv6_dst=ff02::1:2/64,eth_type=0x0800,in_port=4112,actions=drop",
-		"table=0,priority=1000,cookie=0x5,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:ffff/64,actions=output:1048576",
-		"table=0,priority=1000,cookie=0x5,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:2/64,idle_timeout=5,actions=output:1048576",
+		"table=0,priority=1000,cookie=0x5,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:ffff/64,actions=output:1",
+		"table=0,priority=1000,cookie=0x5,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:2/64,idle_timeout=5,actions=output:1",
 		// OpenFlow names an entry by table, priority and match: the cookie
 		// is an attribute of the entry.
 		"table=0,priority=1000,cookie=0x6,in_port=4112,eth_type=0x0800,ipv6_dst=ff02::1:2/64,actions=drop",

@@ -61,7 +61,7 @@ func (f *failing) Batch(ctx context.Context, ops []kvstore.Op) error {
 // topology has one OLT and n ONUs with one UNI each (UNI numbers 16, 32, …).
 func topology(t testing.TB, n int) Topology {
 	var b strings.Builder
-	b.WriteString("olt olt1 nni=1048576 pon=2097152\n")
+	b.WriteString("olt olt1 nni=1 pon=2097152\n")
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "onu onu%d pon=2097152 uni=%d\n", i, i<<4)
 	}
@@ -102,8 +102,8 @@ func add(t testing.TB, text string) *openflowv1.FlowMod {
 func subscriber(t testing.TB, uni int) []*openflowv1.FlowMod {
 	return []*openflowv1.FlowMod{
 		add(t, fmt.Sprintf("table=0,priority=10000,in_port=%d,eth_type=0x888e,actions=output:CONTROLLER", uni)),
-		add(t, fmt.Sprintf("table=0,priority=1000,in_port=%d,vlan_vid=untagged,actions=push_vlan:0x8100,set_field:%d->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1048576", uni, 100+uni)),
-		add(t, fmt.Sprintf("table=0,priority=1000,in_port=1048576,vlan_vid=1000,metadata=%d,actions=pop_vlan,pop_vlan,output:%d", 100+uni, uni)),
+		add(t, fmt.Sprintf("table=0,priority=1000,in_port=%d,vlan_vid=untagged,actions=push_vlan:0x8100,set_field:%d->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1", uni, 100+uni)),
+		add(t, fmt.Sprintf("table=0,priority=1000,in_port=1,vlan_vid=1000,metadata=%d,actions=pop_vlan,pop_vlan,output:%d", 100+uni, uni)),
 	}
 }
 
@@ -135,7 +135,7 @@ func TestConcurrentModsAllStored(t *testing.T) {
 	// A fresh manager on the same store works the device flows out again
 	// the same way.
 	m2, _ := newManager(t, kv, 32)
-	if err := m2.UpdateFlowTable(t.Context(), "ld1", add(t, "table=0,priority=5,in_port=1048576,eth_type=0x88cc,actions=output:CONTROLLER")); err != nil {
+	if err := m2.UpdateFlowTable(t.Context(), "ld1", add(t, "table=0,priority=5,in_port=1,eth_type=0x88cc,actions=output:CONTROLLER")); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(m2.lds["ld1"].rules); n != 97 {
@@ -179,7 +179,7 @@ func TestStoreFailureLeavesTablesAsStored(t *testing.T) {
 //	go test -run '^$' -bench FlowMods ./internal/core/flows/
 func BenchmarkFlowMods(b *testing.B) {
 	kv := kvstoretest.NewEtcdStore(b)
-	const onus = 255
+	const onus = 239 // ONU ids 1..239 of adapter/portno
 	m, _ := newManager(b, kv, onus)
 	mods := make(chan *openflowv1.FlowMod, 64)
 	var wg sync.WaitGroup

@@ -117,7 +117,7 @@ func TestRootActiveCreatesLogicalDevice(t *testing.T) {
 				t.Fatalf("%d logical ports, want the 2 NNIs", len(lps))
 			}
 			wantNNI0 := &voltv1.LogicalPort{
-				Id: "nni-1048576",
+				Id: "nni-1",
 				OfpPort: &openflowv1.Port{
 					PortNo: portno.NNI(0), HwAddr: lps[0].GetOfpPort().GetHwAddr(), Name: "nni-west",
 					State: 4, Curr: 0x1020, Advertised: 0x1020, Supported: 0x1020, CurrSpeed: 1_000_000, MaxSpeed: 1_000_000,
@@ -131,7 +131,7 @@ func TestRootActiveCreatesLogicalDevice(t *testing.T) {
 				t.Errorf("derived hw_addr % x: want 6 bytes, locally administered unicast", hw)
 			}
 			if of := lps[1].GetOfpPort(); !bytes.Equal(of.GetHwAddr(), []byte{1, 2, 3, 4, 5, 6}) ||
-				of.GetCurrSpeed() != 10_000_000 || of.GetName() != "nni-1048577" {
+				of.GetCurrSpeed() != 10_000_000 || of.GetName() != "nni-2" {
 				t.Errorf("NNI 1 ignores the adapter's OpenFlow view: %v", of)
 			}
 			if diff := cmp.Diff(e.ports(t, ldID), e.storedPorts(t, ldID)); diff != "" {
@@ -139,8 +139,8 @@ func TestRootActiveCreatesLogicalDevice(t *testing.T) {
 			}
 			wantEvents := []string{
 				"ADDED logical device of olt-1",
-				"ADDED port nni-1048576 olt-1 LIVE",
-				"ADDED port nni-1048577 olt-1 LIVE",
+				"ADDED port nni-1 olt-1 LIVE",
+				"ADDED port nni-2 olt-1 LIVE",
 			}
 			if diff := cmp.Diff(wantEvents, e.rec.take(t)); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
@@ -191,11 +191,11 @@ func TestChildrenComeAndGo(t *testing.T) {
 	activate(t, e, onu1, onuPON("onu1"), uni("onu1", 0, 1, 0))
 	activate(t, e, onu2, onuPON("onu2"), uni("onu2", 0, 2, 0), uni("onu2", 0, 2, 1))
 	want := []string{
+		"nni-1 olt LIVE",
+		"nni-2 olt LIVE",
 		"uni-16 onu1 LIVE",
 		"uni-32 onu2 LIVE",
 		"uni-33 onu2 LIVE",
-		"nni-1048576 olt LIVE",
-		"nni-1048577 olt LIVE",
 	}
 	if diff := cmp.Diff(want, e.ports(t, ldID)); diff != "" {
 		t.Errorf("ports (-want +got):\n%s", diff)
@@ -222,7 +222,7 @@ func TestChildrenComeAndGo(t *testing.T) {
 	if err := e.m.DeviceGone(ctx, with(onu2, enabled, inactive)); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"uni-16 onu1 LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"}
+	want = []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE"}
 	if diff := cmp.Diff(want, e.ports(t, ldID)); diff != "" {
 		t.Errorf("ports after onu2 gone (-want +got):\n%s", diff)
 	}
@@ -261,7 +261,7 @@ func TestChildActiveBeforeRoot(t *testing.T) {
 	}
 
 	ldID := activeOLT(t, e, "olt")
-	want := []string{"uni-4112 early LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"}
+	want := []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-4112 early LIVE"}
 	if diff := cmp.Diff(want, e.ports(t, ldID)); diff != "" {
 		t.Errorf("ports (-want +got):\n%s", diff)
 	}
@@ -289,7 +289,7 @@ func TestPortsDownAndUp(t *testing.T) {
 		{
 			name:      "child disabled",
 			do:        func() error { return e.m.SetPortsUp(ctx, with(o, disabled, active), false) },
-			wantPorts: []string{"uni-16 onu1 DOWN", "uni-17 onu1 DOWN", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts: []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 DOWN", "uni-17 onu1 DOWN"},
 			wantEvents: []string{
 				"MODIFIED port uni-16 onu1 DOWN",
 				"MODIFIED port uni-17 onu1 DOWN",
@@ -298,7 +298,7 @@ func TestPortsDownAndUp(t *testing.T) {
 		{
 			name:      "child down again: nothing to do",
 			do:        func() error { return e.m.SetPortsUp(ctx, with(o, disabled, active), false) },
-			wantPorts: []string{"uni-16 onu1 DOWN", "uni-17 onu1 DOWN", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts: []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 DOWN", "uni-17 onu1 DOWN"},
 		},
 		{
 			name: "child re-enabled, one UNI reported down by its adapter",
@@ -308,7 +308,7 @@ func TestPortsDownAndUp(t *testing.T) {
 				e.devs.set(o, uni("onu1", 0, 1, 0), p)
 				return e.m.SetPortsUp(ctx, o, true)
 			},
-			wantPorts:  []string{"uni-16 onu1 LIVE", "uni-17 onu1 DOWN", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts:  []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE", "uni-17 onu1 DOWN"},
 			wantEvents: []string{"MODIFIED port uni-16 onu1 LIVE"},
 		},
 		{
@@ -317,7 +317,7 @@ func TestPortsDownAndUp(t *testing.T) {
 				e.devs.set(o, uni("onu1", 0, 1, 0), uni("onu1", 0, 1, 1))
 				return e.m.PortChanged(ctx, o, uni("onu1", 0, 1, 1))
 			},
-			wantPorts:  []string{"uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts:  []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE", "uni-17 onu1 LIVE"},
 			wantEvents: []string{"MODIFIED port uni-17 onu1 LIVE"},
 		},
 		{
@@ -326,26 +326,26 @@ func TestPortsDownAndUp(t *testing.T) {
 				e.devs.set(o, uni("onu1", 0, 1, 0), uni("onu1", 0, 1, 1), uni("onu1", 0, 1, 2))
 				return e.m.PortChanged(ctx, o, uni("onu1", 0, 1, 2))
 			},
-			wantPorts:  []string{"uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts:  []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE"},
 			wantEvents: []string{"ADDED port uni-18 onu1 LIVE"},
 		},
 		{
 			name:      "PON port changes are not logical",
 			do:        func() error { return e.m.PortChanged(ctx, o, onuPON("onu1")) },
-			wantPorts: []string{"uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts: []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE"},
 		},
 		{
 			name: "a child not yet active gains no port",
 			do: func() error {
 				return e.m.PortChanged(ctx, with(onu("onu2", "olt"), enabled, voltv1.OperStatus_OPER_STATUS_ACTIVATING), uni("onu2", 0, 2, 0))
 			},
-			wantPorts: []string{"uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
+			wantPorts: []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE"},
 		},
 		{
 			name:       "OLT unreachable: its NNIs go down, the UNIs are the ONUs' own",
 			do:         func() error { return e.m.SetPortsUp(ctx, olt("olt", ""), false) },
-			wantPorts:  []string{"uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE", "nni-1048576 olt DOWN", "nni-1048577 olt DOWN"},
-			wantEvents: []string{"MODIFIED port nni-1048576 olt DOWN", "MODIFIED port nni-1048577 olt DOWN"},
+			wantPorts:  []string{"nni-1 olt DOWN", "nni-2 olt DOWN", "uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE"},
+			wantEvents: []string{"MODIFIED port nni-1 olt DOWN", "MODIFIED port nni-2 olt DOWN"},
 		},
 		{
 			name: "OLT re-activated after a reboot: the NNIs come up",
@@ -356,8 +356,8 @@ func TestPortsDownAndUp(t *testing.T) {
 				}
 				return err
 			},
-			wantPorts:  []string{"uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"},
-			wantEvents: []string{"MODIFIED port nni-1048576 olt LIVE", "MODIFIED port nni-1048577 olt LIVE"},
+			wantPorts:  []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 LIVE", "uni-17 onu1 LIVE", "uni-18 onu1 LIVE"},
+			wantEvents: []string{"MODIFIED port nni-1 olt LIVE", "MODIFIED port nni-2 olt LIVE"},
 		},
 	}
 	for _, s := range steps {
@@ -477,10 +477,13 @@ func TestInvalidPortNumbers(t *testing.T) {
 		good *voltv1.Port // added despite bad in the same call
 	}{
 		{"NNI numbered like a UNI", olt("olt", ""), port("olt", portno.UNI(0, 1, 0), voltv1.PortType_PORT_TYPE_ETHERNET_NNI), nni("olt", 7)},
-		{"NNI numbered from 1", olt("olt", ""), port("olt", 1, voltv1.PortType_PORT_TYPE_ETHERNET_NNI), nni("olt", 8)},
+		{"NNI numbered 0", olt("olt", ""), port("olt", 0, voltv1.PortType_PORT_TYPE_ETHERNET_NNI), nni("olt", 8)},
+		{"NNI of the old layout", olt("olt", ""), port("olt", 0x00100000, voltv1.PortType_PORT_TYPE_ETHERNET_NNI), nni("olt", 9)},
 		{"UNI numbered like an NNI", onu("onu2", "olt"), port("onu2", portno.NNI(3), voltv1.PortType_PORT_TYPE_ETHERNET_UNI), uni("onu2", 0, 2, 0)},
-		{"UNI of ONU 0", onu("onu3", "olt"), port("onu3", portno.UNI(1, 0, 1), voltv1.PortType_PORT_TYPE_ETHERNET_UNI), uni("onu3", 0, 3, 0)},
+		{"UNI of ONU 0", onu("onu3", "olt"), port("onu3", 1<<12|1, voltv1.PortType_PORT_TYPE_ETHERNET_UNI), uni("onu3", 0, 3, 0)},
 		{"UNI numbered like a PON", onu("onu4", "olt"), port("onu4", portno.OLTPON(1), voltv1.PortType_PORT_TYPE_ETHERNET_UNI), uni("onu4", 0, 4, 0)},
+		{"UNI of ONU 240", onu("onu6", "olt"), port("onu6", 240<<4, voltv1.PortType_PORT_TYPE_ETHERNET_UNI), uni("onu6", 0, 6, 0)},
+		{"UNI of PON 16", onu("onu7", "olt"), port("onu7", 16<<12|1<<4, voltv1.PortType_PORT_TYPE_ETHERNET_UNI), uni("onu7", 0, 7, 0)},
 		{"UNI number held by another ONU", onu("onu5", "olt"), uni("onu5", 0, 1, 0), uni("onu5", 0, 5, 0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -651,7 +654,7 @@ func testLoad(t *testing.T, e *env) {
 	if err := fresh.DeviceGone(ctx, o2); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"uni-16 onu1 DOWN", "nni-1048576 olt LIVE", "nni-1048577 olt LIVE"}
+	want := []string{"nni-1 olt LIVE", "nni-2 olt LIVE", "uni-16 onu1 DOWN"}
 	if diff := cmp.Diff(want, e.ports(t, ldID)); diff != "" {
 		t.Errorf("ports after Load and onu2 gone (-want +got):\n%s", diff)
 	}

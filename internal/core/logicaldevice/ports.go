@@ -18,10 +18,10 @@ import (
 // core, the adapters and the OpenFlow agent: a logical port takes the number
 // of the device port behind it, so
 //
-//	root port (OLT NNI n):            0x00100000 | n           portno.NNI(n)
+//	root port (OLT NNI n):            1 + n                    portno.NNI(n)
 //	non-root port (ONU UNI):          pon<<12 | onu<<4 | uni   portno.UNI(pon, onu, uni)
 //
-// and its id is portno.Name(number) ("nni-1048576", "uni-4112"). PON ports
+// and its id is portno.Name(number) ("nni-1", "uni-4112"). PON ports
 // never become logical ports. A number outside its range, or one that a
 // different device already holds, is rejected rather than renumbered: a
 // silent renumbering would leave the controller and the adapter disagreeing.
@@ -64,14 +64,14 @@ func checkNumber(dev *voltv1.Device, p *voltv1.Port) error {
 	if dev.GetRoot() {
 		if !portno.IsNNI(no) {
 			return coreerr.New(coreerr.ErrInvalidArgument, fmt.Sprintf(
-				"device %q: NNI port number %d (%#x) is outside the NNI range 0x100000|n (n 0..4095, see adapter/portno)",
+				"device %q: NNI port number %d (%#x) is outside the NNI range 1..15 (see adapter/portno)",
 				dev.GetId(), no, no))
 		}
 		return nil
 	}
 	if !portno.IsUNI(no) {
 		return coreerr.New(coreerr.ErrInvalidArgument, fmt.Sprintf(
-			"device %q: UNI port number %d (%#x) is not pon<<12|onu<<4|uni with onu 1..255 (see adapter/portno)",
+			"device %q: UNI port number %d (%#x) is not pon<<12|onu<<4|uni with pon 0..15, onu 1..239 (see adapter/portno)",
 			dev.GetId(), no, no))
 	}
 	return nil

@@ -18,13 +18,13 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 // followed by its expected output, indented:
 //
 //	topology:
-//	  olt olt1 nni=1048576 pon=2097153
+//	  olt olt1 nni=1 pon=2097153
 //	  onu onu1 pon=2097153 uni=4112
 //	ports
 //	  …
-//	route 4112 1048576
+//	route 4112 1
 //	  onu1 4112 -> 3145728
-//	  olt1 2097153 -> 1048576
+//	  olt1 2097153 -> 1
 //
 // Lines starting with # are comments. A failure shows the difference; -update
 // writes what the code does into the file, to be read and checked.

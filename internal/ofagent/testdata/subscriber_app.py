@@ -5,8 +5,8 @@
 #   INSTALLED                      (the barrier after the subscriber's flows)
 #   ERROR type=<t> code=<c> xid=<x>
 #   PACKET-IN in_port=<n> len=<n>
-# The subscriber is the lowest-numbered UNI; the NNI is the port whose
-# number is 0x100000|n.
+# The subscriber is the lowest-numbered UNI; the NNIs are the ports
+# numbered 1..15 (adapter/portno).
 import sys
 
 from os_ken.base import app_manager
@@ -40,8 +40,8 @@ class Subscriber(app_manager.OSKenApp):
         say("PORTS " + " ".join("%d:%s" % p for p in ports))
         if dp.id in self.installed:
             return
-        nnis = [no for no, _ in ports if no & 0xfff00000 == 0x100000]
-        unis = [no for no, _ in ports if no < 0x100000]
+        nnis = [no for no, _ in ports if 1 <= no <= 15]
+        unis = [no for no, _ in ports if 15 < no < 0xff00]
         if not nnis or not unis:
             return
         self.installed.add(dp.id)

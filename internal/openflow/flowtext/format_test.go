@@ -90,7 +90,7 @@ func out(port uint32) *of.Action { return act(&of.ActionOutput{Port: port}) }
 
 const (
 	tUni = 4112
-	tNNI = 1048576
+	tNNI = 1
 )
 
 var (
@@ -130,7 +130,7 @@ func TestFlowText(t *testing.T) {
 			&of.Flow{Priority: 1000, Cookie: 0xabc,
 				Match:        &of.Match{Fields: []*of.MatchField{inUNI, untagged}},
 				Instructions: []*of.Instruction{apply(pushCTag, setVID(0x1064), out(tNNI))}},
-			"table=0, priority=1000, cookie=0xabc, in_port=4112, vlan_vid=untagged, actions=push_vlan:0x8100,set_field:100->vlan_vid,output:1048576"},
+			"table=0, priority=1000, cookie=0xabc, in_port=4112, vlan_vid=untagged, actions=push_vlan:0x8100,set_field:100->vlan_vid,output:1"},
 		{"two tables: meter, metadata, goto, listed out of order",
 			&of.Flow{TableId: 0, Priority: 1000, Cookie: 3,
 				Match: &of.Match{Fields: []*of.MatchField{inUNI, vlan100}},
@@ -142,12 +142,12 @@ func TestFlowText(t *testing.T) {
 				Match: &of.Match{Fields: []*of.MatchField{inNNI, vlan4000,
 					mfMasked(of.MatchFieldType_MATCH_FIELD_TYPE_METADATA, 0x1010, 0xffffffff)}},
 				Instructions: []*of.Instruction{apply(popTag, out(tUni))}},
-			"table=1, priority=1000, cookie=0x4, in_port=1048576, vlan_vid=4000, metadata=0x1010/0xffffffff, actions=pop_vlan,output:4112"},
+			"table=1, priority=1000, cookie=0x4, in_port=1, vlan_vid=4000, metadata=0x1010/0xffffffff, actions=pop_vlan,output:4112"},
 		{"multicast to a group, masked metadata write",
 			&of.Flow{Priority: 500, Cookie: 5,
 				Match:        &of.Match{Fields: []*of.MatchField{inNNI, anyVLAN, ipv4Type, mcastDst4}},
 				Instructions: []*of.Instruction{apply(popTag, act(&of.ActionGroup{GroupId: 1})), writeMetadata(0x1, 0xff)}},
-			"table=0, priority=500, cookie=0x5, in_port=1048576, vlan_vid=tagged, eth_type=0x0800, ipv4_dst=224.0.0.0/4, actions=pop_vlan,group:1,write_metadata:0x1/0xff"},
+			"table=0, priority=500, cookie=0x5, in_port=1, vlan_vid=tagged, eth_type=0x0800, ipv4_dst=224.0.0.0/4, actions=pop_vlan,group:1,write_metadata:0x1/0xff"},
 		{"no instructions drop; timeouts and flags",
 			&of.Flow{Priority: 0, IdleTimeout: 30, HardTimeout: 300, Flags: 1 | 2 | 0x40},
 			"table=0, priority=0, cookie=0x0, idle_timeout=30, hard_timeout=300, send_flow_rem, check_overlap, flags=0x40, actions=drop"},
@@ -261,7 +261,7 @@ func TestActionAndInstructionText(t *testing.T) {
 		action *of.Action
 		want   string
 	}{
-		{act(&of.ActionOutput{Port: 1048577}), "output:1048577"},
+		{act(&of.ActionOutput{Port: 2}), "output:2"},
 		{act(&of.ActionOutput{Port: 0xfffffffd, MaxLen: 128}), "CONTROLLER:128"},
 		{act(&of.ActionOutput{Port: 0xfffffff8}), "IN_PORT"},
 		{act(&of.ActionOutput{Port: 0xfffffffb}), "FLOOD"},

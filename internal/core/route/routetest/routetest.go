@@ -1,7 +1,7 @@
 // Package routetest reads a topology written as text into a route.Snapshot,
 // for the fixtures of route and flowdecomp:
 //
-//	olt olt1 nni=1048576 pon=2097153,2097154
+//	olt olt1 nni=1 pon=2097153,2097154
 //	onu onu1 pon=2097153 uni=4112
 //	onu onu2 pon=2097154 uni=8208,8209 onu_pon=3145728
 //
