@@ -8,6 +8,7 @@ import (
 
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/ponsim"
 )
 
 func newBenchActivationCmd() *cobra.Command {
@@ -43,8 +44,8 @@ and every UNI logical port exists.`,
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&cfg.OLTs, "olts", 1, "OLTs to enable")
-	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, "PON ports per OLT")
-	fs.IntVar(&cfg.ONUsPerPON, "onus-per-pon", 4, "ONUs per PON port")
+	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, fmt.Sprintf("PON ports per OLT (1..%d)", ponsim.MaxPONPorts))
+	fs.IntVar(&cfg.ONUsPerPON, "onus-per-pon", 4, fmt.Sprintf("ONUs per PON port (1..%d)", ponsim.MaxONUsPerPON))
 	fs.StringVar(&cfg.Server, "server", "", "NBI of a running stack (default: start one in this process)")
 	fs.StringVar(&ponsims, "ponsim", "", "with --server: the ponsim addresses of the OLTs to enable (comma-separated)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long to wait for every ONU (default 5m)")

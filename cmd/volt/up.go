@@ -13,6 +13,7 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ofagent"
+	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/internal/stack"
 )
 
@@ -71,8 +72,8 @@ Stop with Ctrl-C.
 	fs.StringVar(&cfg.BrokerListen, "broker-listen", "127.0.0.1:9092", "listen address of the embedded Kafka-protocol broker")
 	fs.StringVar(&sim.Name, "ponsim-name", "ponsim", "name of the simulated OLT (its serials and MACs derive from it)")
 	fs.StringVar(&sim.GRPC, "ponsim", "127.0.0.1:50060", "listen address of the simulated OLT")
-	fs.IntVar(&sim.PONPorts, "pon-ports", 1, "PON ports of the simulated OLT")
-	fs.IntVar(&sim.ONUsPerPON, "onus-per-pon", 4, "ONUs on each PON port")
+	fs.IntVar(&sim.PONPorts, "pon-ports", 1, fmt.Sprintf("PON ports of the simulated OLT (1..%d)", ponsim.MaxPONPorts))
+	fs.IntVar(&sim.ONUsPerPON, "onus-per-pon", 4, fmt.Sprintf("ONUs on each PON port (1..%d)", ponsim.MaxONUsPerPON))
 	fs.StringVar(&sim.NNIIface, "nni-iface", "", "bind the simulated OLT's NNI to this network interface (needs root)")
 	fs.StringVar(&uniIfaces, "uni-ifaces", "", "bind the simulated ONUs' UNIs, in order, to these interfaces (comma-separated)")
 	fs.StringVar(&ctrls, "controller", "127.0.0.1:6653", "OpenFlow controllers the agent dials (comma-separated; retried quietly)")

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/internal/stack"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -48,6 +49,14 @@ type ActivationResult struct {
 func Activation(ctx context.Context, cfg ActivationConfig) (ActivationResult, error) {
 	if cfg.OLTs < 1 || cfg.PONPorts < 1 || cfg.ONUsPerPON < 1 {
 		return ActivationResult{}, fmt.Errorf("bench activation: --olts, --pon-ports and --onus-per-pon must be positive")
+	}
+	// ponsim's limits (the port layout's among them) bound the OLTs of
+	// --server too.
+	if cfg.PONPorts > ponsim.MaxPONPorts {
+		return ActivationResult{}, fmt.Errorf("bench activation: --pon-ports %d out of range 1..%d", cfg.PONPorts, ponsim.MaxPONPorts)
+	}
+	if cfg.ONUsPerPON > ponsim.MaxONUsPerPON {
+		return ActivationResult{}, fmt.Errorf("bench activation: --onus-per-pon %d out of range 1..%d", cfg.ONUsPerPON, ponsim.MaxONUsPerPON)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Minute

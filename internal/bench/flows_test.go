@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,6 +45,23 @@ func TestFlowsConfig(t *testing.T) {
 	for _, c := range []FlowsConfig{{Subscribers: 0}, {Subscribers: 1 << 20}, {Subscribers: 1, Concurrency: -1}, {Subscribers: 1, Server: "127.0.0.1:1"}} {
 		if _, err := Flows(context.Background(), c); err == nil {
 			t.Errorf("Flows(%+v) succeeded", c)
+		}
+	}
+}
+
+func TestActivationConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  ActivationConfig
+		want string
+	}{
+		{ActivationConfig{OLTs: 0, PONPorts: 1, ONUsPerPON: 1}, "must be positive"},
+		{ActivationConfig{OLTs: 1, PONPorts: 17, ONUsPerPON: 1}, "bench activation: --pon-ports 17 out of range 1..16"},
+		{ActivationConfig{OLTs: 1, PONPorts: 1, ONUsPerPON: 129, Server: "127.0.0.1:1", PonSims: []string{"127.0.0.1:2"}},
+			"bench activation: --onus-per-pon 129 out of range 1..128"},
+	} {
+		_, err := Activation(context.Background(), tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Activation(%+v) = %v, want %q", tc.cfg, err, tc.want)
 		}
 	}
 }

@@ -59,6 +59,13 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	if cfg.Logs == nil {
 		cfg.Logs = logging.Discard()
 	}
+	// A simulator too large for the port layout fails before the rest
+	// starts.
+	for _, ps := range cfg.PonSims {
+		if err := ps.config(nil).Validate(); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -154,9 +161,18 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	return firstErr
 }
 
+// config is the simulator's Config, logging to logs (nil: none).
+func (ps PonSim) config(logs *logging.Registry) ponsim.Config {
+	c := ponsim.Config{Name: ps.Name, PONPorts: ps.PONPorts, ONUsPerPON: ps.ONUsPerPON}
+	if logs != nil {
+		c.Logger = logs.Logger("ponsim")
+	}
+	return c
+}
+
 // runPonSim serves one simulated OLT, bound to its interfaces if any.
 func runPonSim(ctx context.Context, ps PonSim, logs *logging.Registry, ready func(string)) error {
-	sim, err := ponsim.New(ponsim.Config{Name: ps.Name, PONPorts: ps.PONPorts, ONUsPerPON: ps.ONUsPerPON, Logger: logs.Logger("ponsim")})
+	sim, err := ponsim.New(ps.config(logs))
 	if err != nil {
 		return err
 	}

@@ -160,11 +160,17 @@ func (h *handler) childGone(o *olt, serial string, err error) error {
 // the one it has) and enables it, which makes the ONU adapter adopt it.
 func (h *handler) detect(ctx context.Context, o *olt, onu *ponsimv1.OnuInfo) error {
 	serial := onu.GetSerialNumber()
+	pon := portno.PONOf(onu.GetPonPort())
+	// An ONU whose UNI the layout cannot number stays out of the core
+	// rather than taking another ONU's port.
+	if err := portno.Check(pon, onu.GetOnuId(), 0); err != nil {
+		return fmt.Errorf("ONU %s not added: %w", serial, err)
+	}
 	d, err := h.core.ChildDeviceDetected(ctx, &adapterv1.ChildDeviceDetectedRequest{
 		ParentId:        o.id,
 		ParentPortNo:    onu.GetPonPort(),
 		ChildDeviceType: ChildType,
-		ChannelId:       portno.PONOf(onu.GetPonPort()),
+		ChannelId:       pon,
 		VendorId:        vendorID(serial),
 		SerialNumber:    serial,
 		OnuId:           onu.GetOnuId(),
