@@ -90,22 +90,12 @@
 //
 // # Port numbers and ovs-ofctl
 //
-// Logical port numbers are the core's (adapter/portno): UNIs are
-// pon<<12|onu<<4|uni, below 0xff00 on PON ports 0-14 and so fine for any
-// tool; NNIs are 0x100000|n.
-// Open vSwitch keeps 16-bit port numbers and its tools refuse OpenFlow 1.3
-// port numbers from 0xff00 to 0xfffffeff, so with ovs-ofctl 3.1:
-//
-//   - show and dump-ports-desc print the UNIs, then "decode error:
-//     OFPBAC_BAD_OUT_PORT" for the NNI (exit status 0);
-//   - dump-flows prints flows up to the first one that names the NNI, then
-//     "decode error: OFPBMC_BAD_VALUE";
-//   - commands that read port names first (add-flow, del-flows, add-group,
-//     packet-out) fail with "received bad reply: OpenFlow message is
-//     empty" unless given --no-names; with it they work for flows that do
-//     not name the NNI;
-//   - in_port=1048576 and output:1048576 are refused by ovs-ofctl's own
-//     parser ("invalid or unknown port").
-//
-// Controllers with 32-bit port numbers (os-ken, ONOS) are not affected.
+// Logical port numbers are the core's (adapter/portno): NNIs are 1..15,
+// UNIs pon<<12|onu<<4|uni up to 0xfeff. Open vSwitch keeps 16-bit port
+// numbers and its tools take OpenFlow 1.3 port numbers below 0xff00, so
+// every port fits: ovs-ofctl -O OpenFlow13 show, dump-ports-desc,
+// add-flow, dump-flows, add-group and packet-out work as they are, and a
+// flow names a port by number (in_port=1, output:16) or by its name
+// (in_port=nni-1, output:uni-16, which ovs-ofctl reads from the port
+// descriptions; it prints names only on a terminal or with --names).
 package ofagent

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openvolt/openvolt/adapter/portno"
 )
 
 // Tests against real OpenFlow peers (Debian packages openvswitch-common,
@@ -46,61 +48,77 @@ func ofctlErr(args ...string) (string, error) {
 	return string(out), err
 }
 
-// TestOVSOfctl drives the passive listener with ovs-ofctl. Commands that
-// parse flows take --no-names: without it ovs-ofctl reads the port names
-// first and gives up on the NNI's 32-bit number (see the package doc).
+// TestOVSOfctl drives the passive listener with ovs-ofctl. Every logical
+// port number is below 0xff00 (adapter/portno), where Open vSwitch's tools
+// take OpenFlow 1.3 port numbers, so ovs-ofctl reads the ports and names
+// the NNI in a flow by number or by name, without --no-names.
 func TestOVSOfctl(t *testing.T) {
 	needPeer(t, "ovs-ofctl", "openvswitch-common")
 	s := getStack(t)
 	s.clearTables(t)
 	ag := s.agent(t)
 	sw := "tcp:" + ag.listen
-	uni1, uni2 := s.unis[0], s.unis[1]
+	nni, uni1, uni2 := s.nni, s.unis[0], s.unis[1]
 
 	show := ofctl(t, "show", sw)
 	if !strings.Contains(show, fmt.Sprintf("dpid:%016x", s.ld.GetDatapathId())) || !strings.Contains(show, "n_tables:2") {
 		t.Errorf("show:\n%s", show)
 	}
 	ports := ofctl(t, "dump-ports-desc", sw)
-	for _, u := range s.unis {
-		if !strings.Contains(ports, fmt.Sprintf(" %d(uni-%d): addr:", u, u)) {
-			t.Errorf("dump-ports-desc lacks UNI %d:\n%s", u, ports)
+	for _, p := range append([]uint32{nni}, s.unis...) {
+		if !strings.Contains(ports, fmt.Sprintf(" %d(%s): addr:", p, portno.Name(p))) {
+			t.Errorf("dump-ports-desc lacks port %d:\n%s", p, ports)
 		}
 	}
-	// OVS cannot represent the NNI's number; it says so rather than
-	// failing.
-	if !strings.Contains(ports, "port 1048576 is outside the supported range") {
-		t.Logf("dump-ports-desc no longer complains about the NNI:\n%s", ports)
+	if strings.Contains(ports, "error") || strings.Contains(ports, "outside the supported range") {
+		t.Errorf("dump-ports-desc complains:\n%s", ports)
 	}
 
-	ofctl(t, "--no-names", "add-flow", sw,
-		fmt.Sprintf("table=0,priority=10000,in_port=%d,dl_type=0x888e,actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:CONTROLLER", uni1, 0x1000|4091))
-	ofctl(t, "--no-names", "add-flow", sw,
-		fmt.Sprintf("table=0,priority=10000,in_port=%d,dl_type=0x888e,actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:CONTROLLER", uni2, 0x1000|4091))
-	flows := ofctl(t, "--no-names", "dump-flows", sw)
-	if n := strings.Count(flows, "dl_type=0x888e"); n != 2 || !strings.Contains(flows, fmt.Sprintf("in_port=%d", uni1)) {
+	eapol := "table=0,priority=10000,in_port=%d,dl_type=0x888e,actions=push_vlan:0x8100,set_field:%d->vlan_vid,output:CONTROLLER"
+	ofctl(t, "add-flow", sw, fmt.Sprintf(eapol, uni1, 0x1000|4091))
+	ofctl(t, "--no-names", "add-flow", sw, fmt.Sprintf(eapol, uni2, 0x1000|4091)) // still works
+	// The NNI by number, then the ports by the names ovs-ofctl read.
+	ofctl(t, "add-flow", sw, fmt.Sprintf("table=0,priority=1000,in_port=%d,dl_vlan=55,actions=output:%d", nni, uni1))
+	ofctl(t, "add-flow", sw, fmt.Sprintf("table=0,priority=1000,in_port=%s,dl_vlan=55,actions=output:%s", portno.Name(uni1), portno.Name(nni)))
+	// ovs-ofctl shows numbers unless on a terminal or given --names.
+	flows := ofctl(t, "dump-flows", sw)
+	named := ofctl(t, "--names", "dump-flows", sw)
+	for _, f := range [][2]uint32{{nni, uni1}, {uni1, nni}} {
+		if want := fmt.Sprintf("in_port=%d,dl_vlan=55 actions=output:%d", f[0], f[1]); !strings.Contains(flows, want) {
+			t.Errorf("dump-flows lacks %q:\n%s", want, flows)
+		}
+		// It quotes the names, which have a '-'.
+		if want := fmt.Sprintf("in_port=%q,dl_vlan=55 actions=output:%q", portno.Name(f[0]), portno.Name(f[1])); !strings.Contains(named, want) {
+			t.Errorf("dump-flows --names lacks %q:\n%s", want, named)
+		}
+	}
+	if n := strings.Count(flows, "dl_type=0x888e"); n != 2 {
 		t.Errorf("dump-flows shows %d EAPOL flows:\n%s", n, flows)
 	}
-	if got := len(s.logicalFlows(t)); got != 2 {
-		t.Errorf("core has %d logical flows, want 2", got)
+	if got := len(s.logicalFlows(t)); got != 4 {
+		t.Errorf("core has %d logical flows, want 4", got)
 	}
 	// A flow the core refuses: ovs-ofctl prints the OpenFlow error.
-	out, err := ofctlErr("--no-names", "add-flow", sw, fmt.Sprintf("table=0,priority=5,in_port=%d,dl_type=0x8847,mpls_label=5,actions=output:CONTROLLER", uni1))
+	out, err := ofctlErr("add-flow", sw, fmt.Sprintf("table=0,priority=5,in_port=%d,dl_type=0x8847,mpls_label=5,actions=output:CONTROLLER", uni1))
 	if err == nil || !strings.Contains(out, "OFPBMC_BAD_FIELD") {
 		t.Errorf("refused add-flow: %v\n%s", err, out)
 	}
 
-	ofctl(t, "--no-names", "del-flows", sw, fmt.Sprintf("in_port=%d", uni2))
-	if flows := ofctl(t, "--no-names", "dump-flows", sw); strings.Count(flows, "priority=10000") != 1 {
+	ofctl(t, "del-flows", sw, fmt.Sprintf("in_port=%d", uni2))
+	if flows := ofctl(t, "dump-flows", sw); strings.Count(flows, "priority=10000") != 1 {
 		t.Errorf("after del-flows in_port=%d:\n%s", uni2, flows)
 	}
-	ofctl(t, "--no-names", "del-flows", sw)
-	if flows := ofctl(t, "--no-names", "dump-flows", sw); strings.Contains(flows, "priority=") {
+	ofctl(t, "del-flows", sw, "in_port="+portno.Name(nni))
+	if flows := ofctl(t, "dump-flows", sw); strings.Contains(flows, "in_port="+portno.Name(nni)) {
+		t.Errorf("after del-flows in_port=%s:\n%s", portno.Name(nni), flows)
+	}
+	ofctl(t, "del-flows", sw)
+	if flows := ofctl(t, "dump-flows", sw); strings.Contains(flows, "priority=") {
 		t.Errorf("after del-flows:\n%s", flows)
 	}
 
-	ofctl(t, "--no-names", "add-group", sw, fmt.Sprintf("group_id=1,type=all,bucket=output:%d,bucket=output:%d", uni1, uni2))
-	if g := ofctl(t, "--no-names", "dump-groups", sw); !strings.Contains(g, fmt.Sprintf("group_id=1,type=all,bucket=actions=output:%d,bucket=actions=output:%d", uni1, uni2)) {
+	ofctl(t, "add-group", sw, fmt.Sprintf("group_id=1,type=all,bucket=output:%d,bucket=output:%s", uni1, portno.Name(uni2)))
+	if g := ofctl(t, "dump-groups", sw); !strings.Contains(g, fmt.Sprintf("group_id=1,type=all,bucket=actions=output:%d,bucket=actions=output:%d", uni1, uni2)) {
 		t.Errorf("dump-groups:\n%s", g)
 	}
 	ofctl(t, "add-meter", sw, "meter=1 kbps burst stats bands=type=drop rate=10000 burst_size=1000")
@@ -111,9 +129,10 @@ func TestOVSOfctl(t *testing.T) {
 		t.Errorf("dump-tables:\n%s", tables)
 	}
 	frame := hex.EncodeToString(eapolFrame())
-	ofctl(t, "--no-names", "packet-out", sw, fmt.Sprintf("in_port=controller packet=%s actions=output:%d", frame, uni1))
+	ofctl(t, "packet-out", sw, fmt.Sprintf("in_port=controller packet=%s actions=output:%d", frame, uni1))
+	ofctl(t, "packet-out", sw, fmt.Sprintf("in_port=controller packet=%s actions=output:%s", frame, portno.Name(nni)))
 	// A packet-out to a port that does not exist is refused.
-	out, err = ofctlErr("--no-names", "packet-out", sw, "in_port=controller packet="+frame+" actions=output:999")
+	out, err = ofctlErr("packet-out", sw, "in_port=controller packet="+frame+" actions=output:999")
 	if err == nil || !strings.Contains(out, "OFPBAC_BAD_OUT_PORT") {
 		t.Errorf("packet-out to port 999: %v\n%s", err, out)
 	}
