@@ -73,6 +73,7 @@ func run(t testing.TB, timeout time.Duration, args ...string) (string, string, i
 // daemon is a volt process running in the background.
 type daemon struct {
 	cmd    *exec.Cmd
+	stdout *lockedWriter
 	stderr *lockedWriter
 	done   chan error
 }
@@ -80,8 +81,8 @@ type daemon struct {
 func start(t testing.TB, args ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(volt, args...)
-	d := &daemon{cmd: cmd, stderr: &lockedWriter{buf: &bytes.Buffer{}}, done: make(chan error, 1)}
-	cmd.Stderr = d.stderr
+	d := &daemon{cmd: cmd, stdout: &lockedWriter{buf: &bytes.Buffer{}}, stderr: &lockedWriter{buf: &bytes.Buffer{}}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = d.stdout, d.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

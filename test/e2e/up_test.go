@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -77,8 +80,9 @@ func waitUp(t *testing.T, nbi string) []jsonDevice {
 
 // TestUpQuickstart follows the README: volt up --provision, then the CLI
 // shows 1 OLT and 4 ONUs ACTIVE and 1 NNI and 4 UNI logical ports; a
-// subscriber flow added with add-flow reaches the OLT's device flows; a
-// second run on the same data directory resumes the same devices.
+// subscriber flow added with add-flow reaches the OLT's device flows, and
+// so do flows that ovs-ofctl adds on the OpenFlow agent; a second run on
+// the same data directory resumes the same devices.
 func TestUpQuickstart(t *testing.T) {
 	dir := t.TempDir()
 	nbi, ponsim := freeAddr(t), freeAddr(t)
@@ -107,16 +111,16 @@ func TestUpQuickstart(t *testing.T) {
 		} `json:"ofpPort"`
 	}
 	voltJSON(t, nbi, &ports, "logicaldevice", "ports", ld)
-	nni, uni := 0, []int{}
+	nni, uni := []int{}, []int{}
 	for _, p := range ports {
 		if p.RootPort {
-			nni++
+			nni = append(nni, p.OfpPort.PortNo)
 		} else {
 			uni = append(uni, p.OfpPort.PortNo)
 		}
 	}
-	if nni != 1 || len(uni) != 4 {
-		t.Fatalf("logical ports: %d NNI and %d UNI, want 1 and 4", nni, len(uni))
+	if len(nni) != 1 || len(uni) != 4 {
+		t.Fatalf("logical ports: %d NNI and %d UNI, want 1 and 4", len(nni), len(uni))
 	}
 
 	// Program a subscriber on the first UNI.
@@ -148,10 +152,99 @@ func TestUpQuickstart(t *testing.T) {
 		t.Errorf("OLT has %d device flows after del-flow, want 0", len(flows))
 	}
 
+	ovsOfctlFlows(t, up, nbi, olt, nni[0], uni[0])
+
 	up.stop(t)
 	start(t, upArgs(dir, nbi, ponsim)...)
 	again := waitUp(t, nbi)
 	if fmt.Sprint(again) != fmt.Sprint(devs) {
 		t.Errorf("second run shows other devices:\nfirst  %v\nsecond %v", devs, again)
+	}
+}
+
+// ofListen is the OpenFlow listener that `volt up` says it serves.
+func ofListen(t *testing.T, up *daemon) string {
+	t.Helper()
+	re := regexp.MustCompile(`OpenFlow agent: .* listening on (\S+) \(ovs-ofctl -O OpenFlow13 show tcp:(\S+)\)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(up.stdout.String()); m != nil {
+			if m[1] != m[2] {
+				t.Errorf("volt up listens on %s but suggests tcp:%s", m[1], m[2])
+			}
+			return m[1]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("volt up never said where the OpenFlow agent listens:\n%s", up.stdout)
+	return ""
+}
+
+// ovsOfctlFlows: ovs-ofctl, without --no-names, adds flows on the agent of
+// `volt up` that name the NNI by number and by name, and the core puts
+// their share on the OLT; del-flows takes them off again.
+func ovsOfctlFlows(t *testing.T, up *daemon, nbi, olt string, nni, uni int) {
+	t.Helper()
+	if _, err := exec.LookPath("ovs-ofctl"); err != nil {
+		t.Log("ovs-ofctl not installed (apt-get install openvswitch-common): skipped its check")
+		return
+	}
+	sw := "tcp:" + ofListen(t, up)
+	ofctl := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "ovs-ofctl", append([]string{"-O", "OpenFlow13"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ovs-ofctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if ports := ofctl("dump-ports-desc", sw); !strings.Contains(ports, fmt.Sprintf(" %d(nni-%d): addr:", nni, nni)) {
+		t.Errorf("ovs-ofctl dump-ports-desc lacks the NNI %d:\n%s", nni, ports)
+	}
+	ofctl("add-flow", sw, fmt.Sprintf("table=0,priority=10000,in_port=%d,dl_type=0x88cc,actions=CONTROLLER:65535", nni))
+	ofctl("add-flow", sw, fmt.Sprintf("table=0,priority=1000,in_port=uni-%d,dl_vlan=55,actions=output:nni-%d", uni, nni))
+
+	out, errOut, code := run(t, 30*time.Second, "device", "flows", olt, "--server", nbi)
+	if code != 0 {
+		t.Fatalf("volt device flows: %s", errOut)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("in_port=%d, eth_type=0x88cc, actions=CONTROLLER:65535", nni),
+		fmt.Sprintf("vlan_vid=55, tunnel_id=%#x, actions=output:%d", uni, nni),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("volt device flows %s lacks %q:\n%s", olt, want, out)
+		}
+	}
+
+	ofctl("del-flows", sw)
+	var flows []json.RawMessage
+	voltJSON(t, nbi, &flows, "device", "flows", olt)
+	if len(flows) != 0 {
+		t.Errorf("OLT has %d device flows after ovs-ofctl del-flows, want 0", len(flows))
+	}
+}
+
+// TestTooManyPONsOrONUs: a simulated OLT larger than the port layout
+// (adapter/portno) or ponsim allows is a one-line error naming the limit,
+// from each command that would build one, before anything starts.
+func TestTooManyPONsOrONUs(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(upArgs(dir, freeAddr(t), freeAddr(t)), "--pon-ports", "17"), "--pon-ports 17 out of range 1..16"},
+		{append(upArgs(dir, freeAddr(t), freeAddr(t)), "--onus-per-pon", "240"), "--onus-per-pon 240 out of range 1..128"},
+		{[]string{"ponsim", "--grpc", freeAddr(t), "--pon-ports", "17"}, "--pon-ports 17 out of range 1..16"},
+		{[]string{"bench", "activation", "--pon-ports", "17"}, "--pon-ports 17 out of range 1..16"},
+		{[]string{"bench", "activation", "--onus-per-pon", "129"}, "--onus-per-pon 129 out of range 1..128"},
+	} {
+		_, errOut, code := run(t, 20*time.Second, tc.args...)
+		if code == 0 || !strings.Contains(errOut, tc.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("volt %s: exit %d, stderr %q, want one line with %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
 	}
 }
