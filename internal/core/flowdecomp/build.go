@@ -18,9 +18,37 @@ type deviceFlow struct {
 	extra  []*openflowv1.Action // more outputs after final
 }
 
+// flowParts is a device flow and the messages every one is made of, so
+// that make allocates it at once (for up to inlineParts fields and
+// actions). The parts only some flows have come in allocations of their
+// own, not to make every flow bigger.
+type flowParts struct {
+	flow   openflowv1.Flow
+	match  openflowv1.Match
+	inPort openflowv1.MatchField
+	fields [inlineParts]*openflowv1.MatchField
+	ins    [2]*openflowv1.Instruction
+
+	apply     openflowv1.Instruction
+	applyWrap openflowv1.Instruction_ApplyActions
+	applyBody openflowv1.InstructionActions
+	acts      [inlineParts]*openflowv1.Action
+}
+
+const inlineParts = 6
+
+// parts returns buf empty with capacity n, or a new slice when n is more.
+func parts[T any](buf []T, n int) []T {
+	if n <= len(buf) {
+		return buf[:0:n]
+	}
+	return make([]T, 0, n)
+}
+
 // make builds the device flow for logical flow f: table 0, f's priority
 // and cookie, the match sorted by field type.
 func (df *deviceFlow) make(f *openflowv1.Flow) *openflowv1.Flow {
+	p := new(flowParts)
 	n := 1 + len(df.fields)
 	if df.inner != nil {
 		n++
@@ -28,8 +56,9 @@ func (df *deviceFlow) make(f *openflowv1.Flow) *openflowv1.Flow {
 	if df.tunnel != 0 {
 		n++
 	}
-	fields := make([]*openflowv1.MatchField, 0, n)
-	fields = append(fields, &openflowv1.MatchField{Type: fInPort, Value: uint64(df.in)})
+	fields := parts(p.fields[:], n)
+	p.inPort.Type, p.inPort.Value = fInPort, uint64(df.in)
+	fields = append(fields, &p.inPort)
 	fields = append(fields, df.fields...)
 	if df.inner != nil {
 		fields = append(fields, df.inner)
@@ -49,30 +78,50 @@ func (df *deviceFlow) make(f *openflowv1.Flow) *openflowv1.Flow {
 	}
 	nacts += len(df.extra)
 	if df.meter != 0 {
-		ins = make([]*openflowv1.Instruction, 0, 2)
-		ins = append(ins, &openflowv1.Instruction{Instruction: &openflowv1.Instruction_Meter{
-			Meter: &openflowv1.InstructionMeter{MeterId: df.meter}}})
+		m := new(struct {
+			in   openflowv1.Instruction
+			wrap openflowv1.Instruction_Meter
+			body openflowv1.InstructionMeter
+		})
+		m.body.MeterId = df.meter
+		m.wrap.Meter = &m.body
+		m.in.Instruction = &m.wrap
+		ins = append(p.ins[:0:2], &m.in)
 	}
 	if nacts > 0 {
-		acts := make([]*openflowv1.Action, 0, nacts)
+		acts := parts(p.acts[:], nacts)
 		acts = append(acts, df.acts...)
 		if df.setTun != 0 {
-			acts = append(acts, &openflowv1.Action{Action: &openflowv1.Action_SetField{SetField: &openflowv1.ActionSetField{
-				Field: &openflowv1.MatchField{Type: fTunnel, Value: uint64(df.setTun)}}}})
+			a := new(struct {
+				act   openflowv1.Action
+				wrap  openflowv1.Action_SetField
+				body  openflowv1.ActionSetField
+				field openflowv1.MatchField
+			})
+			a.field.Type, a.field.Value = fTunnel, uint64(df.setTun)
+			a.body.Field = &a.field
+			a.wrap.SetField = &a.body
+			a.act.Action = &a.wrap
+			acts = append(acts, &a.act)
 		}
 		if df.final != nil {
 			acts = append(acts, df.final)
 		}
 		acts = append(acts, df.extra...)
-		ins = append(ins, &openflowv1.Instruction{Instruction: &openflowv1.Instruction_ApplyActions{
-			ApplyActions: &openflowv1.InstructionActions{Actions: acts}}})
+		p.applyBody.Actions = acts
+		p.applyWrap.ApplyActions = &p.applyBody
+		p.apply.Instruction = &p.applyWrap
+		if ins == nil {
+			ins = p.ins[:0:1]
+		}
+		ins = append(ins, &p.apply)
 	}
-	out := &openflowv1.Flow{
-		Priority:     f.GetPriority(),
-		Cookie:       f.GetCookie(),
-		Match:        &openflowv1.Match{Fields: fields},
-		Instructions: ins,
-	}
+	out := &p.flow
+	out.Priority = f.GetPriority()
+	out.Cookie = f.GetCookie()
+	p.match.Fields = fields
+	out.Match = &p.match
+	out.Instructions = ins
 	out.Id = DeviceFlowID(df.dev, out)
 	return out
 }
@@ -87,10 +136,28 @@ func sortFields(fields []*openflowv1.MatchField) {
 	}
 }
 
+// output and groupAction allocate an action with its oneof wrapper and
+// body in one go.
 func output(port, maxLen uint32) *openflowv1.Action {
-	return &openflowv1.Action{Action: &openflowv1.Action_Output{Output: &openflowv1.ActionOutput{Port: port, MaxLen: maxLen}}}
+	a := new(struct {
+		act  openflowv1.Action
+		wrap openflowv1.Action_Output
+		body openflowv1.ActionOutput
+	})
+	a.body.Port, a.body.MaxLen = port, maxLen
+	a.wrap.Output = &a.body
+	a.act.Action = &a.wrap
+	return &a.act
 }
 
 func groupAction(id uint32) *openflowv1.Action {
-	return &openflowv1.Action{Action: &openflowv1.Action_Group{Group: &openflowv1.ActionGroup{GroupId: id}}}
+	a := new(struct {
+		act  openflowv1.Action
+		wrap openflowv1.Action_Group
+		body openflowv1.ActionGroup
+	})
+	a.body.GroupId = id
+	a.wrap.Group = &a.body
+	a.act.Action = &a.wrap
+	return &a.act
 }

@@ -73,7 +73,7 @@ type DeviceRules struct {
 	Groups []*openflowv1.GroupDesc
 	Meters []*openflowv1.MeterConfig
 
-	flowAt  map[uint64]int // index in Flows by id
+	flowAt  map[uint64]int // index in Flows by id, once Flows is long (shortList)
 	groupAt map[uint32]int
 	meterAt map[uint32]int
 }
@@ -117,7 +117,7 @@ func (d *Decomposer) DecomposeFlow(f *openflowv1.Flow, groups map[uint32]*openfl
 func (r Rules) device(id string) *DeviceRules {
 	dr := r[id]
 	if dr == nil {
-		dr = &DeviceRules{flowAt: map[uint64]int{}}
+		dr = &DeviceRules{}
 		r[id] = dr
 	}
 	return dr
@@ -127,7 +127,7 @@ func (r Rules) device(id string) *DeviceRules {
 // flow with the same id is a conflict.
 func (r Rules) addFlow(dev string, f *openflowv1.Flow) error {
 	dr := r.device(dev)
-	if i, ok := dr.flowAt[f.GetId()]; ok {
+	if i, ok := find(dr.Flows, dr.flowAt, f.GetId(), (*openflowv1.Flow).GetId); ok {
 		if proto.Equal(dr.Flows[i], f) {
 			return nil
 		}
@@ -135,34 +135,56 @@ func (r Rules) addFlow(dev string, f *openflowv1.Flow) error {
 			"conflict: an earlier logical flow gives device %q a flow with the same priority and match as this one's %s, but other actions",
 			dev, flowtext.FormatFlow(f))}
 	}
-	if dr.flowAt == nil {
-		dr.flowAt = map[uint64]int{}
-	}
-	dr.flowAt[f.GetId()] = len(dr.Flows)
-	dr.Flows = append(dr.Flows, f)
+	dr.Flows = appendIndexed(dr.Flows, &dr.flowAt, f, (*openflowv1.Flow).GetId)
 	return nil
 }
 
 func (r Rules) addMeter(dev string, m *openflowv1.MeterConfig) {
 	dr := r.device(dev)
-	if dr.meterAt == nil {
-		dr.meterAt = map[uint32]int{}
+	if _, ok := find(dr.Meters, dr.meterAt, m.GetMeterId(), (*openflowv1.MeterConfig).GetMeterId); !ok {
+		dr.Meters = appendIndexed(dr.Meters, &dr.meterAt, m, (*openflowv1.MeterConfig).GetMeterId)
 	}
-	if _, ok := dr.meterAt[m.GetMeterId()]; ok {
-		return
-	}
-	dr.meterAt[m.GetMeterId()] = len(dr.Meters)
-	dr.Meters = append(dr.Meters, m)
 }
 
 func (r Rules) addGroup(dev string, g *openflowv1.GroupDesc) {
 	dr := r.device(dev)
-	if dr.groupAt == nil {
-		dr.groupAt = map[uint32]int{}
+	if _, ok := find(dr.Groups, dr.groupAt, g.GetGroupId(), (*openflowv1.GroupDesc).GetGroupId); !ok {
+		dr.Groups = appendIndexed(dr.Groups, &dr.groupAt, g, (*openflowv1.GroupDesc).GetGroupId)
 	}
-	if _, ok := dr.groupAt[g.GetGroupId()]; ok {
-		return
+}
+
+// shortList is how long a device's flows, groups or meters get before
+// they are indexed by id: decomposing one flow gives a device one or two,
+// quicker to look along than to hash (and a map is two allocations).
+const shortList = 8
+
+// find returns the index of the item with id: from at once items are
+// indexed, else by looking along them.
+func find[K comparable, T any](items []T, at map[K]int, id K, idOf func(T) K) (int, bool) {
+	if at != nil {
+		i, ok := at[id]
+		return i, ok
 	}
-	dr.groupAt[g.GetGroupId()] = len(dr.Groups)
-	dr.Groups = append(dr.Groups, g)
+	for i, it := range items {
+		if idOf(it) == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// appendIndexed appends it to items and to the index at, which it makes
+// when items become long.
+func appendIndexed[K comparable, T any](items []T, at *map[K]int, it T, idOf func(T) K) []T {
+	items = append(items, it)
+	switch {
+	case *at != nil:
+		(*at)[idOf(it)] = len(items) - 1
+	case len(items) >= shortList:
+		*at = make(map[K]int, len(items))
+		for i, x := range items {
+			(*at)[idOf(x)] = i
+		}
+	}
+	return items
 }

@@ -68,75 +68,101 @@ func (t *Table) planAdd(fm *openflowv1.FlowMod) (Changes, error) {
 	if err := t.checkRefs(fm.GetTableId(), fm.GetInstructions()); err != nil {
 		return Changes{}, err
 	}
-	m := canon(fm.GetMatch())
 	id := FlowID(fm.GetTableId(), fm.GetPriority(), fm.GetMatch())
 	if fm.GetFlags()&FlagCheckOverlap != 0 {
-		for _, e := range t.flows {
-			f := e.flow
-			if f.GetId() != id && f.GetTableId() == fm.GetTableId() && f.GetPriority() == fm.GetPriority() && e.match.overlaps(m) {
-				return Changes{}, refuse(ErrTypeFlowMod, CodeFlowOverlap, coreerr.ErrAlreadyExists, "flow overlaps flow %#x in table %d at priority %d", f.GetId(), f.GetTableId(), f.GetPriority())
-			}
+		if f := t.overlapping(fm, id); f != nil {
+			return Changes{}, refuse(ErrTypeFlowMod, CodeFlowOverlap, coreerr.ErrAlreadyExists, "flow overlaps flow %#x in table %d at priority %d", f.GetId(), f.GetTableId(), f.GetPriority())
 		}
 	}
-	flow := &openflowv1.Flow{
-		Id:           id,
-		TableId:      fm.GetTableId(),
-		Priority:     fm.GetPriority(),
-		IdleTimeout:  fm.GetIdleTimeout(),
-		HardTimeout:  fm.GetHardTimeout(),
-		Flags:        fm.GetFlags() &^ FlagCheckOverlap,
-		Cookie:       fm.GetCookie(),
-		Match:        clone(fm.GetMatch()),
-		Instructions: cloneInstructions(fm.GetInstructions()),
-	}
+	// The flow and the Added slice in one allocation. The flow keeps fm's
+	// match and instructions (see Table).
+	a := new(struct {
+		flow  openflowv1.Flow
+		added [1]*openflowv1.Flow
+	})
+	flow := &a.flow
+	flow.Id = id
+	flow.TableId = fm.GetTableId()
+	flow.Priority = fm.GetPriority()
+	flow.IdleTimeout = fm.GetIdleTimeout()
+	flow.HardTimeout = fm.GetHardTimeout()
+	flow.Flags = fm.GetFlags() &^ FlagCheckOverlap
+	flow.Cookie = fm.GetCookie()
+	flow.Match = fm.GetMatch()
+	flow.Instructions = fm.GetInstructions()
 	if flow.Match == nil {
 		flow.Match = &openflowv1.Match{}
 	}
-	c := Changes{Added: []*openflowv1.Flow{flow}}
+	a.added[0] = flow
+	c := Changes{Added: a.added[:]}
 	if old, ok := t.flows[id]; ok {
 		c.Removed = []*openflowv1.Flow{old.flow}
 	}
 	return c, nil
 }
 
-func cloneInstructions(ins []*openflowv1.Instruction) []*openflowv1.Instruction {
-	out := make([]*openflowv1.Instruction, len(ins))
-	for i, in := range ins {
-		out[i] = clone(in)
+// overlapping returns a flow other than id, in fm's table at fm's
+// priority, that a packet could match as well as fm; or nil.
+func (t *Table) overlapping(fm *openflowv1.FlowMod, id uint64) *openflowv1.Flow {
+	b := t.buckets[tablePrio{fm.GetTableId(), fm.GetPriority()}]
+	if b == nil {
+		return nil
 	}
-	return out
+	var qbuf, ebuf [maxInline]field
+	q := canonInto(qbuf[:0], fm.GetMatch())
+	var found *openflowv1.Flow
+	b.candidates(q, false, func(e *entry) bool {
+		if e.flow.GetId() != id && canonInto(ebuf[:0], e.flow.GetMatch()).overlaps(q) {
+			found = e.flow
+			return false
+		}
+		return true
+	})
+	return found
 }
 
-// selected returns the flows a modify or delete applies to.
-func (t *Table) selected(fm *openflowv1.FlowMod, strict, isDelete bool) []*entry {
-	m := canon(fm.GetMatch())
-	var out []*entry
-	for _, e := range t.flows {
+// selected calls yield with each flow a modify or delete applies to.
+func (t *Table) selected(fm *openflowv1.FlowMod, strict, isDelete bool, yield func(*openflowv1.Flow)) {
+	var qbuf, ebuf [maxInline]field
+	q := canonInto(qbuf[:0], fm.GetMatch())
+	pick := func(e *entry) bool {
 		f := e.flow
 		if fm.GetTableId() != TableAll && f.GetTableId() != fm.GetTableId() {
-			continue
+			return true
 		}
 		if fm.GetCookieMask() != 0 && f.GetCookie()&fm.GetCookieMask() != fm.GetCookie()&fm.GetCookieMask() {
-			continue
+			return true
 		}
+		m := canonInto(ebuf[:0], f.GetMatch())
 		if strict {
-			if f.GetPriority() != fm.GetPriority() || !e.match.equal(m) {
-				continue
+			if f.GetPriority() != fm.GetPriority() || !m.equal(q) {
+				return true
 			}
-		} else if !e.match.coveredBy(m) {
-			continue
+		} else if !m.coveredBy(q) {
+			return true
 		}
 		if isDelete {
 			if p := fm.GetOutPort(); p != PortAny && p != 0 && !outputsTo(f, p) {
-				continue
+				return true
 			}
 			if g := fm.GetOutGroup(); g != GroupAny && g != 0 && !usesGroup(f, g) {
-				continue
+				return true
 			}
 		}
-		out = append(out, e)
+		yield(f)
+		return true
 	}
-	return out
+	if strict {
+		for e := t.byKey[q.key(fm.GetPriority())]; e != nil; e = e.sameKey {
+			pick(e)
+		}
+		return
+	}
+	for at, b := range t.buckets {
+		if fm.GetTableId() == TableAll || at.table == fm.GetTableId() {
+			b.candidates(q, true, pick)
+		}
+	}
 }
 
 func (t *Table) planModify(fm *openflowv1.FlowMod) (Changes, error) {
@@ -148,16 +174,39 @@ func (t *Table) planModify(fm *openflowv1.FlowMod) (Changes, error) {
 	}
 	strict := fm.GetCommand() == openflowv1.FlowModCommand_FLOW_MOD_COMMAND_MODIFY_STRICT
 	var c Changes
-	for _, e := range t.selected(fm, strict, false) {
-		next := clone(e.flow)
-		next.Instructions = cloneInstructions(fm.GetInstructions())
+	t.selected(fm, strict, false, func(f *openflowv1.Flow) {
+		next := withInstructions(f, fm.GetInstructions())
 		if fm.GetFlags()&FlagResetCounts != 0 {
 			next.PacketCount, next.ByteCount = 0, 0
 		}
-		c.Removed = append(c.Removed, e.flow)
+		c.Removed = append(c.Removed, f)
 		c.Added = append(c.Added, next)
-	}
+	})
 	return c, nil
+}
+
+// withInstructions returns a new flow that is f with other instructions.
+// It shares f's match: flows in the table are never changed (see Table).
+func withInstructions(f *openflowv1.Flow, ins []*openflowv1.Instruction) *openflowv1.Flow {
+	next := &openflowv1.Flow{
+		Id:           f.GetId(),
+		TableId:      f.GetTableId(),
+		DurationSec:  f.GetDurationSec(),
+		DurationNsec: f.GetDurationNsec(),
+		Priority:     f.GetPriority(),
+		IdleTimeout:  f.GetIdleTimeout(),
+		HardTimeout:  f.GetHardTimeout(),
+		Flags:        f.GetFlags(),
+		Cookie:       f.GetCookie(),
+		PacketCount:  f.GetPacketCount(),
+		ByteCount:    f.GetByteCount(),
+		Match:        f.GetMatch(),
+		Instructions: ins,
+	}
+	if u := f.ProtoReflect().GetUnknown(); len(u) > 0 {
+		next.ProtoReflect().SetUnknown(u)
+	}
+	return next
 }
 
 func (t *Table) planDelete(fm *openflowv1.FlowMod) (Changes, error) {
@@ -168,9 +217,7 @@ func (t *Table) planDelete(fm *openflowv1.FlowMod) (Changes, error) {
 	}
 	strict := fm.GetCommand() == openflowv1.FlowModCommand_FLOW_MOD_COMMAND_DELETE_STRICT
 	var c Changes
-	for _, e := range t.selected(fm, strict, true) {
-		c.Removed = append(c.Removed, e.flow)
-	}
+	t.selected(fm, strict, true, func(f *openflowv1.Flow) { c.Removed = append(c.Removed, f) })
 	sortFlows(c.Removed)
 	return c, nil
 }
@@ -227,7 +274,7 @@ func (t *Table) PlanGroupMod(gm *openflowv1.GroupMod) (Changes, error) {
 		if !add && !exists {
 			return Changes{}, refuse(ErrTypeGroupMod, CodeGroupUnknown, coreerr.ErrNotFound, "group %d does not exist", id)
 		}
-		c := Changes{GroupsAdded: []*openflowv1.GroupDesc{clone(desc)}}
+		c := Changes{GroupsAdded: []*openflowv1.GroupDesc{desc}}
 		if exists {
 			c.GroupsRemoved = []*openflowv1.GroupDesc{t.groups[id]}
 		}
@@ -285,7 +332,7 @@ func (t *Table) PlanMeterMod(mm *openflowv1.MeterMod) (Changes, error) {
 		if !add && !exists {
 			return Changes{}, refuse(ErrTypeMeterMod, CodeMeterUnknown, coreerr.ErrNotFound, "meter %d does not exist", id)
 		}
-		c := Changes{MetersAdded: []*openflowv1.MeterConfig{clone(cfg)}}
+		c := Changes{MetersAdded: []*openflowv1.MeterConfig{cfg}}
 		if exists {
 			c.MetersRemoved = []*openflowv1.MeterConfig{t.meters[id]}
 		}

@@ -1,10 +1,10 @@
 package flowtable
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
-
-	"google.golang.org/protobuf/proto"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 )
@@ -63,16 +63,28 @@ func refuse(typ, code uint16, kind error, format string, args ...any) error {
 	return &Error{Type: typ, Code: code, kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
-type entry struct {
-	flow  *openflowv1.Flow // immutable once stored
-	match match
-}
-
 // Table is one logical device's tables. It is not safe for concurrent use:
 // the caller serialises mods per logical device.
+//
+// Ownership: nothing in a Table is ever changed once it is there, so the
+// table shares instead of copying, and so may everyone who reads it.
+//
+//   - A mod given to PlanFlowMod, PlanGroupMod or PlanMeterMod becomes part
+//     of the flows, groups or meters planned from it (a flow keeps the
+//     mod's match and instructions, a group its buckets, a meter its
+//     bands): the caller must not change the mod, nor anything it points
+//     to, afterwards. The NBI decodes a new mod for each request, which no
+//     one changes once it is handed over.
+//   - Flows, groups and meters in Changes, in the table, and those given
+//     to Load are read-only for everyone: the table makes new ones instead
+//     of changing them (a modified flow is a new Flow sharing the old one's
+//     match), and the table's indexes rely on their ids, tables,
+//     priorities and matches staying as they are.
 type Table struct {
 	nTables uint32
-	flows   map[uint64]*entry
+	flows   map[uint64]*entry     // by id
+	byKey   map[uint64]*entry     // by match.key, chained through entry.sameKey
+	buckets map[tablePrio]*bucket // by table and priority
 	groups  map[uint32]*openflowv1.GroupDesc
 	meters  map[uint32]*openflowv1.MeterConfig
 }
@@ -82,6 +94,8 @@ func New(nTables uint32) *Table {
 	return &Table{
 		nTables: nTables,
 		flows:   make(map[uint64]*entry),
+		byKey:   make(map[uint64]*entry),
+		buckets: make(map[tablePrio]*bucket),
 		groups:  make(map[uint32]*openflowv1.GroupDesc),
 		meters:  make(map[uint32]*openflowv1.MeterConfig),
 	}
@@ -90,7 +104,7 @@ func New(nTables uint32) *Table {
 // Load puts stored entries back (after a restart); it trusts them.
 func (t *Table) Load(flows []*openflowv1.Flow, groups []*openflowv1.GroupDesc, meters []*openflowv1.MeterConfig) {
 	for _, f := range flows {
-		t.flows[f.GetId()] = &entry{flow: f, match: canon(f.GetMatch())}
+		t.insert(f)
 	}
 	for _, g := range groups {
 		t.groups[g.GetGroupId()] = g
@@ -112,15 +126,14 @@ func (t *Table) Flows() []*openflowv1.Flow {
 }
 
 func sortFlows(fs []*openflowv1.Flow) {
-	sort.Slice(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.GetTableId() != b.GetTableId() {
-			return a.GetTableId() < b.GetTableId()
+	slices.SortFunc(fs, func(a, b *openflowv1.Flow) int {
+		if c := cmp.Compare(a.GetTableId(), b.GetTableId()); c != 0 {
+			return c
 		}
-		if a.GetPriority() != b.GetPriority() {
-			return a.GetPriority() > b.GetPriority()
+		if c := cmp.Compare(b.GetPriority(), a.GetPriority()); c != 0 {
+			return c
 		}
-		return a.GetId() < b.GetId()
+		return cmp.Compare(a.GetId(), b.GetId())
 	})
 }
 
@@ -163,10 +176,10 @@ func (c Changes) Empty() bool {
 // Apply makes planned changes take effect.
 func (t *Table) Apply(c Changes) {
 	for _, f := range c.Removed {
-		delete(t.flows, f.GetId())
+		t.remove(f.GetId())
 	}
 	for _, f := range c.Added {
-		t.flows[f.GetId()] = &entry{flow: f, match: canon(f.GetMatch())}
+		t.insert(f)
 	}
 	for _, g := range c.GroupsRemoved {
 		delete(t.groups, g.GetGroupId())
@@ -185,21 +198,34 @@ func (t *Table) Apply(c Changes) {
 // View is the tables as they would be after c, for decomposing a planned
 // change before it is applied.
 func (t *Table) View(c Changes) (flows []*openflowv1.Flow, groups []*openflowv1.GroupDesc, meters []*openflowv1.MeterConfig) {
-	next := &Table{nTables: t.nTables, flows: make(map[uint64]*entry, len(t.flows)), groups: make(map[uint32]*openflowv1.GroupDesc, len(t.groups)), meters: make(map[uint32]*openflowv1.MeterConfig, len(t.meters))}
-	for k, v := range t.flows {
-		next.flows[k] = v
+	next := make(map[uint64]*openflowv1.Flow, len(t.flows)+len(c.Added))
+	for id, e := range t.flows {
+		next[id] = e.flow
 	}
-	for k, v := range t.groups {
-		next.groups[k] = v
+	for _, f := range c.Removed {
+		delete(next, f.GetId())
 	}
-	for k, v := range t.meters {
-		next.meters[k] = v
+	for _, f := range c.Added {
+		next[f.GetId()] = f
 	}
-	next.Apply(c)
-	return next.Flows(), next.Groups(), next.Meters()
+	flows = make([]*openflowv1.Flow, 0, len(next))
+	for _, f := range next {
+		flows = append(flows, f)
+	}
+	sortFlows(flows)
+	gs, ms := t.GroupsAfter(c), t.MetersAfter(c)
+	groups = make([]*openflowv1.GroupDesc, 0, len(gs))
+	for _, g := range gs {
+		groups = append(groups, g)
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].GetGroupId() < groups[j].GetGroupId() })
+	meters = make([]*openflowv1.MeterConfig, 0, len(ms))
+	for _, m := range ms {
+		meters = append(meters, m)
+	}
+	sort.Slice(meters, func(i, j int) bool { return meters[i].GetMeterId() < meters[j].GetMeterId() })
+	return flows, groups, meters
 }
-
-func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
 
 // GroupsAfter returns the groups by id as they would be after c. Without
 // group changes it is the table's own map: read it, never write it.
