@@ -225,7 +225,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	}
 	p.devices.SetLogical(p.logical)
 	p.pushers = flows.NewAdapterPushers(flows.AdapterConfig{
-		Store:   st,
+		Tables:  p.deviceTables,
 		Device:  p.devices.Get,
 		Client:  p.adapterClient,
 		Timeout: cfg.AdapterTimeout,
@@ -252,7 +252,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		LogicalDevices: p.logical,
 		Adapters:       p.registry,
 		Events:         p.events,
-		Flows:          tables{st: st},
+		Flows:          tables{st: st, p: p},
 		FlowMods:       flowMods{p: p},
 		Logger:         cfg.Logs.Logger("core/nbi"),
 	})

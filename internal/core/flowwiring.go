@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
@@ -40,6 +41,23 @@ func (p *parts) adapterClient(ctx context.Context, deviceType string) (adapterv1
 		return nil, false, err
 	}
 	return c, dt.GetAcceptsBulkFlowUpdate() && !dt.GetAcceptsAddRemoveFlowUpdates(), nil
+}
+
+// deviceTables is what the logical flows ask of a device; nothing for a
+// device that has no logical device yet.
+func (p *parts) deviceTables(ctx context.Context, deviceID string) (flows.DeviceTables, error) {
+	ld, err := p.logicalDeviceOf(deviceID)
+	if errors.Is(err, coreerr.ErrFailedPrecondition) {
+		return flows.DeviceTables{}, nil
+	}
+	if err != nil {
+		return flows.DeviceTables{}, err
+	}
+	dt, err := p.flows.DeviceTables(ctx, ld, deviceID)
+	if errors.Is(err, coreerr.ErrNotFound) {
+		return flows.DeviceTables{}, nil // the logical device went meanwhile
+	}
+	return dt, err
 }
 
 // logicalDeviceOf is the logical device a device belongs to.

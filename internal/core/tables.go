@@ -7,15 +7,20 @@ import (
 	"github.com/openvolt/openvolt/internal/store"
 )
 
-// tables reads the stored flow, group and meter tables for the NBI.
-type tables struct{ st *store.Store }
+// tables reads the flow, group and meter tables for the NBI: the logical
+// ones from the store, the devices' from the flows manager.
+type tables struct {
+	st *store.Store
+	p  *parts
+}
 
 func (t tables) LogicalFlows(ctx context.Context, id string) ([]*openflowv1.Flow, error) {
 	return t.st.Flows.ListGroup(ctx, id)
 }
 
 func (t tables) DeviceFlows(ctx context.Context, id string) ([]*openflowv1.Flow, error) {
-	return t.st.DeviceFlows.ListGroup(ctx, id)
+	dt, err := t.p.deviceTables(ctx, id)
+	return dt.Flows, err
 }
 
 func (t tables) LogicalGroups(ctx context.Context, id string) ([]*openflowv1.Group, error) {
@@ -23,7 +28,8 @@ func (t tables) LogicalGroups(ctx context.Context, id string) ([]*openflowv1.Gro
 }
 
 func (t tables) DeviceGroups(ctx context.Context, id string) ([]*openflowv1.Group, error) {
-	return groups(t.st.DeviceGroups.ListGroup(ctx, id))
+	dt, err := t.p.deviceTables(ctx, id)
+	return groups(dt.Groups, err)
 }
 
 func (t tables) LogicalMeters(ctx context.Context, id string) ([]*openflowv1.Meter, error) {
@@ -31,7 +37,8 @@ func (t tables) LogicalMeters(ctx context.Context, id string) ([]*openflowv1.Met
 }
 
 func (t tables) DeviceMeters(ctx context.Context, id string) ([]*openflowv1.Meter, error) {
-	return meters(t.st.DeviceMeters.ListGroup(ctx, id))
+	dt, err := t.p.deviceTables(ctx, id)
+	return meters(dt.Meters, err)
 }
 
 func groups(descs []*openflowv1.GroupDesc, err error) ([]*openflowv1.Group, error) {

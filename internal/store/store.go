@@ -115,9 +115,6 @@ type Store struct {
 	Flows          Repo[*openflowv1.Flow]      // <logical device id>/<flow id>
 	Groups         Repo[*openflowv1.GroupDesc] // <logical device id>/<group id>
 	Meters         Repo[*openflowv1.MeterConfig]
-	DeviceFlows    Repo[*openflowv1.Flow] // <device id>/<flow id>
-	DeviceGroups   Repo[*openflowv1.GroupDesc]
-	DeviceMeters   Repo[*openflowv1.MeterConfig]
 }
 
 // New returns the repositories under /<prefix>/ (prefix "volt" when empty).
@@ -138,9 +135,6 @@ func New(kv kvstore.Store, prefix string) *Store {
 		Flows:          newRepo(kv, prefix, "flows", func() *openflowv1.Flow { return new(openflowv1.Flow) }),
 		Groups:         newRepo(kv, prefix, "groups", func() *openflowv1.GroupDesc { return new(openflowv1.GroupDesc) }),
 		Meters:         newRepo(kv, prefix, "meters", func() *openflowv1.MeterConfig { return new(openflowv1.MeterConfig) }),
-		DeviceFlows:    newRepo(kv, prefix, "device_flows", func() *openflowv1.Flow { return new(openflowv1.Flow) }),
-		DeviceGroups:   newRepo(kv, prefix, "device_groups", func() *openflowv1.GroupDesc { return new(openflowv1.GroupDesc) }),
-		DeviceMeters:   newRepo(kv, prefix, "device_meters", func() *openflowv1.MeterConfig { return new(openflowv1.MeterConfig) }),
 	}
 }
 

@@ -455,9 +455,6 @@ func (m *Manager) purge(ctx context.Context, a *agent) error {
 	id := d.GetId()
 	for _, del := range []func() error{
 		func() error { return m.store.Ports.DeleteGroup(ctx, id) },
-		func() error { return m.store.DeviceFlows.DeleteGroup(ctx, id) },
-		func() error { return m.store.DeviceGroups.DeleteGroup(ctx, id) },
-		func() error { return m.store.DeviceMeters.DeleteGroup(ctx, id) },
 		func() error { return m.store.Devices.Delete(ctx, id) },
 	} {
 		if err := del(); err != nil {

@@ -3,6 +3,10 @@
 // flow into device flows (flowdecomp over the routes of route), persists
 // both, and pushes the device flows to the adapters.
 //
+// Only the logical tables are stored: the device flows, groups and meters
+// are a function of them and of the topology, worked out again when a
+// logical device's tables load, and read from memory (DeviceTables).
+//
 // A mod is planned, decomposed and written to the store before it takes
 // effect, so a mod that cannot be decomposed, or a store that fails, leaves
 // the tables as they were. Pushing to adapters happens after the call
@@ -13,10 +17,13 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
@@ -227,6 +234,42 @@ func (m *Manager) loadLocked(ctx context.Context, l *ld) error {
 	}
 	l.loaded = true
 	return nil
+}
+
+// DeviceTables is what the logical flows ask of one device.
+type DeviceTables struct {
+	Flows  []*openflowv1.Flow
+	Groups []*openflowv1.GroupDesc
+	Meters []*openflowv1.MeterConfig
+}
+
+// DeviceTables returns what the logical flows of logical device ldID ask
+// of device deviceID, each list in id order. The entries are shared: read
+// them, never change them.
+func (m *Manager) DeviceTables(ctx context.Context, ldID, deviceID string) (DeviceTables, error) {
+	l, err := m.lock(ctx, ldID)
+	if err != nil {
+		return DeviceTables{}, err
+	}
+	defer l.mu.Unlock()
+	var out DeviceTables
+	dt := l.devices[deviceID]
+	if dt == nil {
+		return out, nil
+	}
+	out.Flows = sortedValues(dt.flows)
+	out.Groups = sortedValues(dt.groups)
+	out.Meters = sortedValues(dt.meters)
+	return out, nil
+}
+
+func sortedValues[K cmp.Ordered, T any](m map[K]*counted[T]) []T {
+	keys := slices.Sorted(maps.Keys(m))
+	out := make([]T, len(keys))
+	for i, k := range keys {
+		out[i] = m[k].v
+	}
+	return out
 }
 
 func byGroupID(gs []*openflowv1.GroupDesc) map[uint32]*openflowv1.GroupDesc {

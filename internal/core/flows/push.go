@@ -9,7 +9,6 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
-	"github.com/openvolt/openvolt/internal/store"
 )
 
 // Backoff of a failed push.
@@ -26,7 +25,8 @@ type Pushers interface {
 
 // AdapterConfig wires AdapterPushers.
 type AdapterConfig struct {
-	Store *store.Store
+	// Tables returns a device's whole tables (for a reconcile).
+	Tables func(ctx context.Context, deviceID string) (DeviceTables, error)
 	// Device returns a device snapshot.
 	Device func(id string) (*voltv1.Device, bool)
 	// Client returns the adapter client for a device type, and whether the
@@ -215,20 +215,13 @@ func (p *AdapterPushers) deliver(deviceID string, b *batch) error {
 		return err
 	}
 	if b.full {
-		// The whole table, as the store has it: in bulk when the adapter
-		// takes bulk, else as adds (adapters replace flows by id).
-		flows, err := p.cfg.Store.DeviceFlows.ListGroup(ctx, deviceID)
+		// The whole table: in bulk when the adapter takes bulk, else as
+		// adds (adapters replace flows by id).
+		t, err := p.cfg.Tables(ctx, deviceID)
 		if err != nil {
 			return err
 		}
-		groups, err := p.cfg.Store.DeviceGroups.ListGroup(ctx, deviceID)
-		if err != nil {
-			return err
-		}
-		meters, err := p.cfg.Store.DeviceMeters.ListGroup(ctx, deviceID)
-		if err != nil {
-			return err
-		}
+		flows, groups, meters := t.Flows, t.Groups, t.Meters
 		if bulk {
 			_, err = client.UpdateFlowsBulk(ctx, &adapterv1.BulkFlowsRequest{Device: dev, Flows: flows, Groups: groups, Meters: meters})
 			return err

@@ -127,7 +127,7 @@ func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 		}
 	}
 	delta := m.deltaLocked(l, removed, added)
-	ops, err := m.ops(l.id, c, delta)
+	ops, err := m.ops(l.id, c)
 	if err != nil {
 		return nil, err
 	}
@@ -364,8 +364,8 @@ func bump[K comparable, T any](m map[K]*counted[T], k K, v T, sign int) {
 func flowKey(owner string, id uint64) string { return fmt.Sprintf("%s/%016x", owner, id) }
 func idKey(owner string, id uint32) string   { return fmt.Sprintf("%s/%010d", owner, id) }
 
-// ops are the store writes of a change: logical entries and device flows.
-func (m *Manager) ops(ldID string, c flowtable.Changes, delta map[string]*Delta) ([]kvstore.Op, error) {
+// ops are the store writes of a change: the logical tables' entries.
+func (m *Manager) ops(ldID string, c flowtable.Changes) ([]kvstore.Op, error) {
 	st := m.cfg.Store
 	var ops []kvstore.Op
 	put := func(op kvstore.Op, err error) error {
@@ -413,32 +413,6 @@ func (m *Manager) ops(ldID string, c flowtable.Changes, delta map[string]*Delta)
 	for _, mc := range c.MetersAdded {
 		if err := put(st.Meters.PutOp(idKey(ldID, mc.GetMeterId()), mc)); err != nil {
 			return nil, err
-		}
-	}
-	for dev, d := range delta {
-		for _, f := range d.RemoveFlows {
-			ops = append(ops, st.DeviceFlows.DeleteOp(flowKey(dev, f.GetId())))
-		}
-		for _, f := range d.AddFlows {
-			if err := put(st.DeviceFlows.PutOp(flowKey(dev, f.GetId()), f)); err != nil {
-				return nil, err
-			}
-		}
-		for _, g := range d.RemoveGroups {
-			ops = append(ops, st.DeviceGroups.DeleteOp(idKey(dev, g.GetGroupId())))
-		}
-		for _, g := range d.AddGroups {
-			if err := put(st.DeviceGroups.PutOp(idKey(dev, g.GetGroupId()), g)); err != nil {
-				return nil, err
-			}
-		}
-		for _, mc := range d.RemoveMeters {
-			ops = append(ops, st.DeviceMeters.DeleteOp(idKey(dev, mc.GetMeterId())))
-		}
-		for _, mc := range d.AddMeters {
-			if err := put(st.DeviceMeters.PutOp(idKey(dev, mc.GetMeterId()), mc)); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return ops, nil
