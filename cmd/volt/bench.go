@@ -25,6 +25,7 @@ func newBenchCmd() *cobra.Command {
 		newBenchRPCCmd(),
 		newBenchActivationCmd(),
 		newBenchFlowsCmd(),
+		newBenchOFAgentCmd(),
 	)
 	return cmd
 }
