@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+
 	"github.com/openvolt/openvolt/msgbus"
 )
 
@@ -61,5 +63,25 @@ func BenchmarkInvoke(b *testing.B) {
 				}
 			}
 		})
+	})
+}
+
+// BenchmarkPublish measures events published to an embedded broker on
+// loopback, one Publish at a time, each waiting for the broker.
+func BenchmarkPublish(b *testing.B) {
+	br := startBroker(b)
+	topic := newTopic("bench.events")
+	conn := dial(b, br.Addrs(), msgbus.Config{})
+	ctx := context.Background()
+	ev := &voltv1.Event{Id: "0123456789abcdef", DeviceId: "olt-1", LogicalDeviceId: "ld-1"}
+	if err := conn.Publish(ctx, topic, ev); err != nil { // creates the topic
+		b.Fatal(err)
+	}
+	b.Run("one", func(b *testing.B) {
+		for b.Loop() {
+			if err := conn.Publish(ctx, topic, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
