@@ -67,7 +67,8 @@ func BenchmarkInvoke(b *testing.B) {
 }
 
 // BenchmarkPublish measures events published to an embedded broker on
-// loopback, one Publish at a time, each waiting for the broker.
+// loopback: one Publish at a time, each waiting for the broker, and
+// PublishBatch with n events a batch. One op is one event.
 func BenchmarkPublish(b *testing.B) {
 	br := startBroker(b)
 	topic := newTopic("bench.events")
@@ -84,4 +85,17 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		}
 	})
+	for _, n := range []int{64, 1024} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			batch := make([]msgbus.Outgoing, n)
+			for i := range batch {
+				batch[i] = msgbus.Outgoing{Message: ev, Key: fmt.Sprintf("olt-%d", i%16)}
+			}
+			for i := 0; i < b.N; i += n {
+				if err := conn.PublishBatch(ctx, topic, batch[:min(n, b.N-i)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
