@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+
 	"github.com/openvolt/openvolt/msgbus"
 )
 
@@ -62,4 +64,38 @@ func BenchmarkInvoke(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkPublish measures events published to an embedded broker on
+// loopback: one Publish at a time, each waiting for the broker, and
+// PublishBatch with n events a batch. One op is one event.
+func BenchmarkPublish(b *testing.B) {
+	br := startBroker(b)
+	topic := newTopic("bench.events")
+	conn := dial(b, br.Addrs(), msgbus.Config{})
+	ctx := context.Background()
+	ev := &voltv1.Event{Id: "0123456789abcdef", DeviceId: "olt-1", LogicalDeviceId: "ld-1"}
+	if err := conn.Publish(ctx, topic, ev); err != nil { // creates the topic
+		b.Fatal(err)
+	}
+	b.Run("one", func(b *testing.B) {
+		for b.Loop() {
+			if err := conn.Publish(ctx, topic, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, n := range []int{64, 1024} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			batch := make([]msgbus.Outgoing, n)
+			for i := range batch {
+				batch[i] = msgbus.Outgoing{Message: ev, Key: fmt.Sprintf("olt-%d", i%16)}
+			}
+			for i := 0; i < b.N; i += n {
+				if err := conn.PublishBatch(ctx, topic, batch[:min(n, b.N-i)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -295,8 +295,12 @@ func (c *Conn) ctxError(ctx context.Context, topic, method string, delivered boo
 	return status.Errorf(codes.DeadlineExceeded, "msgbus: %s: no response from %s before the deadline", method, topic)
 }
 
+// nextID returns a new transaction id, "<idBase>-<sequence in base 36>",
+// in one allocation.
 func (c *Conn) nextID() string {
-	return c.idBase + "-" + strconv.FormatUint(c.seq.Add(1), 36)
+	var b [64]byte
+	id := append(append(b[:0], c.idBase...), '-')
+	return string(strconv.AppendUint(id, c.seq.Add(1), 36))
 }
 
 // readReplies consumes the reply topic and hands each response to its

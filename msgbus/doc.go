@@ -77,6 +77,10 @@
 // Conn.Publish sends a fire-and-forget event (kind event, method = the
 // message's full name) and Conn.Subscribe delivers the events of a topic to
 // a handler, decoded into the Go type registered for that name.
+// Conn.PublishBatch sends many events with one wait for the broker, in
+// order per key: a publisher that drains a queue into it keeps up with
+// tens of thousands of events a second where one Publish at a time, a
+// round trip each, cannot.
 //
 // # Tuning
 //

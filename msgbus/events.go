@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -31,11 +32,9 @@ type publishOptions struct {
 // WithKey says otherwise, and returns once the broker has it. It fails with
 // Unavailable if the broker does not take it before ctx's deadline
 // (Config.DefaultTimeout if ctx has none), and with Canceled if ctx is
-// canceled first (the event may still be delivered).
+// canceled first (the event may still be delivered). To publish many
+// events, PublishBatch costs far less per event.
 func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opts ...PublishOption) error {
-	if err := checkTopicName("topic", topic); err != nil {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
 	var po publishOptions
 	for _, o := range opts {
 		o.applyPublish(&po)
@@ -43,51 +42,149 @@ func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opt
 	if !po.keySet {
 		po.key = KeyOf(msg)
 	}
+	return c.PublishBatch(ctx, topic, []Outgoing{{Message: msg, Key: po.key}})
+}
+
+// Outgoing is one event of a PublishBatch: a message and the key of its
+// record ("" for none). Publish would key it by KeyOf(Message).
+type Outgoing struct {
+	Message proto.Message
+	Key     string
+}
+
+// PublishBatch sends msgs to topic as events in one go: the producer packs
+// them into as few produce requests as it can, and the events with one key
+// reach the broker, and so the subscribers, in the order of msgs. It
+// returns once the broker has every one of them. It fails as Publish does
+// (ctx bounds the whole batch) when any event fails; the others may still
+// have been delivered, and ConnStats.Published counts each that was. msgs
+// may be reused once it returns.
+func (c *Conn) PublishBatch(ctx context.Context, topic string, msgs []Outgoing) error {
+	if err := checkTopicName("topic", topic); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	recs, err := c.eventRecords(topic, msgs)
+	if err != nil {
+		return err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.DefaultTimeout)
 		defer cancel()
 	}
-	body, err := proto.Marshal(msg)
-	if err != nil {
-		return status.Errorf(codes.Internal, "msgbus: marshal event: %v", err)
+	b := &eventBatch{c: c, topic: topic, done: make(chan struct{})}
+	b.left.Store(int64(len(recs)))
+	// One context for every record: the batch's deadline, and not its
+	// cancelation, as for calls (see recordCtx).
+	var pctx context.Context
+	pctx, b.release = recordCtx(ctx)
+	for i := range recs {
+		c.cl.Produce(pctx, &recs[i], b.promise)
 	}
-	value, err := proto.Marshal(&msgbusv1.Envelope{
-		Id:              c.nextID(),
-		Kind:            msgbusv1.Kind_KIND_EVENT,
-		Method:          string(msg.ProtoReflect().Descriptor().FullName()),
-		From:            c.reply,
-		Key:             po.key,
-		TimestampUnixMs: time.Now().UnixMilli(),
-		Body:            body,
-	})
-	if err != nil {
-		return status.Errorf(codes.Internal, "msgbus: marshal event envelope: %v", err)
-	}
-	rec := &kgo.Record{Topic: topic, Value: value}
-	if po.key != "" {
-		rec.Key = []byte(po.key)
-	}
-	pctx, pcancel := recordCtx(ctx)
-	done := make(chan error, 1)
-	c.cl.Produce(pctx, rec, func(_ *kgo.Record, err error) {
-		pcancel()
-		done <- err
-	})
 	select {
-	case err := <-done:
-		if err != nil {
-			c.purge.failed(topic, err)
-			return produceError(topic, err)
-		}
-		c.stats.published.Add(1)
-		return nil
+	case <-b.done:
+		return b.err(len(recs))
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return status.FromContextError(ctx.Err()).Err()
 		}
-		return status.Errorf(codes.Unavailable, "msgbus: the broker did not take the event for %s before the deadline", topic)
+		if len(recs) == 1 {
+			return status.Errorf(codes.Unavailable, "msgbus: the broker did not take the event for %s before the deadline", topic)
+		}
+		return status.Errorf(codes.Unavailable, "msgbus: the broker did not take %d of %d events for %s before the deadline",
+			b.left.Load(), len(recs), topic)
 	}
+}
+
+// eventRecords encodes msgs as event records for topic. The record values
+// and keys share one buffer, and every record has the same timestamp.
+func (c *Conn) eventRecords(topic string, msgs []Outgoing) ([]kgo.Record, error) {
+	recs := make([]kgo.Record, len(msgs))
+	env := &msgbusv1.Envelope{
+		Kind:            msgbusv1.Kind_KIND_EVENT,
+		From:            c.reply,
+		TimestampUnixMs: time.Now().UnixMilli(),
+	}
+	var (
+		body, buf []byte // body is scratch: the envelope copies it
+		err       error
+	)
+	for i, m := range msgs {
+		if m.Message == nil {
+			return nil, status.Errorf(codes.InvalidArgument, "msgbus: event %d of %d for %s is nil", i+1, len(msgs), topic)
+		}
+		body, err = proto.MarshalOptions{}.MarshalAppend(body[:0], m.Message)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "msgbus: marshal event: %v", err)
+		}
+		env.Id = c.nextID()
+		env.Method = string(m.Message.ProtoReflect().Descriptor().FullName())
+		env.Key = m.Key
+		env.Body = body
+		start := len(buf)
+		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, env)
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "msgbus: marshal event envelope: %v", err)
+		}
+		recs[i].Topic = topic
+		// Capped, so that appending to buf never writes into a record.
+		recs[i].Value = buf[start:len(buf):len(buf)]
+		if m.Key != "" {
+			start = len(buf)
+			buf = append(buf, m.Key...)
+			recs[i].Key = buf[start:len(buf):len(buf)]
+		}
+	}
+	return recs, nil
+}
+
+// eventBatch follows the records of one PublishBatch until the broker has
+// taken or failed every one.
+type eventBatch struct {
+	c       *Conn
+	topic   string
+	release context.CancelFunc // of the records' context
+	left    atomic.Int64       // records not yet taken or failed
+	done    chan struct{}      // closed when left reaches 0
+
+	mu     sync.Mutex // guards failed, first
+	failed int
+	first  error
+}
+
+// promise is every record's kgo promise.
+func (b *eventBatch) promise(_ *kgo.Record, err error) {
+	if err != nil {
+		b.c.purge.failed(b.topic, err)
+		b.mu.Lock()
+		if b.failed++; b.first == nil {
+			b.first = err
+		}
+		b.mu.Unlock()
+	} else {
+		b.c.stats.published.Add(1)
+	}
+	if b.left.Add(-1) == 0 {
+		b.release()
+		close(b.done)
+	}
+}
+
+// err is the batch's outcome once done is closed.
+func (b *eventBatch) err(n int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.first == nil {
+		return nil
+	}
+	err := produceError(b.topic, b.first)
+	if n == 1 {
+		return err
+	}
+	return status.Errorf(status.Code(err), "msgbus: %d of %d events to %s not delivered: %v", b.failed, n, b.topic, b.first)
 }
 
 // Event is one event a Subscription received.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -101,5 +103,101 @@ func TestPublishSubscribe(t *testing.T) {
 	}
 	if st := conn.Stats(); st.Published != n || st.BadRecords != 2 { // the junk, once per subscription
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// A batch reaches subscribers whole, decoded, keyed as asked and in order
+// per key, across the topic's partitions; an empty batch is a no-op and a
+// nil message or a bad topic fails the batch before anything is sent.
+func TestPublishBatch(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("volt.events")
+	conn := dial(t, b.Addrs(), msgbus.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	var (
+		mu  sync.Mutex // guards evs
+		evs []*msgbus.Event
+	)
+	sub, err := conn.Subscribe(ctx, topic, "batch", func(_ context.Context, ev *msgbus.Event) {
+		mu.Lock()
+		evs = append(evs, ev)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+
+	for _, tc := range []struct {
+		name  string
+		topic string
+		msgs  []msgbus.Outgoing
+		code  codes.Code
+	}{
+		{"empty", topic, nil, codes.OK},
+		{"nil message", topic, []msgbus.Outgoing{{Message: &voltv1.Event{}}, {Key: "olt-1"}}, codes.InvalidArgument},
+		{"bad topic", "no topic", []msgbus.Outgoing{{Message: &voltv1.Event{}}}, codes.InvalidArgument},
+	} {
+		if err := conn.PublishBatch(ctx, tc.topic, tc.msgs); status.Code(err) != tc.code {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.code)
+		}
+	}
+
+	// Batches of many keys, and one event without a key.
+	const keys, perKey, batches = 7, 60, 3
+	var sent int
+	for range batches {
+		var batch []msgbus.Outgoing
+		for range keys * perKey / batches {
+			key := fmt.Sprintf("olt-%d", sent%keys)
+			// The key differs from KeyOf's choice (the device id).
+			batch = append(batch, msgbus.Outgoing{Key: key, Message: &voltv1.Event{Id: fmt.Sprint(sent), DeviceId: "d" + key}})
+			sent++
+		}
+		if err := conn.PublishBatch(ctx, topic, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := conn.PublishBatch(ctx, topic, []msgbus.Outgoing{{Message: &voltv1.Event{Id: fmt.Sprint(sent)}}}); err != nil {
+		t.Fatal(err)
+	}
+	sent++
+
+	eventually(t, 20*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(evs) < sent {
+			return fmt.Errorf("%d events, want %d", len(evs), sent)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	last := map[string]int{}
+	partitions := map[int32]bool{}
+	for _, ev := range evs {
+		e := ev.Message.(*voltv1.Event)
+		var i int
+		fmt.Sscan(e.GetId(), &i)
+		want := fmt.Sprintf("olt-%d", i%keys)
+		if i == sent-1 {
+			want = ""
+		}
+		if ev.Key != want || ev.From != conn.ReplyTopic() || ev.ID == "" || ev.Time.IsZero() {
+			t.Errorf("event %d: %+v, want key %q", i, ev, want)
+		}
+		if prev, ok := last[ev.Key]; ok && i <= prev {
+			t.Errorf("key %s: event %d after %d", ev.Key, i, prev)
+		}
+		last[ev.Key] = i
+		partitions[ev.Partition] = true
+	}
+	if len(evs) != sent || len(partitions) < 2 {
+		t.Errorf("%d events on %d partitions, want %d on several", len(evs), len(partitions), sent)
+	}
+	if st := conn.Stats(); st.Published != uint64(sent) {
+		t.Errorf("stats %+v, want %d published", st, sent)
 	}
 }

@@ -54,6 +54,15 @@ func TestBrokerOutageAndRecovery(t *testing.T) {
 	if status.Code(err) != codes.Unavailable {
 		t.Errorf("publish with the broker down: got %v, want Unavailable", err)
 	}
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	err = pub.PublishBatch(ctx, topic+".events", []msgbus.Outgoing{
+		{Message: &adapterv1.DeviceRequest{DeviceId: "x"}, Key: "x"},
+		{Message: &adapterv1.DeviceRequest{DeviceId: "y"}, Key: "y"},
+	})
+	cancel()
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("publish a batch with the broker down: got %v, want Unavailable", err)
+	}
 
 	b2, err := broker.Start(context.Background(), broker.Config{Listen: addr, Logger: testLogger(t)})
 	if err != nil {
@@ -69,6 +78,12 @@ func TestBrokerOutageAndRecovery(t *testing.T) {
 		if err := call(5 * time.Second); err != nil {
 			t.Fatalf("after recovery: %v", err)
 		}
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	err = pub.PublishBatch(ctx, topic+".events", []msgbus.Outgoing{{Message: &adapterv1.DeviceRequest{DeviceId: "x"}, Key: "x"}})
+	cancel()
+	if err != nil {
+		t.Errorf("publish after recovery: %v", err)
 	}
 	srv.Close() // while the broker is up
 	pub.Close()

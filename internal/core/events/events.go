@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -28,6 +29,11 @@ type sub struct {
 type Bus struct {
 	sink func(*voltv1.Event)
 
+	// Event ids are idBase, random per Bus so unique across restarts, and
+	// a sequence number: no random read per event.
+	idBase string
+	seq    atomic.Uint64
+
 	mu   sync.Mutex // guards subs
 	subs map[*sub]struct{}
 
@@ -36,15 +42,16 @@ type Bus struct {
 
 // New returns a bus; sink (may be nil) sees every event and must not block.
 func New(sink func(*voltv1.Event)) *Bus {
-	return &Bus{sink: sink, subs: make(map[*sub]struct{})}
+	var base [8]byte
+	_, _ = rand.Read(base[:]) // never fails (crypto/rand documents it)
+	return &Bus{sink: sink, idBase: hex.EncodeToString(base[:]), subs: make(map[*sub]struct{})}
 }
 
 // Publish stamps ev with an id and time (when missing) and delivers it.
+// Ids are "<16 hex digits, random per Bus>-<sequence number in base 36>".
 func (b *Bus) Publish(ev *voltv1.Event) {
 	if ev.GetId() == "" {
-		var id [8]byte
-		_, _ = rand.Read(id[:])
-		ev.Id = hex.EncodeToString(id[:])
+		ev.Id = b.nextID()
 	}
 	if ev.GetTime() == nil {
 		ev.Time = timestamppb.Now()
@@ -67,6 +74,13 @@ func (b *Bus) Publish(ev *voltv1.Event) {
 	if b.sink != nil {
 		b.sink(ev)
 	}
+}
+
+// nextID returns a new event id in one allocation.
+func (b *Bus) nextID() string {
+	var buf [48]byte
+	id := append(append(buf[:0], b.idBase...), '-')
+	return string(strconv.AppendUint(id, b.seq.Add(1), 36))
 }
 
 // Subscribe returns a channel of the events that filter (nil: all) accepts,
