@@ -151,10 +151,15 @@ func (b *bus) publishLoop(ctx context.Context) {
 	}
 }
 
-// outgoing keys an event by its device, so that the events of one device
-// stay in order.
+// outgoing keys an event by its device, or by its logical device when it
+// names no device (flow, group and meter changes), so that the events of
+// one device or one logical device stay in order.
 func outgoing(ev *voltv1.Event) msgbus.Outgoing {
-	return msgbus.Outgoing{Message: ev, Key: ev.GetDeviceId()}
+	key := ev.GetDeviceId()
+	if key == "" {
+		key = ev.GetLogicalDeviceId()
+	}
+	return msgbus.Outgoing{Message: ev, Key: key}
 }
 
 // publishEvent is the event bus's sink: it never blocks the core. When the

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -239,14 +241,66 @@ func (p *AdapterPushers) deliver(deviceID string, b *batch) error {
 		b.full = true
 		return p.deliver(deviceID, b)
 	}
-	req := &adapterv1.IncrementalFlowsRequest{
-		Device: dev,
-		Flows:  &adapterv1.FlowChanges{ToAdd: values(b.flows), ToRemove: values(b.unflows)},
-		Groups: &adapterv1.GroupChanges{ToAdd: values(b.groups), ToRemove: values(b.ungrps)},
-		Meters: &adapterv1.MeterChanges{ToAdd: values(b.meters), ToRemove: values(b.unmtrs)},
+	for _, req := range chunks(dev, b, maxPushBytes) {
+		if _, err := client.UpdateFlowsIncrementally(ctx, req); err != nil {
+			return err
+		}
 	}
-	_, err = client.UpdateFlowsIncrementally(ctx, req)
-	return err
+	return nil
+}
+
+// maxPushBytes bounds one incremental request: a message bus record must
+// stay under the broker's limit (Kafka's default is 1 MiB).
+const maxPushBytes = 512 << 10
+
+// chunks splits a batch into requests of about max bytes at most, in an
+// order that each one leaves the device consistent: meters and groups
+// added first, then flows removed, then flows added, and groups and meters
+// removed last.
+func chunks(dev *voltv1.Device, b *batch, max int) []*adapterv1.IncrementalFlowsRequest {
+	var out []*adapterv1.IncrementalFlowsRequest
+	var cur *adapterv1.IncrementalFlowsRequest
+	size := 0
+	base := proto.Size(dev) + 32 // the device and the three change lists
+	next := func(n int) *adapterv1.IncrementalFlowsRequest {
+		n += 8 // an element's tag and length, and its list's share
+		if cur == nil || (size > base && size+n > max) {
+			cur = &adapterv1.IncrementalFlowsRequest{Device: dev, Flows: &adapterv1.FlowChanges{},
+				Groups: &adapterv1.GroupChanges{}, Meters: &adapterv1.MeterChanges{}}
+			out = append(out, cur)
+			size = base
+		}
+		size += n
+		return cur
+	}
+	for _, m := range values(b.meters) {
+		r := next(proto.Size(m))
+		r.Meters.ToAdd = append(r.Meters.ToAdd, m)
+	}
+	for _, g := range values(b.groups) {
+		r := next(proto.Size(g))
+		r.Groups.ToAdd = append(r.Groups.ToAdd, g)
+	}
+	for _, f := range values(b.unflows) {
+		r := next(proto.Size(f))
+		r.Flows.ToRemove = append(r.Flows.ToRemove, f)
+	}
+	for _, f := range values(b.flows) {
+		r := next(proto.Size(f))
+		r.Flows.ToAdd = append(r.Flows.ToAdd, f)
+	}
+	for _, g := range values(b.ungrps) {
+		r := next(proto.Size(g))
+		r.Groups.ToRemove = append(r.Groups.ToRemove, g)
+	}
+	for _, m := range values(b.unmtrs) {
+		r := next(proto.Size(m))
+		r.Meters.ToRemove = append(r.Meters.ToRemove, m)
+	}
+	if len(out) == 0 {
+		next(0) // nothing to change: one empty request, as before
+	}
+	return out
 }
 
 func values[K comparable, V any](m map[K]V) []V {
