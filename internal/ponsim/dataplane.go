@@ -196,7 +196,7 @@ func (s *Sim) act(d *device, u *onu, t *table, in *port, p *packet, a *openflowv
 			p.tunnel = fld.GetValue()
 		}
 	case *openflowv1.Action_Group:
-		g := t.groups[a.Group.GetGroupId()]
+		g := t.group(a.Group.GetGroupId())
 		for i, bk := range g.GetBuckets() {
 			if i > 0 && g.GetType() != openflowv1.GroupType_GROUP_TYPE_ALL {
 				break

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -140,9 +141,11 @@ func TestUpdateFlowsKeepsCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl := s.olt.table.Load()
-	tbl.flows.get(1)[0].packets.Add(5)
-	tbl.meters[7].Add(5)
-	tbl.meters[8].Add(1)
+	meter := func(t *table, id uint64) *atomic.Uint64 { c, _ := t.meters.get(id); return c }
+	flow := func(t *table, id uint64) *entry { es, _ := t.flows.get(id); return es[0] }
+	flow(tbl, 1).packets.Add(5)
+	meter(tbl, 7).Add(5)
+	meter(tbl, 8).Add(1)
 	if err := s.ChangeFlows(&ponsimv1.FlowChanges{Device: &ponsimv1.DeviceRef{}, Remove: []uint64{2}, Add: []*openflowv1.Flow{meterFlow(3, 9)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +157,7 @@ func TestUpdateFlowsKeepsCounters(t *testing.T) {
 	if len(mc) != 2 || mc[7] != 5 || mc[9] != 0 {
 		t.Errorf("meter counts %v, want 7:5 9:0 (8 is named by no flow now)", mc)
 	}
-	if got := s.olt.table.Load().flows.get(3)[0].meter; got == nil || got != s.olt.table.Load().meters[9] {
+	if got := flow(s.olt.table.Load(), 3).meter; got == nil || got != meter(s.olt.table.Load(), 9) {
 		t.Error("new flow's meter is not the table's counter")
 	}
 }
@@ -282,4 +285,71 @@ func TestUpdateFlowsConcurrent(t *testing.T) {
 	if n, _ := s.FlowCount(""); n != 200 {
 		t.Errorf("%d flows, want 200", n)
 	}
+}
+
+// TestLookupWhileChanging: lookups of a table that changes all the time
+// (run with -race) find each flow the changes leave alone, and see each
+// table they load whole: the flows a change adds all at once.
+func TestLookupWhileChanging(t *testing.T) {
+	s, err := New(testConfig("lookups", 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dev := &ponsimv1.DeviceRef{}
+	const stable, churn = 2000, 500 // in_port = flow id
+	var flows []*openflowv1.Flow
+	for id := range uint64(stable) {
+		flows = append(flows, idFlow(id, 10, match(inPort(uint32(id))), output(1)))
+	}
+	if err := s.SetFlowTable(&ponsimv1.FlowTable{Device: dev, Flows: flows}); err != nil {
+		t.Fatal(err)
+	}
+	f, ok := parse(frame(ethTypeIPv4, []byte{1, 2, 3}))
+	if !ok {
+		t.Fatal("frame does not parse")
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := uint32(0); ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			tbl := s.olt.table.Load()
+			if e := tbl.lookup(0, &view{inPort: i % stable, f: &f}); e == nil || e.flow.GetId() != uint64(i%stable) {
+				t.Errorf("in_port %d: hit %v", i%stable, e)
+				return
+			}
+			// A change adds (or removes) a batch of churn flows whole.
+			batch := stable + i%churn/50*50
+			hit := tbl.lookup(0, &view{inPort: batch, f: &f}) != nil
+			for id := batch + 1; id < batch+50; id++ {
+				if (tbl.lookup(0, &view{inPort: id, f: &f}) != nil) != hit {
+					t.Errorf("table has flow %d but not %d of its batch, or the other way", batch, id)
+					return
+				}
+			}
+		}
+	})
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		first := uint64(stable + rng.IntN(churn/50)*50)
+		fc := &ponsimv1.FlowChanges{Device: dev}
+		add := rng.IntN(2) == 0
+		for id := first; id < first+50; id++ {
+			if add {
+				fc.Add = append(fc.Add, idFlow(id, 10, match(inPort(uint32(id))), output(1)))
+			} else {
+				fc.Remove = append(fc.Remove, id)
+			}
+		}
+		if err := s.ChangeFlows(fc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
 }

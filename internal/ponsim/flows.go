@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -23,26 +22,43 @@ const (
 
 // table is one device's flow table, compiled for the dataplane. It is
 // immutable once built (but for its counters): UpdateFlowTable swaps in a
-// new one, and UpdateFlows one made from it (apply), which shares what
-// did not change: entries, index parts, maps.
+// new one, and UpdateFlows one made from it (apply). The dataplane reads
+// whichever table it loaded with no lock, so apply never writes what t
+// holds: its maps are persistent (pmap.go), and the new table shares with
+// t every node, entry and index part the change leaves alone. A change
+// costs what it changes, not what the table holds.
 type table struct {
-	flows  flowMap // by flow id (a whole table may repeat one)
-	n      int     // flows
-	next   int     // index of the next flow added
-	groups map[uint32]*openflowv1.GroupDesc
-	index  map[uint32]*tableIndex // by table id (index.go)
-	// meters counts the packets of the flows that name each meter. Meters
-	// do not police here: a meter is accepted and counted, and the frame
-	// goes on.
-	meters map[uint32]*atomic.Uint64
+	flows pmap[[]*entry]         // by flow id (a whole table may repeat one)
+	n     int                    // flows
+	next  int                    // index of the next flow added
+	seq   int                    // order given of the next group or meter added
+	index map[uint32]*tableIndex // by table id (index.go)
 
-	groupList []*openflowv1.GroupDesc   // as given
-	meterList []*openflowv1.MeterConfig // as given
-	groupRefs map[uint32]int            // group id → actions of flows naming it
-	meterRefs map[uint32]int            // meter id → flows naming it
+	groups     pmap[given[*openflowv1.GroupDesc]]   // by group id
+	meterConfs pmap[given[*openflowv1.MeterConfig]] // by meter id
+	// meters counts the packets of the flows that name each meter, by
+	// meter id: the table's meters and those its flows name. Meters do
+	// not police here: a meter is accepted and counted, and the frame
+	// goes on.
+	meters    pmap[*atomic.Uint64]
+	groupRefs pmap[int] // group id → actions of flows naming it
+	meterRefs pmap[int] // meter id → flows naming it
+}
+
+// given is a group or meter with its place in the order given: the table
+// as given lists them by seq (one added again goes last).
+type given[T any] struct {
+	v   T
+	seq int
 }
 
 var emptyTable = &table{}
+
+// group returns group id, or nil.
+func (t *table) group(id uint32) *openflowv1.GroupDesc {
+	g, _ := t.groups.get(uint64(id))
+	return g.v
+}
 
 // entry is one flow.
 type entry struct {
@@ -127,51 +143,45 @@ func compile(ft *ponsimv1.FlowTable, owned bool) (*table, error) {
 	if !owned {
 		src = proto.CloneOf(ft)
 	}
-	t := &table{
-		groups:    make(map[uint32]*openflowv1.GroupDesc, len(src.GetGroups())),
-		meters:    make(map[uint32]*atomic.Uint64, len(src.GetMeters())),
-		groupList: src.GetGroups(),
-		meterList: src.GetMeters(),
-		groupRefs: make(map[uint32]int),
-		meterRefs: make(map[uint32]int),
-	}
-	for _, g := range t.groupList {
-		if _, dup := t.groups[g.GetGroupId()]; dup {
+	t, ed := &table{}, newEdit()
+	for _, g := range src.GetGroups() {
+		if t.group(g.GetGroupId()) != nil {
 			return nil, invalid("group id %d appears twice", g.GetGroupId())
 		}
-		t.groups[g.GetGroupId()] = g
+		t.groups.set(ed, uint64(g.GetGroupId()), given[*openflowv1.GroupDesc]{g, t.seq})
+		t.seq++
 	}
-	if err := checkGroups(t.groupList, t.groups); err != nil {
+	if err := checkGroups(src.GetGroups(), t); err != nil {
 		return nil, err
 	}
-	for _, m := range t.meterList {
-		if t.meters[m.GetMeterId()] != nil {
+	for _, m := range src.GetMeters() {
+		if _, dup := t.meterConfs.get(uint64(m.GetMeterId())); dup {
 			return nil, invalid("meter id %d appears twice", m.GetMeterId())
 		}
-		t.meters[m.GetMeterId()] = new(atomic.Uint64)
+		t.meterConfs.set(ed, uint64(m.GetMeterId()), given[*openflowv1.MeterConfig]{m, t.seq})
+		t.seq++
+		t.meters.set(ed, uint64(m.GetMeterId()), new(atomic.Uint64))
 	}
 	entries := make([]*entry, 0, len(src.GetFlows()))
 	for i, fl := range src.GetFlows() {
-		e, err := compileFlow(i, fl, t.groups)
+		e, err := compileFlow(i, fl, t)
 		if err != nil {
 			return nil, fmt.Errorf("flow %d: %w", i, err)
 		}
-		t.addRefs(e, 1)
+		t.addRefs(ed, e, 1)
 		if e.hasMeter {
-			if t.meters[e.meterID] == nil {
-				// Not (yet) in the table: counted all the same.
-				t.meters[e.meterID] = new(atomic.Uint64)
-			}
-			e.meter = t.meters[e.meterID]
+			// One not (yet) in the table is counted all the same.
+			t.syncMeter(ed, e.meterID)
+			e.meter, _ = t.meters.get(uint64(e.meterID))
 		}
-		sh := t.flows.own(fl.GetId(), nil)
-		sh[fl.GetId()] = append(sh[fl.GetId()], e)
+		es, _ := t.flows.get(fl.GetId()) // made here: ours to append to
+		t.flows.set(ed, fl.GetId(), append(es, e))
 		entries = append(entries, e)
 	}
 	t.n, t.next = len(entries), len(entries)
 	// Best first, so that each list of the index grows at its end.
 	slices.SortStableFunc(entries, func(a, b *entry) int { return cmp.Compare(a.key, b.key) })
-	t.index = updateIndex(nil, nil, entries)
+	t.index = updateIndex(ed, nil, nil, entries)
 	return t, nil
 }
 
@@ -184,15 +194,15 @@ func noNils[T any](what string, list []*T) error {
 	return nil
 }
 
-// checkGroups checks the buckets of groups, given all the groups.
-func checkGroups(list []*openflowv1.GroupDesc, groups map[uint32]*openflowv1.GroupDesc) error {
+// checkGroups checks the buckets of groups, given the table's groups.
+func checkGroups(list []*openflowv1.GroupDesc, t *table) error {
 	for _, g := range list {
 		for _, b := range g.GetBuckets() {
 			for _, a := range b.GetActions() {
 				if _, ok := a.GetAction().(*openflowv1.Action_Group); ok {
 					return invalid("group %d: a bucket pointing at another group is not supported", g.GetGroupId())
 				}
-				if err := checkAction(a, groups); err != nil {
+				if err := checkAction(a, t); err != nil {
 					return fmt.Errorf("group %d: %w", g.GetGroupId(), err)
 				}
 			}
@@ -202,25 +212,43 @@ func checkGroups(list []*openflowv1.GroupDesc, groups map[uint32]*openflowv1.Gro
 }
 
 // addRefs counts (n = 1) or uncounts (n = -1) the groups and meter e
-// names. The maps must be t's own.
-func (t *table) addRefs(e *entry, n int) {
+// names, as part of ed.
+func (t *table) addRefs(ed *edit, e *entry, n int) {
 	for _, id := range e.groupIDs {
-		t.groupRefs[id] += n
-		if t.groupRefs[id] == 0 {
-			delete(t.groupRefs, id)
-		}
+		addCount(ed, &t.groupRefs, uint64(id), n)
 	}
 	if e.hasMeter {
-		t.meterRefs[e.meterID] += n
-		if t.meterRefs[e.meterID] == 0 {
-			delete(t.meterRefs, e.meterID)
-		}
+		addCount(ed, &t.meterRefs, uint64(e.meterID), n)
+	}
+}
+
+func addCount(ed *edit, m *pmap[int], key uint64, n int) {
+	c, _ := m.get(key)
+	if c += n; c == 0 {
+		m.delete(ed, key)
+	} else {
+		m.set(ed, key, c)
+	}
+}
+
+// syncMeter gives meter id a counter if the table has it or a flow names
+// it, and takes it away if neither; a counter that stays keeps counting.
+func (t *table) syncMeter(ed *edit, id uint32) {
+	_, listed := t.meterConfs.get(uint64(id))
+	refs, _ := t.meterRefs.get(uint64(id))
+	_, has := t.meters.get(uint64(id))
+	switch want := listed || refs > 0; {
+	case want && !has:
+		t.meters.set(ed, uint64(id), new(atomic.Uint64))
+	case !want && has:
+		t.meters.delete(ed, uint64(id))
 	}
 }
 
 // apply returns the table t with the changes fc made (removals first),
 // sharing with t what they leave alone; t does not change. owned says
-// that fc is the table's to keep; otherwise what it adds is copied.
+// that fc is the table's to keep; otherwise what it adds is copied. It
+// costs what fc changes, whatever the size of t.
 func (t *table) apply(fc *ponsimv1.FlowChanges, owned bool) (*table, error) {
 	if err := noNils("flow", fc.GetAdd()); err != nil {
 		return nil, err
@@ -234,152 +262,136 @@ func (t *table) apply(fc *ponsimv1.FlowChanges, owned bool) (*table, error) {
 	if !owned {
 		fc = proto.CloneOf(fc)
 	}
-	nt := *t
-	// Groups.
-	if len(fc.GetAddGroups())+len(fc.GetRemoveGroups()) > 0 {
-		nt.groups = maps.Clone(t.groups)
-		if nt.groups == nil {
-			nt.groups = make(map[uint32]*openflowv1.GroupDesc)
-		}
-		added := make(map[uint32]bool, len(fc.GetAddGroups()))
-		for _, g := range fc.GetAddGroups() {
-			if added[g.GetGroupId()] {
-				return nil, invalid("group id %d appears twice", g.GetGroupId())
-			}
-			added[g.GetGroupId()] = true
-		}
-		removed := make(map[uint32]bool, len(fc.GetRemoveGroups()))
-		for _, id := range fc.GetRemoveGroups() {
-			removed[id] = true
-			delete(nt.groups, id)
-		}
-		for _, g := range fc.GetAddGroups() {
-			nt.groups[g.GetGroupId()] = g
-		}
-		if err := checkGroups(fc.GetAddGroups(), nt.groups); err != nil {
-			return nil, err
-		}
-		nt.groupList = make([]*openflowv1.GroupDesc, 0, len(nt.groups))
-		for _, g := range t.groupList {
-			if !added[g.GetGroupId()] && !removed[g.GetGroupId()] {
-				nt.groupList = append(nt.groupList, g)
-			}
-		}
-		nt.groupList = append(nt.groupList, fc.GetAddGroups()...)
+	nt, ed := *t, newEdit()
+	if err := nt.changeGroups(ed, fc.GetAddGroups(), fc.GetRemoveGroups()); err != nil {
+		return nil, err
 	}
-	// Meters (their counters come below).
-	metersChanged := len(fc.GetAddMeters())+len(fc.GetRemoveMeters()) > 0
-	if metersChanged {
-		added := make(map[uint32]bool, len(fc.GetAddMeters()))
-		for _, m := range fc.GetAddMeters() {
-			if added[m.GetMeterId()] {
-				return nil, invalid("meter id %d appears twice", m.GetMeterId())
-			}
-			added[m.GetMeterId()] = true
-		}
-		removed := make(map[uint32]bool, len(fc.GetRemoveMeters()))
-		for _, id := range fc.GetRemoveMeters() {
-			removed[id] = true
-		}
-		nt.meterList = make([]*openflowv1.MeterConfig, 0, len(t.meterList)+len(fc.GetAddMeters()))
-		for _, m := range t.meterList {
-			if !added[m.GetMeterId()] && !removed[m.GetMeterId()] {
-				nt.meterList = append(nt.meterList, m)
-			}
-		}
-		nt.meterList = append(nt.meterList, fc.GetAddMeters()...)
+	if err := nt.changeMeters(ed, fc.GetAddMeters(), fc.GetRemoveMeters()); err != nil {
+		return nil, err
 	}
-	// Flows.
-	var gone, added []*entry
-	if len(fc.GetAdd())+len(fc.GetRemove()) > 0 {
-		var owned [flowShards]bool // shards of nt.flows copied here
-		nt.groupRefs, nt.meterRefs = maps.Clone(t.groupRefs), maps.Clone(t.meterRefs)
-		if nt.groupRefs == nil {
-			nt.groupRefs = make(map[uint32]int)
-		}
-		if nt.meterRefs == nil {
-			nt.meterRefs = make(map[uint32]int)
-		}
-		drop := func(id uint64) {
-			for _, e := range nt.flows.get(id) {
-				gone = append(gone, e)
-				nt.addRefs(e, -1)
-				nt.n--
-			}
-			if nt.flows.get(id) != nil {
-				delete(nt.flows.own(id, &owned), id)
-			}
-		}
-		for _, id := range fc.GetRemove() {
-			drop(id)
-		}
-		seen := make(map[uint64]bool, len(fc.GetAdd()))
-		for i, fl := range fc.GetAdd() {
-			if seen[fl.GetId()] {
-				return nil, invalid("flow id %d appears twice", fl.GetId())
-			}
-			seen[fl.GetId()] = true
-			drop(fl.GetId())
-			e, err := compileFlow(nt.next, fl, nt.groups)
-			if err != nil {
-				return nil, fmt.Errorf("flow %d (id %d): %w", i, fl.GetId(), err)
-			}
-			nt.next++
-			nt.n++
-			nt.addRefs(e, 1)
-			nt.flows.own(fl.GetId(), &owned)[fl.GetId()] = []*entry{e}
-			added = append(added, e)
-		}
+	gone, added, err := nt.changeFlows(ed, fc.GetRemove(), fc.GetAdd())
+	if err != nil {
+		return nil, err
 	}
 	// A group still named by a flow cannot go.
 	for _, id := range fc.GetRemoveGroups() {
-		if _, ok := nt.groups[id]; !ok && nt.groupRefs[id] > 0 {
+		if refs, _ := nt.groupRefs.get(uint64(id)); nt.group(id) == nil && refs > 0 {
 			return nil, invalid("group %d is removed but a flow names it", id)
 		}
 	}
-	needMeters := metersChanged
-	for _, e := range added {
-		needMeters = needMeters || e.hasMeter && t.meters[e.meterID] == nil
+	// The meters whose counters may come or go.
+	for _, m := range fc.GetAddMeters() {
+		nt.syncMeter(ed, m.GetMeterId())
+	}
+	for _, id := range fc.GetRemoveMeters() {
+		nt.syncMeter(ed, id)
 	}
 	for _, e := range gone {
-		needMeters = needMeters || e.hasMeter && nt.meterRefs[e.meterID] == 0
-	}
-	if needMeters {
-		// The meters counted: those of the table and those flows name,
-		// each keeping its counter.
-		nt.meters = make(map[uint32]*atomic.Uint64, len(nt.meterList)+len(nt.meterRefs))
-		keep := func(id uint32) {
-			if nt.meters[id] != nil {
-				return
-			}
-			c := t.meters[id]
-			if c == nil {
-				c = new(atomic.Uint64)
-			}
-			nt.meters[id] = c
-		}
-		for _, m := range nt.meterList {
-			keep(m.GetMeterId())
-		}
-		for id := range nt.meterRefs {
-			keep(id)
+		if e.hasMeter {
+			nt.syncMeter(ed, e.meterID)
 		}
 	}
 	for _, e := range added {
 		if e.hasMeter {
-			e.meter = nt.meters[e.meterID]
+			nt.syncMeter(ed, e.meterID) // the references are all counted
+			e.meter, _ = nt.meters.get(uint64(e.meterID))
 		}
 	}
 	if len(added)+len(gone) > 0 {
-		nt.index = updateIndex(t.index, gone, added)
+		nt.index = updateIndex(ed, t.index, gone, added)
 	}
 	return &nt, nil
 }
 
-// compileFlow compiles flow i, whose group actions must name groups (its
+// changeGroups removes the groups remove names, then adds (or replaces)
+// add, as part of ed.
+func (t *table) changeGroups(ed *edit, add []*openflowv1.GroupDesc, remove []uint32) error {
+	if len(add)+len(remove) == 0 {
+		return nil
+	}
+	seen := make(map[uint32]bool, len(add))
+	for _, g := range add {
+		if seen[g.GetGroupId()] {
+			return invalid("group id %d appears twice", g.GetGroupId())
+		}
+		seen[g.GetGroupId()] = true
+	}
+	for _, id := range remove {
+		t.groups.delete(ed, uint64(id))
+	}
+	for _, g := range add {
+		t.groups.set(ed, uint64(g.GetGroupId()), given[*openflowv1.GroupDesc]{g, t.seq})
+		t.seq++
+	}
+	return checkGroups(add, t)
+}
+
+// changeMeters removes the meters remove names, then adds (or replaces)
+// add, as part of ed; their counters are the caller's (syncMeter).
+func (t *table) changeMeters(ed *edit, add []*openflowv1.MeterConfig, remove []uint32) error {
+	if len(add)+len(remove) == 0 {
+		return nil
+	}
+	seen := make(map[uint32]bool, len(add))
+	for _, m := range add {
+		if seen[m.GetMeterId()] {
+			return invalid("meter id %d appears twice", m.GetMeterId())
+		}
+		seen[m.GetMeterId()] = true
+	}
+	for _, id := range remove {
+		t.meterConfs.delete(ed, uint64(id))
+	}
+	for _, m := range add {
+		t.meterConfs.set(ed, uint64(m.GetMeterId()), given[*openflowv1.MeterConfig]{m, t.seq})
+		t.seq++
+	}
+	return nil
+}
+
+// changeFlows removes the flows remove names, then adds (or replaces)
+// add, as part of ed. It returns the entries that went and came.
+func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (gone, added []*entry, err error) {
+	drop := func(id uint64) {
+		es, ok := t.flows.get(id)
+		if !ok {
+			return
+		}
+		for _, e := range es {
+			gone = append(gone, e)
+			t.addRefs(ed, e, -1)
+			t.n--
+		}
+		t.flows.delete(ed, id)
+	}
+	for _, id := range remove {
+		drop(id)
+	}
+	seen := make(map[uint64]bool, len(add))
+	for i, fl := range add {
+		if seen[fl.GetId()] {
+			return nil, nil, invalid("flow id %d appears twice", fl.GetId())
+		}
+		seen[fl.GetId()] = true
+		drop(fl.GetId())
+		e, err := compileFlow(t.next, fl, t)
+		if err != nil {
+			return nil, nil, fmt.Errorf("flow %d (id %d): %w", i, fl.GetId(), err)
+		}
+		t.next++
+		t.n++
+		t.addRefs(ed, e, 1)
+		t.flows.set(ed, fl.GetId(), []*entry{e})
+		added = append(added, e)
+	}
+	return gone, added, nil
+}
+
+// compileFlow compiles flow i, whose group actions must name groups of t (its
 // meter counter is the caller's to set).
-func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.GroupDesc) (*entry, error) {
+func compileFlow(i int, fl *openflowv1.Flow, t *table) (*entry, error) {
 	e := &entry{flow: fl, index: i, tableID: fl.GetTableId(), priority: fl.GetPriority(), matchable: true, gotoTable: -1}
+	e.conds = make([]cond, 0, len(fl.GetMatch().GetFields()))
 	for _, m := range fl.GetMatch().GetFields() {
 		if m == nil || m.GetType() == openflowv1.MatchFieldType_MATCH_FIELD_TYPE_UNSPECIFIED {
 			return nil, invalid("match field without a type")
@@ -421,7 +433,7 @@ func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.Group
 	}
 	e.actions = append(e.actions, write...)
 	for _, a := range e.actions {
-		if err := checkAction(a, groups); err != nil {
+		if err := checkAction(a, t); err != nil {
 			return nil, err
 		}
 		if g, ok := a.GetAction().(*openflowv1.Action_Group); ok {
@@ -431,7 +443,7 @@ func compileFlow(i int, fl *openflowv1.Flow, groups map[uint32]*openflowv1.Group
 	return e, nil
 }
 
-func checkAction(a *openflowv1.Action, groups map[uint32]*openflowv1.GroupDesc) error {
+func checkAction(a *openflowv1.Action, t *table) error {
 	switch a := a.GetAction().(type) {
 	case nil:
 		return invalid("empty action")
@@ -444,7 +456,7 @@ func checkAction(a *openflowv1.Action, groups map[uint32]*openflowv1.GroupDesc) 
 			return invalid("set_field without a field")
 		}
 	case *openflowv1.Action_Group:
-		if _, ok := groups[a.Group.GetGroupId()]; !ok {
+		if t.group(a.Group.GetGroupId()) == nil {
 			return invalid("group %d is not in the table", a.Group.GetGroupId())
 		}
 	}
@@ -576,46 +588,27 @@ func (e *entry) matches(v *view) bool {
 	return true
 }
 
-// flowShards is how many maps a flowMap spreads its flows over.
-const flowShards = 1024
-
-// flowMap maps flow ids to entries, in shards so that a table made from
-// another by a few changes copies only the shards they touch. Copied by
-// value, it shares its shards.
-type flowMap [flowShards]map[uint64][]*entry
-
-func shardOf(id uint64) int { return int(mix(hashSeed, id) % flowShards) }
-
-func (m *flowMap) get(id uint64) []*entry { return m[shardOf(id)][id] }
-
-// own returns the shard of id, ready to change: made, or copied unless
-// owned says it was copied already (nil: every shard is m's own).
-func (m *flowMap) own(id uint64, owned *[flowShards]bool) map[uint64][]*entry {
-	return m.ownShard(shardOf(id), owned)
-}
-
-func (m *flowMap) ownShard(i int, owned *[flowShards]bool) map[uint64][]*entry {
-	switch {
-	case m[i] == nil:
-		m[i] = make(map[uint64][]*entry)
-	case owned != nil && !owned[i]:
-		m[i] = maps.Clone(m[i])
-	}
-	if owned != nil {
-		owned[i] = true
-	}
-	return m[i]
-}
-
 // entries returns the flows in the order given.
 func (t *table) entries() []*entry {
 	out := make([]*entry, 0, t.n)
-	for _, sh := range t.flows {
-		for _, es := range sh {
-			out = append(out, es...)
-		}
+	for _, es := range t.flows.all() {
+		out = append(out, es...)
 	}
 	slices.SortFunc(out, func(a, b *entry) int { return cmp.Compare(a.index, b.index) })
+	return out
+}
+
+// inOrder returns the values of m in the order given.
+func inOrder[T any](m *pmap[given[T]]) []T {
+	list := make([]given[T], 0, m.len())
+	for _, g := range m.all() {
+		list = append(list, g)
+	}
+	slices.SortFunc(list, func(a, b given[T]) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]T, len(list))
+	for i, g := range list {
+		out[i] = g.v
+	}
 	return out
 }
 
@@ -628,10 +621,10 @@ func (t *table) snapshot(ref string) *ponsimv1.FlowTable {
 		fl.ByteCount = e.bytes.Load()
 		ft.Flows = append(ft.Flows, fl)
 	}
-	for _, g := range t.groupList {
+	for _, g := range inOrder(&t.groups) {
 		ft.Groups = append(ft.Groups, proto.CloneOf(g))
 	}
-	for _, m := range t.meterList {
+	for _, m := range inOrder(&t.meterConfs) {
 		ft.Meters = append(ft.Meters, proto.CloneOf(m))
 	}
 	return ft

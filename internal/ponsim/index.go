@@ -18,7 +18,8 @@ import (
 // answer is the one a linear scan in priority-then-specificity order gives.
 //
 // An index is immutable once built; updateIndex makes a changed one that
-// shares the table ids and shapes the change leaves alone.
+// shares the table ids and shapes the change leaves alone, and within a
+// shape, all but the paths of the keys changed (pmap.go).
 
 // tableIndex indexes the flows of one table id.
 type tableIndex struct {
@@ -29,31 +30,30 @@ type tableIndex struct {
 // shapeGroup holds the flows that match the same fields with the same
 // masks.
 type shapeGroup struct {
+	key   string // its shape's name (appendShapeKey), its key in shapes
 	types []openflowv1.MatchFieldType
 	masks []uint64
-	first *entry  // the best of its flows
-	n     int     // flows
-	byKey hashMap // hash of the masked values → flows, best first
+	first *entry         // the best of its flows
+	n     int            // flows
+	byKey pmap[[]*entry] // hash of the masked values → flows, best first; ranked by firstOf
 }
 
-// hashMap is a flowMap whose keys are hashes already: sharded by their low
-// bits.
-type hashMap flowMap
-
-func (m *hashMap) get(h uint64) []*entry { return m[h%flowShards][h] }
-
-func (m *hashMap) own(h uint64, owned *[flowShards]bool) map[uint64][]*entry {
-	return (*flowMap)(m).ownShard(int(h%flowShards), owned)
+// firstOf ranks a list of byKey by its best flow, so that byKey.best() is
+// the best of the group's flows, kept as flows come and go.
+func firstOf(l []*entry) *entry {
+	if len(l) == 0 {
+		return nil
+	}
+	return l[0]
 }
 
-// shapeKey names the shape of e.
-func shapeKey(e *entry) string {
-	key := make([]byte, 0, 12*len(e.conds))
+// appendShapeKey appends the name of the shape of e to key.
+func appendShapeKey(key []byte, e *entry) []byte {
 	for _, c := range e.conds {
 		key = binary.BigEndian.AppendUint32(key, uint32(c.typ))
 		key = binary.BigEndian.AppendUint64(key, c.mask)
 	}
-	return string(key)
+	return key
 }
 
 // valueHash is the hash of e's masked values.
@@ -66,27 +66,18 @@ func valueHash(e *entry) uint64 {
 }
 
 // updateIndex returns old (nil: empty) without the entries gone and with
-// the entries added; old does not change. Unmatchable entries are not
-// indexed.
-func updateIndex(old map[uint32]*tableIndex, gone, added []*entry) map[uint32]*tableIndex {
+// the entries added, as part of ed; old does not change. Unmatchable
+// entries are not indexed. It copies the index of each table id touched
+// and its shape groups (a few per table), and the paths of the keys
+// changed in their maps.
+func updateIndex(ed *edit, old map[uint32]*tableIndex, gone, added []*entry) map[uint32]*tableIndex {
 	fresh := old == nil // every list is made here
 	out := maps.Clone(old)
 	if out == nil {
 		out = make(map[uint32]*tableIndex)
 	}
-	ownIx := make(map[*tableIndex]bool)             // copied or made here
-	ownG := make(map[*shapeGroup]bool)              // copied or made here
-	refirst := make(map[*shapeGroup]bool)           // lost its first
-	ownK := make(map[*shapeGroup]*[flowShards]bool) // byKey shards copied here
-	shard := func(g *shapeGroup, h uint64) map[uint64][]*entry {
-		if fresh {
-			return g.byKey.own(h, nil)
-		}
-		if ownK[g] == nil {
-			ownK[g] = new([flowShards]bool)
-		}
-		return g.byKey.own(h, ownK[g])
-	}
+	ownIx := make(map[*tableIndex]bool) // copied or made here
+	ownG := make(map[*shapeGroup]bool)  // copied or made here
 	touched := make(map[uint32]*tableIndex)
 	index := func(id uint32) *tableIndex {
 		ix := out[id]
@@ -100,27 +91,25 @@ func updateIndex(old map[uint32]*tableIndex, gone, added []*entry) map[uint32]*t
 		out[id], touched[id] = ix, ix
 		return ix
 	}
+	var keyBuf [16 * 12]byte // room for the shape keys of most flows
 	group := func(ix *tableIndex, e *entry) *shapeGroup {
-		key := shapeKey(e)
-		g := ix.shapes[key]
+		kb := appendShapeKey(keyBuf[:0], e)
+		g := ix.shapes[string(kb)]
 		switch {
 		case g == nil:
-			g = &shapeGroup{}
+			g = &shapeGroup{key: string(kb), byKey: pmap[[]*entry]{rank: firstOf}}
 			for _, c := range e.conds {
 				g.types = append(g.types, c.typ)
 				g.masks = append(g.masks, c.mask)
 			}
 			ix.groups = append(ix.groups, g)
 		case !ownG[g]:
-			ng := &shapeGroup{types: g.types, masks: g.masks, first: g.first, n: g.n, byKey: g.byKey}
-			ix.groups[slices.Index(ix.groups, g)] = ng
-			if refirst[g] {
-				refirst[ng] = true
-			}
-			g = ng
+			ng := *g // shares byKey's nodes, which ed copies as it changes them
+			ix.groups[slices.Index(ix.groups, g)] = &ng
+			g = &ng
 		}
 		ownG[g] = true
-		ix.shapes[key] = g
+		ix.shapes[g.key] = g
 		return g
 	}
 	for _, e := range gone {
@@ -130,16 +119,13 @@ func updateIndex(old map[uint32]*tableIndex, gone, added []*entry) map[uint32]*t
 		g := group(index(e.tableID), e)
 		h := valueHash(e)
 		// The lists are shared with old: make new ones.
-		if l := slices.DeleteFunc(slices.Clone(g.byKey.get(h)), func(x *entry) bool { return x == e }); len(l) > 0 {
-			shard(g, h)[h] = l
+		l, _ := g.byKey.get(h)
+		if l = slices.DeleteFunc(slices.Clone(l), func(x *entry) bool { return x == e }); len(l) > 0 {
+			g.byKey.set(ed, h, l)
 		} else {
-			delete(shard(g, h), h)
+			g.byKey.delete(ed, h)
 		}
 		g.n--
-		if g.first == e {
-			g.first = nil
-			refirst[g] = true
-		}
 	}
 	for _, e := range added {
 		if !e.matchable {
@@ -147,25 +133,20 @@ func updateIndex(old map[uint32]*tableIndex, gone, added []*entry) map[uint32]*t
 		}
 		g := group(index(e.tableID), e)
 		h := valueHash(e)
-		l := g.byKey.get(h)
+		l, _ := g.byKey.get(h)
 		i, _ := slices.BinarySearchFunc(l, e, func(x, e *entry) int {
 			if x.before(e) {
 				return -1
 			}
 			return 1
 		})
-		switch {
-		case fresh:
-			shard(g, h)[h] = slices.Insert(l, i, e)
-		case i == len(l):
-			shard(g, h)[h] = append(l[:len(l):len(l)], e) // never into old's array
-		default:
-			shard(g, h)[h] = slices.Insert(slices.Clone(l), i, e)
+		if fresh {
+			l = slices.Insert(l, i, e)
+		} else {
+			l = slices.Insert(slices.Clip(l), i, e) // never into old's array
 		}
+		g.byKey.set(ed, h, l)
 		g.n++
-		if g.first != nil && e.before(g.first) || g.first == nil && !refirst[g] {
-			g.first = e
-		}
 	}
 	for id, ix := range touched {
 		ix.groups = slices.DeleteFunc(ix.groups, func(g *shapeGroup) bool { return g.n == 0 })
@@ -175,15 +156,8 @@ func updateIndex(old map[uint32]*tableIndex, gone, added []*entry) map[uint32]*t
 			}
 		}
 		for _, g := range ix.groups {
-			if refirst[g] {
-				g.first = nil
-				for _, sh := range g.byKey {
-					for _, l := range sh {
-						if g.first == nil || l[0].before(g.first) {
-							g.first = l[0]
-						}
-					}
-				}
+			if ownG[g] {
+				g.first = g.byKey.best()
 			}
 		}
 		if len(ix.groups) == 0 {
@@ -234,7 +208,8 @@ groups:
 			}
 			h = mix(h, have&g.masks[i])
 		}
-		for _, e := range g.byKey.get(h) {
+		l, _ := g.byKey.get(h)
+		for _, e := range l {
 			if best != nil && best.before(e) {
 				break
 			}

@@ -156,7 +156,7 @@ func (s *Sim) logTable(d *device, t *table, msg string) {
 			unmatchable++
 		}
 	}
-	s.log.Debug(msg, "device", d.label, "flows", t.n, "groups", len(t.groups), "meters", len(t.meterList), "unmatchable", unmatchable)
+	s.log.Debug(msg, "device", d.label, "flows", t.n, "groups", t.groups.len(), "meters", t.meterConfs.len(), "unmatchable", unmatchable)
 }
 
 // FlowTable returns the tables last set on the OLT (serial "") or one ONU,
@@ -178,9 +178,9 @@ func (s *Sim) MeterCounts(serial string) (map[uint32]uint64, error) {
 		return nil, err
 	}
 	t := d.table.Load()
-	out := make(map[uint32]uint64, len(t.meters))
-	for id, n := range t.meters {
-		out[id] = n.Load()
+	out := make(map[uint32]uint64, t.meters.len())
+	for id, n := range t.meters.all() {
+		out[uint32(id)] = n.Load()
 	}
 	return out, nil
 }
