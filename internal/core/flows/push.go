@@ -193,7 +193,9 @@ func (p *AdapterPushers) send(deviceID string) {
 			backoff = retryMin
 			continue
 		}
-		p.log.Warn("push flows to adapter", "device", deviceID, "err", err, "retry_in", backoff)
+		if p.ctx.Err() == nil { // a push cut off by Close is not news
+			p.log.Warn("push flows to adapter", "device", deviceID, "err", err, "retry_in", backoff)
+		}
 		p.mu.Lock()
 		p.pending[deviceID].mergeOlder(b)
 		p.mu.Unlock()
