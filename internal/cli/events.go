@@ -27,7 +27,7 @@ func NewEventsCommand() *cobra.Command {
 	var out OutputOptions
 	var req voltv1.ReceiveChangeEventsRequest
 	cmd := &cobra.Command{
-		Use:   "events [--device ID] [--logical-device ID]",
+		Use:   "events [--device ID] [--logical-device ID] [--payload P,...] [--flow-changes K,...]",
 		Short: "Follow change events until interrupted",
 		Long: `Follow the core's change events (devices, ports, logical devices and
 ports, flows, groups, meters, packet-ins) until interrupted. Each event is
@@ -35,6 +35,7 @@ one line: time, change, object and a short summary; with -o json one
 protojson object per line, for jq. The stream has no time limit: it runs
 until Ctrl-C, and a server that ends it is an error.`,
 		Example: `  volt events --device "$olt"
+  volt events --payload flow --flow-changes removed
   volt events -o json | jq -r 'select(.device) | .device.device.operStatus'`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -55,6 +56,9 @@ until Ctrl-C, and a server that ends it is an error.`,
 	out.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&req.DeviceId, "device", "", "only events about this device")
 	cmd.Flags().StringVar(&req.LogicalDeviceId, "logical-device", "", "only events about this logical device")
+	cmd.Flags().StringSliceVar(&req.Payloads, "payload", nil,
+		"only events with these payloads (device, port, logical_device, logical_port, flow, group, meter, packet_in)")
+	cmd.Flags().Var(&changeKinds{&req.FlowChangeKinds}, "flow-changes", "only flow changes of these kinds (added, modified, removed)")
 	return cmd
 }
 
@@ -270,3 +274,27 @@ func ethernetText(frame []byte) string {
 	}
 	return strings.Join(append(parts, fmt.Sprintf("eth_type=0x%04x", binary.BigEndian.Uint16(rest))), ", ")
 }
+
+// changeKinds is a flag of change kinds: "added,removed".
+type changeKinds struct{ kinds *[]voltv1.ChangeKind }
+
+func (c *changeKinds) String() string {
+	var names []string
+	for _, k := range *c.kinds {
+		names = append(names, strings.ToLower(strings.TrimPrefix(k.String(), "CHANGE_KIND_")))
+	}
+	return strings.Join(names, ",")
+}
+
+func (c *changeKinds) Set(v string) error {
+	for _, name := range strings.Split(v, ",") {
+		k, ok := voltv1.ChangeKind_value["CHANGE_KIND_"+strings.ToUpper(strings.TrimSpace(name))]
+		if !ok || k == 0 {
+			return fmt.Errorf("%q is not a change kind (added, modified, removed)", name)
+		}
+		*c.kinds = append(*c.kinds, voltv1.ChangeKind(k))
+	}
+	return nil
+}
+
+func (c *changeKinds) Type() string { return "kinds" }

@@ -170,6 +170,9 @@ func TestEventsFilters(t *testing.T) {
 		{[]string{"--device", "onu1"}, []string{"e2", "e4"}},
 		{[]string{"--logical-device", ldID}, []string{"e3", "e4", "e5", "e6", "e7", "e8"}},
 		{[]string{"--device", "olt1", "--logical-device", ldID}, []string{"e3", "e8"}},
+		{[]string{"--payload", "flow,group"}, []string{"e5", "e6"}},
+		{[]string{"--payload", "flow", "--flow-changes", "removed"}, []string{"e5"}},
+		{[]string{"--payload", "logical_device", "--payload", "port"}, []string{"e2", "e3"}},
 	}
 	for _, tt := range tests {
 		out, stop := startEvents(t, append(tt.args, "--server", addr, "--format", "{{.Id}}")...)

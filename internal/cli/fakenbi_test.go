@@ -22,6 +22,7 @@ import (
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	corenbi "github.com/openvolt/openvolt/internal/core/nbi"
 )
 
 // fakeNBI is a VoltService over a few maps, enough to drive the client
@@ -391,9 +392,12 @@ func (f *fakeNBI) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, st
 	events := clones(f.events)
 	end, endWith := f.endStream, f.endWith
 	f.mu.Unlock()
+	filter, err := corenbi.EventFilter(req) // the core's own filter
+	if err != nil {
+		return err
+	}
 	for _, ev := range events {
-		if req.GetDeviceId() != "" && ev.GetDeviceId() != req.GetDeviceId() ||
-			req.GetLogicalDeviceId() != "" && ev.GetLogicalDeviceId() != req.GetLogicalDeviceId() {
+		if filter != nil && !filter(ev) {
 			continue
 		}
 		if err := stream.Send(ev); err != nil {

@@ -331,7 +331,7 @@ func (s *Server) ListDeviceTypes(context.Context, *emptypb.Empty) (*voltv1.Devic
 // ReceiveChangeEvents streams events until the client cancels or falls too
 // far behind (then the stream ends with ResourceExhausted).
 func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, stream grpc.ServerStreamingServer[voltv1.Event]) error {
-	filter, err := eventFilter(req)
+	filter, err := EventFilter(req)
 	if err != nil {
 		return err
 	}
@@ -360,8 +360,9 @@ func eventPayloads() protoreflect.OneofDescriptor {
 	return (&voltv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload")
 }
 
-// eventFilter turns a stream request into a filter (nil: every event).
-func eventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
+// EventFilter turns a stream request into a filter (nil: every event); a
+// request naming an unknown payload or change kind is InvalidArgument.
+func EventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
 	dev, ld := req.GetDeviceId(), req.GetLogicalDeviceId()
 	oneof := eventPayloads()
 	payloads := map[protoreflect.Name]bool{}
