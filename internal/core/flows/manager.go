@@ -1,7 +1,7 @@
 // Package flows owns the flow, group and meter tables of every logical
 // device: it applies OpenFlow mods (flowtable), decomposes each logical
 // flow into device flows (flowdecomp over the routes of route), persists
-// both, and pushes the device flows to the adapters.
+// the logical tables, and pushes the device flows to the adapters.
 //
 // Only the logical tables are stored: the device flows, groups and meters
 // are a function of them and of the topology, worked out again when a
