@@ -44,14 +44,9 @@ this process, every request and response going through the broker. With no
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Brokers = daemon.List(brokers)
-			res, err := bench.RPC(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			return printBench(cmd, res, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s\n",
+			return runBench(cmd, func() (bench.RPCResult, error) { return bench.RPC(cmd.Context(), cfg) }, func(res bench.RPCResult) string {
+				return fmt.Sprintf("%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s",
 					res.Calls, res.Concurrency, res.P50us, res.P99us, res.CallsPerS)
-				return err
 			})
 		},
 	}
@@ -66,6 +61,19 @@ this process, every request and response going through the broker. With no
 
 // printBench writes a benchmark result as -o asks: JSON (one object), or
 // the text the benchmark formats.
+// runBench runs a benchmark and prints its result: one line of text, or
+// the result as JSON with -o json.
+func runBench[R any](cmd *cobra.Command, run func() (R, error), line func(R) string) error {
+	res, err := run()
+	if err != nil {
+		return err
+	}
+	return printBench(cmd, res, func(w io.Writer) error {
+		_, err := io.WriteString(w, line(res)+"\n")
+		return err
+	})
+}
+
 func printBench(cmd *cobra.Command, v any, text func(io.Writer) error) error {
 	out, err := cmd.Flags().GetString("output")
 	if err != nil {

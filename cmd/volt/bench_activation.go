@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -31,14 +30,9 @@ and every UNI logical port exists.`,
 			}
 			cfg.Logs = reg
 			cfg.PonSims = daemon.List(ponsims)
-			res, err := bench.Activation(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			return printBench(cmd, res, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%d OLTs, %d ONUs active in %.3f s (%.0f ONUs/s), RSS %.1f MiB\n",
+			return runBench(cmd, func() (bench.ActivationResult, error) { return bench.Activation(cmd.Context(), cfg) }, func(res bench.ActivationResult) string {
+				return fmt.Sprintf("%d OLTs, %d ONUs active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
 					res.OLTs, res.ONUs, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
-				return err
 			})
 		},
 	}

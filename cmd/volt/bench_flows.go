@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -33,14 +32,9 @@ taken every flow-mod (ponsim_checked: false).`,
 				return err
 			}
 			cfg.Logs = reg
-			res, err := bench.Flows(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			return printBench(cmd, res, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%d subscribers: %d logical flows, %d device flows in %.3f s (%.0f logical flows/s)\n",
+			return runBench(cmd, func() (bench.FlowsResult, error) { return bench.Flows(cmd.Context(), cfg) }, func(res bench.FlowsResult) string {
+				return fmt.Sprintf("%d subscribers: %d logical flows, %d device flows in %.3f s (%.0f logical flows/s)",
 					res.Subscribers, res.LogicalFlows, res.DeviceFlows, res.Seconds, res.FlowsPerS)
-				return err
 			})
 		},
 	}

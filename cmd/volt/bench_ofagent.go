@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/ofagent"
 )
 
 func newBenchOFAgentCmd() *cobra.Command {
@@ -33,14 +33,9 @@ of a running stack is used (volt up listens on 127.0.0.1:6634).`,
 				return err
 			}
 			cfg.Logs = reg
-			res, err := bench.OFAgent(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			return printBench(cmd, res, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%d flow-mods in %.3f s: %.0f flow-mods/s (barrier p50 %.1f ms, max %.1f ms)\n",
+			return runBench(cmd, func() (ofagent.BenchResult, error) { return bench.OFAgent(cmd.Context(), cfg) }, func(res ofagent.BenchResult) string {
+				return fmt.Sprintf("%d flow-mods in %.3f s: %.0f flow-mods/s (barrier p50 %.1f ms, max %.1f ms)",
 					res.FlowMods, res.Seconds, res.FlowModsPerS, res.BarrierP50Ms, res.BarrierMaxMs)
-				return err
 			})
 		},
 	}

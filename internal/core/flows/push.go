@@ -275,34 +275,26 @@ func chunks(dev *voltv1.Device, b *batch, max int) []*adapterv1.IncrementalFlows
 		size += n
 		return cur
 	}
-	for _, m := range values(b.meters) {
-		r := next(proto.Size(m))
-		r.Meters.ToAdd = append(r.Meters.ToAdd, m)
-	}
-	for _, g := range values(b.groups) {
-		r := next(proto.Size(g))
-		r.Groups.ToAdd = append(r.Groups.ToAdd, g)
-	}
-	for _, f := range values(b.unflows) {
-		r := next(proto.Size(f))
-		r.Flows.ToRemove = append(r.Flows.ToRemove, f)
-	}
-	for _, f := range values(b.flows) {
-		r := next(proto.Size(f))
-		r.Flows.ToAdd = append(r.Flows.ToAdd, f)
-	}
-	for _, g := range values(b.ungrps) {
-		r := next(proto.Size(g))
-		r.Groups.ToRemove = append(r.Groups.ToRemove, g)
-	}
-	for _, m := range values(b.unmtrs) {
-		r := next(proto.Size(m))
-		r.Meters.ToRemove = append(r.Meters.ToRemove, m)
-	}
+	type req = adapterv1.IncrementalFlowsRequest
+	chunkInto(next, values(b.meters), func(r *req) *[]*openflowv1.MeterConfig { return &r.Meters.ToAdd })
+	chunkInto(next, values(b.groups), func(r *req) *[]*openflowv1.GroupDesc { return &r.Groups.ToAdd })
+	chunkInto(next, values(b.unflows), func(r *req) *[]*openflowv1.Flow { return &r.Flows.ToRemove })
+	chunkInto(next, values(b.flows), func(r *req) *[]*openflowv1.Flow { return &r.Flows.ToAdd })
+	chunkInto(next, values(b.ungrps), func(r *req) *[]*openflowv1.GroupDesc { return &r.Groups.ToRemove })
+	chunkInto(next, values(b.unmtrs), func(r *req) *[]*openflowv1.MeterConfig { return &r.Meters.ToRemove })
 	if len(out) == 0 {
 		next(0) // nothing to change: one empty request, as before
 	}
 	return out
+}
+
+// chunkInto appends each item to the list of the request next gives for
+// its size.
+func chunkInto[T proto.Message](next func(size int) *adapterv1.IncrementalFlowsRequest, items []T, list func(*adapterv1.IncrementalFlowsRequest) *[]T) {
+	for _, it := range items {
+		l := list(next(proto.Size(it)))
+		*l = append(*l, it)
+	}
 }
 
 func values[K comparable, V any](m map[K]V) []V {
