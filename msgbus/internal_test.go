@@ -139,9 +139,15 @@ func TestScheduler(t *testing.T) {
 	}
 	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block")}})
 	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block"), Offset: 1}})
-	for {
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if time.Now().After(deadline) {
+			mu.Lock()
+			t.Fatalf("jobs ran %v, %d running; want all of a, b and keyless, and block's first", order, running)
+		}
 		mu.Lock()
-		started := len(order["block"]) == 1
+		// The blocked job runs, and every other job has run in the other
+		// slot: only the second job of key block is still queued.
+		started := len(order["block"]) == 1 && len(order["a"])+len(order["b"])+len(order[""]) == 30 && running == 1
 		mu.Unlock()
 		if started {
 			break
