@@ -142,7 +142,10 @@ func TestScheduler(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if time.Now().After(deadline) {
 			mu.Lock()
-			t.Fatalf("jobs ran %v, %d running; want all of a, b and keyless, and block's first", order, running)
+			msg := fmt.Sprintf("jobs ran %v, %d running; want all of a, b and keyless, and block's first", order, running)
+			mu.Unlock()
+			close(release)
+			t.Fatal(msg)
 		}
 		mu.Lock()
 		// The blocked job runs, and every other job has run in the other
