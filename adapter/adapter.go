@@ -156,7 +156,7 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	regDone := make(chan struct{})
 	go func() {
 		defer close(regDone)
-		a.registerLoop(regCtx, types, startTime, func() {
+		a.registerLoop(regCtx, types, startTime, grpcSrv.Addr(), func() {
 			if a.cfg.Ready != nil {
 				a.cfg.Ready(grpcSrv.Addr())
 			}

@@ -269,7 +269,8 @@ func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 	}
 	reg.Adapter.Registered = nil
 	want := &adapterv1.RegisterRequest{
-		Adapter: &voltv1.Adapter{Id: "acme_olt", Vendor: "Acme", Version: "1.2", Endpoint: "acme_olt", DeviceTypes: []string{"acme_olt"}},
+		Adapter: &voltv1.Adapter{Id: "acme_olt", Vendor: "Acme", Version: "1.2", Endpoint: "acme_olt", DeviceTypes: []string{"acme_olt"},
+			AdminAddress: grpcAddr},
 		DeviceTypes: []*voltv1.DeviceType{{
 			Id: "acme_olt", VendorId: "ACME", Adapter: "acme_olt",
 			Operations: []string{"AdoptDevice", "RebootDevice"},

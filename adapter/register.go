@@ -53,15 +53,16 @@ func typeIDs(types []*voltv1.DeviceType) []string {
 // (and so has its devices to reconcile) even when the core did not.
 //
 // registered is called after the first registration the core took.
-func (a *Adapter) registerLoop(ctx context.Context, types []*voltv1.DeviceType, started time.Time, registered func()) {
+func (a *Adapter) registerLoop(ctx context.Context, types []*voltv1.DeviceType, started time.Time, adminAddr string, registered func()) {
 	req := &adapterv1.RegisterRequest{
 		Adapter: &voltv1.Adapter{
-			Id:          a.cfg.ID,
-			Vendor:      a.cfg.Vendor,
-			Version:     a.cfg.Version,
-			Endpoint:    a.cfg.Topic,
-			DeviceTypes: typeIDs(types),
-			Registered:  timestamppb.New(started),
+			Id:           a.cfg.ID,
+			Vendor:       a.cfg.Vendor,
+			Version:      a.cfg.Version,
+			Endpoint:     a.cfg.Topic,
+			DeviceTypes:  typeIDs(types),
+			Registered:   timestamppb.New(started),
+			AdminAddress: adminAddr,
 		},
 		DeviceTypes: types,
 	}

@@ -90,6 +90,7 @@ func adapterColumns(now time.Time) []Column[*voltv1.Adapter] {
 		{Header: "VENDOR", Value: (*voltv1.Adapter).GetVendor},
 		{Header: "VERSION", Value: (*voltv1.Adapter).GetVersion},
 		{Header: "ENDPOINT", Value: (*voltv1.Adapter).GetEndpoint},
+		{Header: "GRPC", Value: (*voltv1.Adapter).GetAdminAddress},
 		{Header: "TYPES", Value: func(a *voltv1.Adapter) string { return strings.Join(a.GetDeviceTypes(), ",") }},
 		{Header: "LAST-SEEN", Value: func(a *voltv1.Adapter) string { return since(a.GetLastSeen(), now) }},
 	}

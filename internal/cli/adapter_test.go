@@ -17,9 +17,9 @@ func TestAdapterAndDeviceTypeCommands(t *testing.T) {
 		want string
 	}{
 		// ponsim_olt was seen 90s ago; ponsim_onu long ago, so its time shows.
-		{"adapters", cli.NewAdapterCommand, []string{"list"}, `ID           VENDOR     VERSION   ENDPOINT     TYPES        LAST-SEEN
-ponsim_olt   OpenVOLT   0.1.0     ponsim_olt   ponsim_olt   1m ago
-ponsim_onu   OpenVOLT   0.1.0     ponsim_onu   ponsim_onu   2026-01-02T03:04:05Z
+		{"adapters", cli.NewAdapterCommand, []string{"list"}, `ID           VENDOR     VERSION   ENDPOINT     GRPC              TYPES        LAST-SEEN
+ponsim_olt   OpenVOLT   0.1.0     ponsim_olt   127.0.0.1:50061   ponsim_olt   1m ago
+ponsim_onu   OpenVOLT   0.1.0     ponsim_onu   -                 ponsim_onu   2026-01-02T03:04:05Z
 `},
 		{"adapters format", cli.NewAdapterCommand, []string{"list", "--format", "{{.Id}} {{.Endpoint}} {{index .DeviceTypes 0}}"},
 			"ponsim_olt ponsim_olt ponsim_olt\nponsim_onu ponsim_onu ponsim_onu\n"},

@@ -132,7 +132,7 @@ func newFakeNBI() *fakeNBI {
 			},
 		},
 		adapters: []*voltv1.Adapter{
-			{Id: "ponsim_olt", Vendor: "OpenVOLT", Version: "0.1.0", Endpoint: "ponsim_olt",
+			{Id: "ponsim_olt", Vendor: "OpenVOLT", Version: "0.1.0", Endpoint: "ponsim_olt", AdminAddress: "127.0.0.1:50061",
 				DeviceTypes: []string{"ponsim_olt"}, LastSeen: timestamppb.New(time.Now().Add(-90 * time.Second))},
 			{Id: "ponsim_onu", Vendor: "OpenVOLT", Version: "0.1.0", Endpoint: "ponsim_onu",
 				DeviceTypes: []string{"ponsim_onu"}, LastSeen: timestamppb.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))},

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 )
@@ -20,8 +23,13 @@ func NewLogCommand() *cobra.Command {
 		Long: `Show and change the log levels of a running component, per package.
 
 Every volt daemon serves the LogService on its gRPC port; --server picks the
-component. Levels are debug, info, warn and error. The pseudo-package
-"default" is the level new packages start at.`,
+component. --component picks one by name instead: "core" is the core at
+--server, any other name an adapter registered with that core (volt adapter
+list), reached at the gRPC address it registered. Levels are debug, info,
+warn and error. The pseudo-package "default" is the level new packages
+start at.`,
+		Example: `  volt log list --server 127.0.0.1:50057
+  volt log set debug --component ponsim_olt --package adapter`,
 		// Runnable only so that a mistyped subcommand is an error, not help.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
@@ -29,42 +37,45 @@ component. Levels are debug, info, warn and error. The pseudo-package
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	target := &logTarget{client: &client}
 	client.AddFlags(cmd.PersistentFlags())
 	out.AddFlags(cmd.PersistentFlags())
+	cmd.PersistentFlags().StringVar(&target.component, "component", "",
+		`component by name: "core", or an adapter the core at --server knows`)
 	cmd.AddCommand(
-		newLogListCommand(&client, &out),
-		newLogGetCommand(&client, &out),
-		newLogSetCommand(&client, &out),
+		newLogListCommand(target, &out),
+		newLogGetCommand(target, &out),
+		newLogSetCommand(target, &out),
 	)
 	return cmd
 }
 
-func newLogListCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
+func newLogListCommand(target *logTarget, out *OutputOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List every package with its level, the default first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return getLevels(cmd, client, out, "")
+			return getLevels(cmd, target, out, "")
 		},
 	}
 }
 
-func newLogGetCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
+func newLogGetCommand(target *logTarget, out *OutputOptions) *cobra.Command {
 	var pkg string
 	cmd := &cobra.Command{
 		Use:   "get [--package PACKAGE]",
 		Short: "Show the level of one package, or of all without --package",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return getLevels(cmd, client, out, pkg)
+			return getLevels(cmd, target, out, pkg)
 		},
 	}
 	cmd.Flags().StringVar(&pkg, "package", "", `package to show ("default" for the level new packages start at)`)
 	return cmd
 }
 
-func newLogSetCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
+func newLogSetCommand(target *logTarget, out *OutputOptions) *cobra.Command {
 	var pkg string
 	cmd := &cobra.Command{
 		Use:   "set LEVEL [--package PACKAGE]",
@@ -78,7 +89,7 @@ the default. Prints the resulting levels.`,
 			if err := out.Validate(); err != nil {
 				return err
 			}
-			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
+			return target.call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
 				resp, err := voltv1.NewLogServiceClient(cc).SetLogLevel(ctx,
 					&voltv1.SetLogLevelRequest{Package: pkg, Level: args[0]})
 				if err != nil {
@@ -92,11 +103,11 @@ the default. Prints the resulting levels.`,
 	return cmd
 }
 
-func getLevels(cmd *cobra.Command, client *ClientOptions, out *OutputOptions, pkg string) error {
+func getLevels(cmd *cobra.Command, target *logTarget, out *OutputOptions, pkg string) error {
 	if err := out.Validate(); err != nil {
 		return err
 	}
-	return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
+	return target.call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
 		resp, err := voltv1.NewLogServiceClient(cc).GetLogLevels(ctx, &voltv1.GetLogLevelsRequest{Package: pkg})
 		if err != nil {
 			return err
@@ -110,4 +121,47 @@ func levelColumns() []Column[*voltv1.PackageLevel] {
 		{Header: "PACKAGE", Value: (*voltv1.PackageLevel).GetPackage},
 		{Header: "LEVEL", Value: (*voltv1.PackageLevel).GetLevel},
 	}
+}
+
+// logTarget is the component `volt log` talks to: the one at --server, or
+// with --component an adapter the core at --server knows, at the address it
+// registered.
+type logTarget struct {
+	client    *ClientOptions
+	component string
+}
+
+func (t *logTarget) call(ctx context.Context, fn func(ctx context.Context, cc grpc.ClientConnInterface) error) error {
+	c := *t.client
+	if t.component != "" && t.component != "core" {
+		addr, err := adminAddress(ctx, c, t.component)
+		if err != nil {
+			return err
+		}
+		c.Server = addr
+	}
+	return c.Call(ctx, fn)
+}
+
+// adminAddress asks the core at c.Server where adapter id serves gRPC.
+func adminAddress(ctx context.Context, c ClientOptions, id string) (string, error) {
+	var addr string
+	err := c.Call(ctx, func(ctx context.Context, cc grpc.ClientConnInterface) error {
+		resp, err := voltv1.NewVoltServiceClient(cc).ListAdapters(ctx, &emptypb.Empty{})
+		if err != nil {
+			return err
+		}
+		names := []string{"core"}
+		for _, a := range resp.GetItems() {
+			if a.GetId() == id {
+				if addr = a.GetAdminAddress(); addr == "" {
+					return fmt.Errorf("adapter %q registered no gRPC address; use --server", id)
+				}
+				return nil
+			}
+			names = append(names, a.GetId())
+		}
+		return fmt.Errorf("no component %q: the core at %s knows %s", id, c.Server, strings.Join(names, ", "))
+	})
+	return addr, err
 }

@@ -257,3 +257,39 @@ func closedAddr(t *testing.T) string {
 	lis.Close()
 	return addr
 }
+
+// --component reaches an adapter at the gRPC address it registered with the
+// core at --server; "core" is the core itself.
+func TestLogComponent(t *testing.T) {
+	adapterReg := logging.Discard()
+	adapterReg.Logger("adapter")
+	adapterAddr := serve(t, func(s grpc.ServiceRegistrar) { logging.Register(s, adapterReg) })
+	nbi := newFakeNBI()
+	nbi.adapters[0].AdminAddress = adapterAddr
+	coreReg := logging.Discard()
+	coreReg.Logger("core/device")
+	core := serve(t, func(s grpc.ServiceRegistrar) {
+		voltv1.RegisterVoltServiceServer(s, nbi)
+		logging.Register(s, coreReg)
+	})
+
+	out, _, err := volt(t, "set", "debug", "--package", "adapter", "--component", "ponsim_olt", "--server", core)
+	if err != nil || out != "PACKAGE   LEVEL\nadapter   debug\n" {
+		t.Fatalf("set on the adapter: %v\n%s", err, out)
+	}
+	if got, err := adapterReg.Levels("adapter"); err != nil || len(got) != 1 || got[0].Level != "debug" {
+		t.Errorf("the adapter's level: %v %v", got, err)
+	}
+	out, _, err = volt(t, "list", "--component", "core", "--server", core, "--format", "{{.Package}}")
+	if err != nil || out != "default\ncore/device\n" {
+		t.Errorf("list on the core: %v\n%s", err, out)
+	}
+	for args, want := range map[string]string{
+		"nope":       `no component "nope": the core at ` + core + ` knows core, ponsim_olt, ponsim_onu`,
+		"ponsim_onu": `adapter "ponsim_onu" registered no gRPC address; use --server`,
+	} {
+		if _, _, err := volt(t, "list", "--component", args, "--server", core); err == nil || err.Error() != want {
+			t.Errorf("--component %s: %v, want %q", args, err, want)
+		}
+	}
+}

@@ -35,8 +35,11 @@ type Adapter struct {
 	LastSeen       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
 	CurrentReplica uint32                 `protobuf:"varint,8,opt,name=current_replica,json=currentReplica,proto3" json:"current_replica,omitempty"`
 	TotalReplicas  uint32                 `protobuf:"varint,9,opt,name=total_replicas,json=totalReplicas,proto3" json:"total_replicas,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Where the adapter serves gRPC (health, LogService), as it listens;
+	// `volt log --component` dials it. With replicas, the last to register.
+	AdminAddress  string `protobuf:"bytes,10,opt,name=admin_address,json=adminAddress,proto3" json:"admin_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Adapter) Reset() {
@@ -130,6 +133,13 @@ func (x *Adapter) GetTotalReplicas() uint32 {
 		return x.TotalReplicas
 	}
 	return 0
+}
+
+func (x *Adapter) GetAdminAddress() string {
+	if x != nil {
+		return x.AdminAddress
+	}
+	return ""
 }
 
 // DeviceType is a kind of device and the adapter that serves it.
@@ -321,7 +331,7 @@ var File_volt_v1_adapter_proto protoreflect.FileDescriptor
 
 const file_volt_v1_adapter_proto_rawDesc = "" +
 	"\n" +
-	"\x15volt/v1/adapter.proto\x12\avolt.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x02\n" +
+	"\x15volt/v1/adapter.proto\x12\avolt.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x02\n" +
 	"\aAdapter\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06vendor\x18\x02 \x01(\tR\x06vendor\x12\x18\n" +
@@ -333,7 +343,9 @@ const file_volt_v1_adapter_proto_rawDesc = "" +
 	"registered\x127\n" +
 	"\tlast_seen\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12'\n" +
 	"\x0fcurrent_replica\x18\b \x01(\rR\x0ecurrentReplica\x12%\n" +
-	"\x0etotal_replicas\x18\t \x01(\rR\rtotalReplicas\"\x91\x02\n" +
+	"\x0etotal_replicas\x18\t \x01(\rR\rtotalReplicas\x12#\n" +
+	"\radmin_address\x18\n" +
+	" \x01(\tR\fadminAddress\"\x91\x02\n" +
 	"\n" +
 	"DeviceType\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
