@@ -338,34 +338,68 @@ func TestOrderKept(t *testing.T) {
 }
 
 // TestBatching: flow-mods that arrive while the core is busy reach it
-// together, in few NBI calls.
+// together, in few NBI calls, none over the size bound.
 func TestBatching(t *testing.T) {
-	f, ag := withFake(t, nil)
-	gate := make(chan struct{})
-	f.mu.Lock()
-	f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-		}
-		return nil
-	}
-	f.mu.Unlock()
-	c := dialOF(t, ag.listen)
-	const n = 2000
-	for i := range n {
-		c.send(flowMod(ofp13.FlowAdd, uint16(i), 16, 1))
-	}
-	c.alive() // the agent has read them all; the core holds the first batches
-	close(gate)
-	c.barrier()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.flowCalls) != n {
-		t.Fatalf("%d flow-mods applied, want %d", len(f.flowCalls), n)
-	}
-	if most := batchesInFlight + (n+maxBatch-1)/maxBatch; len(f.batches) > most {
-		t.Errorf("%d calls for %d flow-mods sent while the core was busy, want at most %d: %v", len(f.batches), n, most, f.batches)
+	for _, tc := range []struct {
+		name string
+		n    int
+		mod  func(i int) *ofp13.FlowMod
+		most int // NBI calls at most
+	}{
+		{"small", 2000, func(i int) *ofp13.FlowMod { return flowMod(ofp13.FlowAdd, uint16(i), 16, 1) },
+			batchesInFlight + (2000+maxBatch-1)/maxBatch},
+		{"large", 60, func(i int) *ofp13.FlowMod {
+			// About 48 KiB each: 21 fit under maxBatchBytes.
+			fm := flowMod(ofp13.FlowAdd, uint16(i), 16, 1)
+			as := fm.Instructions[0].(*ofp13.InstructionApplyActions)
+			for range 3000 {
+				as.Actions = append(as.Actions, &ofp13.ActionSetField{Field: ofp13.OXMUint(ofp13.OXMVlanVID, 0x1000|55)})
+			}
+			return fm
+		}, batchesInFlight + 60/(maxBatchBytes/(48<<10)) + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ag := withFake(t, nil)
+			gate := make(chan struct{})
+			f.mu.Lock()
+			f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+				}
+				return nil
+			}
+			f.mu.Unlock()
+			c := dialOF(t, ag.listen)
+			size := 0
+			for i := range tc.n {
+				m := tc.mod(i)
+				b, err := m.MarshalBinary()
+				if err != nil {
+					t.Fatal(err)
+				}
+				size = len(b)
+				c.send(m)
+			}
+			c.alive() // the agent has read them all; the core holds the first batches
+			close(gate)
+			c.barrier()
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.flowCalls) != tc.n {
+				t.Fatalf("%d flow-mods applied, want %d", len(f.flowCalls), tc.n)
+			}
+			if len(f.batches) > tc.most {
+				t.Errorf("%d calls for %d flow-mods sent while the core was busy, want at most %d: %v", len(f.batches), tc.n, tc.most, f.batches)
+			}
+			// Half gRPC's 4 MiB message limit leaves room for the protobuf
+			// form, which is larger than OpenFlow's.
+			for _, b := range f.batches {
+				if b*size > 2<<20 || b > maxBatch {
+					t.Errorf("a batch of %d flow-mods of %d bytes", b, size)
+				}
+			}
+		})
 	}
 }
 

@@ -62,6 +62,9 @@ const (
 	batchesInFlight = 4
 	// maxBatch bounds the flow-mods of one batch (one NBI call).
 	maxBatch = 1024
+	// maxBatchBytes bounds a batch's flow-mods in OpenFlow bytes, well
+	// under gRPC's 4 MiB message limit.
+	maxBatchBytes = 1 << 20
 )
 
 func newSequencer(c *conn, maxInFlight int) *sequencer {
@@ -108,17 +111,31 @@ func (s *sequencer) launch(key uint64, raw []byte, fm *openflowv1.FlowMod) {
 // while the core is busy joins the next batch.
 func (s *sequencer) dispatch() {
 	defer close(s.finished)
-	for op := range s.queue {
+	var carry *flowOp // taken from the queue, for the next batch
+	for {
+		var op flowOp
+		if carry != nil {
+			op, carry = *carry, nil
+		} else {
+			var ok bool
+			if op, ok = <-s.queue; !ok {
+				return
+			}
+		}
 		s.batches <- struct{}{}
-		b := []flowOp{op}
+		b, size := []flowOp{op}, len(op.raw)
 	fill:
 		for len(b) < maxBatch {
 			select {
-			case op, ok := <-s.queue:
+			case next, ok := <-s.queue:
 				if !ok {
 					break fill
 				}
-				b = append(b, op)
+				if size+len(next.raw) > maxBatchBytes {
+					carry = &next
+					break fill
+				}
+				b, size = append(b, next), size+len(next.raw)
 			default:
 				break fill
 			}
