@@ -230,18 +230,29 @@ func (s *Etcd) Delete(ctx context.Context, key string) error {
 // MaxBatch implements Store.
 func (s *Etcd) MaxBatch() int { return s.maxTxnOps }
 
-// Batch implements Store: one transaction per chunk of MaxBatch ops.
+// Batch implements Store: one transaction per chunk of at most MaxBatch
+// ops and MaxTxnBytes.
 func (s *Etcd) Batch(ctx context.Context, ops []Op) error {
 	if s.isClosed() {
 		return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), ErrClosed)
 	}
-	for start := 0; start < len(ops); start += s.maxTxnOps {
-		chunk := ops[start:min(start+s.maxTxnOps, len(ops))]
-		txnOps := make([]clientv3.Op, len(chunk))
-		for i, op := range chunk {
-			if op.Key == "" {
-				return fmt.Errorf("kvstore: batch: %w", ErrEmptyKey)
+	for _, op := range ops {
+		if op.Key == "" {
+			return fmt.Errorf("kvstore: batch: %w", ErrEmptyKey)
+		}
+	}
+	for len(ops) > 0 {
+		n, bytes := 0, 0
+		for n < len(ops) && n < s.maxTxnOps {
+			b := len(ops[n].Key) + len(ops[n].Value)
+			if n > 0 && bytes+b > MaxTxnBytes {
+				break
 			}
+			bytes += b
+			n++
+		}
+		txnOps := make([]clientv3.Op, n)
+		for i, op := range ops[:n] {
 			if op.Delete {
 				txnOps[i] = clientv3.OpDelete(op.Key)
 			} else {
@@ -251,6 +262,7 @@ func (s *Etcd) Batch(ctx context.Context, ops []Op) error {
 		if _, err := s.cli.Txn(ctx).Then(txnOps...).Commit(); err != nil {
 			return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), err)
 		}
+		ops = ops[n:]
 	}
 	return nil
 }

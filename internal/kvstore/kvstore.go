@@ -34,7 +34,7 @@ type Store interface {
 	// The prefix must not be empty.
 	DeletePrefix(ctx context.Context, prefix string) error
 	// Batch applies puts and deletes in order. Each chunk of up to
-	// MaxBatch() ops is atomic (one etcd transaction); a longer batch is
+	// MaxBatch() ops and MaxTxnBytes (or one op, if larger) is atomic (one etcd transaction); a longer batch is
 	// applied chunk by chunk, so a failure can leave earlier chunks
 	// applied. A key may appear once per chunk.
 	Batch(ctx context.Context, ops []Op) error
@@ -59,6 +59,19 @@ type Store interface {
 	// Close releases the store and ends its watches. Later calls fail with
 	// ErrClosed; closing twice is harmless.
 	Close() error
+}
+
+// MaxTxnBytes bounds the keys and values of one chunk of Batch, under
+// etcd's default limit of a request's size (--max-request-bytes, 1.5 MiB).
+const MaxTxnBytes = 1 << 20
+
+// OpsBytes is the size of ops' keys and values.
+func OpsBytes(ops []Op) int {
+	n := 0
+	for _, op := range ops {
+		n += len(op.Key) + len(op.Value)
+	}
+	return n
 }
 
 // DefaultMaxTxnOps is etcd's default limit of operations per transaction

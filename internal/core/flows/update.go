@@ -94,6 +94,7 @@ func (m *Manager) startFlushLocked(l *ld) {
 // announce once they are stored.
 type commit struct {
 	ops     []kvstore.Op
+	bytes   int // of ops
 	delta   map[string]*Delta
 	changes flowtable.Changes
 	done    chan struct{}
@@ -143,7 +144,7 @@ func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 		l.rules[id] = r
 		m.count(l, r, +1)
 	}
-	cm := &commit{ops: ops, delta: delta, changes: c, done: make(chan struct{})}
+	cm := &commit{ops: ops, bytes: kvstore.OpsBytes(ops), delta: delta, changes: c, done: make(chan struct{})}
 	l.queue = append(l.queue, cm)
 	return cm, nil
 }
@@ -160,10 +161,13 @@ func (m *Manager) flush(l *ld) {
 			l.mu.Unlock()
 			return
 		}
-		n, total, most := 0, 0, m.cfg.Store.KV.MaxBatch()
-		for n < len(l.queue) && (n == 0 || total+len(l.queue[n].ops) <= most) {
-			total += len(l.queue[n].ops)
-			n++
+		n, total, bytes, most := 0, 0, 0, m.cfg.Store.KV.MaxBatch()
+		for n < len(l.queue) {
+			cm := l.queue[n]
+			if n > 0 && (total+len(cm.ops) > most || bytes+cm.bytes > kvstore.MaxTxnBytes) {
+				break
+			}
+			total, bytes, n = total+len(cm.ops), bytes+cm.bytes, n+1
 		}
 		batch := l.queue[:n:n]
 		l.queue = l.queue[n:]

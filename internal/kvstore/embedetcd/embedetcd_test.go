@@ -197,4 +197,23 @@ func TestMaxTxnOps(t *testing.T) {
 	if ok[0].Revision != ok[299].Revision {
 		t.Errorf("revisions %d..%d: not one transaction", ok[0].Revision, ok[299].Revision)
 	}
+
+	// Values too large for one request (etcd takes 1.5 MiB) go in several.
+	big := make([]kvstore.Op, 3)
+	for i := range big {
+		big[i] = kvstore.Op{Key: fmt.Sprintf("/big/%d", i), Value: []byte(strings.Repeat("x", 600<<10))}
+	}
+	if err := st.Batch(ctx, big); err != nil {
+		t.Fatalf("a batch of 1.8 MB: %v", err)
+	}
+	if kvs, _ := st.List(ctx, "/big/"); len(kvs) != 3 {
+		t.Errorf("%d large values stored, want 3", len(kvs))
+	}
+	// A batch with an empty key writes nothing.
+	if err := st.Batch(ctx, []kvstore.Op{{Key: "/partial/1", Value: []byte("v")}, {Key: ""}}); err == nil {
+		t.Error("a batch with an empty key was taken")
+	}
+	if kvs, _ := st.List(ctx, "/partial/"); len(kvs) != 0 {
+		t.Errorf("a refused batch left %d keys", len(kvs))
+	}
 }
