@@ -43,7 +43,7 @@ type sequencer struct {
 	sem      chan struct{}  // one slot per flow-mod accepted and not done
 	queue    chan flowOp    // accepted flow-mods, for the dispatcher
 	batches  chan struct{}  // one slot per batch in the core
-	ops      sync.WaitGroup // flow-mods accepted and not done, fences
+	ops      sync.WaitGroup // flow-mods accepted and not done
 	finished chan struct{}  // closed when the dispatcher returns
 
 	mu   sync.Mutex               // guards last
@@ -68,7 +68,7 @@ const (
 )
 
 func newSequencer(c *conn, maxInFlight int) *sequencer {
-	s := &sequencer{
+	return &sequencer{
 		c:        c,
 		sem:      make(chan struct{}, maxInFlight),
 		queue:    make(chan flowOp, maxInFlight),
@@ -76,7 +76,6 @@ func newSequencer(c *conn, maxInFlight int) *sequencer {
 		finished: make(chan struct{}),
 		last:     map[uint64]chan struct{}{},
 	}
-	return s
 }
 
 // serve starts the dispatcher; close stops it.
