@@ -310,6 +310,59 @@ func (x *PortStateUpdateRequest) GetOperStatus() v1.OperStatus {
 	return v1.OperStatus(0)
 }
 
+// PortRemovedRequest names a port the device no longer has.
+type PortRemovedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	PortNo        uint32                 `protobuf:"varint,2,opt,name=port_no,json=portNo,proto3" json:"port_no,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PortRemovedRequest) Reset() {
+	*x = PortRemovedRequest{}
+	mi := &file_adapter_v1_adapter_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PortRemovedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PortRemovedRequest) ProtoMessage() {}
+
+func (x *PortRemovedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_adapter_v1_adapter_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PortRemovedRequest.ProtoReflect.Descriptor instead.
+func (*PortRemovedRequest) Descriptor() ([]byte, []int) {
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PortRemovedRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *PortRemovedRequest) GetPortNo() uint32 {
+	if x != nil {
+		return x.PortNo
+	}
+	return 0
+}
+
 // ChildDeviceDetectedRequest reports a child (an ONU) found behind a parent
 // port. The core creates the child device and enables it; detecting the same
 // child twice (same parent, port and serial number or onu id) returns the
@@ -330,7 +383,7 @@ type ChildDeviceDetectedRequest struct {
 
 func (x *ChildDeviceDetectedRequest) Reset() {
 	*x = ChildDeviceDetectedRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[5]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -342,7 +395,7 @@ func (x *ChildDeviceDetectedRequest) String() string {
 func (*ChildDeviceDetectedRequest) ProtoMessage() {}
 
 func (x *ChildDeviceDetectedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[5]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -355,7 +408,7 @@ func (x *ChildDeviceDetectedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChildDeviceDetectedRequest.ProtoReflect.Descriptor instead.
 func (*ChildDeviceDetectedRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{5}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ChildDeviceDetectedRequest) GetParentId() string {
@@ -424,7 +477,7 @@ type DeviceReasonUpdateRequest struct {
 
 func (x *DeviceReasonUpdateRequest) Reset() {
 	*x = DeviceReasonUpdateRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[6]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +489,7 @@ func (x *DeviceReasonUpdateRequest) String() string {
 func (*DeviceReasonUpdateRequest) ProtoMessage() {}
 
 func (x *DeviceReasonUpdateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[6]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +502,7 @@ func (x *DeviceReasonUpdateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceReasonUpdateRequest.ProtoReflect.Descriptor instead.
 func (*DeviceReasonUpdateRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{6}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeviceReasonUpdateRequest) GetDeviceId() string {
@@ -478,7 +531,7 @@ type PacketInRequest struct {
 
 func (x *PacketInRequest) Reset() {
 	*x = PacketInRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[7]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +543,7 @@ func (x *PacketInRequest) String() string {
 func (*PacketInRequest) ProtoMessage() {}
 
 func (x *PacketInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[7]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +556,7 @@ func (x *PacketInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PacketInRequest.ProtoReflect.Descriptor instead.
 func (*PacketInRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{7}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PacketInRequest) GetDeviceId() string {
@@ -538,7 +591,7 @@ type FlowChanges struct {
 
 func (x *FlowChanges) Reset() {
 	*x = FlowChanges{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[8]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -550,7 +603,7 @@ func (x *FlowChanges) String() string {
 func (*FlowChanges) ProtoMessage() {}
 
 func (x *FlowChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[8]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -563,7 +616,7 @@ func (x *FlowChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FlowChanges.ProtoReflect.Descriptor instead.
 func (*FlowChanges) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{8}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FlowChanges) GetToAdd() []*v11.Flow {
@@ -591,7 +644,7 @@ type GroupChanges struct {
 
 func (x *GroupChanges) Reset() {
 	*x = GroupChanges{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[9]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +656,7 @@ func (x *GroupChanges) String() string {
 func (*GroupChanges) ProtoMessage() {}
 
 func (x *GroupChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[9]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +669,7 @@ func (x *GroupChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupChanges.ProtoReflect.Descriptor instead.
 func (*GroupChanges) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{9}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GroupChanges) GetToAdd() []*v11.GroupDesc {
@@ -651,7 +704,7 @@ type MeterChanges struct {
 
 func (x *MeterChanges) Reset() {
 	*x = MeterChanges{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[10]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +716,7 @@ func (x *MeterChanges) String() string {
 func (*MeterChanges) ProtoMessage() {}
 
 func (x *MeterChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[10]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +729,7 @@ func (x *MeterChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeterChanges.ProtoReflect.Descriptor instead.
 func (*MeterChanges) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{10}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MeterChanges) GetToAdd() []*v11.MeterConfig {
@@ -713,7 +766,7 @@ type BulkFlowsRequest struct {
 
 func (x *BulkFlowsRequest) Reset() {
 	*x = BulkFlowsRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[11]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +778,7 @@ func (x *BulkFlowsRequest) String() string {
 func (*BulkFlowsRequest) ProtoMessage() {}
 
 func (x *BulkFlowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[11]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +791,7 @@ func (x *BulkFlowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulkFlowsRequest.ProtoReflect.Descriptor instead.
 func (*BulkFlowsRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{11}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BulkFlowsRequest) GetDevice() *v1.Device {
@@ -781,7 +834,7 @@ type IncrementalFlowsRequest struct {
 
 func (x *IncrementalFlowsRequest) Reset() {
 	*x = IncrementalFlowsRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[12]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +846,7 @@ func (x *IncrementalFlowsRequest) String() string {
 func (*IncrementalFlowsRequest) ProtoMessage() {}
 
 func (x *IncrementalFlowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[12]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +859,7 @@ func (x *IncrementalFlowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrementalFlowsRequest.ProtoReflect.Descriptor instead.
 func (*IncrementalFlowsRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{12}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *IncrementalFlowsRequest) GetDevice() *v1.Device {
@@ -849,7 +902,7 @@ type PacketOutRequest struct {
 
 func (x *PacketOutRequest) Reset() {
 	*x = PacketOutRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[13]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +914,7 @@ func (x *PacketOutRequest) String() string {
 func (*PacketOutRequest) ProtoMessage() {}
 
 func (x *PacketOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[13]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +927,7 @@ func (x *PacketOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PacketOutRequest.ProtoReflect.Descriptor instead.
 func (*PacketOutRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{13}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PacketOutRequest) GetDevice() *v1.Device {
@@ -910,7 +963,7 @@ type SwitchCapability struct {
 
 func (x *SwitchCapability) Reset() {
 	*x = SwitchCapability{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[14]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +975,7 @@ func (x *SwitchCapability) String() string {
 func (*SwitchCapability) ProtoMessage() {}
 
 func (x *SwitchCapability) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[14]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +988,7 @@ func (x *SwitchCapability) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SwitchCapability.ProtoReflect.Descriptor instead.
 func (*SwitchCapability) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{14}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SwitchCapability) GetDesc() *v11.Desc {
@@ -962,7 +1015,7 @@ type OfpPortInfoRequest struct {
 
 func (x *OfpPortInfoRequest) Reset() {
 	*x = OfpPortInfoRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[15]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1027,7 @@ func (x *OfpPortInfoRequest) String() string {
 func (*OfpPortInfoRequest) ProtoMessage() {}
 
 func (x *OfpPortInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[15]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1040,7 @@ func (x *OfpPortInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfpPortInfoRequest.ProtoReflect.Descriptor instead.
 func (*OfpPortInfoRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{15}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *OfpPortInfoRequest) GetDevice() *v1.Device {
@@ -1014,7 +1067,7 @@ type PortRequest struct {
 
 func (x *PortRequest) Reset() {
 	*x = PortRequest{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[16]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1079,7 @@ func (x *PortRequest) String() string {
 func (*PortRequest) ProtoMessage() {}
 
 func (x *PortRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[16]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1092,7 @@ func (x *PortRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PortRequest.ProtoReflect.Descriptor instead.
 func (*PortRequest) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{16}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PortRequest) GetDevice() *v1.Device {
@@ -1072,7 +1125,7 @@ type InterAdapterHeader struct {
 
 func (x *InterAdapterHeader) Reset() {
 	*x = InterAdapterHeader{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[17]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1137,7 @@ func (x *InterAdapterHeader) String() string {
 func (*InterAdapterHeader) ProtoMessage() {}
 
 func (x *InterAdapterHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[17]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1150,7 @@ func (x *InterAdapterHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InterAdapterHeader.ProtoReflect.Descriptor instead.
 func (*InterAdapterHeader) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{17}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *InterAdapterHeader) GetId() string {
@@ -1159,7 +1212,7 @@ type InterAdapterMessage struct {
 
 func (x *InterAdapterMessage) Reset() {
 	*x = InterAdapterMessage{}
-	mi := &file_adapter_v1_adapter_proto_msgTypes[18]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1224,7 @@ func (x *InterAdapterMessage) String() string {
 func (*InterAdapterMessage) ProtoMessage() {}
 
 func (x *InterAdapterMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_adapter_v1_adapter_proto_msgTypes[18]
+	mi := &file_adapter_v1_adapter_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1237,7 @@ func (x *InterAdapterMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InterAdapterMessage.ProtoReflect.Descriptor instead.
 func (*InterAdapterMessage) Descriptor() ([]byte, []int) {
-	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{18}
+	return file_adapter_v1_adapter_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *InterAdapterMessage) GetHeader() *InterAdapterHeader {
@@ -1225,7 +1278,10 @@ const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\tport_type\x18\x02 \x01(\x0e2\x11.volt.v1.PortTypeR\bportType\x12\x17\n" +
 	"\aport_no\x18\x03 \x01(\rR\x06portNo\x124\n" +
 	"\voper_status\x18\x04 \x01(\x0e2\x13.volt.v1.OperStatusR\n" +
-	"operStatus\"\xa4\x02\n" +
+	"operStatus\"J\n" +
+	"\x12PortRemovedRequest\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x17\n" +
+	"\aport_no\x18\x02 \x01(\rR\x06portNo\"\xa4\x02\n" +
 	"\x1aChildDeviceDetectedRequest\x12\x1b\n" +
 	"\tparent_id\x18\x01 \x01(\tR\bparentId\x12$\n" +
 	"\x0eparent_port_no\x18\x02 \x01(\rR\fparentPortNo\x12*\n" +
@@ -1290,14 +1346,15 @@ const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x11timestamp_unix_ms\x18\a \x01(\x03R\x0ftimestampUnixMs\"w\n" +
 	"\x13InterAdapterMessage\x126\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.adapter.v1.InterAdapterHeaderR\x06header\x12(\n" +
-	"\x04body\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04body2\xd8\x06\n" +
+	"\x04body\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04body2\x9f\a\n" +
 	"\vCoreService\x12?\n" +
 	"\bRegister\x12\x1b.adapter.v1.RegisterRequest\x1a\x16.google.protobuf.Empty\x127\n" +
 	"\tGetDevice\x12\x19.adapter.v1.DeviceRequest\x1a\x0f.volt.v1.Device\x127\n" +
 	"\fDeviceUpdate\x12\x0f.volt.v1.Device\x1a\x16.google.protobuf.Empty\x12Q\n" +
 	"\x11DeviceStateUpdate\x12$.adapter.v1.DeviceStateUpdateRequest\x1a\x16.google.protobuf.Empty\x12E\n" +
 	"\vPortCreated\x12\x1e.adapter.v1.PortCreatedRequest\x1a\x16.google.protobuf.Empty\x12M\n" +
-	"\x0fPortStateUpdate\x12\".adapter.v1.PortStateUpdateRequest\x1a\x16.google.protobuf.Empty\x12<\n" +
+	"\x0fPortStateUpdate\x12\".adapter.v1.PortStateUpdateRequest\x1a\x16.google.protobuf.Empty\x12E\n" +
+	"\vPortRemoved\x12\x1e.adapter.v1.PortRemovedRequest\x1a\x16.google.protobuf.Empty\x12<\n" +
 	"\x0fListDevicePorts\x12\x19.adapter.v1.DeviceRequest\x1a\x0e.volt.v1.Ports\x12N\n" +
 	"\x13ChildDeviceDetected\x12&.adapter.v1.ChildDeviceDetectedRequest\x1a\x0f.volt.v1.Device\x12E\n" +
 	"\x10ChildDevicesLost\x12\x19.adapter.v1.DeviceRequest\x1a\x16.google.protobuf.Empty\x12>\n" +
@@ -1334,135 +1391,138 @@ func file_adapter_v1_adapter_proto_rawDescGZIP() []byte {
 	return file_adapter_v1_adapter_proto_rawDescData
 }
 
-var file_adapter_v1_adapter_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_adapter_v1_adapter_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_adapter_v1_adapter_proto_goTypes = []any{
 	(*RegisterRequest)(nil),            // 0: adapter.v1.RegisterRequest
 	(*DeviceRequest)(nil),              // 1: adapter.v1.DeviceRequest
 	(*DeviceStateUpdateRequest)(nil),   // 2: adapter.v1.DeviceStateUpdateRequest
 	(*PortCreatedRequest)(nil),         // 3: adapter.v1.PortCreatedRequest
 	(*PortStateUpdateRequest)(nil),     // 4: adapter.v1.PortStateUpdateRequest
-	(*ChildDeviceDetectedRequest)(nil), // 5: adapter.v1.ChildDeviceDetectedRequest
-	(*DeviceReasonUpdateRequest)(nil),  // 6: adapter.v1.DeviceReasonUpdateRequest
-	(*PacketInRequest)(nil),            // 7: adapter.v1.PacketInRequest
-	(*FlowChanges)(nil),                // 8: adapter.v1.FlowChanges
-	(*GroupChanges)(nil),               // 9: adapter.v1.GroupChanges
-	(*MeterChanges)(nil),               // 10: adapter.v1.MeterChanges
-	(*BulkFlowsRequest)(nil),           // 11: adapter.v1.BulkFlowsRequest
-	(*IncrementalFlowsRequest)(nil),    // 12: adapter.v1.IncrementalFlowsRequest
-	(*PacketOutRequest)(nil),           // 13: adapter.v1.PacketOutRequest
-	(*SwitchCapability)(nil),           // 14: adapter.v1.SwitchCapability
-	(*OfpPortInfoRequest)(nil),         // 15: adapter.v1.OfpPortInfoRequest
-	(*PortRequest)(nil),                // 16: adapter.v1.PortRequest
-	(*InterAdapterHeader)(nil),         // 17: adapter.v1.InterAdapterHeader
-	(*InterAdapterMessage)(nil),        // 18: adapter.v1.InterAdapterMessage
-	(*v1.Adapter)(nil),                 // 19: volt.v1.Adapter
-	(*v1.DeviceType)(nil),              // 20: volt.v1.DeviceType
-	(v1.OperStatus)(0),                 // 21: volt.v1.OperStatus
-	(v1.ConnectStatus)(0),              // 22: volt.v1.ConnectStatus
-	(*v1.Port)(nil),                    // 23: volt.v1.Port
-	(v1.PortType)(0),                   // 24: volt.v1.PortType
-	(*v11.Flow)(nil),                   // 25: openflow.v1.Flow
-	(*v11.GroupDesc)(nil),              // 26: openflow.v1.GroupDesc
-	(*v11.MeterConfig)(nil),            // 27: openflow.v1.MeterConfig
-	(*v1.Device)(nil),                  // 28: volt.v1.Device
-	(*v11.PacketOut)(nil),              // 29: openflow.v1.PacketOut
-	(*v11.Desc)(nil),                   // 30: openflow.v1.Desc
-	(*v11.SwitchFeatures)(nil),         // 31: openflow.v1.SwitchFeatures
-	(*anypb.Any)(nil),                  // 32: google.protobuf.Any
-	(*emptypb.Empty)(nil),              // 33: google.protobuf.Empty
-	(*v1.Ports)(nil),                   // 34: volt.v1.Ports
-	(*v1.Devices)(nil),                 // 35: volt.v1.Devices
-	(*v1.LogicalPort)(nil),             // 36: volt.v1.LogicalPort
+	(*PortRemovedRequest)(nil),         // 5: adapter.v1.PortRemovedRequest
+	(*ChildDeviceDetectedRequest)(nil), // 6: adapter.v1.ChildDeviceDetectedRequest
+	(*DeviceReasonUpdateRequest)(nil),  // 7: adapter.v1.DeviceReasonUpdateRequest
+	(*PacketInRequest)(nil),            // 8: adapter.v1.PacketInRequest
+	(*FlowChanges)(nil),                // 9: adapter.v1.FlowChanges
+	(*GroupChanges)(nil),               // 10: adapter.v1.GroupChanges
+	(*MeterChanges)(nil),               // 11: adapter.v1.MeterChanges
+	(*BulkFlowsRequest)(nil),           // 12: adapter.v1.BulkFlowsRequest
+	(*IncrementalFlowsRequest)(nil),    // 13: adapter.v1.IncrementalFlowsRequest
+	(*PacketOutRequest)(nil),           // 14: adapter.v1.PacketOutRequest
+	(*SwitchCapability)(nil),           // 15: adapter.v1.SwitchCapability
+	(*OfpPortInfoRequest)(nil),         // 16: adapter.v1.OfpPortInfoRequest
+	(*PortRequest)(nil),                // 17: adapter.v1.PortRequest
+	(*InterAdapterHeader)(nil),         // 18: adapter.v1.InterAdapterHeader
+	(*InterAdapterMessage)(nil),        // 19: adapter.v1.InterAdapterMessage
+	(*v1.Adapter)(nil),                 // 20: volt.v1.Adapter
+	(*v1.DeviceType)(nil),              // 21: volt.v1.DeviceType
+	(v1.OperStatus)(0),                 // 22: volt.v1.OperStatus
+	(v1.ConnectStatus)(0),              // 23: volt.v1.ConnectStatus
+	(*v1.Port)(nil),                    // 24: volt.v1.Port
+	(v1.PortType)(0),                   // 25: volt.v1.PortType
+	(*v11.Flow)(nil),                   // 26: openflow.v1.Flow
+	(*v11.GroupDesc)(nil),              // 27: openflow.v1.GroupDesc
+	(*v11.MeterConfig)(nil),            // 28: openflow.v1.MeterConfig
+	(*v1.Device)(nil),                  // 29: volt.v1.Device
+	(*v11.PacketOut)(nil),              // 30: openflow.v1.PacketOut
+	(*v11.Desc)(nil),                   // 31: openflow.v1.Desc
+	(*v11.SwitchFeatures)(nil),         // 32: openflow.v1.SwitchFeatures
+	(*anypb.Any)(nil),                  // 33: google.protobuf.Any
+	(*emptypb.Empty)(nil),              // 34: google.protobuf.Empty
+	(*v1.Ports)(nil),                   // 35: volt.v1.Ports
+	(*v1.Devices)(nil),                 // 36: volt.v1.Devices
+	(*v1.LogicalPort)(nil),             // 37: volt.v1.LogicalPort
 }
 var file_adapter_v1_adapter_proto_depIdxs = []int32{
-	19, // 0: adapter.v1.RegisterRequest.adapter:type_name -> volt.v1.Adapter
-	20, // 1: adapter.v1.RegisterRequest.device_types:type_name -> volt.v1.DeviceType
-	21, // 2: adapter.v1.DeviceStateUpdateRequest.oper_status:type_name -> volt.v1.OperStatus
-	22, // 3: adapter.v1.DeviceStateUpdateRequest.connect_status:type_name -> volt.v1.ConnectStatus
-	23, // 4: adapter.v1.PortCreatedRequest.port:type_name -> volt.v1.Port
-	24, // 5: adapter.v1.PortStateUpdateRequest.port_type:type_name -> volt.v1.PortType
-	21, // 6: adapter.v1.PortStateUpdateRequest.oper_status:type_name -> volt.v1.OperStatus
-	25, // 7: adapter.v1.FlowChanges.to_add:type_name -> openflow.v1.Flow
-	25, // 8: adapter.v1.FlowChanges.to_remove:type_name -> openflow.v1.Flow
-	26, // 9: adapter.v1.GroupChanges.to_add:type_name -> openflow.v1.GroupDesc
-	26, // 10: adapter.v1.GroupChanges.to_remove:type_name -> openflow.v1.GroupDesc
-	26, // 11: adapter.v1.GroupChanges.to_update:type_name -> openflow.v1.GroupDesc
-	27, // 12: adapter.v1.MeterChanges.to_add:type_name -> openflow.v1.MeterConfig
-	27, // 13: adapter.v1.MeterChanges.to_remove:type_name -> openflow.v1.MeterConfig
-	27, // 14: adapter.v1.MeterChanges.to_update:type_name -> openflow.v1.MeterConfig
-	28, // 15: adapter.v1.BulkFlowsRequest.device:type_name -> volt.v1.Device
-	25, // 16: adapter.v1.BulkFlowsRequest.flows:type_name -> openflow.v1.Flow
-	26, // 17: adapter.v1.BulkFlowsRequest.groups:type_name -> openflow.v1.GroupDesc
-	27, // 18: adapter.v1.BulkFlowsRequest.meters:type_name -> openflow.v1.MeterConfig
-	28, // 19: adapter.v1.IncrementalFlowsRequest.device:type_name -> volt.v1.Device
-	8,  // 20: adapter.v1.IncrementalFlowsRequest.flows:type_name -> adapter.v1.FlowChanges
-	9,  // 21: adapter.v1.IncrementalFlowsRequest.groups:type_name -> adapter.v1.GroupChanges
-	10, // 22: adapter.v1.IncrementalFlowsRequest.meters:type_name -> adapter.v1.MeterChanges
-	28, // 23: adapter.v1.PacketOutRequest.device:type_name -> volt.v1.Device
-	29, // 24: adapter.v1.PacketOutRequest.packet:type_name -> openflow.v1.PacketOut
-	30, // 25: adapter.v1.SwitchCapability.desc:type_name -> openflow.v1.Desc
-	31, // 26: adapter.v1.SwitchCapability.switch_features:type_name -> openflow.v1.SwitchFeatures
-	28, // 27: adapter.v1.OfpPortInfoRequest.device:type_name -> volt.v1.Device
-	28, // 28: adapter.v1.PortRequest.device:type_name -> volt.v1.Device
-	23, // 29: adapter.v1.PortRequest.port:type_name -> volt.v1.Port
-	17, // 30: adapter.v1.InterAdapterMessage.header:type_name -> adapter.v1.InterAdapterHeader
-	32, // 31: adapter.v1.InterAdapterMessage.body:type_name -> google.protobuf.Any
+	20, // 0: adapter.v1.RegisterRequest.adapter:type_name -> volt.v1.Adapter
+	21, // 1: adapter.v1.RegisterRequest.device_types:type_name -> volt.v1.DeviceType
+	22, // 2: adapter.v1.DeviceStateUpdateRequest.oper_status:type_name -> volt.v1.OperStatus
+	23, // 3: adapter.v1.DeviceStateUpdateRequest.connect_status:type_name -> volt.v1.ConnectStatus
+	24, // 4: adapter.v1.PortCreatedRequest.port:type_name -> volt.v1.Port
+	25, // 5: adapter.v1.PortStateUpdateRequest.port_type:type_name -> volt.v1.PortType
+	22, // 6: adapter.v1.PortStateUpdateRequest.oper_status:type_name -> volt.v1.OperStatus
+	26, // 7: adapter.v1.FlowChanges.to_add:type_name -> openflow.v1.Flow
+	26, // 8: adapter.v1.FlowChanges.to_remove:type_name -> openflow.v1.Flow
+	27, // 9: adapter.v1.GroupChanges.to_add:type_name -> openflow.v1.GroupDesc
+	27, // 10: adapter.v1.GroupChanges.to_remove:type_name -> openflow.v1.GroupDesc
+	27, // 11: adapter.v1.GroupChanges.to_update:type_name -> openflow.v1.GroupDesc
+	28, // 12: adapter.v1.MeterChanges.to_add:type_name -> openflow.v1.MeterConfig
+	28, // 13: adapter.v1.MeterChanges.to_remove:type_name -> openflow.v1.MeterConfig
+	28, // 14: adapter.v1.MeterChanges.to_update:type_name -> openflow.v1.MeterConfig
+	29, // 15: adapter.v1.BulkFlowsRequest.device:type_name -> volt.v1.Device
+	26, // 16: adapter.v1.BulkFlowsRequest.flows:type_name -> openflow.v1.Flow
+	27, // 17: adapter.v1.BulkFlowsRequest.groups:type_name -> openflow.v1.GroupDesc
+	28, // 18: adapter.v1.BulkFlowsRequest.meters:type_name -> openflow.v1.MeterConfig
+	29, // 19: adapter.v1.IncrementalFlowsRequest.device:type_name -> volt.v1.Device
+	9,  // 20: adapter.v1.IncrementalFlowsRequest.flows:type_name -> adapter.v1.FlowChanges
+	10, // 21: adapter.v1.IncrementalFlowsRequest.groups:type_name -> adapter.v1.GroupChanges
+	11, // 22: adapter.v1.IncrementalFlowsRequest.meters:type_name -> adapter.v1.MeterChanges
+	29, // 23: adapter.v1.PacketOutRequest.device:type_name -> volt.v1.Device
+	30, // 24: adapter.v1.PacketOutRequest.packet:type_name -> openflow.v1.PacketOut
+	31, // 25: adapter.v1.SwitchCapability.desc:type_name -> openflow.v1.Desc
+	32, // 26: adapter.v1.SwitchCapability.switch_features:type_name -> openflow.v1.SwitchFeatures
+	29, // 27: adapter.v1.OfpPortInfoRequest.device:type_name -> volt.v1.Device
+	29, // 28: adapter.v1.PortRequest.device:type_name -> volt.v1.Device
+	24, // 29: adapter.v1.PortRequest.port:type_name -> volt.v1.Port
+	18, // 30: adapter.v1.InterAdapterMessage.header:type_name -> adapter.v1.InterAdapterHeader
+	33, // 31: adapter.v1.InterAdapterMessage.body:type_name -> google.protobuf.Any
 	0,  // 32: adapter.v1.CoreService.Register:input_type -> adapter.v1.RegisterRequest
 	1,  // 33: adapter.v1.CoreService.GetDevice:input_type -> adapter.v1.DeviceRequest
-	28, // 34: adapter.v1.CoreService.DeviceUpdate:input_type -> volt.v1.Device
+	29, // 34: adapter.v1.CoreService.DeviceUpdate:input_type -> volt.v1.Device
 	2,  // 35: adapter.v1.CoreService.DeviceStateUpdate:input_type -> adapter.v1.DeviceStateUpdateRequest
 	3,  // 36: adapter.v1.CoreService.PortCreated:input_type -> adapter.v1.PortCreatedRequest
 	4,  // 37: adapter.v1.CoreService.PortStateUpdate:input_type -> adapter.v1.PortStateUpdateRequest
-	1,  // 38: adapter.v1.CoreService.ListDevicePorts:input_type -> adapter.v1.DeviceRequest
-	5,  // 39: adapter.v1.CoreService.ChildDeviceDetected:input_type -> adapter.v1.ChildDeviceDetectedRequest
-	1,  // 40: adapter.v1.CoreService.ChildDevicesLost:input_type -> adapter.v1.DeviceRequest
-	1,  // 41: adapter.v1.CoreService.GetChildDevices:input_type -> adapter.v1.DeviceRequest
-	6,  // 42: adapter.v1.CoreService.DeviceReasonUpdate:input_type -> adapter.v1.DeviceReasonUpdateRequest
-	7,  // 43: adapter.v1.CoreService.SendPacketIn:input_type -> adapter.v1.PacketInRequest
-	28, // 44: adapter.v1.AdapterService.AdoptDevice:input_type -> volt.v1.Device
-	28, // 45: adapter.v1.AdapterService.ReconcileDevice:input_type -> volt.v1.Device
-	28, // 46: adapter.v1.AdapterService.DisableDevice:input_type -> volt.v1.Device
-	28, // 47: adapter.v1.AdapterService.ReenableDevice:input_type -> volt.v1.Device
-	28, // 48: adapter.v1.AdapterService.RebootDevice:input_type -> volt.v1.Device
-	28, // 49: adapter.v1.AdapterService.DeleteDevice:input_type -> volt.v1.Device
-	28, // 50: adapter.v1.AdapterService.ChildDeviceLost:input_type -> volt.v1.Device
-	16, // 51: adapter.v1.AdapterService.EnablePort:input_type -> adapter.v1.PortRequest
-	16, // 52: adapter.v1.AdapterService.DisablePort:input_type -> adapter.v1.PortRequest
-	11, // 53: adapter.v1.AdapterService.UpdateFlowsBulk:input_type -> adapter.v1.BulkFlowsRequest
-	12, // 54: adapter.v1.AdapterService.UpdateFlowsIncrementally:input_type -> adapter.v1.IncrementalFlowsRequest
-	13, // 55: adapter.v1.AdapterService.SendPacketOut:input_type -> adapter.v1.PacketOutRequest
-	28, // 56: adapter.v1.AdapterService.GetOfpDeviceInfo:input_type -> volt.v1.Device
-	15, // 57: adapter.v1.AdapterService.GetOfpPortInfo:input_type -> adapter.v1.OfpPortInfoRequest
-	18, // 58: adapter.v1.AdapterService.ProcessInterAdapterMessage:input_type -> adapter.v1.InterAdapterMessage
-	33, // 59: adapter.v1.CoreService.Register:output_type -> google.protobuf.Empty
-	28, // 60: adapter.v1.CoreService.GetDevice:output_type -> volt.v1.Device
-	33, // 61: adapter.v1.CoreService.DeviceUpdate:output_type -> google.protobuf.Empty
-	33, // 62: adapter.v1.CoreService.DeviceStateUpdate:output_type -> google.protobuf.Empty
-	33, // 63: adapter.v1.CoreService.PortCreated:output_type -> google.protobuf.Empty
-	33, // 64: adapter.v1.CoreService.PortStateUpdate:output_type -> google.protobuf.Empty
-	34, // 65: adapter.v1.CoreService.ListDevicePorts:output_type -> volt.v1.Ports
-	28, // 66: adapter.v1.CoreService.ChildDeviceDetected:output_type -> volt.v1.Device
-	33, // 67: adapter.v1.CoreService.ChildDevicesLost:output_type -> google.protobuf.Empty
-	35, // 68: adapter.v1.CoreService.GetChildDevices:output_type -> volt.v1.Devices
-	33, // 69: adapter.v1.CoreService.DeviceReasonUpdate:output_type -> google.protobuf.Empty
-	33, // 70: adapter.v1.CoreService.SendPacketIn:output_type -> google.protobuf.Empty
-	33, // 71: adapter.v1.AdapterService.AdoptDevice:output_type -> google.protobuf.Empty
-	33, // 72: adapter.v1.AdapterService.ReconcileDevice:output_type -> google.protobuf.Empty
-	33, // 73: adapter.v1.AdapterService.DisableDevice:output_type -> google.protobuf.Empty
-	33, // 74: adapter.v1.AdapterService.ReenableDevice:output_type -> google.protobuf.Empty
-	33, // 75: adapter.v1.AdapterService.RebootDevice:output_type -> google.protobuf.Empty
-	33, // 76: adapter.v1.AdapterService.DeleteDevice:output_type -> google.protobuf.Empty
-	33, // 77: adapter.v1.AdapterService.ChildDeviceLost:output_type -> google.protobuf.Empty
-	33, // 78: adapter.v1.AdapterService.EnablePort:output_type -> google.protobuf.Empty
-	33, // 79: adapter.v1.AdapterService.DisablePort:output_type -> google.protobuf.Empty
-	33, // 80: adapter.v1.AdapterService.UpdateFlowsBulk:output_type -> google.protobuf.Empty
-	33, // 81: adapter.v1.AdapterService.UpdateFlowsIncrementally:output_type -> google.protobuf.Empty
-	33, // 82: adapter.v1.AdapterService.SendPacketOut:output_type -> google.protobuf.Empty
-	14, // 83: adapter.v1.AdapterService.GetOfpDeviceInfo:output_type -> adapter.v1.SwitchCapability
-	36, // 84: adapter.v1.AdapterService.GetOfpPortInfo:output_type -> volt.v1.LogicalPort
-	33, // 85: adapter.v1.AdapterService.ProcessInterAdapterMessage:output_type -> google.protobuf.Empty
-	59, // [59:86] is the sub-list for method output_type
-	32, // [32:59] is the sub-list for method input_type
+	5,  // 38: adapter.v1.CoreService.PortRemoved:input_type -> adapter.v1.PortRemovedRequest
+	1,  // 39: adapter.v1.CoreService.ListDevicePorts:input_type -> adapter.v1.DeviceRequest
+	6,  // 40: adapter.v1.CoreService.ChildDeviceDetected:input_type -> adapter.v1.ChildDeviceDetectedRequest
+	1,  // 41: adapter.v1.CoreService.ChildDevicesLost:input_type -> adapter.v1.DeviceRequest
+	1,  // 42: adapter.v1.CoreService.GetChildDevices:input_type -> adapter.v1.DeviceRequest
+	7,  // 43: adapter.v1.CoreService.DeviceReasonUpdate:input_type -> adapter.v1.DeviceReasonUpdateRequest
+	8,  // 44: adapter.v1.CoreService.SendPacketIn:input_type -> adapter.v1.PacketInRequest
+	29, // 45: adapter.v1.AdapterService.AdoptDevice:input_type -> volt.v1.Device
+	29, // 46: adapter.v1.AdapterService.ReconcileDevice:input_type -> volt.v1.Device
+	29, // 47: adapter.v1.AdapterService.DisableDevice:input_type -> volt.v1.Device
+	29, // 48: adapter.v1.AdapterService.ReenableDevice:input_type -> volt.v1.Device
+	29, // 49: adapter.v1.AdapterService.RebootDevice:input_type -> volt.v1.Device
+	29, // 50: adapter.v1.AdapterService.DeleteDevice:input_type -> volt.v1.Device
+	29, // 51: adapter.v1.AdapterService.ChildDeviceLost:input_type -> volt.v1.Device
+	17, // 52: adapter.v1.AdapterService.EnablePort:input_type -> adapter.v1.PortRequest
+	17, // 53: adapter.v1.AdapterService.DisablePort:input_type -> adapter.v1.PortRequest
+	12, // 54: adapter.v1.AdapterService.UpdateFlowsBulk:input_type -> adapter.v1.BulkFlowsRequest
+	13, // 55: adapter.v1.AdapterService.UpdateFlowsIncrementally:input_type -> adapter.v1.IncrementalFlowsRequest
+	14, // 56: adapter.v1.AdapterService.SendPacketOut:input_type -> adapter.v1.PacketOutRequest
+	29, // 57: adapter.v1.AdapterService.GetOfpDeviceInfo:input_type -> volt.v1.Device
+	16, // 58: adapter.v1.AdapterService.GetOfpPortInfo:input_type -> adapter.v1.OfpPortInfoRequest
+	19, // 59: adapter.v1.AdapterService.ProcessInterAdapterMessage:input_type -> adapter.v1.InterAdapterMessage
+	34, // 60: adapter.v1.CoreService.Register:output_type -> google.protobuf.Empty
+	29, // 61: adapter.v1.CoreService.GetDevice:output_type -> volt.v1.Device
+	34, // 62: adapter.v1.CoreService.DeviceUpdate:output_type -> google.protobuf.Empty
+	34, // 63: adapter.v1.CoreService.DeviceStateUpdate:output_type -> google.protobuf.Empty
+	34, // 64: adapter.v1.CoreService.PortCreated:output_type -> google.protobuf.Empty
+	34, // 65: adapter.v1.CoreService.PortStateUpdate:output_type -> google.protobuf.Empty
+	34, // 66: adapter.v1.CoreService.PortRemoved:output_type -> google.protobuf.Empty
+	35, // 67: adapter.v1.CoreService.ListDevicePorts:output_type -> volt.v1.Ports
+	29, // 68: adapter.v1.CoreService.ChildDeviceDetected:output_type -> volt.v1.Device
+	34, // 69: adapter.v1.CoreService.ChildDevicesLost:output_type -> google.protobuf.Empty
+	36, // 70: adapter.v1.CoreService.GetChildDevices:output_type -> volt.v1.Devices
+	34, // 71: adapter.v1.CoreService.DeviceReasonUpdate:output_type -> google.protobuf.Empty
+	34, // 72: adapter.v1.CoreService.SendPacketIn:output_type -> google.protobuf.Empty
+	34, // 73: adapter.v1.AdapterService.AdoptDevice:output_type -> google.protobuf.Empty
+	34, // 74: adapter.v1.AdapterService.ReconcileDevice:output_type -> google.protobuf.Empty
+	34, // 75: adapter.v1.AdapterService.DisableDevice:output_type -> google.protobuf.Empty
+	34, // 76: adapter.v1.AdapterService.ReenableDevice:output_type -> google.protobuf.Empty
+	34, // 77: adapter.v1.AdapterService.RebootDevice:output_type -> google.protobuf.Empty
+	34, // 78: adapter.v1.AdapterService.DeleteDevice:output_type -> google.protobuf.Empty
+	34, // 79: adapter.v1.AdapterService.ChildDeviceLost:output_type -> google.protobuf.Empty
+	34, // 80: adapter.v1.AdapterService.EnablePort:output_type -> google.protobuf.Empty
+	34, // 81: adapter.v1.AdapterService.DisablePort:output_type -> google.protobuf.Empty
+	34, // 82: adapter.v1.AdapterService.UpdateFlowsBulk:output_type -> google.protobuf.Empty
+	34, // 83: adapter.v1.AdapterService.UpdateFlowsIncrementally:output_type -> google.protobuf.Empty
+	34, // 84: adapter.v1.AdapterService.SendPacketOut:output_type -> google.protobuf.Empty
+	15, // 85: adapter.v1.AdapterService.GetOfpDeviceInfo:output_type -> adapter.v1.SwitchCapability
+	37, // 86: adapter.v1.AdapterService.GetOfpPortInfo:output_type -> volt.v1.LogicalPort
+	34, // 87: adapter.v1.AdapterService.ProcessInterAdapterMessage:output_type -> google.protobuf.Empty
+	60, // [60:88] is the sub-list for method output_type
+	32, // [32:60] is the sub-list for method input_type
 	32, // [32:32] is the sub-list for extension type_name
 	32, // [32:32] is the sub-list for extension extendee
 	0,  // [0:32] is the sub-list for field type_name
@@ -1479,7 +1539,7 @@ func file_adapter_v1_adapter_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_adapter_v1_adapter_proto_rawDesc), len(file_adapter_v1_adapter_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

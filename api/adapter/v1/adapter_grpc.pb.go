@@ -31,6 +31,7 @@ const (
 	CoreService_DeviceStateUpdate_FullMethodName   = "/adapter.v1.CoreService/DeviceStateUpdate"
 	CoreService_PortCreated_FullMethodName         = "/adapter.v1.CoreService/PortCreated"
 	CoreService_PortStateUpdate_FullMethodName     = "/adapter.v1.CoreService/PortStateUpdate"
+	CoreService_PortRemoved_FullMethodName         = "/adapter.v1.CoreService/PortRemoved"
 	CoreService_ListDevicePorts_FullMethodName     = "/adapter.v1.CoreService/ListDevicePorts"
 	CoreService_ChildDeviceDetected_FullMethodName = "/adapter.v1.CoreService/ChildDeviceDetected"
 	CoreService_ChildDevicesLost_FullMethodName    = "/adapter.v1.CoreService/ChildDevicesLost"
@@ -53,6 +54,10 @@ type CoreServiceClient interface {
 	DeviceStateUpdate(ctx context.Context, in *DeviceStateUpdateRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	PortCreated(ctx context.Context, in *PortCreatedRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	PortStateUpdate(ctx context.Context, in *PortStateUpdateRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// PortRemoved removes a port the device no longer has, with the logical
+	// port built from it. An adapter that reports its ports again after a
+	// restart removes those it no longer reports (found with ListDevicePorts).
+	PortRemoved(ctx context.Context, in *PortRemovedRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	ListDevicePorts(ctx context.Context, in *DeviceRequest, opts ...grpc.CallOption) (*v1.Ports, error)
 	ChildDeviceDetected(ctx context.Context, in *ChildDeviceDetectedRequest, opts ...grpc.CallOption) (*v1.Device, error)
 	// ChildDevicesLost removes every child of a parent.
@@ -124,6 +129,16 @@ func (c *coreServiceClient) PortStateUpdate(ctx context.Context, in *PortStateUp
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
 	err := c.cc.Invoke(ctx, CoreService_PortStateUpdate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *coreServiceClient) PortRemoved(ctx context.Context, in *PortRemovedRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, CoreService_PortRemoved_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +219,10 @@ type CoreServiceServer interface {
 	DeviceStateUpdate(context.Context, *DeviceStateUpdateRequest) (*emptypb.Empty, error)
 	PortCreated(context.Context, *PortCreatedRequest) (*emptypb.Empty, error)
 	PortStateUpdate(context.Context, *PortStateUpdateRequest) (*emptypb.Empty, error)
+	// PortRemoved removes a port the device no longer has, with the logical
+	// port built from it. An adapter that reports its ports again after a
+	// restart removes those it no longer reports (found with ListDevicePorts).
+	PortRemoved(context.Context, *PortRemovedRequest) (*emptypb.Empty, error)
 	ListDevicePorts(context.Context, *DeviceRequest) (*v1.Ports, error)
 	ChildDeviceDetected(context.Context, *ChildDeviceDetectedRequest) (*v1.Device, error)
 	// ChildDevicesLost removes every child of a parent.
@@ -238,6 +257,9 @@ func (UnimplementedCoreServiceServer) PortCreated(context.Context, *PortCreatedR
 }
 func (UnimplementedCoreServiceServer) PortStateUpdate(context.Context, *PortStateUpdateRequest) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method PortStateUpdate not implemented")
+}
+func (UnimplementedCoreServiceServer) PortRemoved(context.Context, *PortRemovedRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method PortRemoved not implemented")
 }
 func (UnimplementedCoreServiceServer) ListDevicePorts(context.Context, *DeviceRequest) (*v1.Ports, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDevicePorts not implemented")
@@ -386,6 +408,24 @@ func _CoreService_PortStateUpdate_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoreService_PortRemoved_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PortRemovedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoreServiceServer).PortRemoved(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoreService_PortRemoved_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoreServiceServer).PortRemoved(ctx, req.(*PortRemovedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CoreService_ListDevicePorts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeviceRequest)
 	if err := dec(in); err != nil {
@@ -524,6 +564,10 @@ var CoreService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PortStateUpdate",
 			Handler:    _CoreService_PortStateUpdate_Handler,
+		},
+		{
+			MethodName: "PortRemoved",
+			Handler:    _CoreService_PortRemoved_Handler,
 		},
 		{
 			MethodName: "ListDevicePorts",

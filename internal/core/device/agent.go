@@ -55,6 +55,12 @@ func (a *agent) setPort(p *voltv1.Port) {
 	a.mu.Unlock()
 }
 
+func (a *agent) dropPort(no uint32) {
+	a.mu.Lock()
+	delete(a.ports, no)
+	a.mu.Unlock()
+}
+
 func (a *agent) portList() []*voltv1.Port {
 	a.mu.RLock()
 	out := make([]*voltv1.Port, 0, len(a.ports))

@@ -25,6 +25,9 @@ type Logical interface {
 	DeviceActive(ctx context.Context, dev *voltv1.Device, ports []*voltv1.Port) (logicalDeviceID string, err error)
 	// PortChanged: a port of dev was created or changed state.
 	PortChanged(ctx context.Context, dev *voltv1.Device, port *voltv1.Port) error
+	// PortRemoved: port of dev is gone; so is the logical port built from
+	// it, if any. Nothing to remove is not an error.
+	PortRemoved(ctx context.Context, dev *voltv1.Device, port *voltv1.Port) error
 	// SetPortsUp takes the logical ports backed by dev up or down (disable,
 	// re-enable, unreachable).
 	SetPortsUp(ctx context.Context, dev *voltv1.Device, up bool) error

@@ -151,6 +151,40 @@ func (m *Manager) UpdatePortState(ctx context.Context, id string, portNo uint32,
 	return m.commitPort(ctx, a, p, voltv1.ChangeKind_CHANGE_KIND_MODIFIED)
 }
 
+// PortRemoved removes a port the device no longer has (an adapter found it
+// gone, say a port numbered by an older build). The logical port built from
+// it goes first: when that fails nothing has changed, and when removing the
+// device port fails after it, the adapter's retry finds the logical port
+// gone and finishes.
+func (m *Manager) PortRemoved(ctx context.Context, id string, portNo uint32) error {
+	a, release, err := m.lockDevice(ctx, id)
+	if err != nil {
+		return fmt.Errorf("remove port %d: %w", portNo, err)
+	}
+	defer release()
+	p := a.port(portNo)
+	if p == nil {
+		return coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %s has no port %d", id, portNo))
+	}
+	if m.logical != nil {
+		if err := m.logical.PortRemoved(ctx, a.device(), p); err != nil {
+			return fmt.Errorf("remove logical port of device %s port %d: %w", id, portNo, err)
+		}
+	}
+	if err := m.store.Ports.Delete(ctx, store.PortID(id, portNo)); err != nil {
+		return err
+	}
+	a.dropPort(portNo)
+	if m.events != nil {
+		m.events.Publish(&voltv1.Event{
+			DeviceId: id,
+			Payload:  &voltv1.Event_Port{Port: &voltv1.PortChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Port: p}},
+		})
+	}
+	m.log.Info("port removed", "device", id, "port", portNo)
+	return nil
+}
+
 func (m *Manager) commitPort(ctx context.Context, a *agent, p *voltv1.Port, kind voltv1.ChangeKind) error {
 	if err := m.store.Ports.Put(ctx, store.PortID(p.GetDeviceId(), p.GetPortNo()), p); err != nil {
 		return err

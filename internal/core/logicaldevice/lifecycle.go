@@ -228,6 +228,36 @@ func (m *Manager) PortChanged(ctx context.Context, dev *voltv1.Device, port *vol
 	return m.upsertLocked(ctx, l, dev, port, deviceUp(dev) && portUp(port))
 }
 
+// PortRemoved removes the logical port built from dev's port, found by
+// device port number rather than by name, so a port named by an older
+// build goes too. Nothing to remove is not an error.
+func (m *Manager) PortRemoved(ctx context.Context, dev *voltv1.Device, port *voltv1.Port) error {
+	l := m.logicalOf(dev)
+	if l == nil {
+		return nil
+	}
+	release, err := l.acquire(ctx, dev.GetId())
+	if errors.Is(err, errRemoved) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	for _, lp := range l.portsOf(dev.GetId()) {
+		if lp.GetDevicePortNo() != port.GetPortNo() {
+			continue
+		}
+		if err := m.store.LogicalPorts.Delete(ctx, portKey(lp)); err != nil {
+			return err
+		}
+		l.dropPort(lp)
+		m.publishPort(removed, lp)
+		m.log.Info("logical port removed", "logical_device", l.id, "port", lp.GetId(), "device", dev.GetId())
+	}
+	return nil
+}
+
 // SetPortsUp takes the logical ports backed by dev up or down. Taken up, a
 // port whose device port is reported down, or which the operator disabled,
 // stays down.

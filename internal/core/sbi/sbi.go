@@ -24,6 +24,7 @@ type Devices interface {
 	UpdateState(ctx context.Context, id string, oper voltv1.OperStatus, conn voltv1.ConnectStatus) error
 	PortCreated(ctx context.Context, id string, p *voltv1.Port) error
 	UpdatePortState(ctx context.Context, id string, portNo uint32, oper voltv1.OperStatus) error
+	PortRemoved(ctx context.Context, id string, portNo uint32) error
 	ChildDetected(ctx context.Context, req *adapterv1.ChildDeviceDetectedRequest) (*voltv1.Device, error)
 	ChildrenLost(ctx context.Context, parentID string) error
 	SetReason(ctx context.Context, id, reason string) error
@@ -99,6 +100,10 @@ func (s *Server) PortCreated(ctx context.Context, req *adapterv1.PortCreatedRequ
 
 func (s *Server) PortStateUpdate(ctx context.Context, req *adapterv1.PortStateUpdateRequest) (*emptypb.Empty, error) {
 	return done(s.cfg.Devices.UpdatePortState(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetOperStatus()))
+}
+
+func (s *Server) PortRemoved(ctx context.Context, req *adapterv1.PortRemovedRequest) (*emptypb.Empty, error) {
+	return done(s.cfg.Devices.PortRemoved(ctx, req.GetDeviceId(), req.GetPortNo()))
 }
 
 func (s *Server) ListDevicePorts(_ context.Context, req *adapterv1.DeviceRequest) (*voltv1.Ports, error) {
