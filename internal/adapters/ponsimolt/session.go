@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
@@ -209,7 +210,9 @@ func (h *handler) applyAdmin(ctx context.Context, o *olt) (enabled bool, err err
 }
 
 // reportPorts reports the NNI and the PON ports; the core replaces ports
-// it has, so reporting again after a restart duplicates nothing.
+// it has, so reporting again after a restart duplicates nothing. Ports the
+// core holds that ponsim's OLT does not have (an NNI numbered by an older
+// build) are removed first, so the logical device never shows both NNIs.
 func (h *handler) reportPorts(ctx context.Context, o *olt, oi *ponsimv1.OltInfo) error {
 	ports := []*voltv1.Port{{
 		PortNo:     oi.GetNniPort(),
@@ -226,6 +229,9 @@ func (h *handler) reportPorts(ctx context.Context, o *olt, oi *ponsimv1.OltInfo)
 			AdminState: voltv1.AdminState_ADMIN_STATE_ENABLED,
 			OperStatus: voltv1.OperStatus_OPER_STATUS_ACTIVE,
 		})
+	}
+	if err := adapter.RemoveStalePorts(ctx, h.core, o.id, ports); err != nil {
+		return err
 	}
 	for _, p := range ports {
 		if _, err := h.core.PortCreated(ctx, &adapterv1.PortCreatedRequest{DeviceId: o.id, Port: p}); err != nil {

@@ -130,8 +130,8 @@ func (h *handler) ReconcileDevice(_ context.Context, d *voltv1.Device) error {
 	return nil
 }
 
-// activate reports the UNI and the PON port, and the ONU ACTIVE when
-// active says so.
+// activate reports the UNI and the PON port (removing any other port the
+// core holds for the ONU), and the ONU ACTIVE when active says so.
 func (h *handler) activate(ctx context.Context, d *voltv1.Device, active bool) error {
 	pon, onu, err := where(d)
 	if err != nil {
@@ -142,7 +142,7 @@ func (h *handler) activate(ctx context.Context, d *voltv1.Device, active bool) e
 	if parentPort == 0 {
 		parentPort = portno.OLTPON(pon)
 	}
-	for _, p := range []*voltv1.Port{{
+	ports := []*voltv1.Port{{
 		PortNo:     uni,
 		Label:      portno.Name(uni),
 		Type:       voltv1.PortType_PORT_TYPE_ETHERNET_UNI,
@@ -155,7 +155,11 @@ func (h *handler) activate(ctx context.Context, d *voltv1.Device, active bool) e
 		AdminState: voltv1.AdminState_ADMIN_STATE_ENABLED,
 		OperStatus: voltv1.OperStatus_OPER_STATUS_ACTIVE,
 		Peers:      []*voltv1.PortPeer{{DeviceId: d.GetProxyAddress().GetDeviceId(), PortNo: parentPort}},
-	}} {
+	}}
+	if err := adapter.RemoveStalePorts(ctx, h.core, d.GetId(), ports); err != nil {
+		return fmt.Errorf("ONU %s: %w", d.GetId(), err)
+	}
+	for _, p := range ports {
 		if _, err := h.core.PortCreated(ctx, &adapterv1.PortCreatedRequest{DeviceId: d.GetId(), Port: p}); err != nil {
 			return fmt.Errorf("ONU %s port %d: %w", d.GetId(), p.GetPortNo(), err)
 		}
