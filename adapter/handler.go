@@ -30,7 +30,8 @@ type Adopter interface {
 
 // Reconciler re-learns a device the adapter adopted before (after a restart
 // of the adapter or the core): it rebuilds its own state from d and reports
-// ports and states again; the core ignores what did not change.
+// ports and states again; the core ignores what did not change. Ports the
+// device no longer has are removed with RemoveStalePorts.
 type Reconciler interface {
 	ReconcileDevice(ctx context.Context, d *voltv1.Device) error
 }
