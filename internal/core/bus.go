@@ -19,8 +19,9 @@ import (
 )
 
 // eventBuffer bounds the change events waiting for Kafka; beyond it events
-// are dropped (and counted) rather than slowing the core down.
-const eventBuffer = 8192
+// are dropped (and counted) rather than slowing the core down. A wildcard
+// flow delete publishes one event per flow at once, so it is large.
+const eventBuffer = 65536
 
 // maxEventBatch bounds the events produced in one go: enough to catch up
 // at many times the target rate of 20,000 a second with a round trip of a

@@ -108,6 +108,30 @@ func TestFlowTablesBatch(t *testing.T) {
 	if fc := ev.GetFlow(); fc.GetKind() != voltv1.ChangeKind_CHANGE_KIND_REMOVED || fc.GetFlow().GetPriority() != 1 {
 		t.Errorf("first event on the removals stream: %v", ev)
 	}
+	// A stream of removals of flows that asked for flow-removed (flag 1):
+	// the batch's flows did not, so it stays silent until one that did goes.
+	flagged, err := s.nbi.ReceiveChangeEvents(sctx, &voltv1.ReceiveChangeEventsRequest{
+		LogicalDeviceId: ld, FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED}, FlowFlags: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notify := s.parseMod(up(8), add)
+	notify.Flags = 1
+	for _, fm := range []*openflowv1.FlowMod{s.parseMod(up(6), del), notify, s.parseMod(up(8), del)} {
+		if res, err := s.nbi.UpdateLogicalDeviceFlowTables(ctx(t), &voltv1.FlowTableUpdates{Id: ld, FlowMods: []*openflowv1.FlowMod{fm}}); err != nil || len(res.GetFailures()) != 0 {
+			t.Fatalf("%v: %v %v", fm, err, res.GetFailures())
+		}
+	}
+	ev, err = flagged.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc := ev.GetFlow(); fc.GetKind() != voltv1.ChangeKind_CHANGE_KIND_REMOVED || fc.GetFlow().GetPriority() != 8 {
+		t.Errorf("first event on the flagged removals stream: %v", ev)
+	}
+	delete(want, 6)
+
 	bad, err := s.nbi.ReceiveChangeEvents(sctx, &voltv1.ReceiveChangeEventsRequest{Payloads: []string{"flows"}})
 	if err == nil {
 		_, err = bad.Recv()

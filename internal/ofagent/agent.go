@@ -18,6 +18,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 )
 
 // agent follows the logical devices and owns every goroutine of Run.
@@ -174,11 +175,12 @@ func (a *agent) followEvents(synced chan struct{}) {
 func (a *agent) eventSession(ctx context.Context, synced chan struct{}, up func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Only what the switches show: logical devices, their ports, and
-	// flow removals (for flow-removed); not every flow added.
+	// Only what the switches show: logical devices, their ports, and the
+	// removals of flows that asked for flow-removed; not every flow.
 	stream, err := a.nbi.ReceiveChangeEvents(ctx, &voltv1.ReceiveChangeEventsRequest{
 		Payloads:        []string{"logical_device", "logical_port", "flow"},
 		FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED},
+		FlowFlags:       uint32(ofp13.FlowFlagSendFlowRem),
 	})
 	if err != nil {
 		return err

@@ -465,8 +465,11 @@ type ReceiveChangeEventsRequest struct {
 	Payloads []string `protobuf:"bytes,3,rep,name=payloads,proto3" json:"payloads,omitempty"`
 	// Only flow changes of these kinds (say, just removals).
 	FlowChangeKinds []ChangeKind `protobuf:"varint,4,rep,packed,name=flow_change_kinds,json=flowChangeKinds,proto3,enum=volt.v1.ChangeKind" json:"flow_change_kinds,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Only flow changes of flows with one of these flag bits set
+	// (OpenFlow's OFPFF_*; say OFPFF_SEND_FLOW_REM = 1); 0 means all.
+	FlowFlags     uint32 `protobuf:"varint,5,opt,name=flow_flags,json=flowFlags,proto3" json:"flow_flags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReceiveChangeEventsRequest) Reset() {
@@ -525,6 +528,13 @@ func (x *ReceiveChangeEventsRequest) GetFlowChangeKinds() []ChangeKind {
 		return x.FlowChangeKinds
 	}
 	return nil
+}
+
+func (x *ReceiveChangeEventsRequest) GetFlowFlags() uint32 {
+	if x != nil {
+		return x.FlowFlags
+	}
+	return 0
 }
 
 // ReceivePacketsInRequest selects the logical devices whose packet-ins to
@@ -601,12 +611,14 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\tgroup_mod\x18\x02 \x01(\v2\x15.openflow.v1.GroupModR\bgroupMod\"T\n" +
 	"\x0eMeterModUpdate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
-	"\tmeter_mod\x18\x02 \x01(\v2\x15.openflow.v1.MeterModR\bmeterMod\"\xc2\x01\n" +
+	"\tmeter_mod\x18\x02 \x01(\v2\x15.openflow.v1.MeterModR\bmeterMod\"\xe1\x01\n" +
 	"\x1aReceiveChangeEventsRequest\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12*\n" +
 	"\x11logical_device_id\x18\x02 \x01(\tR\x0flogicalDeviceId\x12\x1a\n" +
 	"\bpayloads\x18\x03 \x03(\tR\bpayloads\x12?\n" +
-	"\x11flow_change_kinds\x18\x04 \x03(\x0e2\x13.volt.v1.ChangeKindR\x0fflowChangeKinds\"E\n" +
+	"\x11flow_change_kinds\x18\x04 \x03(\x0e2\x13.volt.v1.ChangeKindR\x0fflowChangeKinds\x12\x1d\n" +
+	"\n" +
+	"flow_flags\x18\x05 \x01(\rR\tflowFlags\"E\n" +
 	"\x17ReceivePacketsInRequest\x12*\n" +
 	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xd9\x0e\n" +
 	"\vVoltService\x12<\n" +

@@ -16,8 +16,10 @@ import (
 )
 
 // subBuffer is how many events a subscriber may fall behind before it is cut
-// off; a cut-off stream ends, so its client knows to re-read state.
-const subBuffer = 4096
+// off; a cut-off stream ends, so its client knows to re-read state. A
+// wildcard flow delete publishes one event per flow at once, so it is
+// large (a slot is a pointer).
+const subBuffer = 65536
 
 type sub struct {
 	ch     chan *voltv1.Event

@@ -383,7 +383,8 @@ func EventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bo
 		}
 		kinds[k] = true
 	}
-	if dev == "" && ld == "" && len(payloads) == 0 && len(kinds) == 0 {
+	flags := req.GetFlowFlags()
+	if dev == "" && ld == "" && len(payloads) == 0 && len(kinds) == 0 && flags == 0 {
 		return nil, nil
 	}
 	return func(ev *voltv1.Event) bool {
@@ -396,8 +397,10 @@ func EventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bo
 				return false
 			}
 		}
-		if fc := ev.GetFlow(); fc != nil && len(kinds) > 0 && !kinds[fc.GetKind()] {
-			return false
+		if fc := ev.GetFlow(); fc != nil {
+			if (len(kinds) > 0 && !kinds[fc.GetKind()]) || (flags != 0 && fc.GetFlow().GetFlags()&flags == 0) {
+				return false
+			}
 		}
 		return true
 	}, nil
