@@ -62,7 +62,7 @@ const (
 func Defaults(cfg adapter.Config) adapter.Config {
 	return cfg.WithDefaults(adapter.Identity{
 		ID: ID, Topic: Topic, Vendor: Vendor, Version: Version,
-		DeviceTypes: []*voltv1.DeviceType{{Id: DeviceType, VendorId: "PSMO"}},
+		DeviceTypes: []*voltv1.DeviceType{{Id: DeviceType, VendorId: "PSIM"}},
 	})
 }
 
