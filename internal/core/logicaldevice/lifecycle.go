@@ -206,15 +206,8 @@ func (m *Manager) PortChanged(ctx context.Context, dev *voltv1.Device, port *vol
 	if port.GetType() != portKind(dev) {
 		return nil
 	}
-	l := m.logicalOf(dev)
-	if l == nil {
-		return nil
-	}
-	release, err := l.acquire(ctx, dev.GetId())
-	if errors.Is(err, errRemoved) {
-		return nil
-	}
-	if err != nil {
+	l, release, err := m.lockFor(ctx, dev)
+	if l == nil || err != nil {
 		return err
 	}
 	defer release()
@@ -232,15 +225,8 @@ func (m *Manager) PortChanged(ctx context.Context, dev *voltv1.Device, port *vol
 // device port number rather than by name, so a port named by an older
 // build goes too. Nothing to remove is not an error.
 func (m *Manager) PortRemoved(ctx context.Context, dev *voltv1.Device, port *voltv1.Port) error {
-	l := m.logicalOf(dev)
-	if l == nil {
-		return nil
-	}
-	release, err := l.acquire(ctx, dev.GetId())
-	if errors.Is(err, errRemoved) {
-		return nil
-	}
-	if err != nil {
+	l, release, err := m.lockFor(ctx, dev)
+	if l == nil || err != nil {
 		return err
 	}
 	defer release()
@@ -248,11 +234,9 @@ func (m *Manager) PortRemoved(ctx context.Context, dev *voltv1.Device, port *vol
 		if lp.GetDevicePortNo() != port.GetPortNo() {
 			continue
 		}
-		if err := m.store.LogicalPorts.Delete(ctx, portKey(lp)); err != nil {
+		if err := m.deletePortLocked(ctx, l, lp); err != nil {
 			return err
 		}
-		l.dropPort(lp)
-		m.publishPort(removed, lp)
 		m.log.Info("logical port removed", "logical_device", l.id, "port", lp.GetId(), "device", dev.GetId())
 	}
 	return nil
@@ -262,15 +246,8 @@ func (m *Manager) PortRemoved(ctx context.Context, dev *voltv1.Device, port *vol
 // port whose device port is reported down, or which the operator disabled,
 // stays down.
 func (m *Manager) SetPortsUp(ctx context.Context, dev *voltv1.Device, up bool) error {
-	l := m.logicalOf(dev)
-	if l == nil {
-		return nil
-	}
-	release, err := l.acquire(ctx, dev.GetId())
-	if errors.Is(err, errRemoved) {
-		return nil
-	}
-	if err != nil {
+	l, release, err := m.lockFor(ctx, dev)
+	if l == nil || err != nil {
 		return err
 	}
 	defer release()
@@ -302,28 +279,50 @@ func (m *Manager) SetPortsUp(ctx context.Context, dev *voltv1.Device, up bool) e
 // device with its ports, flows, groups and meters. Nothing to remove is not
 // an error.
 func (m *Manager) DeviceGone(ctx context.Context, dev *voltv1.Device) error {
-	l := m.logicalOf(dev)
-	if l == nil {
-		return nil
-	}
 	if dev.GetRoot() {
-		return m.remove(ctx, l)
-	}
-	release, err := l.acquire(ctx, dev.GetId())
-	if errors.Is(err, errRemoved) {
+		if l := m.logicalOf(dev); l != nil {
+			return m.remove(ctx, l)
+		}
 		return nil
 	}
-	if err != nil {
+	l, release, err := m.lockFor(ctx, dev)
+	if l == nil || err != nil {
 		return err
 	}
 	defer release()
 	for _, lp := range l.portsOf(dev.GetId()) {
-		if err := m.store.LogicalPorts.Delete(ctx, portKey(lp)); err != nil {
+		if err := m.deletePortLocked(ctx, l, lp); err != nil {
 			return err
 		}
-		l.dropPort(lp)
-		m.publishPort(removed, lp)
 	}
+	return nil
+}
+
+// lockFor returns dev's logical device with dev's ports locked; nil (and
+// no error) when dev has no logical device or it is being removed.
+func (m *Manager) lockFor(ctx context.Context, dev *voltv1.Device) (*logical, func(), error) {
+	l := m.logicalOf(dev)
+	if l == nil {
+		return nil, nil, nil
+	}
+	release, err := l.acquire(ctx, dev.GetId())
+	if errors.Is(err, errRemoved) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, release, nil
+}
+
+// deletePortLocked removes a logical port from the store and memory and
+// announces it.
+func (m *Manager) deletePortLocked(ctx context.Context, l *logical, lp *voltv1.LogicalPort) error {
+	if err := m.store.LogicalPorts.Delete(ctx, portKey(lp)); err != nil {
+		return err
+	}
+	l.dropPort(lp)
+	m.publishPort(removed, lp)
 	return nil
 }
 
