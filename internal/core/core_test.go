@@ -107,6 +107,20 @@ func eventually(t *testing.T, what string, cond func() error) {
 	t.Fatalf("%s: %v", what, err)
 }
 
+// subscribe opens a change-event stream and waits until the core has it in
+// place, so no event published after it returns is missed.
+func (s *stack) subscribe(c context.Context, req *voltv1.ReceiveChangeEventsRequest) grpc.ServerStreamingClient[voltv1.Event] {
+	s.t.Helper()
+	events, err := s.nbi.ReceiveChangeEvents(c, req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := events.Header(); err != nil {
+		s.t.Fatalf("event stream: %v", err)
+	}
+	return events
+}
+
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
@@ -184,10 +198,7 @@ func (s *stack) livePorts(ldID string) int {
 func TestLifecycle(t *testing.T) {
 	s := newStack(t)
 	const onus = 4
-	events, err := s.nbi.ReceiveChangeEvents(ctx(t), &voltv1.ReceiveChangeEventsRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := s.subscribe(ctx(t), &voltv1.ReceiveChangeEventsRequest{})
 	oltAd := startAdapter(t, s.brokers, "test_olt", onus, nil)
 	onuAd := startAdapter(t, s.brokers, "test_onu", 0, nil)
 

@@ -47,12 +47,9 @@ func TestFlowTablesBatch(t *testing.T) {
 	// A stream of flow removals only, as the OpenFlow agent asks for.
 	sctx, cancel := context.WithCancel(ctx(t))
 	defer cancel()
-	removals, err := s.nbi.ReceiveChangeEvents(sctx, &voltv1.ReceiveChangeEventsRequest{
+	removals := s.subscribe(sctx, &voltv1.ReceiveChangeEventsRequest{
 		LogicalDeviceId: ld, Payloads: []string{"flow"}, FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	add := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD
 	del := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_DELETE_STRICT
 	up := func(prio int) string {
@@ -110,12 +107,9 @@ func TestFlowTablesBatch(t *testing.T) {
 	}
 	// A stream of removals of flows that asked for flow-removed (flag 1):
 	// the batch's flows did not, so it stays silent until one that did goes.
-	flagged, err := s.nbi.ReceiveChangeEvents(sctx, &voltv1.ReceiveChangeEventsRequest{
+	flagged := s.subscribe(sctx, &voltv1.ReceiveChangeEventsRequest{
 		LogicalDeviceId: ld, FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED}, FlowFlags: 1,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	notify := s.parseMod(up(8), add)
 	notify.Flags = 1
 	for _, fm := range []*openflowv1.FlowMod{s.parseMod(up(6), del), notify, s.parseMod(up(8), del)} {

@@ -71,10 +71,7 @@ func TestPortRemoved(t *testing.T) {
 		t.Fatalf("%d live logical ports with the stale NNI, want %d", n, onus+2)
 	}
 
-	events, err := s.nbi.ReceiveChangeEvents(ctx(t), &voltv1.ReceiveChangeEventsRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := s.subscribe(ctx(t), &voltv1.ReceiveChangeEventsRequest{})
 	if _, err := oltAd.core.PortRemoved(ctx(t), &adapterv1.PortRemovedRequest{DeviceId: id, PortNo: stale}); err != nil {
 		t.Fatalf("port removed: %v", err)
 	}

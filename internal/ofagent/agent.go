@@ -185,6 +185,11 @@ func (a *agent) eventSession(ctx context.Context, synced chan struct{}, up func(
 	if err != nil {
 		return err
 	}
+	// The header arrives once the core has subscribed us: from then on no
+	// change is missed.
+	if _, err := stream.Header(); err != nil {
+		return err
+	}
 	// Events are read in a goroutine so that this one can also resync; it
 	// ends with the stream (cancel above).
 	evc := make(chan *voltv1.Event, 256)
@@ -208,7 +213,7 @@ func (a *agent) eventSession(ctx context.Context, synced chan struct{}, up func(
 			}
 		}
 	}()
-	// The stream is asked for before the first read, so a change made
+	// The stream is in place before the first read, so a change made
 	// while reading is not lost (at worst it is applied twice).
 	if err := a.sync(ctx); err != nil {
 		return err

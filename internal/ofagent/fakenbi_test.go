@@ -394,6 +394,9 @@ func (f *fakeNBI) ReceivePacketsIn(_ *voltv1.ReceivePacketsInRequest, stream grp
 		delete(f.pinSubs, ch)
 		f.mu.Unlock()
 	}()
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	for {
 		select {
 		case pi := <-ch:
@@ -416,6 +419,9 @@ func (f *fakeNBI) ReceiveChangeEvents(_ *voltv1.ReceiveChangeEventsRequest, stre
 		delete(f.eventSubs, ch)
 		f.mu.Unlock()
 	}()
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	for {
 		select {
 		case ev := <-ch:

@@ -38,6 +38,9 @@ func (a *agent) packetInSession(ctx context.Context, up func()) error {
 	if err != nil {
 		return err
 	}
+	if _, err := stream.Header(); err != nil {
+		return err
+	}
 	for {
 		pi, err := stream.Recv()
 		if err != nil {

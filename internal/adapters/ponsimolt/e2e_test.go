@@ -242,6 +242,9 @@ func (s *stack) reboot(id string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	if _, err := events.Header(); err != nil { // subscribed
+		s.t.Fatal(err)
+	}
 	if _, err := s.nbi.RebootDevice(s.ctx(), &voltv1.ID{Id: id}); err != nil {
 		s.t.Fatal(err)
 	}

@@ -130,6 +130,9 @@ func (s *stack) packetIns(t *testing.T, ld string) <-chan *voltv1.PacketIn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	stream, err := s.nbi.ReceivePacketsIn(ctx, &voltv1.ReceivePacketsInRequest{LogicalDeviceId: ld})
+	if err == nil {
+		_, err = stream.Header() // the core has subscribed us
+	}
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -101,13 +101,17 @@ func (s *Server) StreamPacketsOut(stream grpc.ClientStreamingServer[voltv1.Packe
 	}
 }
 
-// ReceivePacketsIn streams packet-ins until the client cancels.
+// ReceivePacketsIn streams packet-ins until the client cancels. As with
+// ReceiveChangeEvents, the header is sent once the subscription is in place.
 func (s *Server) ReceivePacketsIn(req *voltv1.ReceivePacketsInRequest, stream grpc.ServerStreamingServer[voltv1.PacketIn]) error {
 	ld := req.GetLogicalDeviceId()
 	ctx := stream.Context()
 	ch := s.cfg.Events.Subscribe(ctx, func(ev *voltv1.Event) bool {
 		return ev.GetPacketIn() != nil && (ld == "" || ev.GetLogicalDeviceId() == ld)
 	})
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	for {
 		select {
 		case ev, ok := <-ch:

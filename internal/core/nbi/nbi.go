@@ -329,7 +329,9 @@ func (s *Server) ListDeviceTypes(context.Context, *emptypb.Empty) (*voltv1.Devic
 }
 
 // ReceiveChangeEvents streams events until the client cancels or falls too
-// far behind (then the stream ends with ResourceExhausted).
+// far behind (then the stream ends with ResourceExhausted). The stream's
+// header is sent once the subscription is in place: a client that waits for
+// it (ClientStream.Header) sees every event published after that.
 func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, stream grpc.ServerStreamingServer[voltv1.Event]) error {
 	filter, err := EventFilter(req)
 	if err != nil {
@@ -337,6 +339,9 @@ func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, str
 	}
 	ctx := stream.Context()
 	ch := s.cfg.Events.Subscribe(ctx, filter)
+	if err := stream.SendHeader(nil); err != nil {
+		return err
+	}
 	for {
 		select {
 		case ev, ok := <-ch:
