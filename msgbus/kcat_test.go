@@ -9,16 +9,14 @@ import (
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/testpeer"
 	"github.com/openvolt/openvolt/msgbus"
 )
 
 // Debian's kcat (librdkafka) lists the embedded broker's topics and reads
 // the bus's records.
 func TestKcatReadsTopics(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat is not on PATH (Debian package kcat; CI installs it)")
-	}
+	kcat := testpeer.Program(t, "kcat", "apt-get install kcat")
 	b := startBroker(t)
 	addr := b.Addrs()[0]
 	topic, events := newTopic("kcat.core"), newTopic("kcat.events")

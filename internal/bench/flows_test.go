@@ -49,6 +49,23 @@ func TestFlowsConfig(t *testing.T) {
 	}
 }
 
+// TestActivation runs `volt bench activation` small: 2 OLTs × 2 PONs × 4
+// ONUs, every one counted.
+func TestActivation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole stack")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Activation(ctx, ActivationConfig{OLTs: 2, PONPorts: 2, ONUsPerPON: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OLTs != 2 || res.ONUs != 16 || res.Seconds <= 0 || res.ONUsPerS <= 0 || res.CoreRSSMiB <= 0 {
+		t.Errorf("result %+v", res)
+	}
+}
+
 func TestActivationConfig(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  ActivationConfig

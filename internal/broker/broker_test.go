@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
+
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 func TestMain(m *testing.M) {
@@ -107,10 +109,7 @@ func TestAdvertise(t *testing.T) {
 
 // kcat (librdkafka) sees the broker.
 func TestKcatList(t *testing.T) {
-	kcat, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Skip("kcat is not on PATH (Debian package kcat; CI installs it)")
-	}
+	kcat := testpeer.Program(t, "kcat", "apt-get install kcat")
 	b, err := Start(context.Background(), Config{Listen: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)

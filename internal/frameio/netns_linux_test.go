@@ -3,10 +3,11 @@ package frameio
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // veth is a veth pair in a network namespace of its own, made for one test
@@ -21,9 +22,7 @@ type veth struct {
 // when not run as root. CI runs them as root.
 func needRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace and veth pair and opens AF_PACKET sockets")
-	}
+	testpeer.Root(t, "creates a network namespace and veth pair and opens AF_PACKET sockets")
 }
 
 func newVeth(t testing.TB) veth {

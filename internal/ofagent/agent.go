@@ -31,6 +31,10 @@ type agent struct {
 	nbi voltv1.VoltServiceClient
 	ctx context.Context // ends with Run
 	wg  sync.WaitGroup  // every goroutine started under ctx
+	// synced is closed once the logical devices were first read; passive
+	// listeners accept only after it, so an early client is served, not
+	// turned away (it waits in the listen backlog).
+	synced chan struct{}
 
 	pktOut chan *voltv1.PacketOut // to the StreamPacketsOut sender
 
@@ -63,6 +67,7 @@ func Run(ctx context.Context, cfg Config) error {
 		pktOut:  make(chan *voltv1.PacketOut, 1024),
 		dps:     map[string]*datapath{},
 		opening: map[int]bool{},
+		synced:  make(chan struct{}),
 	}
 	// Stop order (defers run last first): cancel, then wait for every
 	// goroutine; the listeners close when ctx ends.
@@ -90,14 +95,13 @@ func Run(ctx context.Context, cfg Config) error {
 		listenAddr = s.addr
 	}
 
-	synced := make(chan struct{})
-	a.goAttach(func() { a.followEvents(synced) })
+	a.goAttach(func() { a.followEvents(a.synced) })
 	a.goAttach(a.followPacketIns)
 	a.goAttach(a.sendPacketOuts)
 
 	a.log.Info("OpenFlow agent starting", "nbi", cfg.Server, "controllers", strings.Join(cfg.Controllers, ","), "listen", listenAddr)
 	select {
-	case <-synced:
+	case <-a.synced:
 		if cfg.Ready != nil {
 			cfg.Ready(listenAddr)
 		}

@@ -39,6 +39,11 @@ func (a *agent) openSlot(idx int, addr string) (*slot, error) {
 }
 
 func (a *agent) accept(s *slot) {
+	select {
+	case <-a.synced:
+	case <-a.ctx.Done():
+		return
+	}
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {

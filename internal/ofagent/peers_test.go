@@ -15,19 +15,16 @@ import (
 	"time"
 
 	"github.com/openvolt/openvolt/adapter/portno"
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // Tests against real OpenFlow peers (Debian packages openvswitch-common,
 // openvswitch-testcontroller, python3-os-ken). Each skips, saying which
-// package to install, when its peer is missing.
+// package to install, when its peer is missing (fails in CI: testpeer).
 
 func needPeer(t *testing.T, bin, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		t.Skipf("%s not installed (apt-get install %s)", bin, pkg)
-	}
-	return p
+	return testpeer.Program(t, bin, "apt-get install "+pkg)
 }
 
 // ofctl runs ovs-ofctl -O OpenFlow13 and returns its output; it fails the
@@ -239,9 +236,7 @@ func TestOVSTestController(t *testing.T) {
 // and receives a packet-in.
 func TestOSKen(t *testing.T) {
 	needPeer(t, "osken-manager", "python3-os-ken")
-	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("/usr/bin/python3 missing (apt-get install python3-os-ken)")
-	}
+	testpeer.Python3(t, "os_ken", "apt-get install python3-os-ken")
 	s := getStack(t)
 	s.clearTables(t)
 	addr := freeAddr(t)

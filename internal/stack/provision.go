@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -15,8 +17,28 @@ const OLTType = "ponsim_olt"
 
 // Provision makes sure an OLT at addr exists and is enabled: it creates the
 // device when none has that address and enables it unless it already is.
-// Running it again on the same stack changes nothing.
+// Running it again on the same stack changes nothing, so a core that is
+// not ready yet or too slow to answer (Unavailable, DeadlineExceeded) is
+// tried again until ctx ends; any other error is returned at once.
 func Provision(ctx context.Context, nbi voltv1.VoltServiceClient, addr string) (string, error) {
+	for {
+		id, err := provisionOnce(ctx, nbi, addr)
+		switch status.Code(err) {
+		case codes.Unavailable, codes.DeadlineExceeded:
+		default:
+			return id, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func provisionOnce(ctx context.Context, nbi voltv1.VoltServiceClient, addr string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
 	devs, err := nbi.ListDevices(ctx, &voltv1.ListDevicesRequest{Type: OLTType})
 	if err != nil {
 		return "", err

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // coreArgs runs a core with embedded etcd on free ports in dir; Kafka is
@@ -74,6 +75,20 @@ func TestCoreSurvivesSIGKILL(t *testing.T) {
 	if len(before) != 200 {
 		t.Fatalf("%d devices, want 200", len(before))
 	}
+	// etcd's own client sees them where DESIGN says they are.
+	etcdctl := testpeer.Program(t, "etcdctl", "apt-get install etcd-client")
+	keys, err := exec.Command(etcdctl, "--endpoints", etcd, "get", "--prefix", "--keys-only", "/volt/devices/").Output()
+	if err != nil {
+		t.Fatalf("etcdctl get: %v", err)
+	}
+	var stored []string
+	for _, k := range strings.Fields(string(keys)) {
+		stored = append(stored, strings.TrimPrefix(k, "/volt/devices/"))
+	}
+	sort.Strings(stored)
+	if strings.Join(stored, ",") != strings.Join(before, ",") {
+		t.Errorf("etcdctl lists %d keys under /volt/devices/, want the 200 devices: %.200q", len(stored), keys)
+	}
 	core.kill()
 
 	start(t, coreArgs(nbi, etcd, dir)...)
@@ -116,10 +131,7 @@ func TestCoreReflectionAndLogLevels(t *testing.T) {
 		t.Errorf("unknown package: code %d, stderr %q", code, errOut)
 	}
 
-	grpcurl, err := exec.LookPath("grpcurl")
-	if err != nil {
-		t.Skip("grpcurl not installed (make tools installs it; CI runs make tools)")
-	}
+	grpcurl := testpeer.Program(t, "grpcurl", "make tools")
 	list, err := exec.Command(grpcurl, "-plaintext", nbi, "list").CombinedOutput()
 	if err != nil {
 		t.Fatalf("grpcurl list: %v\n%s", err, list)

@@ -87,7 +87,20 @@ func start(t testing.TB, args ...string) *daemon {
 		t.Fatal(err)
 	}
 	go func() { d.done <- cmd.Wait() }()
-	t.Cleanup(func() { d.kill() })
+	t.Cleanup(func() {
+		d.kill()
+		if t.Failed() {
+			// What the daemon said, for a failure that happened inside it.
+			tail := func(w *lockedWriter) string {
+				out := w.String()
+				if len(out) > 8<<10 {
+					out = "…" + out[len(out)-8<<10:]
+				}
+				return out
+			}
+			t.Logf("volt %s (pid %d)\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), cmd.Process.Pid, tail(d.stdout), tail(d.stderr))
+		}
+	})
 	return d
 }
 

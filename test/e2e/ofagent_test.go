@@ -10,23 +10,14 @@ import (
 	"time"
 
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
-
-// needOfagent skips while `volt ofagent` is not wired into the root
-// command.
-func needOfagent(t *testing.T) {
-	t.Helper()
-	if _, errOut, code := run(t, 10*time.Second, "ofagent", "--help"); code != 0 {
-		t.Skipf("volt ofagent is not a command of this build: %s", strings.TrimSpace(errOut))
-	}
-}
 
 // TestOfagentProcess runs `volt up --provision` and a separate `volt
 // ofagent` in front of its NBI: an OpenFlow client on the agent's
-// passive listener gets the logical device's datapath, and ovs-ofctl (when
-// installed) shows its UNIs; the agent stops cleanly on SIGINT.
+// passive listener gets the logical device's datapath, and ovs-ofctl
+// shows its UNIs; the agent stops cleanly on SIGINT.
 func TestOfagentProcess(t *testing.T) {
-	needOfagent(t)
 	dir := t.TempDir()
 	nbi, ponsim, listen := freeAddr(t), freeAddr(t), freeAddr(t)
 	start(t, upArgs(dir, nbi, ponsim)...)
@@ -74,13 +65,10 @@ func TestOfagentProcess(t *testing.T) {
 	}
 	nc.Close()
 
-	if _, err := exec.LookPath("ovs-ofctl"); err == nil {
-		out, err := exec.Command("ovs-ofctl", "-O", "OpenFlow13", "dump-ports-desc", "tcp:"+listen).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "(uni-") {
-			t.Errorf("ovs-ofctl dump-ports-desc: %v\n%s", err, out)
-		}
-	} else {
-		t.Log("ovs-ofctl not installed (apt-get install openvswitch-common): skipped its check")
+	ofctl := testpeer.Program(t, "ovs-ofctl", "apt-get install openvswitch-common")
+	out, err := exec.Command(ofctl, "-O", "OpenFlow13", "dump-ports-desc", "tcp:"+listen).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "(uni-") {
+		t.Errorf("ovs-ofctl dump-ports-desc: %v\n%s", err, out)
 	}
 	if !strings.Contains(agent.stderr.String(), "passive listener serves logical device") {
 		t.Errorf("the agent's log does not say which device the listener serves:\n%s", agent.stderr)
@@ -90,7 +78,6 @@ func TestOfagentProcess(t *testing.T) {
 
 // TestOfagentBadFlags: a bad flag is a one-line error and a non-zero exit.
 func TestOfagentBadFlags(t *testing.T) {
-	needOfagent(t)
 	for _, args := range [][]string{
 		{"ofagent", "--server", "127.0.0.1:1", "--controller", "nohost"},
 		{"ofagent", "--server", "127.0.0.1:1", "--controller", ""},

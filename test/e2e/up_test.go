@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // freeController is where no OpenFlow controller listens: the agent of
@@ -185,10 +187,7 @@ func ofListen(t *testing.T, up *daemon) string {
 // their share on the OLT; del-flows takes them off again.
 func ovsOfctlFlows(t *testing.T, up *daemon, nbi, olt string, nni, uni int) {
 	t.Helper()
-	if _, err := exec.LookPath("ovs-ofctl"); err != nil {
-		t.Log("ovs-ofctl not installed (apt-get install openvswitch-common): skipped its check")
-		return
-	}
+	testpeer.Program(t, "ovs-ofctl", "apt-get install openvswitch-common")
 	sw := "tcp:" + ofListen(t, up)
 	ofctl := func(args ...string) string {
 		t.Helper()

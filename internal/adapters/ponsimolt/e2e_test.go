@@ -3,11 +3,9 @@ package ponsimolt_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -444,20 +442,4 @@ func (s *stack) sameAs(before []proto.Message) {
 			s.t.Errorf("differs:\nbefore %v\nafter  %v", before[i], after[i])
 		}
 	}
-}
-
-// TestManyONUs activates one OLT with 1,024 ONUs and logs how long it took
-// (set VOLT_E2E_SCALE=1; the performance target is ≤ 5 s on 2 cores without
-// -race).
-func TestManyONUs(t *testing.T) {
-	if testing.Short() || os.Getenv("VOLT_E2E_SCALE") == "" {
-		t.Skip("set VOLT_E2E_SCALE=1 to activate 1,024 ONUs")
-	}
-	s := newStack(t)
-	p := s.newSim("many", 8, 128)
-	p.start()
-	start := time.Now()
-	id := s.createOLT(p.addr)
-	s.waitActive(id, 1024)
-	t.Logf("1,024 ONUs ACTIVE with their logical ports in %v", time.Since(start))
 }

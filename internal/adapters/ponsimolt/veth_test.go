@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/frameio"
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // netns is a network namespace made for one test, with veth pairs in it.
@@ -34,9 +34,7 @@ func ip(t *testing.T, args ...string) {
 }
 
 func newNetns(t *testing.T) *netns {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates a network namespace and veth pairs and opens AF_PACKET sockets")
-	}
+	testpeer.Root(t, "creates a network namespace and veth pairs and opens AF_PACKET sockets")
 	var r [4]byte
 	_, _ = rand.Read(r[:])
 	n := &netns{t: t, name: "vt-" + hex.EncodeToString(r[:])}

@@ -10,20 +10,20 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
-// Checks against real peers, run when they are installed (Debian:
-// openvswitch-common, python3-os-ken) and skipped otherwise, so CI needs
-// neither. The byte fixtures cover the same ground offline.
+// Checks against real peers (Debian: openvswitch-common, python3-os-ken),
+// skipped where they are not installed and required in CI (testpeer). The
+// byte fixtures cover the same ground offline.
 
 func needOVSOfctl(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("interop with ovs-ofctl skipped in -short mode")
 	}
-	if _, err := exec.LookPath("ovs-ofctl"); err != nil {
-		t.Skip("ovs-ofctl not installed (apt-get install openvswitch-common)")
-	}
+	testpeer.Program(t, "ovs-ofctl", "apt-get install openvswitch-common")
 }
 
 // ovsUnsupported lists sample messages that are valid OpenFlow 1.3 but use
@@ -135,9 +135,7 @@ func TestInteropOSKenParsesOurs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("interop with os-ken skipped in -short mode")
 	}
-	if err := exec.Command("/usr/bin/python3", "-c", "import os_ken.ofproto.ofproto_v1_3_parser").Run(); err != nil {
-		t.Skip("os-ken not installed (apt-get install python3-os-ken)")
-	}
+	testpeer.Python3(t, "os_ken.ofproto.ofproto_v1_3_parser", "apt-get install python3-os-ken")
 	const script = `
 import sys
 from os_ken.ofproto import ofproto_parser, ofproto_protocol
