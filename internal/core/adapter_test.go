@@ -27,7 +27,8 @@ type testAdapter struct {
 	core  adapterv1.CoreServiceClient
 	block chan struct{} // when set, AdoptDevice waits on it (a mute adapter)
 
-	wg sync.WaitGroup // the activations in flight
+	wg   sync.WaitGroup  // the activations in flight
+	life context.Context // ends when the test does: activations in flight give up
 
 	mu         sync.Mutex // guards the counters and flows below
 	reconciled map[string]int
@@ -76,9 +77,9 @@ func (a *testAdapter) later(fn func(ctx context.Context) error) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(a.life, 20*time.Second)
 		defer cancel()
-		if err := fn(ctx); err != nil {
+		if err := fn(ctx); err != nil && a.life.Err() == nil {
 			a.t.Logf("%s adapter: %v", a.typ, err)
 		}
 	}()
@@ -207,8 +208,9 @@ func startAdapter(t *testing.T, brokers []string, typ string, onus int, block ch
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	life, stop := context.WithCancel(context.Background())
 	a := &testAdapter{
-		t: t, typ: typ, onus: onus, block: block,
+		t: t, typ: typ, onus: onus, block: block, life: life,
 		core:       adapterv1.NewCoreServiceClient(conn.To(core.DefaultTopic)),
 		reconciled: make(map[string]int),
 		calls:      make(map[string]int),
@@ -231,6 +233,9 @@ func startAdapter(t *testing.T, brokers []string, typ string, onus int, block ch
 			}
 		}
 		srv.Close()
+		// The core may be gone already: what the adapter still had to
+		// report would wait for its call timeout.
+		stop()
 		a.wg.Wait()
 	})
 	a.register(t)
