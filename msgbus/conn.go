@@ -357,6 +357,9 @@ func (c *Conn) Close() error {
 			s.Close()
 		}
 		c.cancel()
+		// Forget the reply topic before deleting it: a metadata refresh of
+		// a topic still consumed would have the broker create it again.
+		c.cl.PurgeTopicsFromClient(c.reply)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		if _, err := kadm.NewClient(c.cl).DeleteTopic(ctx, c.reply); err != nil {
 			c.log.Debug("msgbus: delete reply topic", "topic", c.reply, "err", err)
