@@ -90,9 +90,13 @@ type VoltServiceClient interface {
 	ListDeviceTypes(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (*DeviceTypes, error)
 	// StreamPacketsOut sends frames out of logical ports.
 	StreamPacketsOut(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[PacketOut, emptypb.Empty], error)
-	// ReceivePacketsIn streams frames sent to the controller.
+	// ReceivePacketsIn streams frames sent to the controller. The response
+	// header is sent once the stream is subscribed: every frame sent to the
+	// controller after it arrives is delivered.
 	ReceivePacketsIn(ctx context.Context, in *ReceivePacketsInRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PacketIn], error)
-	// ReceiveChangeEvents streams change events until the caller cancels.
+	// ReceiveChangeEvents streams change events until the caller cancels. The
+	// response header is sent once the stream is subscribed: a client that
+	// waits for it, then reads state, misses no change made after the read.
 	ReceiveChangeEvents(ctx context.Context, in *ReceiveChangeEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 }
 
@@ -453,9 +457,13 @@ type VoltServiceServer interface {
 	ListDeviceTypes(context.Context, *emptypb.Empty) (*DeviceTypes, error)
 	// StreamPacketsOut sends frames out of logical ports.
 	StreamPacketsOut(grpc.ClientStreamingServer[PacketOut, emptypb.Empty]) error
-	// ReceivePacketsIn streams frames sent to the controller.
+	// ReceivePacketsIn streams frames sent to the controller. The response
+	// header is sent once the stream is subscribed: every frame sent to the
+	// controller after it arrives is delivered.
 	ReceivePacketsIn(*ReceivePacketsInRequest, grpc.ServerStreamingServer[PacketIn]) error
-	// ReceiveChangeEvents streams change events until the caller cancels.
+	// ReceiveChangeEvents streams change events until the caller cancels. The
+	// response header is sent once the stream is subscribed: a client that
+	// waits for it, then reads state, misses no change made after the read.
 	ReceiveChangeEvents(*ReceiveChangeEventsRequest, grpc.ServerStreamingServer[Event]) error
 	mustEmbedUnimplementedVoltServiceServer()
 }
