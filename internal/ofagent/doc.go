@@ -21,7 +21,9 @@
 //     changes. With one OLT (volt up) that is simply P.
 //   - The device is picked when the client connects and stays for the
 //     connection; when it goes, its connections close.
-//   - A client on a port with no device is logged and closed.
+//   - A client on a port with no device is logged and closed. Until the
+//     logical devices were first read the listener does not accept: a
+//     client that connects early waits in the backlog and is then served.
 //   - With port 0 only the first port exists (random, given to Ready).
 //
 // # Protocol
