@@ -69,9 +69,11 @@ func TestActiveConnections(t *testing.T) {
 }
 
 // TestKeepalive: a controller that answers echoes stays; one that does not
-// is dropped after three intervals.
+// is dropped after three intervals. The talker must not go quiet for three
+// intervals either: they are long enough for a test goroutine that a
+// loaded machine holds up now and then.
 func TestKeepalive(t *testing.T) {
-	_, ag := withFake(t, func(c *Config) { c.EchoInterval = 50 * time.Millisecond })
+	_, ag := withFake(t, func(c *Config) { c.EchoInterval = 200 * time.Millisecond })
 	quiet := dialOF(t, ag.listen)
 	quiet.noEcho = true
 	talker := dialOF(t, ag.listen)
