@@ -47,8 +47,13 @@ func (h *adopter) AdoptDevice(_ context.Context, d *voltv1.Device) error {
 	if h.a == nil {
 		return nil
 	}
-	// The slow part after answering, as the SDK means it.
+	// The slow part after answering, as the SDK means it. The call has a
+	// deadline of its own: without one it would get CallTimeout, which a
+	// test may set short, and a call that reaches the core after its
+	// deadline is not run at all.
 	h.a.Submit(d.GetId(), func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
 		_, err := h.a.Core().DeviceStateUpdate(ctx, &adapterv1.DeviceStateUpdateRequest{
 			DeviceId: d.GetId(), OperStatus: voltv1.OperStatus_OPER_STATUS_ACTIVE,
 		})

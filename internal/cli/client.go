@@ -117,10 +117,13 @@ func (o ClientOptions) Error(err error) error {
 }
 
 // genericDeadline reports whether a DeadlineExceeded message only restates
-// the deadline (which message arrives depends on which side noticed first),
-// as opposed to the server saying what it was waiting for.
+// the deadline (which message arrives depends on which side noticed first,
+// and on whether the connection was up yet), as opposed to the server
+// saying what it was waiting for.
 func genericDeadline(msg string) bool {
-	return msg == context.DeadlineExceeded.Error() || strings.HasPrefix(msg, "stream terminated by RST_STREAM")
+	return msg == context.DeadlineExceeded.Error() || strings.HasPrefix(msg, "stream terminated by RST_STREAM") ||
+		// gRPC's words when the deadline passes while it still connects.
+		msg == context.DeadlineExceeded.Error()+" while waiting for connections to become ready"
 }
 
 // unreachableError marks an Unavailable error from a call that never reached

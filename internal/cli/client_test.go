@@ -27,6 +27,8 @@ func TestErrorLines(t *testing.T) {
 			"cannot reach 10.0.0.1:50057: name resolver error: produced zero addresses"},
 		{"deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"),
 			"timed out waiting for 10.0.0.1:50057 (--timeout 3s)"},
+		{"deadline while connecting", status.Error(codes.DeadlineExceeded, "context deadline exceeded while waiting for connections to become ready"),
+			"timed out waiting for 10.0.0.1:50057 (--timeout 3s)"},
 		{"deadline with the server's reason", status.Error(codes.DeadlineExceeded, "adapter ponsim_olt did not answer"),
 			"timed out waiting for 10.0.0.1:50057 (--timeout 3s): adapter ponsim_olt did not answer"},
 		{"not a status", plain, plain.Error()},

@@ -160,7 +160,10 @@ func Run(ctx context.Context, cfg Config) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.tasks.start(runCtx)
-	c.tasks.Go(c.followTopology)
+	// Subscribed here, not in the task, so that no topology change made
+	// once the core is ready (an NBI call right after Ready) is missed.
+	topology := c.subscribeTopology(runCtx)
+	c.tasks.Go(func(context.Context) { c.followTopology(topology) })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -120,12 +120,17 @@ func (pi packetIns) PacketIn(ctx context.Context, deviceID string, portNo uint32
 	return pi.p.flows.PacketIn(ctx, ld, portNo, packet)
 }
 
-// followTopology drops cached routes when logical ports change and forgets
-// removed logical devices, until ctx ends.
-func (p *parts) followTopology(ctx context.Context) {
-	ch := p.events.Subscribe(ctx, func(ev *voltv1.Event) bool {
+// subscribeTopology subscribes to the events followTopology needs, until
+// ctx ends.
+func (p *parts) subscribeTopology(ctx context.Context) <-chan *voltv1.Event {
+	return p.events.Subscribe(ctx, func(ev *voltv1.Event) bool {
 		return ev.GetLogicalPort() != nil || ev.GetLogicalDevice() != nil || ev.GetPort() != nil
 	})
+}
+
+// followTopology drops cached routes when logical ports change and forgets
+// removed logical devices, until ch (subscribeTopology) closes.
+func (p *parts) followTopology(ch <-chan *voltv1.Event) {
 	for ev := range ch {
 		switch {
 		case ev.GetLogicalDevice().GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED:

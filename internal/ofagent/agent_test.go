@@ -456,6 +456,7 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 	}
 
 	// A packet-in goes to the master only.
+	f.waitPacketInStreams(t, 1)
 	f.publishPacketIn(&voltv1.PacketIn{LogicalDeviceId: "ld1", PacketIn: &openflowv1.PacketIn{
 		BufferId: ofp13.NoBuffer, TotalLen: 3, Reason: openflowv1.PacketInReason_PACKET_IN_REASON_ACTION,
 		Match: &openflowv1.Match{Fields: []*openflowv1.MatchField{{Type: openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT, Value: 16}}},

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // TestActiveConnections: the agent dials the controller for each logical
@@ -69,9 +71,11 @@ func TestActiveConnections(t *testing.T) {
 }
 
 // TestKeepalive: a controller that answers echoes stays; one that does not
-// is dropped after three intervals.
+// is dropped after three intervals. The talker must not go quiet for three
+// intervals either: they are long enough for a test goroutine that a
+// loaded machine holds up now and then.
 func TestKeepalive(t *testing.T) {
-	_, ag := withFake(t, func(c *Config) { c.EchoInterval = 50 * time.Millisecond })
+	_, ag := withFake(t, func(c *Config) { c.EchoInterval = 200 * time.Millisecond })
 	quiet := dialOF(t, ag.listen)
 	quiet.noEcho = true
 	talker := dialOF(t, ag.listen)
@@ -131,20 +135,16 @@ func TestListenerPorts(t *testing.T) {
 }
 
 // freePortPair returns a loopback address whose port and the next one are
-// free now.
+// free, both kept for the test (testpeer.ReserveAddr) so that no other
+// process takes them before the agent binds them.
 func freePortPair(t *testing.T) string {
 	t.Helper()
 	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().(*net.TCPAddr)
-		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", addr.Port+1))
-		l.Close()
-		if err == nil {
-			l2.Close()
-			return addr.String()
+		addr := testpeer.ReserveAddr(t)
+		_, port, _ := net.SplitHostPort(addr)
+		p, _ := strconv.Atoi(port)
+		if _, err := testpeer.Reserve(t, p+1); err == nil {
+			return addr
 		}
 	}
 	t.Fatal("no two free consecutive ports")

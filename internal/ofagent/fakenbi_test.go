@@ -3,6 +3,7 @@ package ofagent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -149,12 +150,29 @@ func (f *fakeNBI) publish(ev *voltv1.Event) {
 	}
 }
 
+// publishPacketIn sends pi on the packet-in streams open now: like the
+// core, the fake keeps nothing for a stream opened later.
 func (f *fakeNBI) publishPacketIn(pi *voltv1.PacketIn) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.pinSubs {
 		ch <- pi
 	}
+}
+
+// waitPacketInStreams waits until n packet-in streams are open. The agent
+// is ready once it has read the logical devices; its packet-in stream
+// opens beside that and may not be in place yet.
+func (f *fakeNBI) waitPacketInStreams(t testing.TB, n int) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%d packet-in streams", n), func() error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.pinSubs) != n {
+			return fmt.Errorf("%d packet-in streams open", len(f.pinSubs))
+		}
+		return nil
+	})
 }
 
 func (f *fakeNBI) known(id string) error {

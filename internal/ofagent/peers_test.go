@@ -135,15 +135,12 @@ func TestOVSOfctl(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address nothing listens on right now.
+// freeAddr returns a loopback address nothing listens on, kept for the
+// test (testpeer.ReserveAddr) so that no other process takes it before the
+// peer given it binds it.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return testpeer.ReserveAddr(t)
 }
 
 // peerProcess is a peer run for one test, its output kept.

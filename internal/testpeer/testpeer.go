@@ -1,6 +1,7 @@
 // Package testpeer finds what tests against real peers need: a program
-// (kcat, etcdctl, grpcurl, ovs-ofctl, os-ken…) or root for network
-// namespaces and AF_PACKET sockets.
+// (kcat, etcdctl, grpcurl, ovs-ofctl, os-ken…), root for network
+// namespaces and AF_PACKET sockets, or a loopback port to tell a server
+// to listen on (ReserveAddr).
 //
 // Where one is missing the test skips and says what to install, so a
 // developer without Open vSwitch can still run the rest. With

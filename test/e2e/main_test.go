@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // volt is the binary under test, built once by TestMain.
@@ -37,15 +39,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddr returns a loopback address nothing listens on right now.
+// freeAddr returns a loopback address nothing listens on, kept for the
+// test (testpeer.ReserveAddr) so that no other process takes it before the
+// daemon given it binds it, or between a daemon's stop and restart.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return testpeer.ReserveAddr(t)
 }
 
 // run runs volt with args to completion and returns stdout, stderr and the

@@ -14,6 +14,7 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
 // heldSim starts a ponsim whose *ponsim.Sim the test keeps, to plug its
@@ -340,7 +341,7 @@ func TestSubscriberTraffic(t *testing.T) {
 // empties the tables a ponsim kept.
 func TestFlowsSurvivePonsimRestart(t *testing.T) {
 	s := newStack(t)
-	at := freeAddr(t)
+	at := testpeer.ReserveAddr(t)
 	sim, d, _ := s.heldSimAt("flows-restart", 1, 2, at)
 	oltID := s.createOLT(at)
 	ld := s.waitActive(oltID, 2)

@@ -7,7 +7,6 @@ package ponsimolt_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -28,6 +27,7 @@ import (
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/internal/testpeer"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -180,22 +180,11 @@ type sim struct {
 	d    *daemon
 }
 
-// freeAddr returns a loopback address where nothing listens.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// newSim returns a ponsim with pons × onus ONUs on a free address, not
-// started.
+// newSim returns a ponsim with pons × onus ONUs on an address reserved for
+// the test (testpeer.ReserveAddr: no one else takes it while ponsim is not
+// started or stopped), not started.
 func (s *stack) newSim(name string, pons, onus int) *sim {
-	return &sim{s: s, name: name, addr: freeAddr(s.t), cfg: ponsim.Config{Name: name, PONPorts: pons, ONUsPerPON: onus, RebootDelay: 100 * time.Millisecond}}
+	return &sim{s: s, name: name, addr: testpeer.ReserveAddr(s.t), cfg: ponsim.Config{Name: name, PONPorts: pons, ONUsPerPON: onus, RebootDelay: 100 * time.Millisecond}}
 }
 
 func (p *sim) start() {

@@ -73,7 +73,7 @@ func (c Config) parse() (config, error) {
 		c.ClientURL = DefaultClientURL
 	}
 	if c.PeerURL == "" {
-		port, err := freePort()
+		port, err := pickPeerPort()
 		if err != nil {
 			return config{}, fmt.Errorf("embedetcd: pick peer port: %w", err)
 		}
@@ -116,9 +116,12 @@ func parseURL(field, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// pickPeerPort picks the peer port when Config.PeerURL is empty; a test
+// replaces it.
+var pickPeerPort = freePort
+
 // freePort asks the kernel for a free TCP port on loopback. Another
-// process may take it before etcd binds; Start then fails with an error
-// matching syscall.EADDRINUSE and the caller may retry.
+// process may take it before etcd binds; Start then picks another.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -141,7 +144,9 @@ type Server struct {
 
 // Start starts etcd and waits until it serves clients. It fails if a URL's
 // port is taken (the error matches syscall.EADDRINUSE), if ctx ends, or if
-// the member is not ready within cfg.ReadyTimeout.
+// the member is not ready within cfg.ReadyTimeout. A peer port it picked
+// itself (empty PeerURL) that another process takes before etcd binds it
+// is picked again.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	c, err := cfg.parse()
 	if err != nil {
@@ -149,22 +154,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{maxTxnOps: c.MaxTxnOps}
 
-	ec := embed.NewConfig()
-	ec.Name = "openvolt"
-	ec.Dir = c.DataDir
-	ec.ListenClientUrls = []url.URL{*c.client}
-	ec.AdvertiseClientUrls = []url.URL{*c.client}
-	ec.ListenPeerUrls = []url.URL{*c.peer}
-	ec.AdvertisePeerUrls = []url.URL{*c.peer}
-	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
-	ec.EnableGRPCGateway = false // only the gRPC API is used
-	ec.UnsafeNoFsync = c.UnsafeNoFsync
-	ec.MaxTxnOps = uint(c.MaxTxnOps)
-	ec.LogLevel = "error"
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(
-		zapbridge.New(c.Logger, zapcore.ErrorLevel, s.dropShutdownNoise))
-
-	e, err := embed.StartEtcd(ec)
+	e, err := embed.StartEtcd(s.etcdConfig(c))
+	for try := 1; err != nil && cfg.PeerURL == "" && try < peerPortTries && inUse(err, c.peer.Host); try++ {
+		next, perr := cfg.parse() // another free peer port
+		if perr != nil {
+			break
+		}
+		c = next
+		e, err = embed.StartEtcd(s.etcdConfig(c))
+	}
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("embedetcd: client URL %s or peer URL %s: address already in use: %w",
@@ -197,6 +195,35 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.endpoints = append(s.endpoints, "http://"+l.Addr().String())
 	}
 	return s, nil
+}
+
+// peerPortTries bounds the peer ports Start picks before it gives up.
+const peerPortTries = 3
+
+// etcdConfig is etcd's configuration for c.
+func (s *Server) etcdConfig(c config) *embed.Config {
+	ec := embed.NewConfig()
+	ec.Name = "openvolt"
+	ec.Dir = c.DataDir
+	ec.ListenClientUrls = []url.URL{*c.client}
+	ec.AdvertiseClientUrls = []url.URL{*c.client}
+	ec.ListenPeerUrls = []url.URL{*c.peer}
+	ec.AdvertisePeerUrls = []url.URL{*c.peer}
+	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
+	ec.EnableGRPCGateway = false // only the gRPC API is used
+	ec.UnsafeNoFsync = c.UnsafeNoFsync
+	ec.MaxTxnOps = uint(c.MaxTxnOps)
+	ec.LogLevel = "error"
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(
+		zapbridge.New(c.Logger, zapcore.ErrorLevel, s.dropShutdownNoise))
+	return ec
+}
+
+// inUse reports whether err is etcd failing to listen on hostPort because
+// another socket has it.
+func inUse(err error, hostPort string) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.EADDRINUSE) && errors.As(err, &op) && op.Addr != nil && op.Addr.String() == hostPort
 }
 
 // MaxTxnOps is the member's limit of operations per transaction, to give to
