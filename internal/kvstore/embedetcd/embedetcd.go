@@ -52,6 +52,10 @@ type Config struct {
 	MaxTxnOps int
 	// Logger receives etcd's errors; nil discards them.
 	Logger *slog.Logger
+
+	// pickPort picks the peer port when PeerURL is empty (nil: freePort);
+	// a test replaces it.
+	pickPort func() (int, error)
 }
 
 // DefaultMaxTxnOps is the embedded member's limit of operations per
@@ -73,7 +77,11 @@ func (c Config) parse() (config, error) {
 		c.ClientURL = DefaultClientURL
 	}
 	if c.PeerURL == "" {
-		port, err := pickPeerPort()
+		pick := c.pickPort
+		if pick == nil {
+			pick = freePort
+		}
+		port, err := pick()
 		if err != nil {
 			return config{}, fmt.Errorf("embedetcd: pick peer port: %w", err)
 		}
@@ -115,10 +123,6 @@ func parseURL(field, raw string) (*url.URL, error) {
 	}
 	return u, nil
 }
-
-// pickPeerPort picks the peer port when Config.PeerURL is empty; a test
-// replaces it.
-var pickPeerPort = freePort
 
 // freePort asks the kernel for a free TCP port on loopback. Another
 // process may take it before etcd binds; Start then picks another.

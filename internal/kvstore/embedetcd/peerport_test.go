@@ -19,7 +19,7 @@ func TestPeerPortTakenMeanwhile(t *testing.T) {
 	defer taken.Close()
 	busy := taken.Addr().(*net.TCPAddr).Port
 	var picked []int
-	pickPeerPort = func() (int, error) {
+	pick := func() (int, error) {
 		if len(picked) == 0 {
 			picked = append(picked, busy)
 			return busy, nil
@@ -28,11 +28,10 @@ func TestPeerPortTakenMeanwhile(t *testing.T) {
 		picked = append(picked, p)
 		return p, err
 	}
-	t.Cleanup(func() { pickPeerPort = freePort })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := Start(ctx, Config{DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: "http://127.0.0.1:0", UnsafeNoFsync: true})
+	srv, err := Start(ctx, Config{DataDir: filepath.Join(t.TempDir(), "etcd"), ClientURL: "http://127.0.0.1:0", UnsafeNoFsync: true, pickPort: pick})
 	if err != nil {
 		t.Fatalf("Start with its first peer port taken: %v", err)
 	}
