@@ -41,6 +41,7 @@ type Conn struct {
 	waiters *waiters
 	invoker grpc.UnaryInvoker // the interceptor chain around invoke
 	purge   *purger
+	bodies  *bodyCodec
 
 	ctx     context.Context // canceled by Close; ends the reply loop
 	cancel  context.CancelFunc
@@ -94,14 +95,20 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		kgo.ConsumeTopics(reply),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 	)
+	bodies, err := newBodyCodec()
+	if err != nil {
+		return nil, err
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
+		bodies.close()
 		return nil, fmt.Errorf("msgbus: %w", err)
 	}
 	c := &Conn{
 		cfg:     cfg,
 		log:     cfg.Logger,
 		cl:      cl,
+		bodies:  bodies,
 		reply:   reply,
 		idBase:  id,
 		waiters: newWaiters(),
@@ -206,10 +213,6 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	}
 	deadline, _ := ctx.Deadline()
 
-	body, err := proto.Marshal(req)
-	if err != nil {
-		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
-	}
 	id := c.nextID()
 	env := &msgbusv1.Envelope{
 		Id:              id,
@@ -220,7 +223,9 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		Key:             key,
 		DeadlineUnixMs:  deadline.UnixMilli(),
 		TimestampUnixMs: time.Now().UnixMilli(),
-		Body:            body,
+	}
+	if err := c.bodies.marshal(env, req); err != nil {
+		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
 	}
 	value, err := proto.Marshal(env)
 	if err != nil {
@@ -256,7 +261,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		if err := statusFromProto(r.env.GetStatus()); err != nil {
 			return err
 		}
-		if err := proto.Unmarshal(r.env.GetBody(), out); err != nil {
+		if err := c.bodies.unmarshal(r.env, out); err != nil {
 			return status.Errorf(codes.Internal, "msgbus: response of %s does not decode: %v", method, err)
 		}
 		return nil
@@ -368,6 +373,7 @@ func (c *Conn) Close() error {
 		c.purge.close()
 		c.cl.Close()
 		c.wg.Wait()
+		c.bodies.close()
 	})
 	return nil
 }

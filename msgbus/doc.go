@@ -19,6 +19,14 @@
 // and for responses a gRPC status (code, message, details). Errors keep
 // their code end to end: a handler's NotFound is the caller's NotFound.
 //
+// A message over 64 KiB marshalled travels compressed with zstd (the
+// envelope's body_encoding says so) when that makes it smaller: a whole
+// flow table of a large OLT then fits a broker's record limit (Kafka's
+// default is 1 MiB), which it exceeds uncompressed. A body that inflates
+// beyond MaxBodyBytes is refused. A request or event still too large after
+// compression fails with ResourceExhausted; so does a call whose response
+// is (the server sends that status instead of the response).
+//
 // # Topics
 //
 // A Server consumes one request topic (an adapter's, "ponsim_olt", or the

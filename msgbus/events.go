@@ -123,7 +123,7 @@ func (c *Conn) eventRecords(topic string, msgs []Outgoing) ([]kgo.Record, error)
 		env.Id = c.nextID()
 		env.Method = string(m.Message.ProtoReflect().Descriptor().FullName())
 		env.Key = m.Key
-		env.Body = body
+		c.bodies.set(env, body)
 		start := len(buf)
 		buf, err = proto.MarshalOptions{}.MarshalAppend(buf, env)
 		if err != nil {
@@ -304,7 +304,7 @@ func (s *Subscription) poll() {
 }
 
 func (s *Subscription) deliver(r *kgo.Record) {
-	ev, err := decodeEvent(r)
+	ev, err := decodeEvent(s.conn.bodies, r)
 	if err != nil {
 		s.conn.stats.badRecords.Add(1)
 		s.conn.log.Warn("msgbus: dropped a record that is not an event",
@@ -320,7 +320,7 @@ func (s *Subscription) deliver(r *kgo.Record) {
 	s.h(s.ctx, ev)
 }
 
-func decodeEvent(r *kgo.Record) (*Event, error) {
+func decodeEvent(bodies *bodyCodec, r *kgo.Record) (*Event, error) {
 	env, err := decodeEnvelope(r.Value)
 	if err != nil {
 		return nil, err
@@ -333,7 +333,7 @@ func decodeEvent(r *kgo.Record) (*Event, error) {
 		return nil, fmt.Errorf("event type %s: %w", env.GetMethod(), err)
 	}
 	m := mt.New().Interface()
-	if err := proto.Unmarshal(env.GetBody(), m); err != nil {
+	if err := bodies.unmarshal(env, m); err != nil {
 		return nil, fmt.Errorf("event body of %s does not decode: %w", env.GetMethod(), err)
 	}
 	return &Event{

@@ -81,12 +81,18 @@ func ensureTopic(ctx context.Context, cl *kgo.Client, topic string, partitions i
 // the record itself is at fault.
 func produceError(topic string, err error) error {
 	switch {
-	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
+	case tooLarge(err):
 		return status.Errorf(codes.ResourceExhausted, "msgbus: request to %s too large: %v", topic, err)
 	case errors.Is(err, context.Canceled):
 		return status.Errorf(codes.Canceled, "msgbus: request to %s canceled before the broker took it", topic)
 	}
 	return status.Errorf(codes.Unavailable, "msgbus: request to %s not delivered: %v", topic, err)
+}
+
+// tooLarge reports whether a produce failed because the record is over
+// the client's or the broker's size limit.
+func tooLarge(err error) bool {
+	return errors.Is(err, kerr.MessageTooLarge) || errors.Is(err, kerr.RecordListTooLarge)
 }
 
 // randomID returns n random bytes in hex.

@@ -51,6 +51,7 @@ type Server struct {
 	acks   *ackWindow
 	recent *recentIDs
 	purge  *purger
+	bodies *bodyCodec
 	ctx    context.Context // canceled by Close: ends the poll loop and the handlers
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the poll loop
@@ -178,11 +179,17 @@ func (s *Server) Start(ctx context.Context) error {
 		kgo.HeartbeatInterval(heartbeat),
 		kgo.SessionTimeout(sessionLimit),
 	)
+	bodies, err := newBodyCodec()
+	if err != nil {
+		return err
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
+		bodies.close()
 		return fmt.Errorf("msgbus: %w", err)
 	}
 	s.cl = cl
+	s.bodies = bodies
 	s.purge = newPurger(cl)
 	s.recent = newRecentIDs(recentIDsSize)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -232,6 +239,7 @@ func (s *Server) Close() error {
 		cancel()
 		s.purge.close()
 		s.cl.Close()
+		s.bodies.close()
 	})
 	return nil
 }
@@ -328,7 +336,7 @@ func (s *Server) run(j *job) {
 		if !ok {
 			return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
 		}
-		if err := proto.Unmarshal(env.GetBody(), m); err != nil {
+		if err := s.bodies.unmarshal(env, m); err != nil {
 			badBody = err
 			return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", env.GetMethod(), err)
 		}
@@ -364,15 +372,6 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 	if env.GetReplyTo() == "" {
 		return
 	}
-	var body []byte
-	if err == nil && resp != nil {
-		m, ok := resp.(proto.Message)
-		if !ok {
-			err = status.Errorf(codes.Internal, "msgbus: response type %T is not a proto.Message", resp)
-		} else if body, err = proto.Marshal(m); err != nil {
-			err = status.Errorf(codes.Internal, "msgbus: marshal response of %s: %v", env.GetMethod(), err)
-		}
-	}
 	out := &msgbusv1.Envelope{
 		Id:              env.GetId(),
 		Kind:            msgbusv1.Kind_KIND_RESPONSE,
@@ -380,17 +379,36 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 		From:            s.cfg.Topic,
 		Key:             env.GetKey(),
 		TimestampUnixMs: time.Now().UnixMilli(),
-		Body:            body,
-		Status:          statusToProto(err),
 	}
+	if err == nil && resp != nil {
+		m, ok := resp.(proto.Message)
+		if !ok {
+			err = status.Errorf(codes.Internal, "msgbus: response type %T is not a proto.Message", resp)
+		} else if merr := s.bodies.marshal(out, m); merr != nil {
+			err = status.Errorf(codes.Internal, "msgbus: marshal response of %s: %v", env.GetMethod(), merr)
+		}
+	}
+	out.Status = statusToProto(err)
 	value, merr := proto.Marshal(out)
 	if merr != nil { // only an invalid status detail can do this
-		out.Body, out.Status = nil, &msgbusv1.Status{Code: int32(codes.Internal), Message: "msgbus: marshal response: " + merr.Error()}
+		out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
+		out.Status = &msgbusv1.Status{Code: int32(codes.Internal), Message: "msgbus: marshal response: " + merr.Error()}
 		value, _ = proto.Marshal(out)
 	}
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value}, s.replied)
+	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value}, func(rec *kgo.Record, err error) {
+		if err != nil && tooLarge(err) && out.GetStatus() == nil {
+			// The caller would wait for its deadline: tell it instead.
+			out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
+			out.Status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
+				Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
+			if small, merr := proto.Marshal(out); merr == nil {
+				s.cl.TryProduce(context.Background(), &kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: small}, s.replied)
+			}
+		}
+		s.replied(rec, err)
+	})
 }
 
 func (s *Server) replied(r *kgo.Record, err error) {

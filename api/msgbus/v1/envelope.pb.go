@@ -24,6 +24,56 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// BodyEncoding says how Envelope.body is encoded.
+type BodyEncoding int32
+
+const (
+	// The marshalled message as it is.
+	BodyEncoding_BODY_ENCODING_UNSPECIFIED BodyEncoding = 0
+	// The marshalled message compressed with zstd (RFC 8878): senders use it
+	// for large bodies, which then fit a broker's record size limit.
+	BodyEncoding_BODY_ENCODING_ZSTD BodyEncoding = 1
+)
+
+// Enum value maps for BodyEncoding.
+var (
+	BodyEncoding_name = map[int32]string{
+		0: "BODY_ENCODING_UNSPECIFIED",
+		1: "BODY_ENCODING_ZSTD",
+	}
+	BodyEncoding_value = map[string]int32{
+		"BODY_ENCODING_UNSPECIFIED": 0,
+		"BODY_ENCODING_ZSTD":        1,
+	}
+)
+
+func (x BodyEncoding) Enum() *BodyEncoding {
+	p := new(BodyEncoding)
+	*p = x
+	return p
+}
+
+func (x BodyEncoding) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BodyEncoding) Descriptor() protoreflect.EnumDescriptor {
+	return file_msgbus_v1_envelope_proto_enumTypes[0].Descriptor()
+}
+
+func (BodyEncoding) Type() protoreflect.EnumType {
+	return &file_msgbus_v1_envelope_proto_enumTypes[0]
+}
+
+func (x BodyEncoding) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BodyEncoding.Descriptor instead.
+func (BodyEncoding) EnumDescriptor() ([]byte, []int) {
+	return file_msgbus_v1_envelope_proto_rawDescGZIP(), []int{0}
+}
+
 type Kind int32
 
 const (
@@ -60,11 +110,11 @@ func (x Kind) String() string {
 }
 
 func (Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_msgbus_v1_envelope_proto_enumTypes[0].Descriptor()
+	return file_msgbus_v1_envelope_proto_enumTypes[1].Descriptor()
 }
 
 func (Kind) Type() protoreflect.EnumType {
-	return &file_msgbus_v1_envelope_proto_enumTypes[0]
+	return &file_msgbus_v1_envelope_proto_enumTypes[1]
 }
 
 func (x Kind) Number() protoreflect.EnumNumber {
@@ -73,7 +123,7 @@ func (x Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Kind.Descriptor instead.
 func (Kind) EnumDescriptor() ([]byte, []int) {
-	return file_msgbus_v1_envelope_proto_rawDescGZIP(), []int{0}
+	return file_msgbus_v1_envelope_proto_rawDescGZIP(), []int{1}
 }
 
 // Status is a gRPC status (google.rpc.Status) carried in a response.
@@ -158,7 +208,9 @@ type Envelope struct {
 	// The marshalled request, response or event message.
 	Body []byte `protobuf:"bytes,9,opt,name=body,proto3" json:"body,omitempty"`
 	// Set on responses.
-	Status        *Status `protobuf:"bytes,10,opt,name=status,proto3" json:"status,omitempty"`
+	Status *Status `protobuf:"bytes,10,opt,name=status,proto3" json:"status,omitempty"`
+	// How body is encoded.
+	BodyEncoding  BodyEncoding `protobuf:"varint,11,opt,name=body_encoding,json=bodyEncoding,proto3,enum=msgbus.v1.BodyEncoding" json:"body_encoding,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -263,6 +315,13 @@ func (x *Envelope) GetStatus() *Status {
 	return nil
 }
 
+func (x *Envelope) GetBodyEncoding() BodyEncoding {
+	if x != nil {
+		return x.BodyEncoding
+	}
+	return BodyEncoding_BODY_ENCODING_UNSPECIFIED
+}
+
 var File_msgbus_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_msgbus_v1_envelope_proto_rawDesc = "" +
@@ -271,7 +330,7 @@ const file_msgbus_v1_envelope_proto_rawDesc = "" +
 	"\x06Status\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12.\n" +
-	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails\"\xad\x02\n" +
+	"\adetails\x18\x03 \x03(\v2\x14.google.protobuf.AnyR\adetails\"\xeb\x02\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x0f.msgbus.v1.KindR\x04kind\x12\x16\n" +
@@ -283,7 +342,11 @@ const file_msgbus_v1_envelope_proto_rawDesc = "" +
 	"\x11timestamp_unix_ms\x18\b \x01(\x03R\x0ftimestampUnixMs\x12\x12\n" +
 	"\x04body\x18\t \x01(\fR\x04body\x12)\n" +
 	"\x06status\x18\n" +
-	" \x01(\v2\x11.msgbus.v1.StatusR\x06status*Q\n" +
+	" \x01(\v2\x11.msgbus.v1.StatusR\x06status\x12<\n" +
+	"\rbody_encoding\x18\v \x01(\x0e2\x17.msgbus.v1.BodyEncodingR\fbodyEncoding*E\n" +
+	"\fBodyEncoding\x12\x1d\n" +
+	"\x19BODY_ENCODING_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12BODY_ENCODING_ZSTD\x10\x01*Q\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_REQUEST\x10\x01\x12\x11\n" +
@@ -303,23 +366,25 @@ func file_msgbus_v1_envelope_proto_rawDescGZIP() []byte {
 	return file_msgbus_v1_envelope_proto_rawDescData
 }
 
-var file_msgbus_v1_envelope_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_msgbus_v1_envelope_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_msgbus_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_msgbus_v1_envelope_proto_goTypes = []any{
-	(Kind)(0),         // 0: msgbus.v1.Kind
-	(*Status)(nil),    // 1: msgbus.v1.Status
-	(*Envelope)(nil),  // 2: msgbus.v1.Envelope
-	(*anypb.Any)(nil), // 3: google.protobuf.Any
+	(BodyEncoding)(0), // 0: msgbus.v1.BodyEncoding
+	(Kind)(0),         // 1: msgbus.v1.Kind
+	(*Status)(nil),    // 2: msgbus.v1.Status
+	(*Envelope)(nil),  // 3: msgbus.v1.Envelope
+	(*anypb.Any)(nil), // 4: google.protobuf.Any
 }
 var file_msgbus_v1_envelope_proto_depIdxs = []int32{
-	3, // 0: msgbus.v1.Status.details:type_name -> google.protobuf.Any
-	0, // 1: msgbus.v1.Envelope.kind:type_name -> msgbus.v1.Kind
-	1, // 2: msgbus.v1.Envelope.status:type_name -> msgbus.v1.Status
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 0: msgbus.v1.Status.details:type_name -> google.protobuf.Any
+	1, // 1: msgbus.v1.Envelope.kind:type_name -> msgbus.v1.Kind
+	2, // 2: msgbus.v1.Envelope.status:type_name -> msgbus.v1.Status
+	0, // 3: msgbus.v1.Envelope.body_encoding:type_name -> msgbus.v1.BodyEncoding
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_msgbus_v1_envelope_proto_init() }
@@ -332,7 +397,7 @@ func file_msgbus_v1_envelope_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_msgbus_v1_envelope_proto_rawDesc), len(file_msgbus_v1_envelope_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,

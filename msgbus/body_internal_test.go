@@ -1,0 +1,72 @@
+package msgbus
+
+import (
+	"bytes"
+	"crypto/rand"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+)
+
+func TestBodyCodec(t *testing.T) {
+	c, err := newBodyCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+
+	for _, tc := range []struct {
+		name       string
+		value      []byte
+		compressed bool
+	}{
+		{"small", []byte("olt-1"), false},
+		{"large and repetitive", bytes.Repeat([]byte("in_port=16,actions=output:1;"), 10000), true},
+		{"large and random", randomBytes(t, 200<<10), false},
+	} {
+		env := &msgbusv1.Envelope{}
+		if err := c.marshal(env, wrapperspb.Bytes(tc.value)); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := env.GetBodyEncoding() == msgbusv1.BodyEncoding_BODY_ENCODING_ZSTD; got != tc.compressed {
+			t.Errorf("%s: compressed %v, want %v (body %d bytes)", tc.name, got, tc.compressed, len(env.GetBody()))
+		}
+		var back wrapperspb.BytesValue
+		if err := c.unmarshal(env, &back); err != nil || !bytes.Equal(back.GetValue(), tc.value) {
+			t.Errorf("%s: round trip: %v, %d bytes back of %d", tc.name, err, len(back.GetValue()), len(tc.value))
+		}
+	}
+
+	// What a sender cannot make us do: decode garbage, an unknown
+	// encoding, or a small record that inflates past MaxBodyBytes.
+	bomb := c.enc.EncodeAll(make([]byte, MaxBodyBytes+1), nil)
+	for _, tc := range []struct {
+		name string
+		env  *msgbusv1.Envelope
+		want string
+	}{
+		{"garbage", &msgbusv1.Envelope{Body: []byte("not zstd"), BodyEncoding: msgbusv1.BodyEncoding_BODY_ENCODING_ZSTD}, "zstd body"},
+		{"unknown encoding", &msgbusv1.Envelope{Body: []byte{1}, BodyEncoding: 7}, "unknown body encoding 7"},
+		{"bomb", &msgbusv1.Envelope{Body: bomb, BodyEncoding: msgbusv1.BodyEncoding_BODY_ENCODING_ZSTD}, "zstd body"},
+	} {
+		var m wrapperspb.BytesValue
+		if err := c.unmarshal(tc.env, &m); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+	if len(bomb) > 64<<10 {
+		t.Errorf("the bomb is %d bytes: the test does not test a small record", len(bomb))
+	}
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
