@@ -355,25 +355,23 @@ func (c *conn) packetOut(m *ofp13.PacketOut) *ofp13.Error {
 
 // outputs reports whether instructions output to port.
 func outputs(ins []ofp13.Instruction, port uint32) bool {
-	for _, in := range ins {
-		var as []ofp13.Action
-		switch in := in.(type) {
-		case *ofp13.InstructionApplyActions:
-			as = in.Actions
-		case *ofp13.InstructionWriteActions:
-			as = in.Actions
-		}
-		for _, a := range as {
-			if o, ok := a.(*ofp13.ActionOutput); ok && o.Port == port {
-				return true
-			}
-		}
-	}
-	return false
+	return anyAction(ins, func(a ofp13.Action) bool {
+		o, ok := a.(*ofp13.ActionOutput)
+		return ok && o.Port == port
+	})
 }
 
 // usesGroup reports whether instructions send to group g.
 func usesGroup(ins []ofp13.Instruction, g uint32) bool {
+	return anyAction(ins, func(a ofp13.Action) bool {
+		o, ok := a.(*ofp13.ActionGroup)
+		return ok && o.GroupID == g
+	})
+}
+
+// anyAction reports whether an apply- or write-actions instruction holds
+// an action for which match is true.
+func anyAction(ins []ofp13.Instruction, match func(ofp13.Action) bool) bool {
 	for _, in := range ins {
 		var as []ofp13.Action
 		switch in := in.(type) {
@@ -383,7 +381,7 @@ func usesGroup(ins []ofp13.Instruction, g uint32) bool {
 			as = in.Actions
 		}
 		for _, a := range as {
-			if o, ok := a.(*ofp13.ActionGroup); ok && o.GroupID == g {
+			if match(a) {
 				return true
 			}
 		}
