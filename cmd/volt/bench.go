@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/daemon"
@@ -87,4 +88,12 @@ func printBench(cmd *cobra.Command, v any, text func(io.Writer) error) error {
 		return text(cmd.OutOrStdout())
 	}
 	return fmt.Errorf("unknown output format %q: want text or json", out)
+}
+
+// addQuietLogFlags adds the log flags with warn as the default level: a
+// benchmark's output is its result, not the stack's info lines.
+func addQuietLogFlags(fs *pflag.FlagSet, logs *daemon.LogFlags) {
+	logs.AddFlags(fs)
+	fs.Lookup("log-level").DefValue = "warn"
+	_ = fs.Set("log-level", "warn")
 }

@@ -43,8 +43,6 @@ and every UNI logical port exists.`,
 	fs.StringVar(&cfg.Server, "server", "", "NBI of a running stack (default: start one in this process)")
 	fs.StringVar(&ponsims, "ponsim", "", "with --server: the ponsim addresses of the OLTs to enable (comma-separated)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long to wait for every ONU (default 5m)")
-	logs.AddFlags(fs)
-	fs.Lookup("log-level").DefValue = "warn"
-	_ = fs.Set("log-level", "warn")
+	addQuietLogFlags(fs, &logs)
 	return cmd
 }

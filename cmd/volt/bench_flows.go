@@ -45,8 +45,6 @@ taken every flow-mod (ponsim_checked: false).`,
 	fs.StringVar(&cfg.PonSim, "ponsim", "", "with --server: the ponsim address of the OLT to provision")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long the whole run may take, activation included (default 10m)")
-	logs.AddFlags(fs)
-	fs.Lookup("log-level").DefValue = "warn"
-	_ = fs.Set("log-level", "warn")
+	addQuietLogFlags(fs, &logs)
 	return cmd
 }

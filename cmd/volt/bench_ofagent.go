@@ -46,8 +46,6 @@ of a running stack is used (volt up listens on 127.0.0.1:6634).`,
 	fs.IntVar(&cfg.Bench.Window, "window", 4, "barriers that may be unanswered")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long the whole run may take (default 10m)")
-	logs.AddFlags(fs)
-	fs.Lookup("log-level").DefValue = "warn"
-	_ = fs.Set("log-level", "warn")
+	addQuietLogFlags(fs, &logs)
 	return cmd
 }
