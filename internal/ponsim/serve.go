@@ -42,6 +42,10 @@ func (s *Sim) Serve(ctx context.Context, addr string, logs *logging.Registry, re
 		return err
 	}
 	s.Register(srv.Server())
+	for _, f := range s.facesNow() {
+		f.Register(srv.Server())
+		defer f.Close()
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -85,6 +85,7 @@ type Sim struct {
 	mu     sync.Mutex
 	subs   map[*eventSub]struct{}
 	closed bool
+	faces  []Face // faces.go
 
 	// fmu guards frameSubs (the ReceiveFrames streams).
 	fmu       sync.Mutex
@@ -130,6 +131,7 @@ type onu struct {
 	ponPort *port
 
 	enabled, rebooting bool // guarded by Sim.mu
+	activated          bool // guarded by Sim.mu: see faces.go
 
 	// up is enabled && !rebooting (the OLT's state aside), written under
 	// Sim.mu, read by the dataplane.
@@ -247,7 +249,10 @@ func (s *Sim) setEnabled(serial string, enabled bool) error {
 	if u.enabled != enabled {
 		s.log.Info("onu admin state", "serial", u.serial, "enabled", enabled)
 	}
-	s.changeONULocked(u, func() { u.enabled = enabled })
+	s.changeONULocked(u, func() {
+		u.enabled = enabled
+		u.activated = u.activated || enabled // faces.go
+	})
 	return nil
 }
 

@@ -1,0 +1,244 @@
+package openolt
+
+import (
+	"sync"
+	"time"
+
+	"github.com/opencord/voltha-protos/v5/go/openolt"
+	"google.golang.org/grpc/status"
+
+	"github.com/openvolt/openvolt/adapter/portno"
+)
+
+// indQueue is the queue of one indication stream: producers push without
+// blocking, the stream's goroutine sends.
+type indQueue struct {
+	mu      sync.Mutex // guards q, err, dropped
+	q       []*openolt.Indication
+	err     error // set by end: the stream ends with it
+	dropped uint64
+	wake    chan struct{} // capacity 1
+}
+
+func newIndQueue() *indQueue { return &indQueue{wake: make(chan struct{}, 1)} }
+
+func (q *indQueue) notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *indQueue) push(inds ...*openolt.Indication) {
+	q.mu.Lock()
+	if q.err != nil || len(q.q)+len(inds) > indicationQueueLen {
+		q.dropped += uint64(len(inds))
+		q.mu.Unlock()
+		return
+	}
+	q.q = append(q.q, inds...)
+	q.mu.Unlock()
+	q.notify()
+}
+
+// end makes the stream end with err once it has sent what is queued.
+func (q *indQueue) end(err error) {
+	q.mu.Lock()
+	if q.err == nil {
+		q.err = err
+	}
+	q.mu.Unlock()
+	q.notify()
+}
+
+func (q *indQueue) take(buf []*openolt.Indication) ([]*openolt.Indication, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	buf = append(buf[:0], q.q...)
+	clear(q.q)
+	q.q = q.q[:0]
+	return buf, q.err
+}
+
+// send queues inds on the indication stream, if one is open.
+func (s *Server) send(inds ...*openolt.Indication) {
+	if q := s.stream.Load(); q != nil {
+		q.push(inds...)
+	}
+}
+
+// sendLocked is send for callers holding mu (the order of the state
+// changes they make is the order of their indications).
+func (s *Server) sendLocked(inds ...*openolt.Indication) { s.send(inds...) }
+
+// EnableIndication opens the indication stream. The first after the OLT
+// boots enables the OLT and sends the OLT, NNI and PON indications, an ONU
+// discovery for every ONU not activated and an ONU indication for every
+// activated one; a later one (an adapter reconnecting) sends only the OLT
+// and NNI indications, as BBSim does: the adapter asks GetOnuInfo. A new
+// stream ends the one before. While the stream is open, ONUs not
+// activated are announced again every Config.DiscoveryInterval and port
+// statistics are sent every Config.StatsInterval.
+func (s *Server) EnableIndication(_ *openolt.Empty, stream openolt.Openolt_EnableIndicationServer) error {
+	q := newIndQueue()
+	if err := s.openStream(q); err != nil {
+		return toStatus(err)
+	}
+	defer s.stream.CompareAndSwap(q, nil)
+
+	disc := time.NewTicker(s.cfg.DiscoveryInterval)
+	defer disc.Stop()
+	var statsC <-chan time.Time
+	if s.cfg.StatsInterval > 0 {
+		t := time.NewTicker(s.cfg.StatsInterval)
+		defer t.Stop()
+		statsC = t.C
+	}
+	ctx := stream.Context()
+	var batch []*openolt.Indication
+	for {
+		select {
+		case <-q.wake:
+		case <-disc.C:
+			s.announce()
+			continue
+		case <-statsC:
+			s.sendStats()
+			continue
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case <-s.done:
+			return toStatus(fail(errUnavailable, "ponsim stopping"))
+		case <-s.sim.Done():
+			return toStatus(fail(errUnavailable, "ponsim stopping"))
+		}
+		var err error
+		batch, err = q.take(batch)
+		for _, ind := range batch {
+			if err := stream.Send(ind); err != nil {
+				return err
+			}
+		}
+		clear(batch)
+		if err != nil {
+			return toStatus(err)
+		}
+	}
+}
+
+// openStream makes q the indication stream and queues what it starts
+// with.
+func (s *Server) openStream(q *indQueue) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	enabled, rebooting := s.sim.OLTState()
+	if rebooting {
+		return fail(errUnavailable, "olt is rebooting")
+	}
+	first := !s.connected
+	if first && !enabled {
+		if err := s.sim.Enable(""); err != nil {
+			return err
+		}
+		enabled = true
+	}
+	if old := s.stream.Swap(q); old != nil {
+		old.end(fail(errUnavailable, "a new indication stream replaced this one"))
+	}
+	s.connected = true
+	state := "down"
+	if enabled {
+		state = "up"
+	}
+	q.push(oltInd(state), nniInd(state))
+	if !first || !enabled {
+		return nil
+	}
+	for p := range uint32(s.sim.PONPorts()) {
+		q.push(ponIntfInd(p, "up"), ponOperInd(p, "up"))
+	}
+	views := s.sim.ONUs()
+	for i, u := range s.onus {
+		switch {
+		case u.id != 0:
+			q.push(s.onuIndLocked(u))
+		case !views[i].Activated:
+			q.push(onuDiscInd(u))
+		}
+	}
+	return nil
+}
+
+// announce sends an ONU discovery for every ONU not activated, while the
+// OLT is up.
+func (s *Server) announce() {
+	if enabled, rebooting := s.sim.OLTState(); !enabled || rebooting {
+		return
+	}
+	views := s.sim.ONUs()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, u := range s.onus {
+		if u.id == 0 && !views[i].Activated {
+			s.sendLocked(onuDiscInd(u))
+		}
+	}
+}
+
+// sendStats sends the counters of the NNI and the PONs.
+func (s *Server) sendStats() {
+	st, err := s.sim.Stats("")
+	if err != nil {
+		return
+	}
+	now := uint32(time.Now().Unix())
+	for _, c := range st.GetPorts() {
+		var intf uint32
+		switch {
+		case c.GetPortNo() == portno.NNI(0):
+			intf = NNIIntfBase
+		case c.GetPortNo()&^0xff == portno.OLTPON(0):
+			intf = PONIntfBase + portno.PONOf(c.GetPortNo())
+		default:
+			continue
+		}
+		s.send(&openolt.Indication{Data: &openolt.Indication_PortStats{PortStats: &openolt.PortStatistics{
+			IntfId: intf, RxPackets: c.GetRxFrames(), RxBytes: c.GetRxBytes(),
+			TxPackets: c.GetTxFrames(), TxBytes: c.GetTxBytes(), RxErrorPackets: c.GetMalformed(),
+			TxErrorPackets: c.GetDropped(), Timestamp: now,
+		}}})
+	}
+}
+
+func oltInd(state string) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_OltInd{OltInd: &openolt.OltIndication{OperState: state}}}
+}
+
+func nniInd(state string) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_IntfOperInd{IntfOperInd: &openolt.IntfOperIndication{
+		Type: "nni", IntfId: 0, OperState: state, Speed: nniSpeed}}}
+}
+
+func ponIntfInd(pon uint32, state string) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_IntfInd{IntfInd: &openolt.IntfIndication{IntfId: pon, OperState: state}}}
+}
+
+func ponOperInd(pon uint32, state string) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_IntfOperInd{IntfOperInd: &openolt.IntfOperIndication{
+		Type: "pon", IntfId: pon, OperState: state, Technology: Technology}}}
+}
+
+func onuDiscInd(u *onuState) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_OnuDiscInd{OnuDiscInd: &openolt.OnuDiscIndication{
+		IntfId: u.pon, SerialNumber: u.sn}}}
+}
+
+// onuIndLocked is the state of activated ONU u.
+func (s *Server) onuIndLocked(u *onuState) *openolt.Indication {
+	oper, admin := "up", "up"
+	if v, err := s.sim.ONU(u.serial); err == nil && !v.Enabled {
+		oper, admin = "down", "down"
+	}
+	return &openolt.Indication{Data: &openolt.Indication_OnuInd{OnuInd: &openolt.OnuIndication{
+		IntfId: u.pon, OnuId: u.id, OperState: oper, AdminState: admin, SerialNumber: u.sn}}}
+}

@@ -1,0 +1,240 @@
+package openolt
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/opencord/voltha-protos/v5/go/openolt"
+
+	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
+)
+
+// omciONU is one ONU's OMCI side (an *omcisim.ONU).
+type omciONU interface {
+	Handle(req []byte) ([][]byte, error)
+	Reboot()
+}
+
+// onuState is one ONU as the face knows it.
+type onuState struct {
+	pon, simID uint32
+	serial     string
+	sn         *openolt.SerialNumber
+	uni        uint32 // the simulator's UNI port number: the tunnel_id on the PON
+	omci       omciONU
+	config     func() onuConfig // what its OMCI config asks of the dataplane
+
+	tmu sync.Mutex // serialises the rebuilds of its flow table
+
+	id uint32 // guarded by Server.mu: the adapter's ONU id, 0: not activated
+}
+
+// serialNumber splits a ponsim serial ("PSMO" + 8 hex digits) the openolt
+// way.
+func serialNumber(serial string) *openolt.SerialNumber {
+	sn := &openolt.SerialNumber{VendorId: []byte(serial[:min(4, len(serial))])}
+	if len(serial) > 4 {
+		if b, err := hex.DecodeString(serial[4:]); err == nil {
+			sn.VendorSpecific = b
+		} else {
+			sn.VendorSpecific = []byte(serial[4:])
+		}
+	}
+	return sn
+}
+
+// serialString is the ponsim serial an openolt serial number names.
+func serialString(sn *openolt.SerialNumber) string {
+	return fmt.Sprintf("%s%X", sn.GetVendorId(), sn.GetVendorSpecific())
+}
+
+// onuLocked returns the activated ONU onuID on PON pon.
+func (s *Server) onuLocked(pon, onuID uint32) (*onuState, error) {
+	if err := s.checkPONLocked(pon); err != nil {
+		return nil, err
+	}
+	u := s.byID[onuKey{pon, onuID}]
+	if u == nil {
+		return nil, fail(errNotFound, "no activated onu %d on pon %d", onuID, pon)
+	}
+	return u, nil
+}
+
+// ActivateOnu gives a discovered ONU the adapter's id and brings it up.
+func (s *Server) ActivateOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return empty(s.activateLocked(in))
+}
+
+func (s *Server) activateLocked(in *openolt.Onu) error {
+	if err := s.checkPONLocked(in.GetIntfId()); err != nil {
+		return err
+	}
+	if in.GetOnuId() == 0 || in.GetOnuId() > uint32(s.sim.ONUsPerPON()) {
+		return fail(errInvalid, "onu_id %d out of range 1..%d", in.GetOnuId(), s.sim.ONUsPerPON())
+	}
+	if in.GetSerialNumber() == nil {
+		return fail(errInvalid, "serial_number is missing")
+	}
+	serial := serialString(in.GetSerialNumber())
+	u := s.bySerial[serial]
+	if u == nil {
+		return fail(errNotFound, "no onu with serial_number %s", serial)
+	}
+	if u.pon != in.GetIntfId() {
+		return fail(errNotFound, "onu %s is on pon %d, not on intf_id %d", serial, u.pon, in.GetIntfId())
+	}
+	key := onuKey{u.pon, in.GetOnuId()}
+	if other := s.byID[key]; other != nil && other != u {
+		return fail(errInUse, "onu_id %d on pon %d is in use by onu %s", in.GetOnuId(), u.pon, other.serial)
+	}
+	if u.id != 0 && u.id != in.GetOnuId() {
+		return fail(errInUse, "onu %s is already activated as onu_id %d", serial, u.id)
+	}
+	if err := s.sim.ActivateONU(serial); err != nil {
+		return err
+	}
+	u.id = in.GetOnuId()
+	s.byID[key] = u
+	s.log.Info("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", u.id)
+	s.sendLocked(s.onuIndLocked(u))
+	return nil
+}
+
+// DeactivateOnu disables an activated ONU; it keeps its id.
+func (s *Server) DeactivateOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.onuLocked(in.GetIntfId(), in.GetOnuId())
+	if err != nil {
+		return empty(err)
+	}
+	if err := s.sim.Disable(u.serial); err != nil {
+		return empty(err)
+	}
+	s.sendLocked(s.onuIndLocked(u))
+	return empty(nil)
+}
+
+// DeleteOnu forgets an activated ONU: its flows, schedulers, queues and
+// OMCI config go, and it is discovered again.
+func (s *Server) DeleteOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.onuLocked(in.GetIntfId(), in.GetOnuId())
+	if err != nil {
+		return empty(err)
+	}
+	for id, f := range s.flows {
+		if f.onu == u {
+			s.removeFlowLocked(id, f)
+		}
+	}
+	for k, o := range s.allocs {
+		if o == u {
+			delete(s.allocs, k)
+		}
+	}
+	for k, o := range s.gems {
+		if o == u {
+			delete(s.gems, k)
+		}
+	}
+	delete(s.byID, onuKey{u.pon, u.id})
+	s.resetONULocked(u)
+	s.sendLocked(onuDiscInd(u))
+	return empty(nil)
+}
+
+// resetONULocked takes u back to a fresh, not activated ONU.
+func (s *Server) resetONULocked(u *onuState) {
+	u.id = 0
+	u.omci.Reboot()
+	if err := s.sim.ForgetONU(u.serial); err != nil {
+		s.log.Warn("openolt: forget onu", "serial", u.serial, "err", err)
+	}
+	s.refreshONU(u)
+}
+
+// OmciMsgOut hands an OMCI frame (ASCII hex, the openolt convention) to
+// the ONU; what it answers comes back as OMCI indications (raw bytes).
+// Frames the ONU cannot decode are counted and answered as G.988 says
+// (an error response where it has one), never with a gRPC error: a real
+// OLT relays OMCI without reading it. Hex that does not decode is refused
+// (InvalidArgument) and counted.
+func (s *Server) OmciMsgOut(_ context.Context, in *openolt.OmciMsg) (*openolt.Empty, error) {
+	s.mu.Lock()
+	u, err := s.onuLocked(in.GetIntfId(), in.GetOnuId())
+	s.mu.Unlock()
+	if err != nil {
+		return empty(err)
+	}
+	frame := make([]byte, hex.DecodedLen(len(in.GetPkt())))
+	if _, err := hex.Decode(frame, in.GetPkt()); err != nil {
+		s.omciMalformed.Add(1)
+		s.logMalformed(u, err)
+		return empty(fail(errInvalid, "pkt is not hex: %v", err))
+	}
+	out, err := u.omci.Handle(frame)
+	if err != nil {
+		s.omciMalformed.Add(1)
+		s.logMalformed(u, err)
+	}
+	for _, r := range out {
+		if s.dropResponse() {
+			s.omciDropped.Add(1)
+			continue
+		}
+		s.omciSent.Add(1)
+		s.send(&openolt.Indication{Data: &openolt.Indication_OmciInd{OmciInd: &openolt.OmciIndication{
+			IntfId: u.pon, OnuId: in.GetOnuId(), Pkt: r}}})
+	}
+	return empty(nil)
+}
+
+// logMalformed logs the first malformed OMCI frame as a warning, the
+// others at debug level (they are counted).
+func (s *Server) logMalformed(u *onuState, err error) {
+	if s.malformedLogged.CompareAndSwap(false, true) {
+		s.log.Warn("openolt: malformed omci frame (further ones are only counted)", "serial", u.serial, "err", err)
+		return
+	}
+	s.log.Debug("openolt: malformed omci frame", "serial", u.serial, "err", err)
+}
+
+// dropResponse reports whether to drop this OMCI response, so that
+// Config.OMCIDropRate of them are dropped, evenly spread.
+func (s *Server) dropResponse() bool {
+	const scale = 1 << 20
+	step := uint64(s.cfg.OMCIDropRate * scale)
+	if step == 0 {
+		return false
+	}
+	n := s.dropAcc.Add(step)
+	return n/scale != (n-step)/scale
+}
+
+// OMCICounters are the OMCI frames the face relayed.
+type OMCICounters struct {
+	Sent      uint64 // responses and notifications sent as indications
+	Dropped   uint64 // responses dropped by Config.OMCIDropRate
+	Malformed uint64 // frames that were not hex or that the ONU could not decode
+}
+
+// OMCICounters returns the counters of the OMCI relay.
+func (s *Server) OMCICounters() OMCICounters {
+	return OMCICounters{Sent: s.omciSent.Load(), Dropped: s.omciDropped.Load(), Malformed: s.omciMalformed.Load()}
+}
+
+// refreshONU rebuilds u's flow table from its OMCI config.
+func (s *Server) refreshONU(u *onuState) {
+	u.tmu.Lock()
+	defer u.tmu.Unlock()
+	ft := &ponsimv1.FlowTable{Device: &ponsimv1.DeviceRef{SerialNumber: u.serial}, Flows: onuFlows(u.uni, u.config())}
+	if err := s.sim.SetFlowTable(ft); err != nil {
+		s.log.Warn("openolt: onu flow table", "serial", u.serial, "err", err)
+	}
+}
