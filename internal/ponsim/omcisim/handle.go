@@ -1,0 +1,171 @@
+package omcisim
+
+import (
+	"fmt"
+
+	"github.com/opencord/omci-lib-go/v2"
+	me "github.com/opencord/omci-lib-go/v2/generated"
+)
+
+// Handle takes one OMCI frame as received from the OLT (raw bytes: baseline 40/44/48 octets, or
+// extended) and returns the frames to send back, in order: the response, then any autonomous
+// notifications it caused (alarm notifications, TCI 0).
+//
+// A well-formed request always gets a response with the G.988 result (unknown class → unknown
+// managed entity, unknown instance → unknown managed entity instance, a message type the ONU does
+// not implement → command not supported, …) and a nil error. A malformed frame returns an error
+// wrapping ErrMalformed and, when its header could be read, a processing error response so that the
+// OLT does not wait for a timeout. Handle never panics.
+func (o *ONU) Handle(req []byte) (out [][]byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// Last line of defence: the lock is released by handleLocked's defer.
+			out, err = nil, fmt.Errorf("%w: %v", ErrMalformed, r)
+			o.mu.Lock()
+			o.counters.Malformed++
+			o.mu.Unlock()
+		}
+	}()
+	h, err := parseHeader(req)
+	if err != nil {
+		o.mu.Lock()
+		o.counters.Malformed++
+		o.mu.Unlock()
+		if h.answer {
+			return [][]byte{rawResponse(&h, me.ProcessingError)}, err
+		}
+		return nil, err
+	}
+	var fx effects
+	out, fx, err = o.handle(&h, req)
+	o.run(fx)
+	return out, err
+}
+
+func (o *ONU) handle(h *header, req []byte) ([][]byte, effects, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.counters.Requests++
+	resp, fx, err := o.dispatchLocked(h, req)
+	if err != nil {
+		o.counters.Malformed++
+	}
+	if resp == nil {
+		return nil, fx, err
+	}
+	if resp[2]&me.AK != 0 && resultOf(h, resp) != me.Success {
+		o.counters.Errors++
+	}
+	out := [][]byte{resp}
+	if len(fx.admin) > 0 {
+		out = append(out, o.alarmsLocked()...)
+	}
+	return out, fx, err
+}
+
+// resultOf is the result octet of a response to a message type that has one.
+func resultOf(h *header, resp []byte) me.Results {
+	switch h.kind() {
+	case me.MibUpload, me.MibUploadNext, me.GetAllAlarms, me.GetAllAlarmsNext:
+		return me.Success
+	}
+	off := 8
+	if h.ext {
+		off = extHeaderLen
+	}
+	if len(resp) <= off {
+		return me.ProcessingError
+	}
+	return me.Results(resp[off])
+}
+
+// dispatchLocked checks the addressed class and instance and runs the request's handler.
+func (o *ONU) dispatchLocked(h *header, req []byte) ([]byte, effects, error) {
+	var none effects
+	switch h.kind() {
+	case me.Create, me.Delete, me.Set, me.Get, me.GetAllAlarms, me.GetAllAlarmsNext, me.MibUpload,
+		me.MibUploadNext, me.MibReset, me.SynchronizeTime, me.Reboot, me.GetNext:
+	case me.Test, me.StartSoftwareDownload, me.DownloadSection, me.EndSoftwareDownload,
+		me.ActivateSoftware, me.CommitSoftware, me.GetCurrentData, me.SetTable:
+		return rawResponse(h, me.NotSupported), none, nil
+	default:
+		return rawResponse(h, me.NotSupported), none, fmt.Errorf("%w: unknown message type %#x", ErrMalformed, h.mt)
+	}
+	lay := o.cat.classes[h.class]
+	if lay == nil {
+		return rawResponse(h, me.UnknownEntity), none, nil
+	}
+	if !lay.supports(h.kind()) {
+		return rawResponse(h, me.NotSupported), none, nil
+	}
+	var ent *entity
+	switch h.kind() {
+	case me.Create:
+		if o.mib.find(h.class, h.inst) != nil {
+			return rawResponse(h, me.InstanceExists), none, nil
+		}
+	default:
+		if ent = o.mib.find(h.class, h.inst); ent == nil {
+			return rawResponse(h, me.UnknownInstance), none, nil
+		}
+	}
+	// Set and create are checked against the class layout first, so that a request the library
+	// would refuse (a read-only or unknown attribute) gets its precise G.988 result.
+	if h.kind() == me.Set {
+		if r, ok := o.precheckSet(h, lay); !ok {
+			return r, none, nil
+		}
+	}
+	layer, err := decodeRequest(req)
+	if err != nil {
+		res := me.ProcessingError
+		if h.kind() == me.Set || h.kind() == me.Create {
+			res = me.ParameterError
+		}
+		return rawResponse(h, res), none, err
+	}
+	switch h.kind() {
+	case me.MibReset:
+		return o.respond(h, &omci.MibResetResponse{MeBasePacket: h.base(), Result: me.Success}), o.resetLocked(), nil
+	case me.Reboot:
+		resp := o.respond(h, &omci.RebootResponse{MeBasePacket: h.base(), Result: me.Success})
+		return resp, o.resetLocked(), nil
+	case me.SynchronizeTime:
+		return o.respond(h, &omci.SynchronizeTimeResponse{MeBasePacket: h.base(), Result: me.Success}), none, nil
+	case me.MibUpload:
+		return o.mibUploadLocked(h), none, nil
+	case me.MibUploadNext:
+		r, ok := layer.(*omci.MibUploadNextRequest)
+		if !ok {
+			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		}
+		return o.mibUploadNextLocked(h, r.CommandSequenceNumber), none, nil
+	case me.GetAllAlarms:
+		return o.getAllAlarmsLocked(h), none, nil
+	case me.GetAllAlarmsNext:
+		r, ok := layer.(*omci.GetAllAlarmsNextRequest)
+		if !ok {
+			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		}
+		return o.getAllAlarmsNextLocked(h, r.CommandSequenceNumber), none, nil
+	case me.Get:
+		r, ok := layer.(*omci.GetRequest)
+		if !ok {
+			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		}
+		return o.getLocked(h, ent, r.AttributeMask), none, nil
+	case me.GetNext:
+		r, ok := layer.(*omci.GetNextRequest)
+		if !ok {
+			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		}
+		return o.getNextLocked(h, r.AttributeMask, r.SequenceNumber), none, nil
+	case me.Set:
+		return o.setLocked(h, ent)
+	case me.Create:
+		return o.createLocked(h, lay)
+	case me.Delete:
+		return o.deleteLocked(h, ent)
+	}
+	return rawResponse(h, me.NotSupported), none, nil
+}
