@@ -7,6 +7,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/opencord/omci-lib-go/v2"
 	me "github.com/opencord/omci-lib-go/v2/generated"
+	"github.com/opencord/omci-lib-go/v2/meframe"
 )
 
 // layer returns the layer of type T in p.
@@ -71,14 +72,43 @@ func (c *Client) MIBUpload(ctx context.Context, onu ONU) (mes []me.ManagedEntity
 	return mes, messages, nil
 }
 
+// Frame sends the request of type mt for one instance of class with
+// attrs (meframe.GenFrame builds it) and returns the decoded answer.
+func (c *Client) Frame(ctx context.Context, onu ONU, mt omci.MessageType, class me.ClassID, inst uint16, attrs me.AttributeValueMap, opts ...meframe.FrameOption) (gopacket.Packet, error) {
+	ent, err := loadME(class, inst, attrs)
+	if err != nil {
+		return nil, err
+	}
+	b, err := meframe.GenFrame(ent, mt, append([]meframe.FrameOption{meframe.TransactionID(1)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("oltclient: encode %v %v: %w", mt, class, err)
+	}
+	resp, err := c.Raw(ctx, onu, b)
+	if err != nil {
+		return nil, err
+	}
+	p := gopacket.NewPacket(resp, omci.LayerTypeOMCI, gopacket.NoCopy)
+	if el := p.ErrorLayer(); el != nil {
+		return nil, fmt.Errorf("oltclient: decode answer to %v: %w", mt, el.Error())
+	}
+	return p, nil
+}
+
+func loadME(class me.ClassID, inst uint16, attrs me.AttributeValueMap) (*me.ManagedEntity, error) {
+	ent, oerr := me.LoadManagedEntityDefinition(class, me.ParamData{EntityID: inst, Attributes: attrs})
+	if oerr != nil && oerr.StatusCode() != me.Success {
+		return nil, fmt.Errorf("oltclient: class %v: %w", class, oerr.GetError())
+	}
+	return ent, nil
+}
+
 // Set sets attributes of one managed entity and checks the result.
 func (c *Client) Set(ctx context.Context, onu ONU, class me.ClassID, inst uint16, attrs me.AttributeValueMap) error {
 	mask, err := attrMask(class, attrs)
 	if err != nil {
 		return err
 	}
-	p, err := c.Request(ctx, onu, omci.SetRequestType, &omci.SetRequest{
-		MeBasePacket: omci.MeBasePacket{EntityClass: class, EntityInstance: inst}, AttributeMask: mask, Attributes: attrs})
+	p, err := c.Frame(ctx, onu, omci.SetRequestType, class, inst, attrs, meframe.AttributeMask(mask))
 	if err != nil {
 		return err
 	}
@@ -94,8 +124,7 @@ func (c *Client) Set(ctx context.Context, onu ONU, class me.ClassID, inst uint16
 
 // Create creates one managed entity and checks the result.
 func (c *Client) Create(ctx context.Context, onu ONU, class me.ClassID, inst uint16, attrs me.AttributeValueMap) error {
-	p, err := c.Request(ctx, onu, omci.CreateRequestType, &omci.CreateRequest{
-		MeBasePacket: omci.MeBasePacket{EntityClass: class, EntityInstance: inst}, Attributes: attrs})
+	p, err := c.Frame(ctx, onu, omci.CreateRequestType, class, inst, attrs)
 	if err != nil {
 		return err
 	}
@@ -111,16 +140,16 @@ func (c *Client) Create(ctx context.Context, onu ONU, class me.ClassID, inst uin
 
 // attrMask is the attribute mask naming attrs of class.
 func attrMask(class me.ClassID, attrs me.AttributeValueMap) (uint16, error) {
-	def, oerr := me.LoadManagedEntityDefinition(class, me.ParamData{EntityID: 0})
-	if oerr.GetError() != nil {
+	defs, oerr := me.GetAttributesDefinitions(class)
+	if oerr != nil && oerr.StatusCode() != me.Success {
 		return 0, fmt.Errorf("oltclient: class %v: %w", class, oerr.GetError())
 	}
 	var mask uint16
 	for name := range attrs {
 		found := false
-		for idx, a := range def.GetAttributeDefinitions() {
-			if a.GetName() == name && idx > 0 {
-				mask |= a.Mask
+		for idx, d := range defs {
+			if d.Name == name && idx > 0 {
+				mask |= d.Mask
 				found = true
 			}
 		}
