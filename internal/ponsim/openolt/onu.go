@@ -99,7 +99,7 @@ func (s *Server) activateLocked(in *openolt.Onu) error {
 	}
 	u.id = in.GetOnuId()
 	s.byID[key] = u
-	s.log.Info("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", u.id)
+	s.log.Debug("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", u.id)
 	s.sendLocked(s.onuIndLocked(u))
 	return nil
 }
