@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,16 +114,8 @@ func rss() int64 {
 	}
 	for _, l := range strings.Split(string(b), "\n") {
 		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			var kb int64
-			for _, f := range strings.Fields(rest) {
-				for _, ch := range f {
-					if ch < '0' || ch > '9' {
-						return kb << 10
-					}
-					kb = kb*10 + int64(ch-'0')
-				}
-				return kb << 10
-			}
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
 		}
 	}
 	return 0
