@@ -44,7 +44,7 @@ func (o *ONU) alarmsLocked() [][]byte {
 			AlarmBitmap:         losBitmap(los),
 			AlarmSequenceNumber: o.alarmSeq,
 		}
-		b, err := encode(0, omci.AlarmNotificationType, false, false, msg)
+		b, err := encode(0, omci.AlarmNotificationType, false, msg)
 		if err != nil {
 			o.counters.Errors++
 			continue
