@@ -80,8 +80,9 @@ func writeAttrs(b *strings.Builder, defs me.AttributeDefinitionMap, av me.Attrib
 
 // formatAttr shows pointers and bit fields in hex, everything else as formatValue does.
 func formatAttr(d *me.AttributeDefinition, v any) string {
-	switch d.AttributeType {
-	case me.PointerAttributeType, me.BitFieldAttributeType:
+	switch {
+	case d.AttributeType == me.PointerAttributeType, d.AttributeType == me.BitFieldAttributeType,
+		d.Name == me.PriorityQueue_RelatedPort:
 		switch x := v.(type) {
 		case uint8, uint16, uint32, uint64:
 			return fmt.Sprintf("%#x", x)
