@@ -147,8 +147,7 @@ func encode(tid uint16, mt omci.MessageType, ext bool, msg gopacket.Serializable
 func (o *ONU) respond(h *header, msg gopacket.SerializableLayer) []byte {
 	b, err := encode(h.tid, omci.MessageType(h.mt&me.MsgTypeMask|me.AK), h.ext, msg)
 	if err != nil {
-		o.counters.Errors++
-		return rawResponse(h, me.ProcessingError)
+		return rawResponse(h, me.ProcessingError) // counted as an error result by handle
 	}
 	return b
 }
