@@ -47,6 +47,9 @@ type Hooks struct {
 	// Changed reports that the service configuration (T-CONTs, GEM ports, mappers, bridges,
 	// extended VLAN rules) changed; Service returns the new one.
 	Changed func()
+	// GemPortFree, if set, is asked before a GEM port network CTP is created; false refuses the
+	// create with a parameter error (an OLT refuses a GEM port id another ONU of the PON uses).
+	GemPortFree func(portID uint16) bool
 }
 
 // ErrMalformed marks a frame that could not be decoded as an OMCI request. Handle wraps it; the

@@ -160,7 +160,8 @@ func (o *ONU) createLocked(h *header, lay *classLayout) ([]byte, effects, error)
 		port := e.u16(me.GemPortNetworkCtp_PortId)
 		dup := false
 		o.mib.each(lay.id, func(g *entity) { dup = dup || g.u16(me.GemPortNetworkCtp_PortId) == port })
-		if dup {
+		// The hook is ponsim's and takes no ONU lock; it must not call back into this ONU.
+		if dup || o.hooks.GemPortFree != nil && !o.hooks.GemPortFree(port) {
 			return o.respond(h, &omci.CreateResponse{MeBasePacket: h.base(), Result: me.ParameterError, AttributeExecutionMask: 0x8000}), fx, nil
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencord/omci-lib-go/v2"
 	me "github.com/opencord/omci-lib-go/v2/generated"
-	"github.com/opencord/omci-lib-go/v2/meframe"
 )
 
 // TestServiceFromMIBDownload runs the MIB download of an OMCI ONU adapter for one UNI (bridge,
@@ -34,7 +33,7 @@ func TestServiceFromMIBDownload(t *testing.T) {
 		me.MacBridgeServiceProfile_MacLearningDepth: uint8(0), me.MacBridgeServiceProfile_DynamicFilteringAgeingTime: uint32(0),
 	}).Result)
 	ok("UNI bridge port", c.create(me.MacBridgePortConfigurationDataClassID, uniPort, bridgePort(bridge, 1, 1, PPTPID(1))).Result)
-	for i, port := range []uint16{1024, 1025} {
+	for _, port := range []uint16{1024, 1025} {
 		ok("GEM port", c.create(me.GemPortNetworkCtpClassID, port, gemAttrs(port, TContID(0))).Result)
 		ok("GEM IW TP", c.create(me.GemInterworkingTerminationPointClassID, port, me.AttributeValueMap{
 			me.GemInterworkingTerminationPoint_GemPortNetworkCtpConnectivityPointer: port,
@@ -43,7 +42,6 @@ func TestServiceFromMIBDownload(t *testing.T) {
 			me.GemInterworkingTerminationPoint_InterworkingTerminationPointPointer:  uint16(0),
 			me.GemInterworkingTerminationPoint_GalProfilePointer:                    uint16(1),
 		}).Result)
-		_ = i
 	}
 	mp := me.AttributeValueMap{
 		me.Ieee8021PMapperServiceProfile_TpPointer:             uint16(0xffff),
@@ -91,8 +89,10 @@ func TestServiceFromMIBDownload(t *testing.T) {
 		ok("ext VLAN rule", r.Result)
 	}
 	want := Service{
-		TConts:   []TCont{{ME: TContID(0), AllocID: 1024}},
-		GemPorts: []GemPort{{ME: 1024, PortID: 1024, TContME: TContID(0), AllocID: 1024, Direction: Bidirectional}, {ME: 1025, PortID: 1025, TContME: TContID(0), AllocID: 1024, Direction: Bidirectional}},
+		TConts: []TCont{{ME: TContID(0), AllocID: 1024}},
+		GemPorts: []GemPort{
+			{ME: 1024, PortID: 1024, TContME: TContID(0), AllocID: 1024, Direction: Bidirectional, UpstreamQueue: 0x8000},
+			{ME: 1025, PortID: 1025, TContME: TContID(0), AllocID: 1024, Direction: Bidirectional, UpstreamQueue: 0x8000}},
 		UNIs: []UNI{{Index: 0, ME: PPTPID(0)}, {Index: 1, ME: PPTPID(1), VLANRules: rules, InputTPID: 0x88a8, OutputTPID: 0x8100,
 			Gems: []UNIGem{{PortID: 1024, PBits: 0x01}, {PortID: 1025, PBits: 0xe0}}}},
 	}
@@ -139,7 +139,6 @@ func TestServiceFromMIBDownload(t *testing.T) {
 	if s := c.onu.Service(); len(s.GemPorts) != 1 || len(s.UNIs[1].Gems) != 1 {
 		t.Errorf("after GEM delete: %+v", s)
 	}
-	_ = meframe.AttributeMask
 }
 
 func bridgePort(bridge uint16, num, tpType uint8, tp uint16) me.AttributeValueMap {
