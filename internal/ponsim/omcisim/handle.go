@@ -133,7 +133,9 @@ func (o *ONU) dispatchLocked(h *header, req []byte) ([]byte, effects, error) {
 		return o.respond(h, &omci.MibResetResponse{MeBasePacket: h.base(), Result: me.Success}), o.resetLocked(), nil
 	case me.Reboot:
 		resp := o.respond(h, &omci.RebootResponse{MeBasePacket: h.base(), Result: me.Success})
-		return resp, o.resetLocked(), nil
+		fx := o.resetLocked()
+		fx.rebooted = true
+		return resp, fx, nil
 	case me.SynchronizeTime:
 		return o.respond(h, &omci.SynchronizeTimeResponse{MeBasePacket: h.base(), Result: me.Success}), none, nil
 	case me.MibUpload:

@@ -50,6 +50,9 @@ type Hooks struct {
 	// GemPortFree, if set, is asked before a GEM port network CTP is created; false refuses the
 	// create with a parameter error (an OLT refuses a GEM port id another ONU of the PON uses).
 	GemPortFree func(portID uint16) bool
+	// Rebooted reports that the OLT asked the ONU to reboot (OMCI reboot); the MIB is back to its
+	// factory state and a real ONU would now drop off the PON and come back.
+	Rebooted func()
 }
 
 // ErrMalformed marks a frame that could not be decoded as an OMCI request. Handle wraps it; the
@@ -181,8 +184,9 @@ func (o *ONU) SetUNILoss(uni int, los bool) [][]byte {
 
 // effects are hook calls collected under the lock and made after it is released.
 type effects struct {
-	admin   []adminChange
-	changed bool
+	admin    []adminChange
+	changed  bool
+	rebooted bool
 }
 
 type adminChange struct {
@@ -198,5 +202,8 @@ func (o *ONU) run(fx effects) {
 	}
 	if fx.changed && o.hooks.Changed != nil {
 		o.hooks.Changed()
+	}
+	if fx.rebooted && o.hooks.Rebooted != nil {
+		o.hooks.Rebooted()
 	}
 }

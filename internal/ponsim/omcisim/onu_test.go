@@ -422,14 +422,30 @@ func TestLockUnlockHooksAndAlarms(t *testing.T) {
 	if s := c.onu.Service(); !s.UNIs[2].LinkLoss || s.UNIs[2].AdminLocked {
 		t.Errorf("service UNI 2: %+v", s.UNIs[2])
 	}
+	// The PPTP's operational state follows: disabled while LOS, enabled again when the link is back.
+	opState := func() uint8 {
+		r := c.get(me.PhysicalPathTerminationPointEthernetUniClassID, PPTPID(2), 0x0400)
+		v, _ := r.Attributes[me.PhysicalPathTerminationPointEthernetUni_OperationalState].(uint8)
+		return v
+	}
+	if got := opState(); got != 1 {
+		t.Errorf("operational state with LOS %d, want 1 (disabled)", got)
+	}
+	if got := alarmsOf(c.onu.SetUNILoss(2, false)); got[PPTPID(2)] || len(got) != 1 {
+		t.Errorf("SetUNILoss(2, false): %v", got)
+	}
+	if got := opState(); got != 0 {
+		t.Errorf("operational state after the link is back %d, want 0", got)
+	}
 }
 
 func TestRebootAndResetRestoreFactoryMIB(t *testing.T) {
 	var locks []bool
-	var changed int
+	var changed, rebooted int
 	c := newOLT(t, Config{UNIs: 1}, Hooks{
 		UNIAdmin: func(_ int, l bool) { locks = append(locks, l) },
 		Changed:  func() { changed++ },
+		Rebooted: func() { rebooted++ },
 	})
 	factory := c.onu.DumpMIB()
 	for _, how := range []string{"mib reset", "reboot request", "Reboot"} {
@@ -461,6 +477,9 @@ func TestRebootAndResetRestoreFactoryMIB(t *testing.T) {
 		if s := c.onu.Service(); len(s.TConts)+len(s.GemPorts) != 0 {
 			t.Errorf("%s: service left: %+v", how, s)
 		}
+	}
+	if rebooted != 1 {
+		t.Errorf("Rebooted called %d times, want 1 (only for the OMCI reboot request)", rebooted)
 	}
 }
 
