@@ -19,6 +19,7 @@ type header struct {
 	inst     uint16
 	contents []byte // message contents: 32 octets (baseline) or the extended length
 	answer   bool   // enough was read to address an error response
+	refused  bool   // the GemPortFree hook refused the GEM port id of this create
 }
 
 func (h *header) kind() me.MsgType { return me.MsgType(h.mt & me.MsgTypeMask) }

@@ -1,6 +1,7 @@
 package omcisim
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/opencord/omci-lib-go/v2"
@@ -42,6 +43,10 @@ func (o *ONU) handleSafely(req []byte) (out [][]byte, fx effects, err error) {
 			return [][]byte{rawResponse(&h, me.ProcessingError)}, fx, err
 		}
 		return nil, fx, err
+	}
+	// Asked before the ONU lock is taken, as every hook is; the create itself is checked under it.
+	if h.kind() == me.Create && h.class == me.GemPortNetworkCtpClassID && len(h.contents) >= 2 && o.hooks.GemPortFree != nil {
+		h.refused = !o.hooks.GemPortFree(binary.BigEndian.Uint16(h.contents))
 	}
 	return o.handle(&h, req)
 }

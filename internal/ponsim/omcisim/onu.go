@@ -47,8 +47,9 @@ type Hooks struct {
 	// Changed reports that the service configuration (T-CONTs, GEM ports, mappers, bridges,
 	// extended VLAN rules) changed; Service returns the new one.
 	Changed func()
-	// GemPortFree, if set, is asked before a GEM port network CTP is created; false refuses the
-	// create with a parameter error (an OLT refuses a GEM port id another ONU of the PON uses).
+	// GemPortFree, if set, is asked before a GEM port network CTP is created (with the port id of
+	// the create request); false refuses the create with a parameter error, as an OLT refuses a GEM
+	// port id another ONU of the PON uses.
 	GemPortFree func(portID uint16) bool
 	// Rebooted reports that the OLT asked the ONU to reboot (OMCI reboot); the MIB is back to its
 	// factory state and a real ONU would now drop off the PON and come back.

@@ -363,7 +363,14 @@ func TestLockUnlockHooksAndAlarms(t *testing.T) {
 		locked bool
 	}
 	var evs []ev
-	c := newOLT(t, Config{UNIs: 4}, Hooks{UNIAdmin: func(u int, l bool) { evs = append(evs, ev{u, l}) }})
+	var c *olt
+	c = newOLT(t, Config{UNIs: 4}, Hooks{UNIAdmin: func(u int, l bool) {
+		evs = append(evs, ev{u, l})
+		// Hooks run without the ONU's lock: calling back into it must not deadlock.
+		if got := c.onu.Service().UNIs[u].AdminLocked; got != l {
+			t.Errorf("UNIAdmin(%d, %v) but Service says locked=%v", u, l, got)
+		}
+	}})
 	alarmsOf := func(frames [][]byte) map[uint16]bool {
 		t.Helper()
 		got := map[uint16]bool{}

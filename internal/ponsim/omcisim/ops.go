@@ -160,8 +160,7 @@ func (o *ONU) createLocked(h *header, lay *classLayout) ([]byte, effects, error)
 		port := e.u16(me.GemPortNetworkCtp_PortId)
 		dup := false
 		o.mib.each(lay.id, func(g *entity) { dup = dup || g.u16(me.GemPortNetworkCtp_PortId) == port })
-		// The hook is ponsim's and takes no ONU lock; it must not call back into this ONU.
-		if dup || o.hooks.GemPortFree != nil && !o.hooks.GemPortFree(port) {
+		if dup || h.refused {
 			return o.respond(h, &omci.CreateResponse{MeBasePacket: h.base(), Result: me.ParameterError, AttributeExecutionMask: 0x8000}), fx, nil
 		}
 	}

@@ -13,9 +13,11 @@ import (
 func TestAdapterSequence(t *testing.T) {
 	admin := map[int]bool{}
 	gemsRefused := 0
-	c := newOLT(t, Config{UNIs: 4}, Hooks{
+	var c *olt
+	c = newOLT(t, Config{UNIs: 4}, Hooks{
 		UNIAdmin: func(u int, l bool) { admin[u] = l },
 		GemPortFree: func(p uint16) bool {
+			_ = c.onu.Service() // no ONU lock held: ponsim may look at every ONU of the PON
 			if p == 2000 {
 				gemsRefused++
 				return false
