@@ -156,3 +156,10 @@ func (s *Sim) Watch(w Watcher) {
 	defer s.mu.Unlock()
 	s.watchers = append(s.watchers, w)
 }
+
+// ONUUp reports whether the ONU serial forwards frames now (it and the
+// OLT are enabled and not rebooting), without taking the Sim's lock.
+func (s *Sim) ONUUp(serial string) bool {
+	u, ok := s.bySerial[serial]
+	return ok && s.devUp(u)
+}

@@ -74,6 +74,8 @@ func TestAdminAndDelete(t *testing.T) {
 	if n := send(); n != 0 {
 		t.Errorf("%d frames upstream through a disabled OLT", n)
 	}
+	_, err = c.OLT.OmciMsgOut(ctx, &openolt.OmciMsg{IntfId: 0, OnuId: 1, Pkt: []byte("00014f0a00020000")})
+	wantCode(t, "omci through a disabled OLT", err, codes.FailedPrecondition)
 	pi, err := c.OLT.GetPonInterfaceInfo(ctx, &openolt.Interface{IntfId: 0})
 	if err != nil || pi.GetState() == openolt.PonIntfInfo_ACTIVE_WORKING {
 		t.Errorf("pon of a disabled OLT: %v %v", pi, err)

@@ -213,6 +213,9 @@ func (s *Server) OmciMsgOut(_ context.Context, in *openolt.OmciMsg) (*openolt.Em
 	if err != nil {
 		return empty(err)
 	}
+	if !s.sim.ONUUp(u.serial) {
+		return empty(fail(errPrecondition, "onu %d on pon %d is down (it, or the olt, is disabled or rebooting)", in.GetOnuId(), in.GetIntfId()))
+	}
 	frame := make([]byte, hex.DecodedLen(len(in.GetPkt())))
 	if _, err := hex.Decode(frame, in.GetPkt()); err != nil {
 		s.omciMalformed.Add(1)
