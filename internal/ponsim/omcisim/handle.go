@@ -19,7 +19,7 @@ import (
 // OLT does not wait for a timeout. Handle never panics.
 func (o *ONU) Handle(req []byte) ([][]byte, error) {
 	out, fx, err := o.handleSafely(req)
-	o.run(fx) // outside the recover: a panicking hook is ponsim's bug, not a malformed frame
+	o.run(fx) // outside the recover: a panicking UNIAdmin, Changed or Rebooted hook is ponsim's bug
 	return out, err
 }
 
