@@ -42,6 +42,12 @@ func TestONUFlows(t *testing.T) {
 			"table=0, priority=1100, cookie=0x0, in_port=3145728, tunnel_id=0x1010, vlan_vid=4091, eth_type=0x888e, actions=pop_vlan,output:4112",
 		}},
 		{"discard", uni(false, discard), nil},
+		{"multicast GEM port", omcisim.Service{GemPorts: []omcisim.GemPort{{PortID: 1024}, {PortID: 4000, Multicast: true}},
+			UNIs: []omcisim.UNI{{VLANRules: []omcisim.VLANRule{untaggedPush}, Gems: []omcisim.UNIGem{{PortID: 1024, PBits: 0xff}}}}}, []string{
+			"table=0, priority=1000, cookie=0x0, in_port=4112, vlan_vid=untagged, actions=push_vlan:0x8100,set_field:101->vlan_vid,set_field:0->vlan_pcp,set_field:0x1010->tunnel_id,output:3145728",
+			"table=0, priority=1000, cookie=0x0, in_port=3145728, tunnel_id=0x1010, vlan_vid=101, actions=pop_vlan,output:4112",
+			"table=0, priority=500, cookie=0x0, in_port=3145728, tunnel_id=0x0, actions=output:4112",
+		}},
 		{"locked", uni(true, untaggedPush), nil},
 		{"no GEM port", omcisim.Service{UNIs: []omcisim.UNI{{VLANRules: []omcisim.VLANRule{untaggedPush}}}}, nil},
 		{"no UNI", omcisim.Service{}, nil},
