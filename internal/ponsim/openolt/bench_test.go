@@ -91,25 +91,11 @@ func BenchmarkMIBUpload1024(b *testing.B) {
 func activateDiscovered(b testing.TB, ctx context.Context, c *oltclient.Client, n int) []oltclient.ONU {
 	b.Helper()
 	connect(b, ctx, c)
-	next := map[uint32]uint32{}
-	var onus []oltclient.ONU
 	deadline, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for len(onus) < n {
-		ind, err := c.Next(deadline)
-		if err != nil {
-			b.Fatal(err)
-		}
-		d := ind.GetOnuDiscInd()
-		if d == nil {
-			continue
-		}
-		next[d.GetIntfId()]++
-		o := oltclient.ONU{PON: d.GetIntfId(), ID: next[d.GetIntfId()]}
-		if _, err := c.OLT.ActivateOnu(ctx, &openolt.Onu{IntfId: o.PON, OnuId: o.ID, SerialNumber: d.GetSerialNumber()}); err != nil {
-			b.Fatal(err)
-		}
-		onus = append(onus, o)
+	onus, err := c.ActivateDiscovered(deadline, n)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return onus
 }
