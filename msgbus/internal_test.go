@@ -3,7 +3,6 @@ package msgbus
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,85 +100,6 @@ func TestAckWindow(t *testing.T) {
 	}
 	w.forget([]int32{1})
 	w.done(ref) // after forget: ignored
-}
-
-// One key's jobs run one at a time in order; the bound holds; stop drops
-// the queued jobs.
-func TestScheduler(t *testing.T) {
-	var (
-		mu      sync.Mutex
-		order   = map[string][]int{}
-		running int
-		peak    int
-		dropped int
-	)
-	release := make(chan struct{})
-	s := newScheduler(context.Background(), 2, func(j *job) {
-		mu.Lock()
-		running++
-		peak = max(peak, running)
-		k := string(j.rec.Key)
-		order[k] = append(order[k], int(j.rec.Offset))
-		mu.Unlock()
-		if k == "block" {
-			<-release
-		}
-		mu.Lock()
-		running--
-		mu.Unlock()
-	}, func(*job) {
-		mu.Lock()
-		dropped++
-		mu.Unlock()
-	})
-	for i := range 10 {
-		for _, k := range []string{"a", "b", ""} {
-			s.submit(k, &job{rec: &kgo.Record{Key: []byte(k), Offset: int64(i)}})
-		}
-	}
-	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block")}})
-	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block"), Offset: 1}})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if time.Now().After(deadline) {
-			mu.Lock()
-			msg := fmt.Sprintf("jobs ran %v, %d running; want all of a, b and keyless, and block's first", order, running)
-			mu.Unlock()
-			close(release)
-			t.Fatal(msg)
-		}
-		mu.Lock()
-		// The blocked job runs, and every other job has run in the other
-		// slot: only the second job of key block is still queued.
-		started := len(order["block"]) == 1 && len(order["a"])+len(order["b"])+len(order[""]) == 30 && running == 1
-		mu.Unlock()
-		if started {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	go func() {
-		for s.stopCtx.Err() == nil { // close has begun: the queued job must be dropped
-			time.Sleep(time.Millisecond)
-		}
-		close(release)
-	}()
-	s.close()
-	mu.Lock()
-	defer mu.Unlock()
-	for _, k := range []string{"a", "b"} {
-		if fmt.Sprint(order[k]) != "[0 1 2 3 4 5 6 7 8 9]" {
-			t.Errorf("%s ran in order %v", k, order[k])
-		}
-	}
-	if len(order[""]) != 10 {
-		t.Errorf("%d keyless jobs ran, want 10", len(order[""]))
-	}
-	if peak > 2 {
-		t.Errorf("%d jobs ran at once, limit 2", peak)
-	}
-	if dropped != 1 || len(order["block"]) != 1 {
-		t.Errorf("dropped %d, ran %v of key block; want the queued one dropped", dropped, order["block"])
-	}
 }
 
 func TestStatusRoundTrip(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+	"github.com/openvolt/openvolt/internal/keyq"
 )
 
 // Server serves gRPC services registered on it to callers on the bus: a
@@ -47,7 +48,7 @@ type Server struct {
 
 	// Set by Start.
 	cl     *kgo.Client
-	sched  *scheduler
+	sched  *keyq.Queue // runs the calls: serial per key, bounded in parallel
 	acks   *ackWindow
 	recent *recentIDs
 	purge  *purger
@@ -65,7 +66,7 @@ type method struct {
 	handler grpc.MethodHandler
 }
 
-// job is one request on its way through the scheduler.
+// job is one request on its way through the executor.
 type job struct {
 	rec *kgo.Record
 	env *msgbusv1.Envelope
@@ -86,6 +87,10 @@ type ServerStats struct {
 	BadRecords  uint64 // records that were not requests, named no known method, or did not decode
 	ReplyErrors uint64 // responses the broker did not take
 }
+
+// pendingPerSlot×MaxConcurrency calls may wait or run before the poll
+// loop blocks, so that one hot key cannot queue without bound.
+const pendingPerSlot = 16
 
 // How many transaction ids a server remembers to drop duplicates.
 const recentIDsSize = 1 << 16
@@ -193,7 +198,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.purge = newPurger(cl)
 	s.recent = newRecentIDs(recentIDsSize)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sched = newScheduler(s.ctx, s.cfg.MaxConcurrency, s.run, func(j *job) { s.acks.abandon(j.ack) })
+	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency)
 	s.wg.Add(1)
 	go s.poll()
 	return nil
@@ -225,8 +230,10 @@ func (s *Server) Close() error {
 	}
 	s.stopOnce.Do(func() {
 		s.cancel()
+		// Before waiting for the poll loop: it may be blocked adding a
+		// call, and Close unblocks it (dropping what waits).
+		s.sched.Close()
 		s.wg.Wait()
-		s.sched.close()
 		ctx, cancel := context.WithTimeout(context.Background(), flushWait)
 		if err := s.cl.Flush(ctx); err != nil {
 			s.log.Warn("msgbus: responses not delivered at close", "topic", s.cfg.Topic, "err", err)
@@ -244,7 +251,7 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// poll feeds consumed records to the scheduler until Close.
+// poll feeds consumed records to the executor until Close.
 func (s *Server) poll() {
 	defer s.wg.Done()
 	limit := newLogLimiter(30 * time.Second)
@@ -266,7 +273,7 @@ func (s *Server) poll() {
 	}
 }
 
-// dispatch checks one record and hands it to the scheduler under its key.
+// dispatch checks one record and hands it to the executor under its key.
 func (s *Server) dispatch(r *kgo.Record) {
 	ref := s.acks.add(r)
 	if s.ctx.Err() != nil {
@@ -295,7 +302,11 @@ func (s *Server) dispatch(r *kgo.Record) {
 		s.acks.done(ref)
 		return
 	}
-	s.sched.submit(string(r.Key), &job{rec: r, env: env, m: m, ack: ref})
+	j := &job{rec: r, env: env, m: m, ack: ref}
+	s.sched.Add(string(r.Key), keyq.Item{
+		Run:  func() { s.run(j) },
+		Drop: func() { s.acks.abandon(ref) },
+	})
 }
 
 // run runs one call and answers it.

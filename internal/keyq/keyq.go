@@ -1,0 +1,192 @@
+// Package keyq runs work keyed by a string: the items of one key one at a
+// time, in the order they were added, and the items of different keys in
+// parallel, at most a limit at once. msgbus's server runs its calls through
+// it (the key is the record key), and the adapter SDK its per-device work.
+//
+// An item with the empty key keeps no order: it runs as soon as a slot is
+// free. A worker goroutine exists per busy key only: it drains that key's
+// items and ends, so an idle Queue holds no goroutine.
+package keyq
+
+import "sync"
+
+// Item is one unit of work.
+type Item struct {
+	// Run does the work. It must not call Close.
+	Run func()
+	// Drop is called instead of Run when the item never runs (Forget,
+	// Close); nil means nothing to do. It must not block.
+	Drop func()
+}
+
+func (it Item) drop() {
+	if it.Drop != nil {
+		it.Drop()
+	}
+}
+
+// Queue is the executor. Its zero value is not usable: call New.
+type Queue struct {
+	slots   chan struct{} // one per running item
+	pending chan struct{} // one per item queued or running; nil: unbounded
+	done    chan struct{} // closed by Close
+	once    sync.Once
+
+	mu     sync.Mutex        // guards keys, closed
+	keys   map[string][]Item // items waiting behind each key that has a worker
+	closed bool
+	wg     sync.WaitGroup // the workers
+}
+
+// New returns a Queue that runs at most limit items at once (limit < 1
+// counts as 1). With maxPending > 0, Add blocks while maxPending items are
+// queued or running, so that a producer cannot queue without bound;
+// maxPending <= 0 never blocks.
+func New(limit, maxPending int) *Queue {
+	q := &Queue{
+		slots: make(chan struct{}, max(limit, 1)),
+		done:  make(chan struct{}),
+		keys:  make(map[string][]Item),
+	}
+	if maxPending > 0 {
+		q.pending = make(chan struct{}, maxPending)
+	}
+	return q
+}
+
+// Add queues it behind the other items of key, or starts a worker for it.
+// It reports false, and drops it, once Close has begun; with maxPending set
+// it may block until an item finishes or Close begins.
+func (q *Queue) Add(key string, it Item) bool {
+	if q.pending != nil {
+		select {
+		case q.pending <- struct{}{}:
+		case <-q.done:
+			it.drop()
+			return false
+		}
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		q.release()
+		it.drop()
+		return false
+	}
+	if key != "" {
+		if waiting, busy := q.keys[key]; busy {
+			q.keys[key] = append(waiting, it)
+			q.mu.Unlock()
+			return true
+		}
+		q.keys[key] = nil // busy from here on: its worker is starting
+	}
+	q.wg.Add(1)
+	q.mu.Unlock()
+	go q.work(key, it)
+	return true
+}
+
+func (q *Queue) release() {
+	if q.pending != nil {
+		<-q.pending
+	}
+}
+
+// work runs it and then the items that queue behind it under key.
+func (q *Queue) work(key string, it Item) {
+	defer q.wg.Done()
+	for {
+		if !q.acquire() {
+			q.release()
+			it.drop()
+			q.dropKey(key)
+			return
+		}
+		it.Run()
+		<-q.slots
+		q.release()
+		if key == "" {
+			return
+		}
+		q.mu.Lock()
+		waiting := q.keys[key]
+		if len(waiting) == 0 {
+			delete(q.keys, key)
+			q.mu.Unlock()
+			return
+		}
+		it = waiting[0]
+		waiting[0] = Item{}
+		q.keys[key] = waiting[1:]
+		q.mu.Unlock()
+	}
+}
+
+// acquire takes a slot; false once Close has begun.
+func (q *Queue) acquire() bool {
+	select {
+	case <-q.done:
+		return false
+	default:
+	}
+	select {
+	case q.slots <- struct{}{}:
+		return true
+	case <-q.done:
+		return false
+	}
+}
+
+// dropKey drops the items waiting under key and ends its worker's claim.
+func (q *Queue) dropKey(key string) {
+	if key == "" {
+		return
+	}
+	q.mu.Lock()
+	waiting := q.keys[key]
+	delete(q.keys, key)
+	q.mu.Unlock()
+	for _, it := range waiting {
+		q.release()
+		it.drop()
+	}
+}
+
+// Forget drops the waiting items of every key match accepts; an item
+// already running finishes, and items added later run after it.
+func (q *Queue) Forget(match func(key string) bool) {
+	var dropped []Item
+	q.mu.Lock()
+	for k, waiting := range q.keys {
+		if len(waiting) == 0 || !match(k) {
+			continue
+		}
+		dropped = append(dropped, waiting...)
+		q.keys[k] = waiting[:0:0]
+	}
+	q.mu.Unlock()
+	for _, it := range dropped {
+		q.release()
+		it.drop()
+	}
+}
+
+// Waiting returns how many items wait behind key's running one.
+func (q *Queue) Waiting(key string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.keys[key])
+}
+
+// Close stops starting items, drops the waiting ones and waits for the
+// running ones to return. Add fails from then on. Close is idempotent.
+func (q *Queue) Close() {
+	q.once.Do(func() {
+		q.mu.Lock()
+		q.closed = true
+		q.mu.Unlock()
+		close(q.done)
+	})
+	q.wg.Wait()
+}
