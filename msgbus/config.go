@@ -31,6 +31,9 @@ type Config struct {
 	// DefaultTimeout bounds a call whose context has no deadline, and a
 	// Publish likewise. Default 10s.
 	DefaultTimeout time.Duration
+	// Key derives the record key of a call or an event the caller gave no
+	// key (WithKey); nil leaves them without one (no order between them).
+	Key KeyFunc
 	// Interceptors wrap every call, the first outermost, as
 	// grpc.WithChainUnaryInterceptor does. They get a nil *grpc.ClientConn.
 	Interceptors []grpc.UnaryClientInterceptor

@@ -195,8 +195,8 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	if topic == "" {
 		return status.Errorf(codes.InvalidArgument, "msgbus: no topic for %s: set Config.Topic or use Conn.To", method)
 	}
-	if !keySet {
-		key = KeyOf(req)
+	if !keySet && c.cfg.Key != nil {
+		key = c.cfg.Key(req)
 	}
 	select {
 	case <-c.closing:

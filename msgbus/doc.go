@@ -38,12 +38,11 @@
 //
 // # Keys and order
 //
-// The Kafka record key of a call is WithKey's argument or, without it, the
-// key KeyOf derives from the request: the id of a volt.v1.Device or
-// volt.v1.ID; else a top-level string field device_id; else a top-level
-// string field parent_id; else the id (or device_id) of a top-level message
-// field named device; else no key. Every call about one device thus lands
-// on one partition. A Server runs the calls with one key one at a time, in
+// The Kafka record key of a call is WithKey's argument or, without it, what
+// Config.Key (a KeyFunc the application supplies: msgbus knows no domain)
+// derives from the request; OpenVOLT keys by device id (the adapter SDK's
+// DeviceKeyFunc), so every call about one device lands on one partition.
+// A Server runs the calls with one key one at a time, in
 // the order they arrived, and calls with different keys in parallel, at
 // most ServerConfig.MaxConcurrency at once. Calls with no key keep no
 // order.

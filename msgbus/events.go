@@ -28,7 +28,7 @@ type publishOptions struct {
 	keySet bool
 }
 
-// Publish sends msg to topic as an event, keyed by KeyOf(msg) unless
+// Publish sends msg to topic as an event, keyed by Config.Key unless
 // WithKey says otherwise, and returns once the broker has it. It fails with
 // Unavailable if the broker does not take it before ctx's deadline
 // (Config.DefaultTimeout if ctx has none), and with Canceled if ctx is
@@ -39,14 +39,14 @@ func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opt
 	for _, o := range opts {
 		o.applyPublish(&po)
 	}
-	if !po.keySet {
-		po.key = KeyOf(msg)
+	if !po.keySet && c.cfg.Key != nil {
+		po.key = c.cfg.Key(msg)
 	}
 	return c.PublishBatch(ctx, topic, []Outgoing{{Message: msg, Key: po.key}})
 }
 
 // Outgoing is one event of a PublishBatch: a message and the key of its
-// record ("" for none). Publish would key it by KeyOf(Message).
+// record ("" for none). Publish would key it by Config.Key.
 type Outgoing struct {
 	Message proto.Message
 	Key     string

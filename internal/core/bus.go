@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/adapterreg"
@@ -92,6 +93,7 @@ func (b *bus) connect(ctx context.Context) error {
 		Brokers:        b.cfg.Brokers,
 		Name:           "volt-core",
 		DefaultTimeout: b.cfg.AdapterTimeout,
+		Key:            adapter.DeviceKeyFunc(),
 		Logger:         b.cfg.Logs.Logger("msgbus"),
 	})
 	if err != nil {
