@@ -61,19 +61,31 @@ func (c *RPCConfig) setDefaults() error {
 	return nil
 }
 
-// RPCResult is what `volt bench rpc -o json` prints.
+// RPCResult is what `volt bench rpc -o json` prints. The floor is a raw
+// franz-go request/response loop over the same broker (see floorLoop), so
+// that Ratio and P50Ratio read the same on any machine.
 type RPCResult struct {
-	Calls       int     `json:"calls"`
-	Concurrency int     `json:"concurrency"`
-	P50us       float64 `json:"p50_us"`
-	P99us       float64 `json:"p99_us"`
-	CallsPerS   float64 `json:"calls_per_s"`
+	Calls          int     `json:"calls"`
+	Concurrency    int     `json:"concurrency"`
+	P50us          float64 `json:"p50_us"`
+	P99us          float64 `json:"p99_us"`
+	CallsPerS      float64 `json:"calls_per_s"`
+	FloorCallsPerS float64 `json:"floor_calls_per_s"`
+	FloorP50us     float64 `json:"floor_p50_us"`
+	// Ratio is CallsPerS / FloorCallsPerS: the share of the raw loop's
+	// throughput msgbus keeps (the figure to watch with many in flight).
+	Ratio float64 `json:"ratio"`
+	// P50Ratio is P50us / FloorP50us: how much slower a call is (the
+	// figure to watch with one in flight).
+	P50Ratio float64 `json:"p50_ratio"`
 }
 
 // RPC measures unary round trips through the broker: a msgbus.Conn calls
 // a msgbus.Server (serving the gRPC health service) on a topic of its own,
 // with Concurrency calls in flight over Keys keys. Client and server share
 // the process but every call and every response goes through the broker.
+// First, the raw franz-go floor loop makes as many calls the same way on
+// the same broker.
 func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return RPCResult{}, err
@@ -86,6 +98,10 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 		}
 		defer b.Close()
 		brokers = b.Addrs()
+	}
+	floor, err := measureFloor(ctx, brokers, cfg)
+	if err != nil {
+		return RPCResult{}, err
 	}
 	topic := "volt.bench.rpc." + randomID()
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{
@@ -135,13 +151,54 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 		return RPCResult{}, err
 	}
 	slices.Sort(lat)
-	return RPCResult{
-		Calls:       cfg.Calls,
-		Concurrency: cfg.Concurrency,
-		P50us:       micros(percentile(lat, 0.50)),
-		P99us:       micros(percentile(lat, 0.99)),
-		CallsPerS:   math.Round(float64(cfg.Calls) / elapsed.Seconds()),
-	}, nil
+	res := RPCResult{
+		Calls:          cfg.Calls,
+		Concurrency:    cfg.Concurrency,
+		P50us:          micros(percentile(lat, 0.50)),
+		P99us:          micros(percentile(lat, 0.99)),
+		CallsPerS:      math.Round(float64(cfg.Calls) / elapsed.Seconds()),
+		FloorCallsPerS: floor.callsPerS,
+		FloorP50us:     micros(floor.p50),
+	}
+	res.Ratio = round2(res.CallsPerS / res.FloorCallsPerS)
+	res.P50Ratio = round2(res.P50us / res.FloorP50us)
+	return res, nil
+}
+
+type floorResult struct {
+	callsPerS float64
+	p50       time.Duration
+}
+
+// measureFloor runs the floor loop with cfg's calls, concurrency and keys.
+func measureFloor(ctx context.Context, brokers []string, cfg RPCConfig) (floorResult, error) {
+	f, err := startFloor(ctx, brokers, cfg.Keys)
+	if err != nil {
+		return floorResult{}, err
+	}
+	defer f.close()
+	call := func(i int) error { return f.call(ctx, i) }
+	if err := waitReady(ctx, call); err != nil {
+		return floorResult{}, err
+	}
+	if _, err := run(cfg.Warmup, cfg.Concurrency, call); err != nil {
+		return floorResult{}, fmt.Errorf("bench: floor warm-up: %w", err)
+	}
+	start := time.Now()
+	lat, err := run(cfg.Calls, cfg.Concurrency, call)
+	elapsed := time.Since(start)
+	if err != nil {
+		return floorResult{}, fmt.Errorf("bench: floor: %w", err)
+	}
+	slices.Sort(lat)
+	return floorResult{callsPerS: math.Round(float64(cfg.Calls) / elapsed.Seconds()), p50: percentile(lat, 0.50)}, nil
+}
+
+func round2(x float64) float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return 0
+	}
+	return math.Round(x*100) / 100
 }
 
 // waitReady calls until the server answers: it has joined its group.
