@@ -100,8 +100,8 @@ func (w *work) submit(key string, j job) bool {
 		}
 		w.unhold(key, kc)
 	}
-	return w.q.Add(key, keyq.Item{
-		Run: func() {
+	return w.q.Add(key, keyq.Funcs{
+		OnRun: func() {
 			if kc.ctx.Err() != nil { // forgotten or stopping meanwhile
 				drop()
 				return
@@ -115,7 +115,7 @@ func (w *work) submit(key string, j job) bool {
 			}
 			w.unhold(key, kc)
 		},
-		Drop: drop,
+		OnDrop: drop,
 	})
 }
 

@@ -212,6 +212,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
+	now := time.Now()
 
 	id := c.nextID()
 	env := &msgbusv1.Envelope{
@@ -222,7 +223,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		ReplyTo:         c.reply,
 		Key:             key,
 		DeadlineUnixMs:  deadline.UnixMilli(),
-		TimestampUnixMs: time.Now().UnixMilli(),
+		TimestampUnixMs: now.UnixMilli(),
 	}
 	if err := c.bodies.marshal(env, req); err != nil {
 		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
@@ -231,7 +232,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	if err != nil {
 		return status.Errorf(codes.Internal, "msgbus: marshal envelope of %s: %v", method, err)
 	}
-	rec := &kgo.Record{Topic: topic, Value: value}
+	rec := &kgo.Record{Topic: topic, Value: value, Timestamp: now}
 	if key != "" {
 		rec.Key = []byte(key)
 	}
@@ -240,9 +241,15 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	ch := c.waiters.register(id)
 	var delivered atomic.Bool
 	c.stats.calls.Add(1)
-	pctx, pcancel := recordCtx(ctx)
-	c.cl.Produce(pctx, rec, func(_ *kgo.Record, err error) {
-		pcancel()
+	// No context for the record: kgo fails a whole produce request, with
+	// every call's record in it, when the context of its first record
+	// ends, and watching contexts costs a timer per call. A request the
+	// broker takes after its call gave up is answered DeadlineExceeded
+	// without running (the deadline travels in the envelope);
+	// recordDeliveryTimeout bounds how long the producer keeps it, and
+	// TryProduce fails at once rather than block when its buffer is full
+	// (the broker has been away for a while).
+	c.cl.TryProduce(context.Background(), rec, func(_ *kgo.Record, err error) {
 		if err != nil {
 			c.purge.failed(topic, err)
 			c.waiters.trigger(id, result{err: produceError(topic, err)})
@@ -276,12 +283,11 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	}
 }
 
-// recordCtx is the context a request record is produced with: the call's
-// deadline without its cancelation, released once the record is delivered
-// or failed. kgo fails a whole produce request, with every call's record in
-// it, when the context of its first record ends; a call's context ends as
-// soon as its response arrives, which can be before the producer has
-// processed the broker's ack.
+// recordCtx is the context event records are produced with: the batch's
+// deadline without its cancelation, released once every record is
+// delivered or failed. kgo fails a whole produce request, with every
+// record in it, when the context of its first record ends; a caller's
+// context may end as soon as it stops waiting.
 func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	d, _ := ctx.Deadline()
 	return context.WithDeadline(context.WithoutCancel(ctx), d)

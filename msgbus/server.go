@@ -64,14 +64,34 @@ type Server struct {
 type method struct {
 	impl    any
 	handler grpc.MethodHandler
+	stream  context.Context // carries the grpc.ServerTransportStream grpc.Method(ctx) finds
 }
 
-// job is one request on its way through the executor.
+// job is one request on its way through the executor: a keyq.Item.
 type job struct {
-	rec *kgo.Record
-	env *msgbusv1.Envelope
-	m   *method
-	ack ackRef
+	s       *Server
+	rec     *kgo.Record
+	key     string
+	env     *msgbusv1.Envelope
+	m       *method
+	ack     ackRef
+	badBody error // set by decode when the body does not decode
+}
+
+func (j *job) Run()  { j.s.run(j) }
+func (j *job) Drop() { j.s.acks.abandon(j.ack) }
+
+// decode is the handler's request decoder.
+func (j *job) decode(v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
+	}
+	if err := j.s.bodies.unmarshal(j.env, m); err != nil {
+		j.badBody = err
+		return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", j.env.GetMethod(), err)
+	}
+	return nil
 }
 
 type serverStats struct {
@@ -141,7 +161,8 @@ func (s *Server) RegisterService(sd *grpc.ServiceDesc, impl any) {
 		if _, dup := s.methods[name]; dup {
 			panic("msgbus: RegisterService: " + sd.ServiceName + " registered twice")
 		}
-		s.methods[name] = &method{impl: impl, handler: md.Handler}
+		s.methods[name] = &method{impl: impl, handler: md.Handler,
+			stream: grpc.NewContextWithServerTransportStream(context.Background(), transportStream{method: name})}
 	}
 	for _, st := range sd.Streams {
 		s.log.Debug("msgbus: streaming method not served over Kafka", "method", "/"+sd.ServiceName+"/"+st.StreamName)
@@ -298,71 +319,55 @@ func (s *Server) dispatch(r *kgo.Record) {
 	m := s.methods[env.GetMethod()]
 	if m == nil {
 		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
-		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic))
+		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{})
 		s.acks.done(ref)
 		return
 	}
-	j := &job{rec: r, env: env, m: m, ack: ref}
-	s.sched.Add(string(r.Key), keyq.Item{
-		Run:  func() { s.run(j) },
-		Drop: func() { s.acks.abandon(ref) },
-	})
+	key := string(r.Key)
+	s.sched.Add(key, &job{s: s, rec: r, key: key, env: env, m: m, ack: ref})
 }
 
 // run runs one call and answers it.
 func (s *Server) run(j *job) {
 	defer s.acks.done(j.ack)
 	env := j.env
+	now := time.Now()
 	var deadline time.Time
 	if ms := env.GetDeadlineUnixMs(); ms > 0 {
 		deadline = time.UnixMilli(ms)
-		if !time.Now().Before(deadline) {
+		if !now.Before(deadline) {
 			s.stats.expired.Add(1)
 			s.reply(j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
-				"msgbus: %s: the deadline passed before the call started", env.GetMethod()))
+				"msgbus: %s: the deadline passed before the call started", env.GetMethod()), now)
 			return
 		}
 	}
-	ctx := s.ctx
-	if !deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
+	ctx := &callCtx{
+		Context: s.ctx,
+		info: CallInfo{
+			ID:        env.GetId(),
+			Method:    env.GetMethod(),
+			From:      env.GetFrom(),
+			Key:       j.key,
+			Topic:     j.rec.Topic,
+			Partition: j.rec.Partition,
+			Offset:    j.rec.Offset,
+			Deadline:  deadline,
+		},
+		hasDeadline: !deadline.IsZero(),
+		stream:      j.m.stream,
 	}
-	ctx = context.WithValue(ctx, callInfoKey{}, &CallInfo{
-		ID:        env.GetId(),
-		Method:    env.GetMethod(),
-		From:      env.GetFrom(),
-		Key:       string(j.rec.Key),
-		Topic:     j.rec.Topic,
-		Partition: j.rec.Partition,
-		Offset:    j.rec.Offset,
-		Deadline:  deadline,
-	})
-	ctx = grpc.NewContextWithServerTransportStream(ctx, transportStream{method: env.GetMethod()})
-
-	var badBody error
-	dec := func(v any) error {
-		m, ok := v.(proto.Message)
-		if !ok {
-			return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
-		}
-		if err := s.bodies.unmarshal(env, m); err != nil {
-			badBody = err
-			return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", env.GetMethod(), err)
-		}
-		return nil
-	}
-	resp, err := s.call(ctx, j.m, env.GetMethod(), dec)
-	if badBody != nil {
-		s.badRecord(j.rec, badBody)
+	defer ctx.release()
+	resp, err := s.call(ctx, j.m, env.GetMethod(), j.decode)
+	if j.badBody != nil {
+		s.badRecord(j.rec, j.badBody)
 	} else {
 		s.stats.handled.Add(1)
 	}
 	if err != nil && s.ctx.Err() != nil {
 		err = status.Errorf(codes.Unavailable, "msgbus: the server of %s stopped during the call: %v", s.cfg.Topic, err)
 	}
-	s.reply(j.rec, env, resp, err)
+	s.reply(j.rec, env, resp, err, time.Time{})
 }
 
 // call runs the handler; a panic becomes Internal rather than taking the
@@ -378,10 +383,13 @@ func (s *Server) call(ctx context.Context, m *method, name string, dec func(any)
 }
 
 // reply produces the response to env, asynchronously, unless the caller
-// wants none.
-func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error) {
+// wants none. now is the time to stamp it with; zero reads the clock.
+func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) {
 	if env.GetReplyTo() == "" {
 		return
+	}
+	if now.IsZero() {
+		now = time.Now()
 	}
 	out := &msgbusv1.Envelope{
 		Id:              env.GetId(),
@@ -389,7 +397,7 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 		Method:          env.GetMethod(),
 		From:            s.cfg.Topic,
 		Key:             env.GetKey(),
-		TimestampUnixMs: time.Now().UnixMilli(),
+		TimestampUnixMs: now.UnixMilli(),
 	}
 	if err == nil && resp != nil {
 		m, ok := resp.(proto.Message)
@@ -408,7 +416,7 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 	}
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value}, func(rec *kgo.Record, err error) {
+	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}, func(rec *kgo.Record, err error) {
 		if err != nil && tooLarge(err) && out.GetStatus() == nil {
 			// The caller would wait for its deadline: tell it instead.
 			out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED

@@ -10,18 +10,27 @@ package keyq
 
 import "sync"
 
-// Item is one unit of work.
-type Item struct {
+// Item is one unit of work. An interface rather than funcs, so that a
+// caller's job struct is the item itself: no closures per item on a hot
+// path.
+type Item interface {
 	// Run does the work. It must not call Close.
-	Run func()
+	Run()
 	// Drop is called instead of Run when the item never runs (Forget,
-	// Close); nil means nothing to do. It must not block.
-	Drop func()
+	// Close). It must not block.
+	Drop()
 }
 
-func (it Item) drop() {
-	if it.Drop != nil {
-		it.Drop()
+// Funcs is an Item made of two funcs; OnDrop may be nil.
+type Funcs struct {
+	OnRun, OnDrop func()
+}
+
+func (f Funcs) Run() { f.OnRun() }
+
+func (f Funcs) Drop() {
+	if f.OnDrop != nil {
+		f.OnDrop()
 	}
 }
 
@@ -62,7 +71,7 @@ func (q *Queue) Add(key string, it Item) bool {
 		select {
 		case q.pending <- struct{}{}:
 		case <-q.done:
-			it.drop()
+			it.Drop()
 			return false
 		}
 	}
@@ -70,7 +79,7 @@ func (q *Queue) Add(key string, it Item) bool {
 	if q.closed {
 		q.mu.Unlock()
 		q.release()
-		it.drop()
+		it.Drop()
 		return false
 	}
 	if key != "" {
@@ -99,7 +108,7 @@ func (q *Queue) work(key string, it Item) {
 	for {
 		if !q.acquire() {
 			q.release()
-			it.drop()
+			it.Drop()
 			q.dropKey(key)
 			return
 		}
@@ -117,7 +126,7 @@ func (q *Queue) work(key string, it Item) {
 			return
 		}
 		it = waiting[0]
-		waiting[0] = Item{}
+		waiting[0] = nil
 		q.keys[key] = waiting[1:]
 		q.mu.Unlock()
 	}
@@ -149,7 +158,7 @@ func (q *Queue) dropKey(key string) {
 	q.mu.Unlock()
 	for _, it := range waiting {
 		q.release()
-		it.drop()
+		it.Drop()
 	}
 }
 
@@ -168,7 +177,7 @@ func (q *Queue) Forget(match func(key string) bool) {
 	q.mu.Unlock()
 	for _, it := range dropped {
 		q.release()
-		it.drop()
+		it.Drop()
 	}
 }
 

@@ -40,7 +40,7 @@ func TestOrderPerKey(t *testing.T) {
 	done := make(chan struct{}, 3*n)
 	for i := range n {
 		for _, key := range []string{"a", "b", "c"} {
-			q.Add(key, keyq.Item{Run: func() {
+			q.Add(key, keyq.Funcs{OnRun: func() {
 				mu.Lock()
 				got[key] = append(got[key], i)
 				mu.Unlock()
@@ -65,7 +65,7 @@ func TestOneKeyRunsOneAtATime(t *testing.T) {
 	var running, peak atomic.Int32
 	done := make(chan struct{}, 50)
 	for range 50 {
-		q.Add("k", keyq.Item{Run: func() {
+		q.Add("k", keyq.Funcs{OnRun: func() {
 			peak.Store(max(peak.Load(), running.Add(1)))
 			running.Add(-1)
 			done <- struct{}{}
@@ -86,7 +86,7 @@ func TestKeysRunInParallelUpToTheLimit(t *testing.T) {
 	release := make(chan struct{})
 	var running, peak atomic.Int32
 	for i := range 10 {
-		q.Add(fmt.Sprint(i), keyq.Item{Run: func() {
+		q.Add(fmt.Sprint(i), keyq.Funcs{OnRun: func() {
 			peak.Store(max(peak.Load(), running.Add(1)))
 			started <- fmt.Sprint(i)
 			<-release
@@ -117,7 +117,7 @@ func TestEmptyKeyKeepsNoOrder(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 2)
 	for range 2 {
-		q.Add("", keyq.Item{Run: func() { started <- struct{}{}; <-release }})
+		q.Add("", keyq.Funcs{OnRun: func() { started <- struct{}{}; <-release }})
 	}
 	wait(t, started, "first")
 	wait(t, started, "second") // both run although neither finished
@@ -127,10 +127,10 @@ func TestEmptyKeyKeepsNoOrder(t *testing.T) {
 func TestMaxPendingBlocksAdd(t *testing.T) {
 	q := newQueue(t, 1, 2)
 	release := make(chan struct{})
-	q.Add("a", keyq.Item{Run: func() { <-release }})
-	q.Add("a", keyq.Item{Run: func() {}})
+	q.Add("a", keyq.Funcs{OnRun: func() { <-release }})
+	q.Add("a", keyq.Funcs{OnRun: func() {}})
 	added := make(chan bool, 1)
-	go func() { added <- q.Add("b", keyq.Item{Run: func() {}}) }()
+	go func() { added <- q.Add("b", keyq.Funcs{OnRun: func() {}}) }()
 	select {
 	case <-added:
 		t.Fatal("Add did not block with maxPending items pending")
@@ -147,12 +147,12 @@ func TestForgetDropsWaitingItems(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	var ran, dropped atomic.Int32
-	q.Add("olt", keyq.Item{Run: func() { started <- struct{}{}; <-release }})
+	q.Add("olt", keyq.Funcs{OnRun: func() { started <- struct{}{}; <-release }})
 	wait(t, started, "first item")
 	for range 3 {
-		q.Add("olt", keyq.Item{Run: func() { ran.Add(1) }, Drop: func() { dropped.Add(1) }})
+		q.Add("olt", keyq.Funcs{OnRun: func() { ran.Add(1) }, OnDrop: func() { dropped.Add(1) }})
 	}
-	q.Add("other", keyq.Item{Run: func() { ran.Add(1) }})
+	q.Add("other", keyq.Funcs{OnRun: func() { ran.Add(1) }})
 	if n := q.Waiting("olt"); n != 3 {
 		t.Fatalf("Waiting = %d, want 3", n)
 	}
@@ -162,7 +162,7 @@ func TestForgetDropsWaitingItems(t *testing.T) {
 	}
 	// The running item finishes; an item added now runs after it.
 	after := make(chan struct{})
-	q.Add("olt", keyq.Item{Run: func() { close(after) }})
+	q.Add("olt", keyq.Funcs{OnRun: func() { close(after) }})
 	select {
 	case <-after:
 		t.Fatal("an item ran beside the running item of its key")
@@ -181,10 +181,10 @@ func TestCloseDropsWaitingAndWaitsForRunning(t *testing.T) {
 	started := make(chan struct{})
 	var finished atomic.Bool
 	var dropped atomic.Int32
-	q.Add("a", keyq.Item{Run: func() { close(started); <-release; finished.Store(true) }})
+	q.Add("a", keyq.Funcs{OnRun: func() { close(started); <-release; finished.Store(true) }})
 	wait(t, started, "first item")
-	q.Add("a", keyq.Item{Run: func() { t.Error("a waiting item ran after Close") }, Drop: func() { dropped.Add(1) }})
-	q.Add("b", keyq.Item{Run: func() { t.Error("an item waiting for a slot ran after Close") }, Drop: func() { dropped.Add(1) }})
+	q.Add("a", keyq.Funcs{OnRun: func() { t.Error("a waiting item ran after Close") }, OnDrop: func() { dropped.Add(1) }})
+	q.Add("b", keyq.Funcs{OnRun: func() { t.Error("an item waiting for a slot ran after Close") }, OnDrop: func() { dropped.Add(1) }})
 	closed := make(chan struct{})
 	go func() { q.Close(); close(closed) }()
 	select {
@@ -201,7 +201,7 @@ func TestCloseDropsWaitingAndWaitsForRunning(t *testing.T) {
 		t.Errorf("dropped %d, want 2", d)
 	}
 	var late atomic.Bool
-	if q.Add("c", keyq.Item{Run: func() {}, Drop: func() { late.Store(true) }}) || !late.Load() {
+	if q.Add("c", keyq.Funcs{OnRun: func() {}, OnDrop: func() { late.Store(true) }}) || !late.Load() {
 		t.Error("Add after Close was accepted or not dropped")
 	}
 }
@@ -217,7 +217,7 @@ func BenchmarkAdd(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		wg.Add(1)
-		q.Add(keys[i%len(keys)], keyq.Item{Run: wg.Done})
+		q.Add(keys[i%len(keys)], keyq.Funcs{OnRun: wg.Done})
 	}
 	wg.Wait()
 }
