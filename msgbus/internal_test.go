@@ -31,17 +31,23 @@ func TestValidMethod(t *testing.T) {
 
 func TestWaiters(t *testing.T) {
 	w := newWaiters()
-	ch := w.register("a")
+	p := &pending{ch: make(chan result, 1), topic: "t1"}
+	w.register("a", p)
+	w.register("b", &pending{ch: make(chan result, 1), topic: "t2"})
+	var ids []string
+	w.each("t1", func(id string, _ *pending) { ids = append(ids, id) })
+	if fmt.Sprint(ids) != "[a]" {
+		t.Errorf("each(t1) = %v", ids)
+	}
 	if !w.trigger("a", result{env: &msgbusv1.Envelope{Id: "a"}}) {
 		t.Fatal("trigger found no waiter")
 	}
-	if r := <-ch; r.env.GetId() != "a" {
+	if r := <-p.ch; r.env.GetId() != "a" {
 		t.Errorf("got %v", r)
 	}
-	if w.trigger("a", result{}) {
+	if w.trigger("a", result{}) || w.get("a") != nil {
 		t.Error("a second response found a waiter")
 	}
-	w.register("b")
 	w.cancel("b")
 	if w.trigger("b", result{}) || w.len() != 0 {
 		t.Error("a canceled waiter was triggered")
@@ -49,19 +55,24 @@ func TestWaiters(t *testing.T) {
 }
 
 func TestRecentIDs(t *testing.T) {
-	r := newRecentIDs(2)
+	r := newRecentIDs(2, 10)
 	for _, id := range []string{"a", "b"} {
-		if r.seen(id) {
+		if dup, _ := r.seen(id); dup {
 			t.Errorf("%s seen before it was shown", id)
 		}
 	}
-	if !r.seen("a") || !r.seen("b") {
-		t.Error("a shown id not seen")
+	r.answered("a", []byte("resp-a"))
+	r.answered("b", []byte("resp-b")) // over the budget: not kept
+	if dup, resp := r.seen("a"); !dup || string(resp) != "resp-a" {
+		t.Errorf("seen(a) = %v, %q; want the kept response", dup, resp)
+	}
+	if dup, resp := r.seen("b"); !dup || resp != nil {
+		t.Errorf("seen(b) = %v, %q; want a duplicate without response", dup, resp)
 	}
 	r.seen("c") // a and b move to the previous generation
 	r.seen("d")
 	r.seen("e") // and are forgotten
-	if r.seen("a") {
+	if dup, _ := r.seen("a"); dup {
 		t.Error("an old id is still remembered")
 	}
 }

@@ -51,7 +51,7 @@ type Server struct {
 	sched  *keyq.Queue // runs the calls: serial per key, bounded in parallel
 	acks   *ackWindow
 	recent *recentIDs
-	purge  *purger
+	repair *repairer
 	bodies *bodyCodec
 	ctx    context.Context // canceled by Close: ends the poll loop and the handlers
 	cancel context.CancelFunc
@@ -112,8 +112,19 @@ type ServerStats struct {
 // loop blocks, so that one hot key cannot queue without bound.
 const pendingPerSlot = 16
 
-// How many transaction ids a server remembers to drop duplicates.
-const recentIDsSize = 1 << 16
+// How many transaction ids a server remembers to drop duplicates, and how
+// many bytes of their responses it keeps to answer them again.
+const (
+	recentIDsSize   = 1 << 16
+	recentIDsBudget = 8 << 20
+)
+
+// Responses the broker failed because the caller's reply topic came back
+// under a new id are sent again, this many times at most, this far apart.
+const (
+	replyTries      = 10
+	replyRetryDelay = 200 * time.Millisecond
+)
 
 // Bounds on the steps of a rebalance and of Close.
 const (
@@ -179,7 +190,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started = true
 
-	admin, err := kgo.NewClient(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log)...)
+	admin, err := kgo.NewClient(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log, nil)...)
 	if err != nil {
 		return fmt.Errorf("msgbus: %w", err)
 	}
@@ -190,7 +201,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 
 	s.acks = newAckWindow(func(r *kgo.Record) { s.cl.MarkCommitRecords(r) })
-	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log), consumerOpts()...)
+	s.repair = newRepairer(s.log, func(t string) bool { return t == s.cfg.Topic }, nil)
+	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log, s.repair.topicRecreated), consumerOpts()...)
 	opts = append(opts,
 		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(s.cfg.Topic),
@@ -216,8 +228,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.cl = cl
 	s.bodies = bodies
-	s.purge = newPurger(cl)
-	s.recent = newRecentIDs(recentIDsSize)
+	s.repair.start(cl)
+	s.recent = newRecentIDs(recentIDsSize, recentIDsBudget)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency)
 	s.wg.Add(1)
@@ -265,7 +277,7 @@ func (s *Server) Close() error {
 			s.log.Warn("msgbus: leave group", "group", s.cfg.Group, "err", err)
 		}
 		cancel()
-		s.purge.close()
+		s.repair.close()
 		s.cl.Close()
 		s.bodies.close()
 	})
@@ -276,7 +288,6 @@ func (s *Server) Close() error {
 func (s *Server) poll() {
 	defer s.wg.Done()
 	limit := newLogLimiter(30 * time.Second)
-	repair := newConsumeRepair()
 	for {
 		fs := s.cl.PollFetches(s.ctx)
 		if s.ctx.Err() != nil || fs.IsClientClosed() {
@@ -284,13 +295,14 @@ func (s *Server) poll() {
 			return
 		}
 		fs.EachError(func(t string, p int32, err error) {
-			if !repair.note(t, err) && limit.allow(err.Error()) {
+			if recreated(err) {
+				s.repair.topicRecreated(t)
+			} else if limit.allow(err.Error()) {
 				s.log.Warn("msgbus: fetching requests", "topic", t, "partition", p, "err", err)
 			}
 		})
 		fs.EachRecord(s.dispatch)
 		s.cl.AllowRebalance()
-		repair.run(s.cl, s.log)
 	}
 }
 
@@ -311,8 +323,11 @@ func (s *Server) dispatch(r *kgo.Record) {
 		s.acks.done(ref)
 		return
 	}
-	if s.recent.seen(env.GetId()) {
+	if dup, resp := s.recent.seen(env.GetId()); dup {
 		s.stats.duplicates.Add(1)
+		if resp != nil && env.GetReplyTo() != "" { // the caller asks again: the response was lost
+			s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: resp}, env.GetId(), 1, nil)
+		}
 		s.acks.done(ref)
 		return
 	}
@@ -414,19 +429,47 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 		out.Status = &msgbusv1.Status{Code: int32(codes.Internal), Message: "msgbus: marshal response: " + merr.Error()}
 		value, _ = proto.Marshal(out)
 	}
+	s.recent.answered(env.GetId(), value)
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}, func(rec *kgo.Record, err error) {
-		if err != nil && tooLarge(err) && out.GetStatus() == nil {
-			// The caller would wait for its deadline: tell it instead.
-			out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
-			out.Status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
-				Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
-			if small, merr := proto.Marshal(out); merr == nil {
-				s.cl.TryProduce(context.Background(), &kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: small}, s.replied)
-			}
+	s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}, env.GetId(), 1, func(rec *kgo.Record, err error) bool {
+		if !tooLarge(err) || out.GetStatus() != nil {
+			return false
 		}
-		s.replied(rec, err)
+		// The caller would wait for its deadline: tell it instead.
+		out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
+		out.Status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
+			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
+		small, merr := proto.Marshal(out)
+		if merr != nil {
+			return false
+		}
+		s.recent.answered(env.GetId(), small)
+		s.produceReply(&kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: small}, env.GetId(), 1, nil)
+		return true
+	})
+}
+
+// produceReply produces a response record, asynchronously. If the broker
+// fails it because the reply topic came back under a new id, the repairer
+// purges the topic and the response goes again shortly (replyTries at
+// most). onErr may handle another failure itself (true) before it is
+// counted and logged.
+func (s *Server) produceReply(rec *kgo.Record, id string, try int, onErr func(*kgo.Record, error) bool) {
+	s.cl.TryProduce(context.Background(), rec, func(r *kgo.Record, err error) {
+		if err == nil {
+			return
+		}
+		if recreated(err) && try < replyTries && s.ctx.Err() == nil {
+			s.repair.failed(r.Topic, err)
+			again := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+			time.AfterFunc(replyRetryDelay, func() { s.produceReply(again, id, try+1, onErr) })
+			return
+		}
+		if onErr != nil && onErr(r, err) {
+			return
+		}
+		s.replied(r, err)
 	})
 }
 
@@ -435,7 +478,13 @@ func (s *Server) replied(r *kgo.Record, err error) {
 		return
 	}
 	s.stats.replyErrors.Add(1)
-	s.purge.failed(r.Topic, err)
+	s.repair.failed(r.Topic, err)
+	if s.ctx.Err() != nil || errors.Is(err, kgo.ErrClientClosed) {
+		// Stopping: the caller sees Unavailable or its deadline; a clean
+		// stop logs no warning.
+		s.log.Debug("msgbus: response not delivered at stop", "topic", r.Topic, "err", err)
+		return
+	}
 	if s.replyLog.allow(err.Error()) {
 		s.log.Warn("msgbus: response not delivered", "topic", r.Topic, "err", err)
 	}
