@@ -121,6 +121,16 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	c.repair.start(cl)
 	c.wg.Add(1)
 	go c.readReplies()
+	if cfg.StaleReplyTopics > 0 {
+		// The first heartbeat before Dial returns: a new topic is never
+		// mistaken for a dead one.
+		if err := c.produceHeartbeat(ctx); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("msgbus: reply topic %s: %w", reply, err)
+		}
+		c.wg.Add(1)
+		go c.runJanitor(cfg.StaleReplyTopics)
+	}
 	return c, nil
 }
 
@@ -382,6 +392,9 @@ func (c *Conn) readReplies() {
 
 func (c *Conn) handleReply(r *kgo.Record) {
 	env, err := decodeEnvelope(r.Value)
+	if err == nil && isHeartbeat(env) {
+		return
+	}
 	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_RESPONSE {
 		err = fmt.Errorf("a %s record on a reply topic", env.GetKind())
 	}
