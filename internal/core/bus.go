@@ -45,8 +45,8 @@ type bus struct {
 
 	events        *msgbus.Publisher // queues events, and sends them once the bus is up
 	dropped       atomic.Uint64     // events not queued because the queue was full
-	droppedLogged atomic.Uint64 // dropped as of the last warning
-	dropLogged    atomic.Int64  // unix nanoseconds of the last warning
+	droppedLogged atomic.Uint64     // dropped as of the last warning
+	dropLogged    atomic.Int64      // unix nanoseconds of the last warning
 
 	mu      sync.RWMutex // guards conn, server, clients
 	conn    *msgbus.Conn
