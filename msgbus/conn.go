@@ -227,22 +227,18 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	now := time.Now()
 
 	id := c.nextID()
-	env := &msgbusv1.Envelope{
-		Id:              id,
-		Kind:            msgbusv1.Kind_KIND_REQUEST,
-		Method:          method,
-		From:            c.reply,
-		ReplyTo:         c.reply,
-		Key:             key,
-		DeadlineUnixMs:  deadline.UnixMilli(),
-		TimestampUnixMs: now.UnixMilli(),
-	}
-	if err := c.bodies.marshal(env, req); err != nil {
-		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
-	}
-	value, err := proto.Marshal(env)
+	value, err := c.bodies.encode(&wireEnvelope{
+		id:          id,
+		kind:        msgbusv1.Kind_KIND_REQUEST,
+		method:      method,
+		from:        c.reply,
+		replyTo:     c.reply,
+		key:         key,
+		deadlineMs:  deadline.UnixMilli(),
+		timestampMs: now.UnixMilli(),
+	}, req)
 	if err != nil {
-		return status.Errorf(codes.Internal, "msgbus: marshal envelope of %s: %v", method, err)
+		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
 	}
 	p := &pending{ch: make(chan result, 1), topic: topic, value: value, ts: now}
 	if key != "" {

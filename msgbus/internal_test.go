@@ -55,20 +55,27 @@ func TestWaiters(t *testing.T) {
 }
 
 func TestRecentIDs(t *testing.T) {
-	r := newRecentIDs(2, 10)
-	for _, id := range []string{"a", "b"} {
+	r := newRecentIDs(3, 2)
+	for _, id := range []string{"a", "b", "c"} {
 		if dup, _ := r.seen(id); dup {
 			t.Errorf("%s seen before it was shown", id)
 		}
 	}
 	r.answered("a", []byte("resp-a"))
-	r.answered("b", []byte("resp-b")) // over the budget: not kept
-	if dup, resp := r.seen("a"); !dup || string(resp) != "resp-a" {
-		t.Errorf("seen(a) = %v, %q; want the kept response", dup, resp)
+	r.answered("b", []byte("resp-b"))
+	r.answered("c", []byte("resp-c")) // the ring keeps two: a's goes
+	r.answered("x", []byte("resp-x")) // never shown: not kept
+	if dup, resp := r.seen("a"); !dup || resp != nil {
+		t.Errorf("seen(a) = %v, %q; want a duplicate without response", dup, resp)
 	}
-	if dup, resp := r.seen("b"); !dup || resp != nil {
-		t.Errorf("seen(b) = %v, %q; want a duplicate without response", dup, resp)
+	for _, id := range []string{"b", "c"} {
+		if dup, resp := r.seen(id); !dup || string(resp) != "resp-"+id {
+			t.Errorf("seen(%s) = %v, %q; want the kept response", id, dup, resp)
+		}
 	}
+	r = newRecentIDs(2, 2)
+	r.seen("a")
+	r.seen("b")
 	r.seen("c") // a and b move to the previous generation
 	r.seen("d")
 	r.seen("e") // and are forgotten

@@ -113,10 +113,10 @@ type ServerStats struct {
 const pendingPerSlot = 16
 
 // How many transaction ids a server remembers to drop duplicates, and how
-// many bytes of their responses it keeps to answer them again.
+// many of the last responses it keeps to answer them again.
 const (
-	recentIDsSize   = 1 << 16
-	recentIDsBudget = 8 << 20
+	recentIDsSize = 1 << 16
+	keptResponses = 4096
 )
 
 // Responses the broker failed because the caller's reply topic came back
@@ -229,7 +229,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.cl = cl
 	s.bodies = bodies
 	s.repair.start(cl)
-	s.recent = newRecentIDs(recentIDsSize, recentIDsBudget)
+	s.recent = newRecentIDs(recentIDsSize, keptResponses)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency)
 	s.wg.Add(1)
@@ -406,41 +406,40 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 	if now.IsZero() {
 		now = time.Now()
 	}
-	out := &msgbusv1.Envelope{
-		Id:              env.GetId(),
-		Kind:            msgbusv1.Kind_KIND_RESPONSE,
-		Method:          env.GetMethod(),
-		From:            s.cfg.Topic,
-		Key:             env.GetKey(),
-		TimestampUnixMs: now.UnixMilli(),
+	out := wireEnvelope{
+		id:          env.GetId(),
+		kind:        msgbusv1.Kind_KIND_RESPONSE,
+		method:      env.GetMethod(),
+		from:        s.cfg.Topic,
+		key:         env.GetKey(),
+		timestampMs: now.UnixMilli(),
 	}
+	var body proto.Message
 	if err == nil && resp != nil {
 		m, ok := resp.(proto.Message)
 		if !ok {
 			err = status.Errorf(codes.Internal, "msgbus: response type %T is not a proto.Message", resp)
-		} else if merr := s.bodies.marshal(out, m); merr != nil {
-			err = status.Errorf(codes.Internal, "msgbus: marshal response of %s: %v", env.GetMethod(), merr)
+		} else {
+			body = m
 		}
 	}
-	out.Status = statusToProto(err)
-	value, merr := proto.Marshal(out)
-	if merr != nil { // only an invalid status detail can do this
-		out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
-		out.Status = &msgbusv1.Status{Code: int32(codes.Internal), Message: "msgbus: marshal response: " + merr.Error()}
-		value, _ = proto.Marshal(out)
+	out.status = statusToProto(err)
+	value, merr := s.bodies.encode(&out, body)
+	if merr != nil { // the body does not marshal, or a status detail
+		out.status = &msgbusv1.Status{Code: int32(codes.Internal), Message: fmt.Sprintf("msgbus: marshal response of %s: %v", env.GetMethod(), merr)}
+		value, _ = s.bodies.encode(&out, nil)
 	}
 	s.recent.answered(env.GetId(), value)
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
 	s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}, env.GetId(), 1, func(rec *kgo.Record, err error) bool {
-		if !tooLarge(err) || out.GetStatus() != nil {
+		if !tooLarge(err) || out.status != nil {
 			return false
 		}
 		// The caller would wait for its deadline: tell it instead.
-		out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
-		out.Status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
+		out.status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
 			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
-		small, merr := proto.Marshal(out)
+		small, merr := s.bodies.encode(&out, nil)
 		if merr != nil {
 			return false
 		}

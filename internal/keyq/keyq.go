@@ -182,8 +182,14 @@ func (q *Queue) work(key string, it Item) {
 // acquire takes a slot; false once Close has begun.
 func (q *Queue) acquire() bool {
 	select {
-	case <-q.done:
-		return false
+	case q.slots <- struct{}{}: // the common case: a slot is free
+		select {
+		case <-q.done:
+			<-q.slots
+			return false
+		default:
+			return true
+		}
 	default:
 	}
 	select {
