@@ -84,8 +84,8 @@ type RPCResult struct {
 // a msgbus.Server (serving the gRPC health service) on a topic of its own,
 // with Concurrency calls in flight over Keys keys. Client and server share
 // the process but every call and every response goes through the broker.
-// First, the raw franz-go floor loop makes as many calls the same way on
-// the same broker.
+// The raw franz-go floor loop makes as many calls the same way on the same
+// broker, in rounds that alternate with msgbus's.
 func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return RPCResult{}, err
@@ -98,10 +98,6 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 		}
 		defer b.Close()
 		brokers = b.Addrs()
-	}
-	floor, err := measureFloor(ctx, brokers, cfg)
-	if err != nil {
-		return RPCResult{}, err
 	}
 	topic := "volt.bench.rpc." + randomID()
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{
@@ -138,60 +134,96 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 		_, err := client.Check(cctx, req, keys[i%len(keys)])
 		return err
 	}
-	if err := waitReady(ctx, call); err != nil {
-		return RPCResult{}, err
-	}
-	if _, err := run(cfg.Warmup, cfg.Concurrency, call); err != nil {
-		return RPCResult{}, fmt.Errorf("bench: warm-up: %w", err)
-	}
-	start := time.Now()
-	lat, err := run(cfg.Calls, cfg.Concurrency, call)
-	elapsed := time.Since(start)
+	f, err := startFloor(ctx, brokers, cfg.Keys)
 	if err != nil {
 		return RPCResult{}, err
 	}
-	slices.Sort(lat)
+	defer f.close()
+	floorCall := func(i int) error { return f.call(ctx, i) }
+	for _, c := range []func(int) error{floorCall, call} {
+		if err := waitReady(ctx, c); err != nil {
+			return RPCResult{}, err
+		}
+		if _, err := run(cfg.Warmup, cfg.Concurrency, c); err != nil {
+			return RPCResult{}, fmt.Errorf("bench: warm-up: %w", err)
+		}
+	}
+	// Rounds alternate between the floor and msgbus, so that a change of
+	// the machine's load meanwhile weighs on both alike.
+	var mine, floor measured
+	for r := range rpcRounds {
+		n := cfg.Calls/rpcRounds + btoi(r < cfg.Calls%rpcRounds)
+		first, second := &floor, &mine
+		fc, sc := floorCall, call
+		if r%2 == 1 {
+			first, second, fc, sc = second, first, sc, fc
+		}
+		if err := first.add(n, cfg.Concurrency, fc); err != nil {
+			return RPCResult{}, err
+		}
+		if err := second.add(n, cfg.Concurrency, sc); err != nil {
+			return RPCResult{}, err
+		}
+	}
 	res := RPCResult{
 		Calls:          cfg.Calls,
 		Concurrency:    cfg.Concurrency,
-		P50us:          micros(percentile(lat, 0.50)),
-		P99us:          micros(percentile(lat, 0.99)),
-		CallsPerS:      math.Round(float64(cfg.Calls) / elapsed.Seconds()),
-		FloorCallsPerS: floor.callsPerS,
-		FloorP50us:     micros(floor.p50),
+		P50us:          micros(mine.percentile(0.50)),
+		P99us:          micros(mine.percentile(0.99)),
+		CallsPerS:      mine.rate(),
+		FloorCallsPerS: floor.rate(),
+		FloorP50us:     micros(floor.percentile(0.50)),
 	}
 	res.Ratio = round2(res.CallsPerS / res.FloorCallsPerS)
 	res.P50Ratio = round2(res.P50us / res.FloorP50us)
 	return res, nil
 }
 
-type floorResult struct {
-	callsPerS float64
-	p50       time.Duration
+// rpcRounds is how many rounds RPC splits the calls into.
+const rpcRounds = 6
+
+// measured accumulates the rounds of one side.
+type measured struct {
+	lat     []time.Duration
+	elapsed time.Duration
+	sorted  bool
 }
 
-// measureFloor runs the floor loop with cfg's calls, concurrency and keys.
-func measureFloor(ctx context.Context, brokers []string, cfg RPCConfig) (floorResult, error) {
-	f, err := startFloor(ctx, brokers, cfg.Keys)
-	if err != nil {
-		return floorResult{}, err
-	}
-	defer f.close()
-	call := func(i int) error { return f.call(ctx, i) }
-	if err := waitReady(ctx, call); err != nil {
-		return floorResult{}, err
-	}
-	if _, err := run(cfg.Warmup, cfg.Concurrency, call); err != nil {
-		return floorResult{}, fmt.Errorf("bench: floor warm-up: %w", err)
+func (m *measured) add(n, c int, call func(int) error) error {
+	if n == 0 {
+		return nil
 	}
 	start := time.Now()
-	lat, err := run(cfg.Calls, cfg.Concurrency, call)
-	elapsed := time.Since(start)
+	lat, err := run(n, c, call)
+	m.elapsed += time.Since(start)
 	if err != nil {
-		return floorResult{}, fmt.Errorf("bench: floor: %w", err)
+		return err
 	}
-	slices.Sort(lat)
-	return floorResult{callsPerS: math.Round(float64(cfg.Calls) / elapsed.Seconds()), p50: percentile(lat, 0.50)}, nil
+	m.lat = append(m.lat, lat...)
+	m.sorted = false
+	return nil
+}
+
+func (m *measured) percentile(p float64) time.Duration {
+	if !m.sorted {
+		slices.Sort(m.lat)
+		m.sorted = true
+	}
+	return percentile(m.lat, p)
+}
+
+func (m *measured) rate() float64 {
+	if m.elapsed <= 0 {
+		return 0
+	}
+	return math.Round(float64(len(m.lat)) / m.elapsed.Seconds())
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func round2(x float64) float64 {
