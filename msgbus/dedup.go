@@ -22,7 +22,7 @@ type recentIDs struct {
 	size int
 	seed maphash.Seed
 
-	mu        sync.Mutex // guards everything below
+	mu        sync.Mutex       // guards everything below
 	cur, prev map[uint64]int32 // id hash → ring slot of its response + 1, or 0
 	ring      []keptResponse
 	next      int // ring slot to fill next

@@ -3,7 +3,6 @@ package msgbus_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -104,10 +103,6 @@ func TestBrokerRestartLosingTopics(t *testing.T) {
 		t.Errorf("dropped %d, stats %+v: want the events beyond the buffer counted", dropped, pub.Stats())
 	}
 
-	if d := os.Getenv("MSGBUS_TEST_DOWN"); d != "" {
-		dd, _ := time.ParseDuration(d)
-		time.Sleep(dd)
-	}
 	b2, err := broker.Start(context.Background(), broker.Config{Listen: addr, Partitions: 3, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatalf("restart the broker on %s: %v", addr, err)
