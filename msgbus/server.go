@@ -516,9 +516,14 @@ func (s *Server) revoked(ctx context.Context, cl *kgo.Client, revoked map[string
 
 // lost runs when the group lost partitions (the session expired): another
 // member may own them already, so there is nothing to wait for or commit.
+// While the broker is away kgo calls it on every failed rejoin, with no
+// partitions: that is not news.
 func (s *Server) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.log.Warn("msgbus: lost partitions", "topic", s.cfg.Topic, "partitions", lost[s.cfg.Topic])
-	s.acks.forget(lost[s.cfg.Topic])
+	parts := lost[s.cfg.Topic]
+	if len(parts) > 0 {
+		s.log.Warn("msgbus: lost partitions", "topic", s.cfg.Topic, "partitions", parts)
+	}
+	s.acks.forget(parts)
 }
 
 // chainServer composes interceptors into one, the first outermost, as
