@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -10,7 +11,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
@@ -197,12 +197,14 @@ func TestEventsJSONAndYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, line := range lines(out.String()) {
-		var ev voltv1.Event
-		if err := protojson.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("line %d is not an Event: %v\n%s", i+1, err, line)
+		var ev struct {
+			ID string `json:"id"`
 		}
-		if want := testEvents()[i].GetId(); ev.GetId() != want {
-			t.Errorf("line %d has event %s, want %s", i+1, ev.GetId(), want)
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, line)
+		}
+		if want := testEvents()[i].GetId(); ev.ID != want {
+			t.Errorf("line %d has event %s, want %s", i+1, ev.ID, want)
 		}
 	}
 	first := lines(out.String())[0]
