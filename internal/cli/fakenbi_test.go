@@ -106,7 +106,14 @@ func newFakeNBI() *fakeNBI {
 		},
 		flows: map[string][]*openflowv1.Flow{
 			"olt1": {eapol, upstream},
-			ldID:   {eapol},
+			// Unsorted, as a table may hold them: table 1 first, low priority first.
+			ldID: {
+				{Id: 13, TableId: 1, Priority: 2000, Cookie: 0x3, Match: match(inPort(nni)),
+					Instructions: []*openflowv1.Instruction{applyActions(output(uni, 0))}},
+				{Id: 14, TableId: 0, Priority: 10, Cookie: 0x4, Match: match(inPort(nni)),
+					Instructions: []*openflowv1.Instruction{applyActions(output(ctrl, 0xffff))}},
+				eapol,
+			},
 		},
 		groups: map[string][]*openflowv1.Group{
 			ldID: {{Desc: &openflowv1.GroupDesc{Type: openflowv1.GroupType_GROUP_TYPE_ALL, GroupId: 1,
@@ -126,7 +133,7 @@ func newFakeNBI() *fakeNBI {
 		logicalPorts: map[string][]*voltv1.LogicalPort{
 			ldID: {
 				{Id: "nni-1", LogicalDeviceId: ldID, DeviceId: "olt1", DevicePortNo: nni, RootPort: true,
-					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4}},
+					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4, HwAddr: []byte{0x02, 0x20, 0xef, 0xbd, 0xd3, 0xdf}}},
 				{Id: "uni-4112", LogicalDeviceId: ldID, DeviceId: "onu1", DevicePortNo: uni,
 					OfpPort: &openflowv1.Port{PortNo: uni, Name: "PSMO00000101-uni-0", State: 1}},
 			},
