@@ -214,7 +214,7 @@ func TestLogErrors(t *testing.T) {
 		{"nobody listening", []string{"list", "--server", closed},
 			"cannot reach " + closed + ": connect: connection refused"},
 		{"timeout", []string{"list", "--server", slow, "--timeout", "100ms"},
-			"timed out waiting for " + slow + " (--timeout 100ms)"},
+			"no answer from " + slow + " within --timeout 100ms: the client gave up (the server may still complete the operation)"},
 		{"server says unavailable", []string{"set", "info", "--server", slow},
 			"Unavailable: store is down"},
 		{"bad output", []string{"list", "-o", "xml", "--server", addr},
