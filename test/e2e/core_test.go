@@ -17,11 +17,37 @@ import (
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
-// coreArgs runs a core with embedded etcd on free ports in dir; Kafka is
-// not needed for what these tests do (the core keeps retrying it).
-func coreArgs(nbi, etcd, dir string) []string {
+// coreArgs runs a core with embedded etcd on free ports in dir, using the
+// broker at brokers.
+func coreArgs(nbi, etcd, dir, brokers string) []string {
 	return []string{"core", "--etcd", "embedded", "--etcd-listen", "http://" + etcd, "--data-dir", dir,
-		"--nbi", nbi, "--brokers", "127.0.0.1:1"}
+		"--nbi", nbi, "--brokers", brokers}
+}
+
+// startBrokerAndOLTAdapter runs `volt broker` and `volt adapter ponsim-olt`
+// and returns the broker's address: the core creates devices only of a type
+// an adapter registered.
+func startBrokerAndOLTAdapter(t *testing.T) string {
+	t.Helper()
+	brokers := freeAddr(t)
+	start(t, "broker", "--listen", brokers, "--log-level", "warn")
+	waitTCP(t, brokers)
+	start(t, "adapter", "ponsim-olt", "--brokers", brokers, "--log-level", "warn")
+	return brokers
+}
+
+// waitType waits until the core at nbi knows device type typ.
+func waitType(t *testing.T, nbi, typ string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _, code := run(t, 10*time.Second, "devicetype", "list", "--server", nbi, "--format", "{{.Id}}")
+		if code == 0 && strings.Contains(out, typ+"\n") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("device type %s never registered with the core at %s", typ, nbi)
 }
 
 func nbiClient(t *testing.T, addr string) voltv1.VoltServiceClient {
@@ -54,8 +80,10 @@ func deviceIDs(t *testing.T, c voltv1.VoltServiceClient) []string {
 func TestCoreSurvivesSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	nbi, etcd := freeAddr(t), freeAddr(t)
-	core := start(t, coreArgs(nbi, etcd, dir)...)
+	brokers := startBrokerAndOLTAdapter(t)
+	core := start(t, coreArgs(nbi, etcd, dir, brokers)...)
 	waitTCP(t, nbi)
+	waitType(t, nbi, "ponsim_olt")
 	c := nbiClient(t, nbi)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -91,7 +119,7 @@ func TestCoreSurvivesSIGKILL(t *testing.T) {
 	}
 	core.kill()
 
-	start(t, coreArgs(nbi, etcd, dir)...)
+	start(t, coreArgs(nbi, etcd, dir, brokers)...)
 	waitTCP(t, nbi)
 	after := deviceIDs(t, nbiClient(t, nbi))
 	if strings.Join(before, ",") != strings.Join(after, ",") {
@@ -103,7 +131,7 @@ func TestCoreSurvivesSIGKILL(t *testing.T) {
 // and the log level of one package changes at run time.
 func TestCoreReflectionAndLogLevels(t *testing.T) {
 	nbi, etcd := freeAddr(t), freeAddr(t)
-	core := start(t, coreArgs(nbi, etcd, t.TempDir())...)
+	core := start(t, coreArgs(nbi, etcd, t.TempDir(), "127.0.0.1:1")...)
 	waitTCP(t, nbi)
 
 	_, errOut, code := run(t, 20*time.Second, "log", "set", "debug", "--package", "core/device", "--server", nbi)
@@ -166,7 +194,7 @@ func TestCoreBadInput(t *testing.T) {
 	nbi, etcd := freeAddr(t), freeAddr(t)
 	start2 := startListener(t, nbi)
 	defer start2()
-	_, errOut, code = run(t, 30*time.Second, append(coreArgs(nbi, etcd, t.TempDir()), "--log-level", "error")...)
+	_, errOut, code = run(t, 30*time.Second, append(coreArgs(nbi, etcd, t.TempDir(), "127.0.0.1:1"), "--log-level", "error")...)
 	if code == 0 || !strings.Contains(errOut, "address already in use") {
 		t.Errorf("port in use: code %d, stderr %q", code, errOut)
 	}

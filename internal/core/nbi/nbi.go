@@ -70,6 +70,9 @@ type Config struct {
 	Flows          Flows
 	FlowMods       FlowMods
 	Logger         *slog.Logger
+	// Resolver looks up device host names at create; nil is
+	// net.DefaultResolver.
+	Resolver Resolver
 }
 
 // Server implements voltv1.VoltServiceServer.
@@ -129,6 +132,10 @@ func (s *Server) GetDevice(_ context.Context, req *voltv1.ID) (*voltv1.Device, e
 }
 
 func (s *Server) CreateDevice(ctx context.Context, req *voltv1.Device) (*voltv1.Device, error) {
+	req, err := s.checkNewDevice(ctx, req)
+	if err != nil {
+		return nil, coreerr.ToStatus(err)
+	}
 	d, err := s.cfg.Devices.Create(ctx, req)
 	if err != nil {
 		return nil, coreerr.ToStatus(err)
