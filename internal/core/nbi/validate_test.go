@@ -27,7 +27,7 @@ func (h hosts) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, err
 
 func TestCanonicalAddress(t *testing.T) {
 	r := hosts{
-		"olt1.example":  {netip.MustParseAddr("::1"), netip.MustParseAddr("10.0.0.7")},
+		"olt1.example":   {netip.MustParseAddr("::1"), netip.MustParseAddr("10.0.0.7")},
 		"v6only.example": {netip.MustParseAddr("2001:db8::1")},
 	}
 	for _, tt := range []struct{ in, want, err string }{
