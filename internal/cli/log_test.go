@@ -273,9 +273,9 @@ func TestLogComponent(t *testing.T) {
 		logging.Register(s, coreReg)
 	})
 
-	out, _, err := volt(t, "set", "debug", "--package", "adapter", "--component", "ponsim_olt", "--server", core)
-	if err != nil || out != "PACKAGE   LEVEL\nadapter   debug\n" {
-		t.Fatalf("set on the adapter: %v\n%s", err, out)
+	out, errOut, err := volt(t, "set", "debug", "--package", "adapter", "--component", "ponsim_olt", "--server", core)
+	if err != nil || out != "PACKAGE   LEVEL\nadapter   debug\n" || errOut != "" {
+		t.Fatalf("set on the adapter: %v\n%s\nstderr %q", err, out, errOut)
 	}
 	if got, err := adapterReg.Levels("adapter"); err != nil || len(got) != 1 || got[0].Level != "debug" {
 		t.Errorf("the adapter's level: %v %v", got, err)
@@ -283,6 +283,14 @@ func TestLogComponent(t *testing.T) {
 	out, _, err = volt(t, "list", "--component", "core", "--server", core, "--format", "{{.Package}}")
 	if err != nil || out != "default\ncore/device\n" {
 		t.Errorf("list on the core: %v\n%s", err, out)
+	}
+	// An adapter in one process with the core (volt up) shows that process's
+	// levels, and says so.
+	nbi.adapters[0].AdminAddress = core
+	out, errOut, err = volt(t, "list", "--component", "ponsim_olt", "--server", core, "--format", "{{.Package}}")
+	if err != nil || out != "default\ncore/device\n" ||
+		errOut != "volt log: ponsim_olt runs in one process with the core (volt up): these levels are that process's, shared by all its parts\n" {
+		t.Errorf("list on an adapter in the core's process: %v\n%s\nstderr %q", err, out, errOut)
 	}
 	for args, want := range map[string]string{
 		"nope":       `no component "nope": the core at ` + core + ` knows core, ponsim_olt, ponsim_onu`,
