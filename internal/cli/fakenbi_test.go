@@ -42,6 +42,7 @@ type fakeNBI struct {
 	adapters     []*voltv1.Adapter
 	types        []*voltv1.DeviceType
 	creates      int // CreateDevice calls, rejected ones included
+	tableMods    []proto.Message // flow, group and meter table updates, in order
 
 	// events are sent to every ReceiveChangeEvents caller that they match;
 	// then the stream stays open until the caller leaves, or ends with
@@ -456,4 +457,26 @@ func setField(t openflowv1.MatchFieldType, v uint64) *openflowv1.Action {
 // lines splits output into its lines, without the final newline.
 func lines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+func (f *fakeNBI) tableMod(id string, m proto.Message) (*emptypb.Empty, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.logical[id]; !ok {
+		return nil, notFound("logical device", id)
+	}
+	f.tableMods = append(f.tableMods, m)
+	return &emptypb.Empty{}, nil
+}
+
+func (f *fakeNBI) UpdateLogicalDeviceFlowTable(_ context.Context, req *voltv1.FlowTableUpdate) (*emptypb.Empty, error) {
+	return f.tableMod(req.GetId(), req)
+}
+
+func (f *fakeNBI) UpdateLogicalDeviceFlowGroupTable(_ context.Context, req *voltv1.FlowGroupTableUpdate) (*emptypb.Empty, error) {
+	return f.tableMod(req.GetId(), req)
+}
+
+func (f *fakeNBI) UpdateLogicalDeviceMeterTable(_ context.Context, req *voltv1.MeterModUpdate) (*emptypb.Empty, error) {
+	return f.tableMod(req.GetId(), req)
 }
