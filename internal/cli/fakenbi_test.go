@@ -41,7 +41,7 @@ type fakeNBI struct {
 	logicalPorts map[string][]*voltv1.LogicalPort
 	adapters     []*voltv1.Adapter
 	types        []*voltv1.DeviceType
-	creates      int // CreateDevice calls, rejected ones included
+	creates      int             // CreateDevice calls, rejected ones included
 	tableMods    []proto.Message // flow, group and meter table updates, in order
 
 	// events are sent to every ReceiveChangeEvents caller that they match;
