@@ -102,10 +102,28 @@ func (o ClientOptions) Call(ctx context.Context, fn func(ctx context.Context, cc
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	err = fn(ctx, cc)
-	if err != nil && ctx.Err() == context.DeadlineExceeded && status.Code(err) == codes.DeadlineExceeded {
-		return o.clientTimeout()
+	if status.Code(err) == codes.DeadlineExceeded && !isUnreachable(err) {
+		// Who gave up is known here: our timer, or the server's own
+		// deadline while ours still ran.
+		if ctx.Err() == context.DeadlineExceeded {
+			return o.clientTimeout()
+		}
+		return serverGaveUp(status.Convert(err).Message())
 	}
 	return o.Error(err)
+}
+
+func isUnreachable(err error) bool {
+	var u *unreachableError
+	return errors.As(err, &u)
+}
+
+// serverGaveUp is the line for a DeadlineExceeded the server answered with.
+func serverGaveUp(msg string) error {
+	if genericDeadline(msg) {
+		msg = "its own deadline passed (waiting for etcd or an adapter)"
+	}
+	return errors.New("DeadlineExceeded: the server gave up: " + oneLine(msg))
 }
 
 // clientTimeout is the line for a call that our own --timeout ended.
@@ -142,7 +160,7 @@ func (o ClientOptions) Error(err error) error {
 		if genericDeadline(st.Message()) {
 			return o.clientTimeout()
 		}
-		return errors.New("DeadlineExceeded: the server gave up: " + oneLine(st.Message()))
+		return serverGaveUp(st.Message())
 	case codes.Unimplemented:
 		if svc, ok := strings.CutPrefix(st.Message(), "unknown service "); ok {
 			return fmt.Errorf("%s is not an OpenVOLT server for this command: it does not serve %s; is --server the NBI, by default %s?", o.Server, svc, DefaultServer)

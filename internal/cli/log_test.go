@@ -195,9 +195,24 @@ func (blocking) SetLogLevel(context.Context, *voltv1.SetLogLevelRequest) (*voltv
 	return nil, status.Error(codes.Unavailable, "store is down")
 }
 
+// gaveUp is a LogService whose own deadline passes before the caller's: it
+// answers DeadlineExceeded at once, with and without saying why.
+type gaveUp struct {
+	voltv1.UnimplementedLogServiceServer
+}
+
+func (gaveUp) GetLogLevels(context.Context, *voltv1.GetLogLevelsRequest) (*voltv1.GetLogLevelsResponse, error) {
+	return nil, status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error())
+}
+
+func (gaveUp) SetLogLevel(context.Context, *voltv1.SetLogLevelRequest) (*voltv1.SetLogLevelResponse, error) {
+	return nil, status.Error(codes.DeadlineExceeded, "etcd did not answer within 10s")
+}
+
 func TestLogErrors(t *testing.T) {
 	_, addr := component(t)
 	slow := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, blocking{}) })
+	server := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, gaveUp{}) })
 	closed := closedAddr(t)
 
 	tests := []struct {
@@ -215,6 +230,10 @@ func TestLogErrors(t *testing.T) {
 			"cannot reach " + closed + ": connect: connection refused"},
 		{"timeout", []string{"list", "--server", slow, "--timeout", "100ms"},
 			"no answer from " + slow + " within --timeout 100ms: the client gave up (the server may still complete the operation)"},
+		{"the server's deadline", []string{"list", "--server", server},
+			"DeadlineExceeded: the server gave up: its own deadline passed (waiting for etcd or an adapter)"},
+		{"the server's deadline, with its reason", []string{"set", "info", "--server", server},
+			"DeadlineExceeded: the server gave up: etcd did not answer within 10s"},
 		{"server says unavailable", []string{"set", "info", "--server", slow},
 			"Unavailable: store is down"},
 		{"bad output", []string{"list", "-o", "xml", "--server", addr},
