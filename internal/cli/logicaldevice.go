@@ -28,7 +28,7 @@ const (
 func NewLogicalDeviceCommand() *cobra.Command {
 	var client ClientOptions
 	var out OutputOptions
-	cmd := resourceCommand("logicaldevice", "List logical devices (one OpenFlow switch per OLT) and their tables",
+	cmd := resourceCommand("logicaldevice", "List and program logical devices (one OpenFlow switch per OLT): ports, flows, groups, meters",
 		`List logical devices, the OpenFlow 1.3 switches the core builds, one per
 active OLT: their ports (the OLT's NNIs and the ONUs' UNIs), and the flow,
 group and meter tables the controller programs.`)
