@@ -102,7 +102,7 @@ func script(block string) string {
 	for _, line := range strings.Split(block, "\n") {
 		if strings.Contains(line, "(Ctrl-C to stop)") {
 			cmd, _, _ := strings.Cut(line, "#")
-			line = "timeout --preserve-status -s INT 3 " + strings.TrimSpace(cmd)
+			line = "timeout --preserve-status -s INT 6 " + strings.TrimSpace(cmd)
 		}
 		b.WriteString(line + "\n")
 	}
