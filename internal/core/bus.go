@@ -145,6 +145,8 @@ func (b *bus) publishLoop(ctx context.Context) {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		if err := conn.PublishBatch(pctx, b.cfg.EventsTopic, batch); err != nil && ctx.Err() == nil {
 			b.log.Warn("publish events", "topic", b.cfg.EventsTopic, "events", len(batch), "err", err)
+		} else if err == nil {
+			b.log.Debug("events published", "topic", b.cfg.EventsTopic, "events", len(batch))
 		}
 		cancel()
 		clear(batch) // let the events go
