@@ -84,6 +84,7 @@ func TestCoreSurvivesSIGKILL(t *testing.T) {
 	core := start(t, coreArgs(nbi, etcd, dir, brokers)...)
 	waitTCP(t, nbi)
 	waitType(t, nbi, "ponsim_olt")
+	createErrors(t, nbi, brokers)
 	c := nbiClient(t, nbi)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -202,5 +203,35 @@ func TestCoreBadInput(t *testing.T) {
 	_, errOut, code = run(t, 10*time.Second, "core", "--log-level", "loud")
 	if code == 0 || !strings.Contains(errOut, "debug, info, warn, error") {
 		t.Errorf("bad --log-level: code %d, stderr %q", code, errOut)
+	}
+}
+
+// createErrors: device create checks the type before the address and
+// stores nothing it refuses; errors are one line, a code when the server
+// answered; a --server that is no NBI fails fast.
+func createErrors(t *testing.T, nbi, brokers string) {
+	t.Helper()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"device", "create", "--server", nbi, "--type", "nosuchtype", "--address", "300.1.1.1:50060"},
+			`volt: InvalidArgument: unknown device type "nosuchtype" (registered by the adapters: ponsim_olt)`},
+		{[]string{"device", "create", "--server", nbi, "--type", "ponsim_olt", "--address", "300.1.1.1:50060"},
+			`volt: InvalidArgument: address "300.1.1.1:50060": 300.1.1.1 is not an IP address`},
+		{[]string{"device", "create", "--server", nbi, "--type", "ponsim_olt", "--address", "10.9.9.9:1", "--id", strings.Repeat("x", 65)},
+			`volt: InvalidArgument: id is 65 bytes, more than the limit of 64`},
+		{[]string{"device", "list", "--server", "not-a-host"}, `volt: invalid --server "not-a-host": want HOST:PORT, e.g. 127.0.0.1:50057`},
+		// Not the --timeout: the connection attempt itself ends.
+		{[]string{"device", "list", "--server", brokers, "--timeout", "10m"}, "volt: " + brokers + " is not an OpenVOLT server: it took the connection but gave no gRPC answer within 2s"},
+	} {
+		_, errOut, code := run(t, 60*time.Second, tc.args...)
+		if code == 0 || !strings.HasPrefix(errOut, tc.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("volt %s: exit %d, stderr %q, want one line starting %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+	out, _, _ := run(t, 20*time.Second, "device", "list", "--server", nbi, "--format", "{{.Id}}")
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("refused creates stored devices: %q", out)
 	}
 }
