@@ -176,7 +176,24 @@ func (s *shell) wait(t *testing.T, what string, timeout time.Duration) string {
 	case <-time.After(timeout):
 		t.Fatalf("README %s did not finish within %v\n%s", what, timeout, s.out)
 	}
+	s.gone(t, what)
 	return s.out.String()
+}
+
+// gone waits until nothing the block started runs any more (what it left
+// in the background and stopped is still exiting), as the next block may
+// take the same ports; what is left after a while is killed, and that is a
+// failure: the README leaves it running.
+func (s *shell) gone(t *testing.T, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(-s.cmd.Process.Pid, 0) == nil {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			t.Fatalf("README %s left processes running\n%s", what, s.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitOutput waits until the block has printed want.
@@ -210,6 +227,7 @@ func (s *shell) stop(t *testing.T, what string) {
 	case <-time.After(20 * time.Second):
 		t.Errorf("README %s did not stop on Ctrl-C", what)
 	}
+	s.gone(t, what)
 }
 
 func mustContain(t *testing.T, what, out string, wants ...string) {
@@ -224,8 +242,10 @@ func mustContain(t *testing.T, what, out string, wants ...string) {
 // TestREADME runs every sh block of the README as written, the way a new
 // user goes through it: build, volt up (and the commands it suggests),
 // the client commands, OpenFlow with ovs-ofctl, each part alone, and a
-// subscriber on veth pairs with tcpdump. Each group runs in its own network
-// namespace, with the README's default ports, in its own directory.
+// subscriber on veth pairs with tcpdump. They run in order, in one
+// directory and one network namespace (so that the README's default ports
+// are free whatever else runs on the machine), as a reader going through
+// it would: each section starts where the previous one left off.
 func TestREADME(t *testing.T) {
 	testpeer.Root(t, "the README's commands run in network namespaces (default ports, veth pairs)")
 	path := os.Getenv("PATH")
@@ -247,16 +267,19 @@ func TestREADME(t *testing.T) {
 	// Build, in the repository, as written; every group then runs the
 	// binary it made as bin/volt.
 	startShell(t, "", root, path, blocks["build"].text).wait(t, "build", 5*time.Minute)
-	workdir := func() string {
-		dir := t.TempDir()
-		if err := os.Symlink(filepath.Join(root, "bin"), filepath.Join(dir, "bin")); err != nil {
-			t.Fatal(err)
-		}
-		return dir
+	ns, dir := netns(t), t.TempDir()
+	if err := os.Symlink(filepath.Join(root, "bin"), filepath.Join(dir, "bin")); err != nil {
+		t.Fatal(err)
 	}
 
-	t.Run("up, its hints, client, openflow", func(t *testing.T) {
-		ns, dir := netns(t), workdir()
+	// Each section starts where the one before left off: stop at the first
+	// that fails.
+	section := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow()
+		}
+	}
+	section("up, its hints, client, openflow", func(t *testing.T) {
 		up := startShell(t, ns, dir, path, blocks["up"].text)
 		up.waitOutput(t, "up", "Stop with Ctrl-C.", 90*time.Second)
 		printed := up.out.String()
@@ -289,15 +312,15 @@ func TestREADME(t *testing.T) {
 		up.stop(t, "up")
 	})
 
-	t.Run("parts", func(t *testing.T) {
-		out := startShell(t, netns(t), workdir(), path, blocks["parts"].text).wait(t, "parts", 2*time.Minute)
+	section("parts", func(t *testing.T) {
+		out := startShell(t, ns, dir, path, blocks["parts"].text).wait(t, "parts", 2*time.Minute)
 		if !regexp.MustCompile(`(?m)^ID +TYPE`).MatchString(out) {
 			t.Errorf("parts: no device list printed:\n%s", out)
 		}
 	})
 
-	t.Run("subscriber", func(t *testing.T) {
-		out := startShell(t, netns(t), workdir(), path, blocks["subscriber"].text).wait(t, "subscriber", 2*time.Minute)
+	section("subscriber", func(t *testing.T) {
+		out := startShell(t, ns, dir, path, blocks["subscriber"].text).wait(t, "subscriber", 2*time.Minute)
 		mustContain(t, "subscriber", out, "ethertype 802.1Q-QinQ (0x88a8), length", "vlan 1000, p 0, ethertype 802.1Q (0x8100), vlan 101")
 	})
 
