@@ -17,6 +17,8 @@ import (
 // cli.NewAdapterCommand() on the root command.
 func newAdapterCmd() *cobra.Command {
 	cmd := cli.NewAdapterCommand()
+	cmd.Short = "Run an adapter, or list the adapters registered with the core"
+	cmd.Long = "Run an adapter (ponsim-olt, ponsim-onu), or list the adapters registered with the core\nand the device types they serve."
 	addAdapterDaemons(cmd)
 	return cmd
 }

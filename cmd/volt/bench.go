@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
 
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/daemon"
@@ -18,10 +19,18 @@ import (
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Benchmark the running system (prints JSON with -o json)",
+		Short: "Benchmark the system: one line of results, or -o json|yaml",
 		Args:  cobra.NoArgs,
+		// Checked before a benchmark runs, not after it.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			out, err := cmd.Flags().GetString("output")
+			if err != nil {
+				return err
+			}
+			return checkBenchOutput(out)
+		},
 	}
-	cmd.PersistentFlags().StringP("output", "o", "text", "output format: text or json")
+	cmd.PersistentFlags().StringP("output", "o", "table", "output format: table (one line), json or yaml")
 	cmd.AddCommand(
 		newBenchRPCCmd(),
 		newBenchActivationCmd(),
@@ -38,7 +47,7 @@ func newBenchRPCCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "rpc",
-		Short: "Round trips of unary calls over Kafka (msgbus) through a real broker",
+		Short: "Measure round trips of unary calls over Kafka (msgbus) through a real broker",
 		Long: `Measure unary round trips between a msgbus client and a msgbus server in
 this process, every request and response going through the broker. With no
 --brokers, an embedded broker is started on loopback. A raw franz-go
@@ -84,14 +93,36 @@ func printBench(cmd *cobra.Command, v any, text func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	switch out {
-	case "json":
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		return enc.Encode(v)
-	case "text", "table":
-		return text(cmd.OutOrStdout())
+	if err := checkBenchOutput(out); err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown output format %q: want text or json", out)
+	switch out {
+	case "json", "yaml":
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if out == "yaml" {
+			if b, err = yaml.JSONToYAML(b); err != nil {
+				return err
+			}
+		} else {
+			b = append(b, '\n')
+		}
+		_, err = cmd.OutOrStdout().Write(b)
+		return err
+	}
+	return text(cmd.OutOrStdout())
+}
+
+// checkBenchOutput accepts what every other command's -o takes (text is
+// the old name of table).
+func checkBenchOutput(out string) error {
+	switch out {
+	case "table", "text", "json", "yaml":
+		return nil
+	}
+	return fmt.Errorf("invalid --output %q (valid: table, json, yaml)", out)
 }
 
 // addQuietLogFlags adds the log flags with warn as the default level: a

@@ -18,7 +18,7 @@ func newBenchActivationCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "activation",
-		Short: "Time from enabling OLTs until every ONU is ACTIVE with its UNI logical port",
+		Short: "Measure the time from enabling OLTs until every ONU is ACTIVE with its UNI logical port",
 		Long: `Start a whole stack in this process (or use --server with the --ponsim
 addresses of a running one), enable the OLTs, and wait until every ONU is ACTIVE
 and every UNI logical port exists.`,

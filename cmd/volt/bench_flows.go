@@ -16,7 +16,7 @@ func newBenchFlowsCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "flows",
-		Short: "Time from the first flow-mod until every subscriber's device flows are in ponsim",
+		Short: "Measure the time from the first flow-mod until every subscriber's device flows are in ponsim",
 		Long: `Start a whole stack in this process (a ponsim of ceil(N/64) PONs of up to 64
 ONUs, or 16 PONs of more ONUs past 1,024), activate it, then provision N ATT-like subscribers through the NBI (7
 logical flows each: EAPOL, DHCP and IGMP traps, upstream and downstream unicast

@@ -17,7 +17,7 @@ func newBenchOFAgentCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "ofagent",
-		Short: "Flow-mods per second from one OpenFlow connection into the core, barrier-confirmed",
+		Short: "Measure flow-mods per second from one OpenFlow connection into the core, barrier-confirmed",
 		Long: `Connect to an OpenFlow agent's passive listener as a controller and send N
 subscriber-like flow-mods (in_port a UNI, IPv4 to a distinct address, push a
 VLAN, output to the NNI), a barrier after every --batch, keeping --window

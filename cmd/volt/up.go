@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/cli"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ofagent"
 	"github.com/openvolt/openvolt/internal/ponsim"
@@ -52,16 +57,11 @@ directory, it resumes the same devices.`,
 				fmt.Fprintf(out, "OpenVOLT is up: NBI %s, Kafka %s, ponsim %s, data in %s\n", a.NBI, a.Brokers[0], a.PonSims[0], cfg.DataDir)
 				fmt.Fprintf(out, "OpenFlow agent: dialing %s, listening on %s (ovs-ofctl -O OpenFlow13 show tcp:%s)\n",
 					ctrls, a.OFListen, a.OFListen)
+				ld := ""
 				if provision {
-					provisionOLT(cmd.Context(), out, a)
+					ld = provisionOLT(cmd.Context(), out, a)
 				}
-				fmt.Fprintf(out, `Try, in another terminal:
-  volt device list
-  volt logicaldevice list
-  volt logicaldevice ports <logical device id>
-  volt events
-Stop with Ctrl-C.
-`)
+				fmt.Fprint(out, tryHints(selfCommand(os.Args[0]), a, ld))
 			})
 		},
 	}
@@ -83,13 +83,50 @@ Stop with Ctrl-C.
 	return cmd
 }
 
-// provisionOLT creates and enables the bundled OLT and reports when its
-// ONUs are active; it prints what went wrong instead of stopping the stack.
-func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) {
+// selfCommand is how the user ran this binary, to repeat in hints: "volt"
+// when found on the PATH, "go run ./cmd/volt" from go run, else the path as
+// typed (bin/volt).
+func selfCommand(arg0 string) string {
+	if strings.Contains(arg0, "go-build") || strings.HasPrefix(arg0, os.TempDir()+string(filepath.Separator)+"go-") {
+		return "go run ./cmd/volt"
+	}
+	return arg0
+}
+
+// tryHints are the commands `volt up` suggests: each works as printed, with
+// --server when the NBI is not the default, and the logical device's id
+// when the OLT was provisioned.
+func tryHints(volt string, a stack.Addrs, ld string) string {
+	server := ""
+	if a.NBI != cli.DefaultServer {
+		server = " --server " + a.NBI
+	}
+	var b strings.Builder
+	b.WriteString("Try, in another terminal:\n")
+	line := func(format string, args ...any) { fmt.Fprintf(&b, "  "+format+"\n", args...) }
+	line("%s device list%s", volt, server)
+	line("%s logicaldevice list%s", volt, server)
+	if ld != "" {
+		line("%s logicaldevice ports %s%s", volt, ld, server)
+	} else {
+		line("%s device create --type ponsim_olt --address %s%s", volt, a.PonSims[0], server)
+	}
+	line("%s events%s", volt, server)
+	if a.OFListen != "" {
+		line("ovs-ofctl -O OpenFlow13 show tcp:%s", a.OFListen)
+	}
+	b.WriteString("Stop with Ctrl-C.\n")
+	return b.String()
+}
+
+// provisionOLT creates and enables the bundled OLT, reports when its ONUs
+// are active and returns its logical device's id; it prints what went
+// wrong instead of stopping the stack.
+func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) string {
 	cc, err := grpc.NewClient(a.NBI, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
-		return
+		return ""
 	}
 	defer cc.Close()
 	nbi := voltv1.NewVoltServiceClient(cc)
@@ -98,7 +135,7 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) {
 	id, err := stack.Provision(pctx, nbi, a.PonSims[0])
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
-		return
+		return ""
 	}
 	fmt.Fprintf(out, "OLT %s at %s enabled\n", id, a.PonSims[0])
 	s, err := stack.WaitFor(pctx, nbi, 100*time.Millisecond, func(s stack.Status) bool {
@@ -106,7 +143,17 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) {
 	})
 	if err != nil {
 		fmt.Fprintf(out, "provision: waiting for the ONUs: %v\n", err)
-		return
+		return ""
 	}
 	fmt.Fprintf(out, "%s\n", s)
+	lds, err := nbi.ListLogicalDevices(pctx, &emptypb.Empty{})
+	if err != nil {
+		return ""
+	}
+	for _, ld := range lds.GetItems() {
+		if ld.GetRootDeviceId() == id {
+			return ld.GetId()
+		}
+	}
+	return ""
 }

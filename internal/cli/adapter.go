@@ -32,7 +32,7 @@ func newAdapterListCommand() *cobra.Command {
 	var out OutputOptions
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List registered adapters",
+		Short: "List the adapters registered with the core",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := out.Validate(); err != nil {
@@ -66,7 +66,7 @@ operations it implements.`)
 	out.AddFlags(cmd.PersistentFlags())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
-		Short: "List device types",
+		Short: "List the device types the adapters serve",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := out.Validate(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/peer"
@@ -50,11 +52,23 @@ func (o ClientOptions) Validate() error {
 	if o.Server == "" {
 		return errors.New("--server is empty")
 	}
+	host, port, err := net.SplitHostPort(o.Server)
+	if err != nil || host == "" {
+		return fmt.Errorf("invalid --server %q: want HOST:PORT, e.g. %s", o.Server, DefaultServer)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("invalid --server %q: the port must be a number 1-65535", o.Server)
+	}
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, not %s", o.Timeout)
 	}
 	return nil
 }
+
+// connectTimeout bounds one connection attempt, the HTTP/2 handshake
+// included, so that a server that accepts TCP but does not speak gRPC (a
+// Kafka broker, a web server) fails fast instead of using up --timeout.
+const connectTimeout = 2 * time.Second
 
 // Dial returns a connection to o.Server. It does not wait for the server:
 // the connection is made by the first call, which the call's context bounds.
@@ -66,11 +80,12 @@ func (o ClientOptions) Dial() (*grpc.ClientConn, error) {
 	}
 	cc, err := grpc.NewClient(o.Server,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: connectTimeout}),
 		grpc.WithChainUnaryInterceptor(markUnreachableUnary),
 		grpc.WithChainStreamInterceptor(markUnreachableStream),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("server %q: %s", o.Server, oneLine(status.Convert(err).Message()))
+		return nil, fmt.Errorf("invalid --server %q: %s", o.Server, oneLine(status.Convert(err).Message()))
 	}
 	return cc, nil
 }
@@ -86,34 +101,83 @@ func (o ClientOptions) Call(ctx context.Context, fn func(ctx context.Context, cc
 	defer cc.Close()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	return o.Error(fn(ctx, cc))
+	err = fn(ctx, cc)
+	if status.Code(err) == codes.DeadlineExceeded && !isUnreachable(err) {
+		// Who gave up is known here: our timer, or the server's own
+		// deadline while ours still ran.
+		if ctx.Err() == context.DeadlineExceeded {
+			return o.clientTimeout()
+		}
+		return serverGaveUp(status.Convert(err).Message())
+	}
+	return o.Error(err)
 }
 
-// Error turns a gRPC error into one line: "NotFound: unknown package \"foo\"";
-// "cannot reach HOST:PORT: connect: connection refused" when the call never
-// got to the server; "timed out waiting for HOST:PORT (--timeout 10s)" for a
-// deadline, whichever side noticed it first (the server gets our deadline and
-// may answer before our own timer fires). Other errors pass through.
+func isUnreachable(err error) bool {
+	var u *unreachableError
+	return errors.As(err, &u)
+}
+
+// serverGaveUp is the line for a DeadlineExceeded the server answered with.
+func serverGaveUp(msg string) error {
+	if genericDeadline(msg) {
+		msg = "its own deadline passed (waiting for etcd or an adapter)"
+	}
+	return errors.New("DeadlineExceeded: the server gave up: " + oneLine(msg))
+}
+
+// clientTimeout is the line for a call that our own --timeout ended.
+func (o ClientOptions) clientTimeout() error {
+	return fmt.Errorf("no answer from %s within --timeout %s: the client gave up (the server may still complete the operation)", o.Server, o.Timeout)
+}
+
+// Error turns an error of a call into one line, in one voice: what the
+// server answered starts with its gRPC code ("NotFound: unknown package
+// \"foo\""; "DeadlineExceeded: the server gave up: …" when the server's own
+// deadline passed, e.g. waiting for etcd or an adapter); what the client
+// could not do says so without a code: "cannot reach HOST:PORT: connection
+// refused", "HOST:PORT is not an OpenVOLT server: …", "no answer from
+// HOST:PORT within --timeout 10s: the client gave up". Other errors pass
+// through.
 func (o ClientOptions) Error(err error) error {
 	if err == nil {
 		return nil
 	}
 	var u *unreachableError
 	if errors.As(err, &u) {
-		return fmt.Errorf("cannot reach %s: %s", o.Server, dialCause(u.st.Message(), o.Server))
+		cause := dialCause(u.st.Message(), o.Server)
+		if notGRPC(cause) {
+			return fmt.Errorf("%s is not an OpenVOLT server: it took the connection but gave no gRPC answer within %s; is --server the NBI, by default %s?", o.Server, connectTimeout, DefaultServer)
+		}
+		return fmt.Errorf("cannot reach %s: %s", o.Server, cause)
 	}
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
 	}
-	if st.Code() == codes.DeadlineExceeded {
-		msg := fmt.Sprintf("timed out waiting for %s (--timeout %s)", o.Server, o.Timeout)
-		if detail := st.Message(); !genericDeadline(detail) {
-			msg += ": " + oneLine(detail)
+	switch st.Code() {
+	case codes.DeadlineExceeded:
+		if genericDeadline(st.Message()) {
+			return o.clientTimeout()
 		}
-		return errors.New(msg)
+		return serverGaveUp(st.Message())
+	case codes.Unimplemented:
+		if svc, ok := strings.CutPrefix(st.Message(), "unknown service "); ok {
+			return fmt.Errorf("%s is not an OpenVOLT server for this command: it does not serve %s; is --server the NBI, by default %s?", o.Server, svc, DefaultServer)
+		}
 	}
 	return errors.New(st.Code().String() + ": " + oneLine(st.Message()))
+}
+
+// notGRPC reports whether a connection error says the peer accepted the
+// connection but did not answer as an HTTP/2 (gRPC) server.
+func notGRPC(cause string) bool {
+	for _, s := range []string{"server preface", "http2", "HTTP/1", "frame", "handshake"} {
+		if strings.Contains(cause, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // genericDeadline reports whether a DeadlineExceeded message only restates
@@ -170,5 +234,9 @@ func dialCause(msg, server string) string {
 	msg = strings.TrimPrefix(msg, "transport: ")
 	msg = strings.TrimPrefix(msg, "Error while dialing: ")
 	msg = strings.TrimPrefix(msg, "dial tcp "+server+": ")
+	if msg == "name resolver error: produced zero addresses" {
+		host, _, _ := net.SplitHostPort(server)
+		msg = fmt.Sprintf("host %q has no address (DNS)", host)
+	}
 	return oneLine(msg)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -50,7 +51,7 @@ per-device tables the core derived from the logical device's.`)
 		listByID(&client, &out, "flows", "List a device's flows", "a device ID",
 			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Flow, error) {
 				resp, err := c.ListDeviceFlows(ctx, id)
-				return resp.GetItems(), err
+				return sortFlows(resp.GetItems()), err
 			}, flowColumns()),
 		listByID(&client, &out, "groups", "List a device's groups", "a device ID",
 			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Group, error) {
@@ -92,7 +93,7 @@ func newDeviceListCommand(client *ClientOptions, out *OutputOptions) *cobra.Comm
 
 func newDeviceGetCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
+		Use:   "get DEVICE-ID",
 		Short: "Show one device",
 		Args:  needArgs("a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -183,7 +184,7 @@ type deviceOp func(voltv1.VoltServiceClient, context.Context, *voltv1.ID, ...grp
 // stdout, a short confirmation on stderr.
 func newDeviceOpCommand(client *ClientOptions, verb, short, done string, op deviceOp) *cobra.Command {
 	return &cobra.Command{
-		Use:   verb + " ID",
+		Use:   verb + " DEVICE-ID",
 		Short: short,
 		Args:  needArgs("a device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -204,7 +205,7 @@ func listByID[T any](client *ClientOptions, out *OutputOptions, name, short, wha
 	fetch func(context.Context, voltv1.VoltServiceClient, *voltv1.ID) ([]T, error), columns []Column[T],
 ) *cobra.Command {
 	return &cobra.Command{
-		Use:   name + " ID",
+		Use:   name + " " + argName(what),
 		Short: short,
 		Args:  needArgs(what),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -220,6 +221,29 @@ func listByID[T any](client *ClientOptions, out *OutputOptions, name, short, wha
 			})
 		},
 	}
+}
+
+// argName is how usage lines show an argument: "a logical device ID" is
+// LOGICAL-DEVICE-ID.
+func argName(what string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(what, "a "), " ", "-"))
+}
+
+// sortFlows orders flows as a reader looks for them: by table, then by
+// priority from high to low (the order a packet meets them), then by
+// cookie.
+func sortFlows(flows []*openflowv1.Flow) []*openflowv1.Flow {
+	sort.SliceStable(flows, func(i, j int) bool {
+		a, b := flows[i], flows[j]
+		if a.GetTableId() != b.GetTableId() {
+			return a.GetTableId() < b.GetTableId()
+		}
+		if a.GetPriority() != b.GetPriority() {
+			return a.GetPriority() > b.GetPriority()
+		}
+		return a.GetCookie() < b.GetCookie()
+	})
+	return flows
 }
 
 // resourceCommand is the parent of a resource's subcommands. It is runnable

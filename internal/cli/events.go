@@ -9,8 +9,11 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"sigs.k8s.io/yaml"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -26,6 +29,7 @@ func NewEventsCommand() *cobra.Command {
 	var client ClientOptions
 	var out OutputOptions
 	var req voltv1.ReceiveChangeEventsRequest
+	var reconnect bool
 	cmd := &cobra.Command{
 		Use:   "events [--device ID] [--logical-device ID] [--payload P,...] [--flow-changes K,...]",
 		Short: "Follow change events until interrupted",
@@ -33,7 +37,11 @@ func NewEventsCommand() *cobra.Command {
 ports, flows, groups, meters, packet-ins) until interrupted. Each event is
 one line: time, change, object and a short summary; with -o json one
 protojson object per line, for jq. The stream has no time limit: it runs
-until Ctrl-C, and a server that ends it is an error.`,
+until Ctrl-C. When the server goes away (a restart, a lost connection), one
+line on stderr says so and the command reconnects, retrying until the server
+is back (another line says when); events published meanwhile are not shown.
+With --reconnect=false it ends with an error instead. A server that cannot be
+reached at the start is an error either way.`,
 		Example: `  volt events --device "$olt"
   volt events --payload flow --flow-changes removed
   volt events -o json | jq -r 'select(.device) | .device.device.operStatus'`,
@@ -45,11 +53,16 @@ until Ctrl-C, and a server that ends it is an error.`,
 			if err != nil {
 				return err
 			}
-			return followEvents(cmd.Context(), client, &req, func(ev *voltv1.Event) error {
+			var note func(string)
+			if reconnect {
+				note = func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "volt events: "+msg) }
+			}
+			return followEvents(cmd.Context(), client, &req, note, func(ev *voltv1.Event) error {
 				return printEvent(cmd.OutOrStdout(), ev)
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&reconnect, "reconnect", true, "when the server goes away, say so and reconnect (false: end with an error)")
 	client.AddFlags(cmd.Flags())
 	// Accepted like on every client command, but a stream has no time limit.
 	_ = cmd.Flags().MarkHidden("timeout")
@@ -62,10 +75,21 @@ until Ctrl-C, and a server that ends it is an error.`,
 	return cmd
 }
 
+// Reconnect backoff of `volt events`: doubling from the first to the last.
+const (
+	reconnectFirst = 200 * time.Millisecond
+	reconnectMax   = 5 * time.Second
+)
+
 // followEvents streams events to handle until ctx ends, which is the
-// normal way out and returns nil. The stream has no deadline.
+// normal way out and returns nil. The stream has no deadline. With note
+// set, a server that goes away after the stream started (restart, lost
+// connection, stream ended) is reported through note in one line and the
+// stream is opened again, with backoff, until it is back or ctx ends;
+// without, that is an error. Failing to connect at the start, and any
+// error the server answers with, is an error either way.
 func followEvents(ctx context.Context, client ClientOptions, req *voltv1.ReceiveChangeEventsRequest,
-	handle func(*voltv1.Event) error,
+	note func(string), handle func(*voltv1.Event) error,
 ) error {
 	cc, err := client.Dial()
 	if err != nil {
@@ -74,19 +98,107 @@ func followEvents(ctx context.Context, client ClientOptions, req *voltv1.Receive
 	defer cc.Close()
 	ctx, cancel := context.WithCancel(ctx) // ends the stream when handle fails
 	defer cancel()
-	stream, err := voltv1.NewVoltServiceClient(cc).ReceiveChangeEvents(ctx, req)
+	nbi := voltv1.NewVoltServiceClient(cc)
+	connected := false // at least once
+	away := false      // reported gone, not back yet
+	wait := reconnectFirst
+	for {
+		err := streamEvents(ctx, nbi, req, func() {
+			connected, wait = true, reconnectFirst
+			if away {
+				away = false
+				note("reconnected to " + client.Server + "; events published meanwhile were not seen")
+			}
+		}, handle)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var he handleError
+		if errors.As(err, &he) {
+			return he.err
+		}
+		if note == nil || !connected || !wentAway(err) {
+			return streamEnded(ctx, client, err)
+		}
+		if !away {
+			away = true
+			note(fmt.Sprintf("%s went away (%s); reconnecting until it is back (Ctrl-C to stop)", client.Server, awayReason(client, err)))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, reconnectMax)
+	}
+}
+
+// handleError carries an error of the handler out of streamEvents, so that
+// it is never mistaken for the server's.
+type handleError struct{ err error }
+
+func (e handleError) Error() string { return e.err.Error() }
+
+// streamEvents opens one stream, calls up once the server has sent the
+// stream's header (its subscription is in place), and hands every event to
+// handle until the stream ends.
+func streamEvents(ctx context.Context, nbi voltv1.VoltServiceClient, req *voltv1.ReceiveChangeEventsRequest,
+	up func(), handle func(*voltv1.Event) error,
+) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := nbi.ReceiveChangeEvents(ctx, req)
 	if err != nil {
-		return streamEnded(ctx, client, err)
+		return err
+	}
+	md, err := stream.Header()
+	if err != nil {
+		return err
+	}
+	if md != nil { // nil: the stream ended before the server took it (trailers only)
+		up()
 	}
 	for {
 		ev, err := stream.Recv()
 		if err != nil {
-			return streamEnded(ctx, client, err)
-		}
-		if err := handle(ev); err != nil {
 			return err
 		}
+		if err := handle(ev); err != nil {
+			return handleError{err}
+		}
 	}
+}
+
+// wentAway reports whether a stream's end means the server (or the way to
+// it) went away, as opposed to an answer: the stream closed, the connection
+// lost, or the server dropping a subscriber that fell behind.
+func wentAway(err error) bool {
+	if errors.Is(err, io.EOF) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted, codes.Canceled, codes.Aborted:
+		return true
+	}
+	return false
+}
+
+// awayReason is the short why of a lost stream: "stream ended", "connection
+// lost", or the server's words.
+func awayReason(client ClientOptions, err error) string {
+	if errors.Is(err, io.EOF) {
+		return "the server ended the stream"
+	}
+	st := status.Convert(err)
+	msg := st.Message()
+	switch {
+	case st.Code() == codes.Unavailable && (strings.Contains(msg, "EOF") || strings.Contains(msg, "goaway") ||
+		strings.Contains(msg, "connection") || strings.Contains(msg, "transport")):
+		return "connection lost"
+	case st.Code() == codes.Unavailable:
+		return oneLine(msg)
+	}
+	return client.Error(err).Error()
 }
 
 // streamEnded says why a stream stopped: nil when we were interrupted,

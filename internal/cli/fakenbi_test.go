@@ -41,7 +41,8 @@ type fakeNBI struct {
 	logicalPorts map[string][]*voltv1.LogicalPort
 	adapters     []*voltv1.Adapter
 	types        []*voltv1.DeviceType
-	creates      int // CreateDevice calls, rejected ones included
+	creates      int             // CreateDevice calls, rejected ones included
+	tableMods    []proto.Message // flow, group and meter table updates, in order
 
 	// events are sent to every ReceiveChangeEvents caller that they match;
 	// then the stream stays open until the caller leaves, or ends with
@@ -106,7 +107,14 @@ func newFakeNBI() *fakeNBI {
 		},
 		flows: map[string][]*openflowv1.Flow{
 			"olt1": {eapol, upstream},
-			ldID:   {eapol},
+			// Unsorted, as a table may hold them: table 1 first, low priority first.
+			ldID: {
+				{Id: 13, TableId: 1, Priority: 2000, Cookie: 0x3, Match: match(inPort(nni)),
+					Instructions: []*openflowv1.Instruction{applyActions(output(uni, 0))}},
+				{Id: 14, TableId: 0, Priority: 10, Cookie: 0x4, Match: match(inPort(nni)),
+					Instructions: []*openflowv1.Instruction{applyActions(output(ctrl, 0xffff))}},
+				eapol,
+			},
 		},
 		groups: map[string][]*openflowv1.Group{
 			ldID: {{Desc: &openflowv1.GroupDesc{Type: openflowv1.GroupType_GROUP_TYPE_ALL, GroupId: 1,
@@ -126,7 +134,7 @@ func newFakeNBI() *fakeNBI {
 		logicalPorts: map[string][]*voltv1.LogicalPort{
 			ldID: {
 				{Id: "nni-1", LogicalDeviceId: ldID, DeviceId: "olt1", DevicePortNo: nni, RootPort: true,
-					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4}},
+					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4, HwAddr: []byte{0x02, 0x20, 0xef, 0xbd, 0xd3, 0xdf}}},
 				{Id: "uni-4112", LogicalDeviceId: ldID, DeviceId: "onu1", DevicePortNo: uni,
 					OfpPort: &openflowv1.Port{PortNo: uni, Name: "PSMO00000101-uni-0", State: 1}},
 			},
@@ -449,4 +457,26 @@ func setField(t openflowv1.MatchFieldType, v uint64) *openflowv1.Action {
 // lines splits output into its lines, without the final newline.
 func lines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+func (f *fakeNBI) tableMod(id string, m proto.Message) (*emptypb.Empty, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.logical[id]; !ok {
+		return nil, notFound("logical device", id)
+	}
+	f.tableMods = append(f.tableMods, m)
+	return &emptypb.Empty{}, nil
+}
+
+func (f *fakeNBI) UpdateLogicalDeviceFlowTable(_ context.Context, req *voltv1.FlowTableUpdate) (*emptypb.Empty, error) {
+	return f.tableMod(req.GetId(), req)
+}
+
+func (f *fakeNBI) UpdateLogicalDeviceFlowGroupTable(_ context.Context, req *voltv1.FlowGroupTableUpdate) (*emptypb.Empty, error) {
+	return f.tableMod(req.GetId(), req)
+}
+
+func (f *fakeNBI) UpdateLogicalDeviceMeterTable(_ context.Context, req *voltv1.MeterModUpdate) (*emptypb.Empty, error) {
+	return f.tableMod(req.GetId(), req)
 }

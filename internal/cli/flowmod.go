@@ -40,8 +40,13 @@ func newAddFlowCommand(client *ClientOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add-flow LOGICAL-DEVICE-ID FLOW",
 		Short: "Add a flow (ovs-ofctl syntax) to a logical device",
-		Example: `  volt ld add-flow LDID 'table=0,priority=10000,in_port=16,eth_type=0x888e,actions=output:CONTROLLER'
-  volt ld add-flow LDID 'table=0,priority=1000,in_port=16,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,write_metadata:0x65000000000010,goto_table:1'`,
+		Long: `Add a flow to a logical device, in ovs-ofctl add-flow syntax. Ports are
+named by number or by name (16 or uni-16, 1 or nni-1), as 'volt ld ports'
+lists them. The core decomposes the flow into OLT and ONU flows; a flow it
+cannot decompose is refused and changes nothing.`,
+		Example: `  volt ld add-flow LDID 'table=0,priority=10000,in_port=uni-16,eth_type=0x888e,actions=output:CONTROLLER'
+  volt ld add-meter LDID 'meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000'
+  volt ld add-flow LDID 'table=0,priority=1000,in_port=uni-16,vlan_vid=untagged,actions=meter:1,push_vlan:0x8100,set_field:101->vlan_vid,output:nni-1'`,
 		Args: needArgs("a logical device ID", "a flow"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := flowtext.ParseFlow(args[1])
@@ -56,7 +61,7 @@ func newAddFlowCommand(client *ClientOptions) *cobra.Command {
 			if checkOverlap {
 				fm.Flags |= ofpffCheckOverlap
 			}
-			return sendFlowMod(cmd, client, args[0], fm, "flow added")
+			return sendFlowMod(cmd, client, args[0], fm, "flow added to logical device "+args[0])
 		},
 	}
 	cmd.Flags().BoolVar(&checkOverlap, "check-overlap", false, "refuse the flow if it overlaps one of the same priority")
@@ -67,7 +72,7 @@ func newDelFlowCommand(client *ClientOptions) *cobra.Command {
 	var strict bool
 	cmd := &cobra.Command{
 		Use:   "del-flow LOGICAL-DEVICE-ID [MATCH]",
-		Short: "Delete the flows a match covers (all flows without one)",
+		Short: "Delete the flows of a logical device that a match covers (all without one)",
 		Long: `Delete the flows whose match is covered by MATCH (ovs-ofctl syntax, without
 actions), in every table unless MATCH names one. With --strict, delete only the
 flow with exactly this match and priority.`,
@@ -88,7 +93,7 @@ flow with exactly this match and priority.`,
 			if err != nil {
 				return err
 			}
-			return sendFlowMod(cmd, client, args[0], fm, "flows deleted")
+			return sendFlowMod(cmd, client, args[0], fm, "flows deleted from logical device "+args[0])
 		},
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "delete only the flow with exactly this match and priority")
@@ -134,10 +139,15 @@ func sendFlowMod(cmd *cobra.Command, client *ClientOptions, ld string, fm *openf
 	})
 }
 
+// modVerbs are the words of the add-, mod- and del- commands: the help's
+// verb and the confirmation's participle.
+var modVerbs = map[string][2]string{"add": {"Add", "added to"}, "mod": {"Modify", "modified in"}, "del": {"Delete", "deleted from"}}
+
 func newGroupModCommand(client *ClientOptions, verb string, command openflowv1.GroupModCommand) *cobra.Command {
+	words := modVerbs[strings.SplitN(verb, "-", 2)[0]]
 	return &cobra.Command{
 		Use:     verb + " LOGICAL-DEVICE-ID GROUP",
-		Short:   strings.Replace(verb, "-", " a ", 1) + " (ovs-ofctl syntax)",
+		Short:   words[0] + " a group (ovs-ofctl syntax) of a logical device",
 		Example: "  volt ld " + verb + " LDID 'group_id=1,type=all,bucket=actions=output:16,bucket=actions=output:32'",
 		Args:    needArgs("a logical device ID", "a group"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -148,6 +158,9 @@ func newGroupModCommand(client *ClientOptions, verb string, command openflowv1.G
 			gm := &openflowv1.GroupMod{Command: command, Type: g.GetType(), GroupId: g.GetGroupId(), Buckets: g.GetBuckets()}
 			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
 				_, err := voltv1.NewVoltServiceClient(cc).UpdateLogicalDeviceFlowGroupTable(ctx, &voltv1.FlowGroupTableUpdate{Id: args[0], GroupMod: gm})
+				if err == nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "group %d %s logical device %s\n", gm.GetGroupId(), words[1], args[0])
+				}
 				return err
 			})
 		},
@@ -155,9 +168,10 @@ func newGroupModCommand(client *ClientOptions, verb string, command openflowv1.G
 }
 
 func newMeterModCommand(client *ClientOptions, verb string, command openflowv1.MeterModCommand) *cobra.Command {
+	words := modVerbs[strings.SplitN(verb, "-", 2)[0]]
 	return &cobra.Command{
 		Use:     verb + " LOGICAL-DEVICE-ID METER",
-		Short:   strings.Replace(verb, "-", " a ", 1) + " (ovs-ofctl syntax)",
+		Short:   words[0] + " a meter (ovs-ofctl syntax) of a logical device",
 		Example: "  volt ld " + verb + " LDID 'meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000'",
 		Args:    needArgs("a logical device ID", "a meter"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -168,6 +182,9 @@ func newMeterModCommand(client *ClientOptions, verb string, command openflowv1.M
 			mm := &openflowv1.MeterMod{Command: command, Flags: m.GetFlags(), MeterId: m.GetMeterId(), Bands: m.GetBands()}
 			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
 				_, err := voltv1.NewVoltServiceClient(cc).UpdateLogicalDeviceMeterTable(ctx, &voltv1.MeterModUpdate{Id: args[0], MeterMod: mm})
+				if err == nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "meter %d %s logical device %s\n", mm.GetMeterId(), words[1], args[0])
+				}
 				return err
 			})
 		},

@@ -95,6 +95,7 @@ the default. Prints the resulting levels.`,
 				if err != nil {
 					return err
 				}
+				target.noteSharedProcess(cmd, resp.GetLevels())
 				return Print(cmd.OutOrStdout(), *out, resp.GetLevels(), levelColumns())
 			})
 		},
@@ -111,6 +112,9 @@ func getLevels(cmd *cobra.Command, target *logTarget, out *OutputOptions, pkg st
 		resp, err := voltv1.NewLogServiceClient(cc).GetLogLevels(ctx, &voltv1.GetLogLevelsRequest{Package: pkg})
 		if err != nil {
 			return err
+		}
+		if pkg == "" {
+			target.noteSharedProcess(cmd, resp.GetLevels())
 		}
 		return Print(cmd.OutOrStdout(), *out, resp.GetLevels(), levelColumns())
 	})
@@ -129,6 +133,22 @@ func levelColumns() []Column[*voltv1.PackageLevel] {
 type logTarget struct {
 	client    *ClientOptions
 	component string
+}
+
+// noteSharedProcess says on stderr when an adapter asked for by
+// --component runs in one process with the core (volt up): its levels are
+// that process's, shared by every part in it, which the core's packages in
+// the list give away.
+func (t *logTarget) noteSharedProcess(cmd *cobra.Command, levels []*voltv1.PackageLevel) {
+	if t.component == "" || t.component == "core" {
+		return
+	}
+	for _, l := range levels {
+		if strings.HasPrefix(l.GetPackage(), "core/") {
+			fmt.Fprintf(cmd.ErrOrStderr(), "volt log: %s runs in one process with the core (volt up): these levels are that process's, shared by all its parts\n", t.component)
+			return
+		}
+	}
 }
 
 func (t *logTarget) call(ctx context.Context, fn func(ctx context.Context, cc grpc.ClientConnInterface) error) error {

@@ -195,9 +195,24 @@ func (blocking) SetLogLevel(context.Context, *voltv1.SetLogLevelRequest) (*voltv
 	return nil, status.Error(codes.Unavailable, "store is down")
 }
 
+// gaveUp is a LogService whose own deadline passes before the caller's: it
+// answers DeadlineExceeded at once, with and without saying why.
+type gaveUp struct {
+	voltv1.UnimplementedLogServiceServer
+}
+
+func (gaveUp) GetLogLevels(context.Context, *voltv1.GetLogLevelsRequest) (*voltv1.GetLogLevelsResponse, error) {
+	return nil, status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error())
+}
+
+func (gaveUp) SetLogLevel(context.Context, *voltv1.SetLogLevelRequest) (*voltv1.SetLogLevelResponse, error) {
+	return nil, status.Error(codes.DeadlineExceeded, "etcd did not answer within 10s")
+}
+
 func TestLogErrors(t *testing.T) {
 	_, addr := component(t)
 	slow := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, blocking{}) })
+	server := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, gaveUp{}) })
 	closed := closedAddr(t)
 
 	tests := []struct {
@@ -214,7 +229,11 @@ func TestLogErrors(t *testing.T) {
 		{"nobody listening", []string{"list", "--server", closed},
 			"cannot reach " + closed + ": connect: connection refused"},
 		{"timeout", []string{"list", "--server", slow, "--timeout", "100ms"},
-			"timed out waiting for " + slow + " (--timeout 100ms)"},
+			"no answer from " + slow + " within --timeout 100ms: the client gave up (the server may still complete the operation)"},
+		{"the server's deadline", []string{"list", "--server", server},
+			"DeadlineExceeded: the server gave up: its own deadline passed (waiting for etcd or an adapter)"},
+		{"the server's deadline, with its reason", []string{"set", "info", "--server", server},
+			"DeadlineExceeded: the server gave up: etcd did not answer within 10s"},
 		{"server says unavailable", []string{"set", "info", "--server", slow},
 			"Unavailable: store is down"},
 		{"bad output", []string{"list", "-o", "xml", "--server", addr},
@@ -273,9 +292,9 @@ func TestLogComponent(t *testing.T) {
 		logging.Register(s, coreReg)
 	})
 
-	out, _, err := volt(t, "set", "debug", "--package", "adapter", "--component", "ponsim_olt", "--server", core)
-	if err != nil || out != "PACKAGE   LEVEL\nadapter   debug\n" {
-		t.Fatalf("set on the adapter: %v\n%s", err, out)
+	out, errOut, err := volt(t, "set", "debug", "--package", "adapter", "--component", "ponsim_olt", "--server", core)
+	if err != nil || out != "PACKAGE   LEVEL\nadapter   debug\n" || errOut != "" {
+		t.Fatalf("set on the adapter: %v\n%s\nstderr %q", err, out, errOut)
 	}
 	if got, err := adapterReg.Levels("adapter"); err != nil || len(got) != 1 || got[0].Level != "debug" {
 		t.Errorf("the adapter's level: %v %v", got, err)
@@ -283,6 +302,14 @@ func TestLogComponent(t *testing.T) {
 	out, _, err = volt(t, "list", "--component", "core", "--server", core, "--format", "{{.Package}}")
 	if err != nil || out != "default\ncore/device\n" {
 		t.Errorf("list on the core: %v\n%s", err, out)
+	}
+	// An adapter in one process with the core (volt up) shows that process's
+	// levels, and says so.
+	nbi.adapters[0].AdminAddress = core
+	out, errOut, err = volt(t, "list", "--component", "ponsim_olt", "--server", core, "--format", "{{.Package}}")
+	if err != nil || out != "default\ncore/device\n" ||
+		errOut != "volt log: ponsim_olt runs in one process with the core (volt up): these levels are that process's, shared by all its parts\n" {
+		t.Errorf("list on an adapter in the core's process: %v\n%s\nstderr %q", err, out, errOut)
 	}
 	for args, want := range map[string]string{
 		"nope":       `no component "nope": the core at ` + core + ` knows core, ponsim_olt, ponsim_onu`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -27,7 +28,7 @@ const (
 func NewLogicalDeviceCommand() *cobra.Command {
 	var client ClientOptions
 	var out OutputOptions
-	cmd := resourceCommand("logicaldevice", "List logical devices (one OpenFlow switch per OLT) and their tables",
+	cmd := resourceCommand("logicaldevice", "List and program logical devices (one OpenFlow switch per OLT): ports, flows, groups, meters",
 		`List logical devices, the OpenFlow 1.3 switches the core builds, one per
 active OLT: their ports (the OLT's NNIs and the ONUs' UNIs), and the flow,
 group and meter tables the controller programs.`)
@@ -45,7 +46,7 @@ group and meter tables the controller programs.`)
 		listByID(&client, &out, "flows", "List a logical device's flows", "a logical device ID",
 			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Flow, error) {
 				resp, err := c.ListLogicalDeviceFlows(ctx, id)
-				return resp.GetItems(), err
+				return sortFlows(resp.GetItems()), err
 			}, flowColumns()),
 		listByID(&client, &out, "groups", "List a logical device's groups", "a logical device ID",
 			func(ctx context.Context, c voltv1.VoltServiceClient, id *voltv1.ID) ([]*openflowv1.Group, error) {
@@ -57,7 +58,7 @@ group and meter tables the controller programs.`)
 				resp, err := c.ListLogicalDeviceMeters(ctx, id)
 				return resp.GetItems(), err
 			}, meterColumns()),
-		newLogicalPortOpCommand(&client, "enable-port", "Enable a logical port", "enabled",
+		newLogicalPortOpCommand(&client, "enable-port", "Enable a logical port (clear OpenFlow PORT_DOWN)", "enabled",
 			voltv1.VoltServiceClient.EnableLogicalDevicePort),
 		newLogicalPortOpCommand(&client, "disable-port", "Disable a logical port (OpenFlow PORT_DOWN)", "disabled",
 			voltv1.VoltServiceClient.DisableLogicalDevicePort),
@@ -88,7 +89,7 @@ func newLogicalDeviceListCommand(client *ClientOptions, out *OutputOptions) *cob
 
 func newLogicalDeviceGetCommand(client *ClientOptions, out *OutputOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get ID",
+		Use:   "get LOGICAL-DEVICE-ID",
 		Short: "Show one logical device",
 		Args:  needArgs("a logical device ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -111,21 +112,60 @@ type logicalPortOp func(voltv1.VoltServiceClient, context.Context, *voltv1.Logic
 
 func newLogicalPortOpCommand(client *ClientOptions, verb, short, done string, op logicalPortOp) *cobra.Command {
 	return &cobra.Command{
-		Use:     verb + " LOGICAL-DEVICE-ID PORT-ID",
+		Use:     verb + " LOGICAL-DEVICE-ID PORT",
 		Short:   short,
-		Example: "  volt ld " + verb + " 0000aabbccddeeff uni-4112",
-		Args:    needArgs("a logical device ID", "a port ID"),
+		Long:    short + ". PORT is the port's number, name or id, as 'volt ld ports' lists them (16, uni-16).",
+		Example: "  volt ld " + verb + " 0000aabbccddeeff uni-16\n  volt ld " + verb + " 0000aabbccddeeff 16",
+		Args:    needArgs("a logical device ID", "a port"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return client.Call(cmd.Context(), func(ctx context.Context, cc grpc.ClientConnInterface) error {
-				id := &voltv1.LogicalPortID{LogicalDeviceId: args[0], PortId: args[1]}
-				if _, err := op(voltv1.NewVoltServiceClient(cc), ctx, id); err != nil {
+				c := voltv1.NewVoltServiceClient(cc)
+				port, err := logicalPortID(ctx, c, args[0], args[1])
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "logical port %s/%s %s\n", args[0], args[1], done)
+				if _, err := op(c, ctx, &voltv1.LogicalPortID{LogicalDeviceId: args[0], PortId: port}); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "logical port %s of logical device %s %s\n", port, args[0], done)
 				return nil
 			})
 		},
 	}
+}
+
+// logicalPortID finds the id of a logical port named by its id, its name
+// or its number.
+func logicalPortID(ctx context.Context, c voltv1.VoltServiceClient, ld, port string) (string, error) {
+	resp, err := c.ListLogicalDevicePorts(ctx, &voltv1.ID{Id: ld})
+	if err != nil {
+		return "", err
+	}
+	return matchLogicalPort(resp.GetItems(), port), nil
+}
+
+// matchLogicalPort returns the id of the port whose id, name or number is
+// port (the id first, then the name, then the number), or port itself when
+// none matches, for the core to refuse.
+func matchLogicalPort(ports []*voltv1.LogicalPort, port string) string {
+	for _, p := range ports {
+		if p.GetId() == port {
+			return p.GetId()
+		}
+	}
+	for _, p := range ports {
+		if strings.EqualFold(p.GetOfpPort().GetName(), port) {
+			return p.GetId()
+		}
+	}
+	if n, err := strconv.ParseUint(port, 0, 32); err == nil {
+		for _, p := range ports {
+			if uint64(p.GetOfpPort().GetPortNo()) == n {
+				return p.GetId()
+			}
+		}
+	}
+	return port
 }
 
 func logicalDeviceColumns() []Column[*voltv1.LogicalDevice] {
@@ -138,18 +178,29 @@ func logicalDeviceColumns() []Column[*voltv1.LogicalDevice] {
 
 func logicalPortColumns() []Column[*voltv1.LogicalPort] {
 	return []Column[*voltv1.LogicalPort]{
-		{Header: "ID", Value: (*voltv1.LogicalPort).GetId},
 		{Header: "PORT-NO", Value: func(p *voltv1.LogicalPort) string {
 			return strconv.FormatUint(uint64(p.GetOfpPort().GetPortNo()), 10)
 		}},
-		{Header: "NAME", Value: func(p *voltv1.LogicalPort) string { return p.GetOfpPort().GetName() }},
+		{Header: "NAME", Value: portName},
 		{Header: "DEVICE", Value: (*voltv1.LogicalPort).GetDeviceId},
 		{Header: "DEVICE-PORT", Value: func(p *voltv1.LogicalPort) string {
 			return strconv.FormatUint(uint64(p.GetDevicePortNo()), 10)
 		}},
 		{Header: "ROOT", Value: func(p *voltv1.LogicalPort) string { return strconv.FormatBool(p.GetRootPort()) }},
 		{Header: "STATE", Value: func(p *voltv1.LogicalPort) string { return portState(p.GetOfpPort()) }},
+		{Header: "MAC", Value: func(p *voltv1.LogicalPort) string { return macText(p.GetOfpPort().GetHwAddr()) }},
 	}
+}
+
+// portName is the OpenFlow port name, followed by the port's id in
+// parentheses where the two differ (the id is what the NBI takes; the CLI
+// takes either).
+func portName(p *voltv1.LogicalPort) string {
+	name := p.GetOfpPort().GetName()
+	if p.GetId() != "" && p.GetId() != name {
+		return name + " (" + p.GetId() + ")"
+	}
+	return name
 }
 
 // portState reads an ofp_port: ADMIN-DOWN when the controller or operator

@@ -18,12 +18,16 @@ func TestLogicalDeviceCommands(t *testing.T) {
 0000aabbccddee01   0000aabbccddee01   olt1
 `},
 		{"get", []string{"get", ldID, "--format", "{{.Desc.MfrDesc}} {{.RootDeviceId}}"}, "OpenVOLT olt1\n"},
-		{"ports", []string{"ports", ldID}, `ID         PORT-NO   NAME                 DEVICE   DEVICE-PORT   ROOT    STATE
-nni-1      1         nni-0                olt1     1             true    LIVE
-uni-4112   4112      PSMO00000101-uni-0   onu1     4112          false   DOWN
+		// The id shows beside the name only where the two differ.
+		{"ports", []string{"ports", ldID}, `PORT-NO   NAME                            DEVICE   DEVICE-PORT   ROOT    STATE   MAC
+1         nni-0 (nni-1)                   olt1     1             true    LIVE    02:20:ef:bd:d3:df
+4112      PSMO00000101-uni-0 (uni-4112)   onu1     4112          false   DOWN    -
 `},
+		// By table, then priority from high to low.
 		{"flows", []string{"flows", ldID}, `FLOW
 table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
+table=0, priority=10, cookie=0x4, in_port=1, actions=CONTROLLER:65535
+table=1, priority=2000, cookie=0x3, in_port=1, actions=output:4112
 `},
 		{"groups", []string{"groups", ldID}, `GROUP   TYPE   BUCKETS
 1       ALL    actions=pop_vlan,output:4112
@@ -95,19 +99,25 @@ func TestLogicalPortEnableDisable(t *testing.T) {
 	if got := state(); got != "LIVE" {
 		t.Fatalf("nni state before = %s", got)
 	}
-	out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), "disable-port", ldID, "nni-1", "--server", addr)
-	if err != nil || out != "" || errOut != "logical port "+ldID+"/nni-1 disabled\n" {
-		t.Errorf("disable-port: %v, stdout %q, stderr %q", err, out, errOut)
-	}
-	if got := state(); got != "ADMIN-DOWN" {
-		t.Errorf("nni state after disable = %s", got)
+	// The port by id, by name and by number.
+	for _, port := range []string{"nni-1", "nni-0", "1", "NNI-0"} {
+		if _, errOut, err := run(t, cli.NewLogicalDeviceCommand(), "enable-port", ldID, port, "--server", addr); err != nil {
+			t.Errorf("enable-port %s: %v, stderr %q", port, err, errOut)
+		}
+		out, errOut, err := run(t, cli.NewLogicalDeviceCommand(), "disable-port", ldID, port, "--server", addr)
+		if err != nil || out != "" || errOut != "logical port nni-1 of logical device "+ldID+" disabled\n" {
+			t.Errorf("disable-port %s: %v, stdout %q, stderr %q", port, err, out, errOut)
+		}
+		if got := state(); got != "ADMIN-DOWN" {
+			t.Errorf("nni state after disable-port %s = %s", port, got)
+		}
 	}
 	// The alias, as an operator types it.
 	ld := cli.NewLogicalDeviceCommand()
 	if !ld.HasAlias("ld") {
 		t.Error("logicaldevice has no alias ld")
 	}
-	if _, errOut, err := run(t, ld, "enable-port", ldID, "nni-1", "--server", addr); err != nil || errOut != "logical port "+ldID+"/nni-1 enabled\n" {
+	if _, errOut, err := run(t, ld, "enable-port", ldID, "nni-1", "--server", addr); err != nil || errOut != "logical port nni-1 of logical device "+ldID+" enabled\n" {
 		t.Errorf("enable-port: %v, stderr %q", err, errOut)
 	}
 	if got := state(); got != "LIVE" {
@@ -125,8 +135,9 @@ func TestLogicalDeviceErrors(t *testing.T) {
 		{"unknown", []string{"get", "nope"}, `NotFound: logical device "nope" not found`},
 		{"flows of unknown", []string{"flows", "nope"}, `NotFound: logical device "nope" not found`},
 		{"unknown port", []string{"disable-port", ldID, "uni-1"}, `NotFound: logical device "` + ldID + `" has no port "uni-1"`},
-		{"no arguments", []string{"enable-port"}, "logicaldevice enable-port needs a logical device ID and a port ID"},
-		{"no port", []string{"disable-port", ldID}, "logicaldevice disable-port needs a port ID"},
+		{"unknown port number", []string{"disable-port", ldID, "17"}, `NotFound: logical device "` + ldID + `" has no port "17"`},
+		{"no arguments", []string{"enable-port"}, "logicaldevice enable-port needs a logical device ID and a port"},
+		{"no port", []string{"disable-port", ldID}, "logicaldevice disable-port needs a port"},
 		{"get without id", []string{"get"}, "logicaldevice get needs a logical device ID"},
 		{"ports without id", []string{"ports"}, "logicaldevice ports needs a logical device ID"},
 		{"bad template", []string{"list", "--format", "{{.Nope}}"},
@@ -142,5 +153,41 @@ func TestLogicalDeviceErrors(t *testing.T) {
 				t.Errorf("printed on error: stdout %q, stderr %q", out, errOut)
 			}
 		})
+	}
+}
+
+// -o json shows an OpenFlow port's MAC as text and its config and state
+// bitmaps as flag names, not base64 and numbers.
+func TestLogicalPortsJSON(t *testing.T) {
+	addr := serveNBI(t, newFakeNBI())
+	out, _, err := run(t, cli.NewLogicalDeviceCommand(), "ports", ldID, "-o", "json", "--server", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []struct {
+		ID      string `json:"id"`
+		OfpPort struct {
+			PortNo int      `json:"portNo"`
+			HwAddr string   `json:"hwAddr"`
+			Config []string `json:"config"`
+			State  []string `json:"state"`
+		} `json:"ofpPort"`
+	}
+	if err := json.Unmarshal([]byte(out), &ports); err != nil {
+		t.Fatalf("%v in:\n%s", err, out)
+	}
+	if len(ports) != 2 {
+		t.Fatalf("%d ports:\n%s", len(ports), out)
+	}
+	nni, uni := ports[0].OfpPort, ports[1].OfpPort
+	if nni.HwAddr != "02:20:ef:bd:d3:df" || strings.Join(nni.State, ",") != "LIVE" || len(nni.Config) != 0 {
+		t.Errorf("nni: %+v", nni)
+	}
+	if uni.HwAddr != "" || strings.Join(uni.State, ",") != "LINK_DOWN" {
+		t.Errorf("uni: %+v", uni)
+	}
+	// Keys keep the protobuf field order.
+	if i, j := strings.Index(out, `"portNo"`), strings.Index(out, `"hwAddr"`); i < 0 || j < i {
+		t.Errorf("portNo does not come before hwAddr:\n%s", out)
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"sigs.k8s.io/yaml"
 )
 
@@ -61,7 +62,9 @@ type OutputOptions struct {
 // AddFlags defines -o/--output and --format on fs.
 func (o *OutputOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Output, "output", "o", OutputTable, "output format: table, json or yaml")
-	fs.StringVar(&o.Format, "format", "", "Go template applied to each item, with Go field names, e.g. '{{.Id}}'; {{json .}} prints the item as JSON")
+	fs.StringVar(&o.Format, "format", "", "Go template applied to each item, with the protobuf Go field names, e.g. '{{.Id}}';\n"+
+		"enums print their full names ({{.AdminState}} is ADMIN_STATE_ENABLED), {{short .AdminState}} prints\n"+
+		"them as the table does (ENABLED); {{json .}} prints the item as -o json does")
 }
 
 // Validate checks the flags before any call is made, so a typo in a template
@@ -90,7 +93,7 @@ func (o OutputOptions) output() string {
 }
 
 func (o OutputOptions) template() (*template.Template, error) {
-	t, err := template.New("format").Funcs(template.FuncMap{"json": templateJSON}).Parse(o.Format)
+	t, err := template.New("format").Funcs(template.FuncMap{"json": templateJSON, "short": templateShort}).Parse(o.Format)
 	if err != nil {
 		return nil, fmt.Errorf("invalid --format: %s", oneLine(err.Error()))
 	}
@@ -172,6 +175,9 @@ func itemJSON(v any) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("json output: %w", err)
 		}
+		if b, err = humanJSON(b); err != nil {
+			return nil, fmt.Errorf("json output: %w", err)
+		}
 		return b, nil
 	}
 	b, err := json.Marshal(v)
@@ -192,6 +198,15 @@ func templateJSON(v any) (string, error) {
 		return "", err
 	}
 	return buf.String(), nil
+}
+
+// templateShort is the template function short: an enum as the table
+// shows it ({{short .AdminState}} is ENABLED); anything else as it is.
+func templateShort(v any) string {
+	if e, ok := v.(protoreflect.Enum); ok {
+		return enumName(e)
+	}
+	return fmt.Sprint(v)
 }
 
 func printTemplate[T any](w io.Writer, o OutputOptions, items []T) error {

@@ -65,7 +65,26 @@ func TestBadInput(t *testing.T) {
 
 	id := s.createOLT("10.1.0.1:50060")
 	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "test_olt", HostAndPort: "10.1.0.1:50060"})
-	wantCode(t, "same address", err, codes.AlreadyExists, "10.1.0.1:50060")
+	wantCode(t, "same address", err, codes.AlreadyExists, "device "+id+" already has address 10.1.0.1:50060")
+	// Two spellings of one address are one address.
+	local := s.createOLT("localhost:50061")
+	if d := s.device(local); d.GetHostAndPort() != "127.0.0.1:50061" && d.GetHostAndPort() != "[::1]:50061" {
+		t.Errorf("localhost:50061 stored as %q, want the resolved IP:PORT", d.GetHostAndPort())
+	}
+	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "test_olt", HostAndPort: s.device(local).GetHostAndPort()})
+	wantCode(t, "same address, other spelling", err, codes.AlreadyExists, "device "+local+" already has address")
+	// The type is checked first, then the address; nothing is stored.
+	before := len(devicesOf(t, s))
+	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "nosuchtype", HostAndPort: "10.1.0.1:50060"})
+	wantCode(t, "unknown type at an adopted address", err, codes.InvalidArgument, `unknown device type "nosuchtype"`)
+	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "test_olt", HostAndPort: "300.1.1.1:50060"})
+	wantCode(t, "impossible address", err, codes.InvalidArgument, "300.1.1.1 is not an IP address")
+	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "test_olt", HostAndPort: "10.1.0.9:50060", ExtraArgs: strings.Repeat("x", 1<<20)})
+	wantCode(t, "1 MB extra_args", err, codes.InvalidArgument, "extra_args is 1048576 bytes, more than the limit of 4096")
+	if after := len(devicesOf(t, s)); after != before {
+		t.Errorf("refused creates stored devices: %d before, %d after", before, after)
+	}
+	registerType(t, s.brokers, "other")
 	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "other", MacAddress: "AA:BB:CC:DD:EE:01"})
 	if err != nil {
 		t.Fatal(err)
@@ -83,17 +102,18 @@ func TestBadInput(t *testing.T) {
 	_, err = s.nbi.EnableDevice(c, &voltv1.ID{Id: id})
 	wantCode(t, "enable enabled", err, codes.FailedPrecondition, "ENABLED")
 
-	// Creating a device of a type nobody serves is pre-provisioning; enabling
-	// it is not possible yet.
-	orphan, err := s.nbi.CreateDevice(c, &voltv1.Device{Type: "nobody_serves_this", HostAndPort: "10.1.0.2:1"})
+	// A type no adapter ever registered is refused at create.
+	_, err = s.nbi.CreateDevice(c, &voltv1.Device{Type: "nobody_serves_this", HostAndPort: "10.1.0.2:1"})
+	wantCode(t, "create of an unserved type", err, codes.InvalidArgument, `unknown device type "nobody_serves_this"`)
+}
+
+func devicesOf(t *testing.T, s *stack) []*voltv1.Device {
+	t.Helper()
+	devs, err := s.nbi.ListDevices(ctx(t), &voltv1.ListDevicesRequest{})
 	if err != nil {
-		t.Fatalf("pre-provisioning an unserved type: %v", err)
+		t.Fatal(err)
 	}
-	_, err = s.nbi.EnableDevice(c, &voltv1.ID{Id: orphan.GetId()})
-	wantCode(t, "enable unserved type", err, codes.FailedPrecondition, `"nobody_serves_this"`)
-	if d := s.device(orphan.GetId()); d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
-		t.Errorf("failed enable left the device %s", d.GetAdminState())
-	}
+	return devs.GetItems()
 }
 
 // An adapter that does not answer: DeadlineExceeded, and nothing of the

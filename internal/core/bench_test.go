@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
+	"github.com/openvolt/openvolt/msgbus"
 )
 
 // BenchmarkListDevices10k measures ListDevices through gRPC with 10,000
@@ -25,6 +28,7 @@ func BenchmarkListDevices10k(b *testing.B) {
 	heapBefore := heapAlloc()
 	nbi, stop := startCore(b, kv, brokers, 5*time.Second)
 	defer stop()
+	registerType(b, brokers, "bench_olt") // the NBI creates only devices of a known type
 
 	var wg sync.WaitGroup
 	work := make(chan int)
@@ -75,4 +79,24 @@ func heapAlloc() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// registerType registers an adapter serving typ, so that devices of that
+// type can be created; nothing answers on its topic.
+func registerType(tb testing.TB, brokers []string, typ string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Name: typ + "-registrar"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = adapterv1.NewCoreServiceClient(conn.To(core.DefaultTopic)).Register(ctx, &adapterv1.RegisterRequest{
+		Adapter:     &voltv1.Adapter{Id: typ + "-adapter", Vendor: "test", Version: "1", Endpoint: typ},
+		DeviceTypes: []*voltv1.DeviceType{{Id: typ}},
+	})
+	if err != nil {
+		tb.Fatalf("register %s: %v", typ, err)
+	}
 }

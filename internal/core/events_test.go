@@ -38,6 +38,7 @@ func TestEventsOnKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
+	registerType(t, s.brokers, "test_olt")
 	id := s.createOLT("10.7.0.1:50060")
 	if _, err := s.nbi.DeleteDevice(ctx(t), &voltv1.ID{Id: id}); err != nil {
 		t.Fatal(err)

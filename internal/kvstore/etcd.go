@@ -187,6 +187,7 @@ func (s *Etcd) Put(ctx context.Context, key string, value []byte, opts ...PutOpt
 	if err != nil {
 		return 0, s.fail("put", strconv.Quote(key), err)
 	}
+	s.log.Debug("put", "key", key, "bytes", len(value), "revision", resp.Header.Revision)
 	return resp.Header.Revision, nil
 }
 
@@ -224,6 +225,7 @@ func (s *Etcd) Delete(ctx context.Context, key string) error {
 	if _, err := s.cli.Delete(ctx, key); err != nil {
 		return s.fail("delete", strconv.Quote(key), err)
 	}
+	s.log.Debug("delete", "key", key)
 	return nil
 }
 
@@ -262,6 +264,7 @@ func (s *Etcd) Batch(ctx context.Context, ops []Op) error {
 		if _, err := s.cli.Txn(ctx).Then(txnOps...).Commit(); err != nil {
 			return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), err)
 		}
+		s.log.Debug("batch", "ops", n, "bytes", bytes, "first_key", ops[0].Key)
 		ops = ops[n:]
 	}
 	return nil

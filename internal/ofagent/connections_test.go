@@ -175,6 +175,16 @@ func TestCoreRestart(t *testing.T) {
 	})
 	c1.alive() // the connection stays while the core is away
 
+	// While the core is away: the port description comes from the cache
+	// (ovs-ofctl asks for it to resolve port names before a flow-mod), and
+	// the flow-mod itself is refused as a flow-mod, which ovs-ofctl prints.
+	pd := c1.multipart(&ofp13.PortDescRequest{})
+	if len(pd) != 1 || len(pd[0].(*ofp13.PortDescReply).Ports) != len(ports1) {
+		t.Errorf("port desc while the core is away: %+v", pd)
+	}
+	xid := c1.send(flowMod(ofp13.FlowAdd, 10, 1, 16))
+	wantError(t, c1.reply(xid), ofp13.ErrTypeFlowModFailed, ofp13.FlowModFailedUnknown)
+
 	// The core comes back without ld1.
 	f2 := newFakeNBI()
 	f2.addLD(ld2, ports2)

@@ -1,10 +1,12 @@
 package ofagent
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -211,6 +213,20 @@ func (dp *datapath) portChanged(kind voltv1.ChangeKind, lp *voltv1.LogicalPort) 
 		kind = voltv1.ChangeKind_CHANGE_KIND_ADDED
 	}
 	dp.sendPortStatus(kind, lp)
+}
+
+// cachedPorts returns the cached ports by number.
+func (dp *datapath) cachedPorts() []*voltv1.LogicalPort {
+	dp.mu.Lock()
+	defer dp.mu.Unlock()
+	out := make([]*voltv1.LogicalPort, 0, len(dp.ports))
+	for _, lp := range dp.ports {
+		out = append(out, lp)
+	}
+	slices.SortFunc(out, func(a, b *voltv1.LogicalPort) int {
+		return cmp.Compare(a.GetOfpPort().GetPortNo(), b.GetOfpPort().GetPortNo())
+	})
+	return out
 }
 
 // port returns the cached port n.

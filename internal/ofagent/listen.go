@@ -64,10 +64,10 @@ func (a *agent) accept(s *slot) {
 			nc.Close()
 			continue
 		}
-		dp.log.Info("controller connected to the passive listener", "addr", s.addr, "client", nc.RemoteAddr().String())
+		dp.log.Debug("client connected to the passive listener", "addr", s.addr, "client", nc.RemoteAddr().String())
 		a.goAttach(func() {
 			err := dp.serve(nc)
-			dp.log.Info("passive connection ended", "client", nc.RemoteAddr().String(), "err", err)
+			dp.log.Debug("passive connection ended", "client", nc.RemoteAddr().String(), "err", err)
 		})
 	}
 }

@@ -3,6 +3,9 @@ package ofagent
 import (
 	"fmt"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
@@ -116,19 +119,42 @@ func (c *conn) multipartReply(m ofp13.Multipart) (ofp13.Message, *ofp13.Error) {
 
 // ports reads the logical ports from the NBI.
 func (c *conn) ports() ([]*voltv1.LogicalPort, *ofp13.Error) {
-	ctx, cancel := c.dp.a.call(c.ctx)
-	defer cancel()
-	ps, err := c.dp.a.nbi.ListLogicalDevicePorts(ctx, &voltv1.ID{Id: c.dp.id})
+	ps, err := c.listPorts()
 	if err != nil {
 		return nil, ofError(opRead, err)
 	}
-	return ps.GetItems(), nil
+	return ps, nil
+}
+
+func (c *conn) listPorts() ([]*voltv1.LogicalPort, error) {
+	ctx, cancel := c.dp.a.call(c.ctx)
+	defer cancel()
+	ps, err := c.dp.a.nbi.ListLogicalDevicePorts(ctx, &voltv1.ID{Id: c.dp.id})
+	return ps.GetItems(), err
+}
+
+// coreUnreachable reports whether an NBI call failed because the core could
+// not be reached or did not answer in time, rather than refused.
+func coreUnreachable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	return false
 }
 
 func (c *conn) portDesc() (ofp13.Message, *ofp13.Error) {
-	ps, e := c.ports()
-	if e != nil {
-		return nil, e
+	ps, err := c.listPorts()
+	if err != nil && coreUnreachable(err) {
+		// The ports the agent last saw: what a client needs to resolve
+		// port names (ovs-ofctl asks before every flow-mod that names one),
+		// so that the request it came for is the one that reports the
+		// core's absence.
+		c.log.Debug("core unreachable; port description from the cache", "err", err)
+		ps, err = c.dp.cachedPorts(), nil
+	}
+	if err != nil {
+		return nil, ofError(opRead, err)
 	}
 	r := &ofp13.PortDescReply{}
 	for _, lp := range ps {

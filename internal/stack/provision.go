@@ -71,9 +71,20 @@ type Status struct {
 }
 
 func (s Status) String() string {
-	return fmt.Sprintf("%d/%d OLTs and %d/%d ONUs active; %d logical devices with %d NNI and %d UNI ports",
-		s.ActiveOLTs, s.OLTs, s.ActiveONUs, s.ONUs, s.LogicalDevices, s.NNIPorts, s.UNIPorts)
+	return fmt.Sprintf("%d/%d %s and %d/%d %s active; %s with %s and %s",
+		s.ActiveOLTs, s.OLTs, plural(s.OLTs, "OLT", "OLTs"), s.ActiveONUs, s.ONUs, plural(s.ONUs, "ONU", "ONUs"),
+		count(s.LogicalDevices, "logical device", "logical devices"),
+		count(s.NNIPorts, "NNI", "NNIs"), count(s.UNIPorts, "UNI port", "UNI ports"))
 }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func count(n int, one, many string) string { return fmt.Sprintf("%d %s", n, plural(n, one, many)) }
 
 // Count reads the status of every device and logical device.
 func Count(ctx context.Context, nbi voltv1.VoltServiceClient) (Status, error) {

@@ -17,11 +17,37 @@ import (
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
-// coreArgs runs a core with embedded etcd on free ports in dir; Kafka is
-// not needed for what these tests do (the core keeps retrying it).
-func coreArgs(nbi, etcd, dir string) []string {
+// coreArgs runs a core with embedded etcd on free ports in dir, using the
+// broker at brokers.
+func coreArgs(nbi, etcd, dir, brokers string) []string {
 	return []string{"core", "--etcd", "embedded", "--etcd-listen", "http://" + etcd, "--data-dir", dir,
-		"--nbi", nbi, "--brokers", "127.0.0.1:1"}
+		"--nbi", nbi, "--brokers", brokers}
+}
+
+// startBrokerAndOLTAdapter runs `volt broker` and `volt adapter ponsim-olt`
+// and returns the broker's address: the core creates devices only of a type
+// an adapter registered.
+func startBrokerAndOLTAdapter(t *testing.T) string {
+	t.Helper()
+	brokers := freeAddr(t)
+	start(t, "broker", "--listen", brokers, "--log-level", "warn")
+	waitTCP(t, brokers)
+	start(t, "adapter", "ponsim-olt", "--brokers", brokers, "--log-level", "warn")
+	return brokers
+}
+
+// waitType waits until the core at nbi knows device type typ.
+func waitType(t *testing.T, nbi, typ string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _, code := run(t, 10*time.Second, "devicetype", "list", "--server", nbi, "--format", "{{.Id}}")
+		if code == 0 && strings.Contains(out, typ+"\n") {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("device type %s never registered with the core at %s", typ, nbi)
 }
 
 func nbiClient(t *testing.T, addr string) voltv1.VoltServiceClient {
@@ -54,8 +80,11 @@ func deviceIDs(t *testing.T, c voltv1.VoltServiceClient) []string {
 func TestCoreSurvivesSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	nbi, etcd := freeAddr(t), freeAddr(t)
-	core := start(t, coreArgs(nbi, etcd, dir)...)
+	brokers := startBrokerAndOLTAdapter(t)
+	core := start(t, coreArgs(nbi, etcd, dir, brokers)...)
 	waitTCP(t, nbi)
+	waitType(t, nbi, "ponsim_olt")
+	createErrors(t, nbi, brokers)
 	c := nbiClient(t, nbi)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -91,7 +120,7 @@ func TestCoreSurvivesSIGKILL(t *testing.T) {
 	}
 	core.kill()
 
-	start(t, coreArgs(nbi, etcd, dir)...)
+	start(t, coreArgs(nbi, etcd, dir, brokers)...)
 	waitTCP(t, nbi)
 	after := deviceIDs(t, nbiClient(t, nbi))
 	if strings.Join(before, ",") != strings.Join(after, ",") {
@@ -103,7 +132,7 @@ func TestCoreSurvivesSIGKILL(t *testing.T) {
 // and the log level of one package changes at run time.
 func TestCoreReflectionAndLogLevels(t *testing.T) {
 	nbi, etcd := freeAddr(t), freeAddr(t)
-	core := start(t, coreArgs(nbi, etcd, t.TempDir())...)
+	core := start(t, coreArgs(nbi, etcd, t.TempDir(), "127.0.0.1:1")...)
 	waitTCP(t, nbi)
 
 	_, errOut, code := run(t, 20*time.Second, "log", "set", "debug", "--package", "core/device", "--server", nbi)
@@ -166,7 +195,7 @@ func TestCoreBadInput(t *testing.T) {
 	nbi, etcd := freeAddr(t), freeAddr(t)
 	start2 := startListener(t, nbi)
 	defer start2()
-	_, errOut, code = run(t, 30*time.Second, append(coreArgs(nbi, etcd, t.TempDir()), "--log-level", "error")...)
+	_, errOut, code = run(t, 30*time.Second, append(coreArgs(nbi, etcd, t.TempDir(), "127.0.0.1:1"), "--log-level", "error")...)
 	if code == 0 || !strings.Contains(errOut, "address already in use") {
 		t.Errorf("port in use: code %d, stderr %q", code, errOut)
 	}
@@ -174,5 +203,35 @@ func TestCoreBadInput(t *testing.T) {
 	_, errOut, code = run(t, 10*time.Second, "core", "--log-level", "loud")
 	if code == 0 || !strings.Contains(errOut, "debug, info, warn, error") {
 		t.Errorf("bad --log-level: code %d, stderr %q", code, errOut)
+	}
+}
+
+// createErrors: device create checks the type before the address and
+// stores nothing it refuses; errors are one line, a code when the server
+// answered; a --server that is no NBI fails fast.
+func createErrors(t *testing.T, nbi, brokers string) {
+	t.Helper()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"device", "create", "--server", nbi, "--type", "nosuchtype", "--address", "300.1.1.1:50060"},
+			`volt: InvalidArgument: unknown device type "nosuchtype" (registered by the adapters: ponsim_olt)`},
+		{[]string{"device", "create", "--server", nbi, "--type", "ponsim_olt", "--address", "300.1.1.1:50060"},
+			`volt: InvalidArgument: address "300.1.1.1:50060": 300.1.1.1 is not an IP address`},
+		{[]string{"device", "create", "--server", nbi, "--type", "ponsim_olt", "--address", "10.9.9.9:1", "--id", strings.Repeat("x", 65)},
+			`volt: InvalidArgument: id is 65 bytes, more than the limit of 64`},
+		{[]string{"device", "list", "--server", "not-a-host"}, `volt: invalid --server "not-a-host": want HOST:PORT, e.g. 127.0.0.1:50057`},
+		// Not the --timeout: the connection attempt itself ends.
+		{[]string{"device", "list", "--server", brokers, "--timeout", "10m"}, "volt: " + brokers + " is not an OpenVOLT server: it took the connection but gave no gRPC answer within 2s"},
+	} {
+		_, errOut, code := run(t, 60*time.Second, tc.args...)
+		if code == 0 || !strings.HasPrefix(errOut, tc.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("volt %s: exit %d, stderr %q, want one line starting %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+	out, _, _ := run(t, 20*time.Second, "device", "list", "--server", nbi, "--format", "{{.Id}}")
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("refused creates stored devices: %q", out)
 	}
 }

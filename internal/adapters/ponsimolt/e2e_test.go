@@ -318,13 +318,14 @@ func TestAdoptionFailsWhenNothingListens(t *testing.T) {
 
 func TestUnknownDeviceType(t *testing.T) {
 	s := newStack(t)
-	d, err := s.nbi.CreateDevice(s.ctx(), &voltv1.Device{Type: "nosuch_olt", HostAndPort: "127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
+	// Refused at create, before anything is stored.
+	_, err := s.nbi.CreateDevice(s.ctx(), &voltv1.Device{Type: "nosuch_olt", HostAndPort: "127.0.0.1:1"})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), `unknown device type "nosuch_olt"`) {
+		t.Errorf("create of an unknown type: %v, want InvalidArgument naming the type", err)
 	}
-	_, err = s.nbi.EnableDevice(s.ctx(), &voltv1.ID{Id: d.GetId()})
-	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "nosuch_olt") {
-		t.Errorf("enable of an unknown type: %v, want FailedPrecondition naming the type", err)
+	devs, err := s.nbi.ListDevices(s.ctx(), &voltv1.ListDevicesRequest{})
+	if err != nil || len(devs.GetItems()) != 0 {
+		t.Errorf("after a refused create: %d devices, %v", len(devs.GetItems()), err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
@@ -142,7 +143,9 @@ func (h *handler) pushTable(ctx context.Context, id string, f *onuFlows, ft *pon
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if _, err := ponsimv1.NewPonSimClient(cc).UpdateFlowTable(ctx, ft); err != nil {
+	_, err = ponsimv1.NewPonSimClient(cc).UpdateFlowTable(ctx, ft)
+	h.log.Debug("ONU flow table to ponsim", "device", id, "serial", f.serial, "ponsim", addr, "flows", len(ft.GetFlows()), "err", err)
+	if err != nil {
 		st := status.Convert(err)
 		return status.Errorf(st.Code(), "ponsim at %s: update flow table of ONU %s: %s", addr, f.serial, st.Message())
 	}
@@ -161,7 +164,9 @@ func (h *handler) pushChanges(ctx context.Context, id string, f *onuFlows, fc *p
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if _, err := ponsimv1.NewPonSimClient(cc).UpdateFlows(ctx, fc); err != nil {
+	_, err = ponsimv1.NewPonSimClient(cc).UpdateFlows(ctx, fc)
+	h.log.Debug("ONU flow changes to ponsim", "device", id, "serial", f.serial, "ponsim", addr, "changes", prototext.MarshalOptions{}.Format(fc), "err", err)
+	if err != nil {
 		st := status.Convert(err)
 		return status.Errorf(st.Code(), "ponsim at %s: update flows of ONU %s: %s", addr, f.serial, st.Message())
 	}

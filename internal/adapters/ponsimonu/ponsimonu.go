@@ -233,6 +233,7 @@ type simCall func(ponsimv1.PonSimClient, context.Context, *ponsimv1.DeviceRef, .
 // relay makes one ponsim call about the ONU at the ponsim of its parent
 // OLT. skipIfParentDown skips it when the OLT is not enabled.
 func (h *handler) relay(ctx context.Context, d *voltv1.Device, what string, fn simCall, skipIfParentDown bool) error {
+	h.log.Debug("ONU call", "op", what, "device", d.GetId(), "serial", d.GetSerialNumber())
 	if d.GetSerialNumber() == "" {
 		return status.Errorf(codes.FailedPrecondition, "ONU %s has no serial number: ponsim cannot name it", d.GetId())
 	}

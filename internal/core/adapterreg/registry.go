@@ -213,6 +213,7 @@ func (r *Registry) Register(ctx context.Context, a *voltv1.Adapter, types []*vol
 	}
 	r.mu.Unlock()
 
+	r.log.Debug("adapter registration", "adapter", nextA.GetId(), "new", !seen, "new_instance", newInstance)
 	if !seen {
 		r.log.Info("adapter registered", "adapter", nextA.GetId(), "endpoint", nextA.GetEndpoint(),
 			"version", nextA.GetVersion(), "types", nextA.GetDeviceTypes())

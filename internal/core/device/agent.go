@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -83,7 +84,10 @@ func (m *Manager) callAdapter(ctx context.Context, d *voltv1.Device, what string
 	}
 	cctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
-	if err := call(cctx, client); err != nil {
+	start := time.Now()
+	err = call(cctx, client)
+	m.log.Debug("adapter call", "adapter", endpoint, "op", what, "device", d.GetId(), "took", time.Since(start), "err", err)
+	if err != nil {
 		return fmt.Errorf("adapter %s: %s device %s: %w", endpoint, what, d.GetId(), err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,6 +280,9 @@ func addressOf(d *voltv1.Device) string {
 	return d.GetMacAddress()
 }
 
+// shortKind is ADDED, MODIFIED or REMOVED.
+func shortKind(k voltv1.ChangeKind) string { return strings.TrimPrefix(k.String(), "CHANGE_KIND_") }
+
 // check returns a FailedPrecondition error when the table forbids o in the
 // device's current state.
 func check(o op, d *voltv1.Device) error {
@@ -519,6 +523,10 @@ func (m *Manager) transition(ctx context.Context, a *agent, prev, cur state) {
 }
 
 func (m *Manager) publishDevice(kind voltv1.ChangeKind, d *voltv1.Device, prev state) {
+	m.log.Debug("device "+strings.ToLower(shortKind(kind)), "device", d.GetId(), "type", d.GetType(),
+		"admin", shortName(d.GetAdminState().String()), "oper", shortName(d.GetOperStatus().String()),
+		"connect", shortName(d.GetConnectStatus().String()), "was_admin", shortName(prev.admin.String()),
+		"was_oper", shortName(prev.oper.String()), "was_connect", shortName(prev.conn.String()), "reason", d.GetReason())
 	if m.events == nil {
 		return
 	}

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
@@ -10,6 +11,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/flowdecomp"
 	"github.com/openvolt/openvolt/internal/core/flowtable"
 	"github.com/openvolt/openvolt/internal/kvstore"
+	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 )
 
 // UpdateFlowTable applies a flow-mod to a logical device.
@@ -423,6 +425,26 @@ func (m *Manager) ops(ldID string, c flowtable.Changes) ([]kvstore.Op, error) {
 }
 
 func (m *Manager) publish(ldID string, c flowtable.Changes) {
+	if m.log.Enabled(context.Background(), slog.LevelDebug) {
+		for _, f := range c.Added {
+			m.log.Debug("flow added", "logical_device", ldID, "flow", flowtext.FormatFlow(f))
+		}
+		for _, f := range c.Removed {
+			m.log.Debug("flow removed", "logical_device", ldID, "flow", flowtext.FormatFlow(f))
+		}
+		for _, g := range c.GroupsAdded {
+			m.log.Debug("group added or modified", "logical_device", ldID, "group", flowtext.FormatGroup(g))
+		}
+		for _, g := range c.GroupsRemoved {
+			m.log.Debug("group removed", "logical_device", ldID, "group_id", g.GetGroupId())
+		}
+		for _, mc := range c.MetersAdded {
+			m.log.Debug("meter added or modified", "logical_device", ldID, "meter", flowtext.FormatMeter(mc))
+		}
+		for _, mc := range c.MetersRemoved {
+			m.log.Debug("meter removed", "logical_device", ldID, "meter_id", mc.GetMeterId())
+		}
+	}
 	if m.cfg.Events == nil {
 		return
 	}

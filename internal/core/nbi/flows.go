@@ -33,7 +33,7 @@ func (s *Server) UpdateLogicalDeviceFlowTable(ctx context.Context, req *voltv1.F
 	if req.GetFlowMod() == nil {
 		return nil, status.Error(codes.InvalidArgument, "flow_mod is required")
 	}
-	return done(s.cfg.FlowMods.UpdateFlowTable(ctx, req.GetId(), req.GetFlowMod()))
+	return s.done("UpdateLogicalDeviceFlowTable", req, s.cfg.FlowMods.UpdateFlowTable(ctx, req.GetId(), req.GetFlowMod()))
 }
 
 func (s *Server) UpdateLogicalDeviceFlowTables(ctx context.Context, req *voltv1.FlowTableUpdates) (*voltv1.FlowTableUpdateResults, error) {
@@ -71,7 +71,7 @@ func (s *Server) UpdateLogicalDeviceFlowGroupTable(ctx context.Context, req *vol
 	if req.GetGroupMod() == nil {
 		return nil, status.Error(codes.InvalidArgument, "group_mod is required")
 	}
-	return done(s.cfg.FlowMods.UpdateGroupTable(ctx, req.GetId(), req.GetGroupMod()))
+	return s.done("UpdateLogicalDeviceFlowGroupTable", req, s.cfg.FlowMods.UpdateGroupTable(ctx, req.GetId(), req.GetGroupMod()))
 }
 
 func (s *Server) UpdateLogicalDeviceMeterTable(ctx context.Context, req *voltv1.MeterModUpdate) (*emptypb.Empty, error) {
@@ -81,7 +81,7 @@ func (s *Server) UpdateLogicalDeviceMeterTable(ctx context.Context, req *voltv1.
 	if req.GetMeterMod() == nil {
 		return nil, status.Error(codes.InvalidArgument, "meter_mod is required")
 	}
-	return done(s.cfg.FlowMods.UpdateMeterTable(ctx, req.GetId(), req.GetMeterMod()))
+	return s.done("UpdateLogicalDeviceMeterTable", req, s.cfg.FlowMods.UpdateMeterTable(ctx, req.GetId(), req.GetMeterMod()))
 }
 
 // StreamPacketsOut sends each frame; a frame that cannot be sent is logged

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -70,6 +72,9 @@ type Config struct {
 	Flows          Flows
 	FlowMods       FlowMods
 	Logger         *slog.Logger
+	// Resolver looks up device host names at create; nil is
+	// net.DefaultResolver.
+	Resolver Resolver
 }
 
 // Server implements voltv1.VoltServiceServer.
@@ -96,6 +101,15 @@ func needID(id string) error {
 		return status.Error(codes.InvalidArgument, "id is required")
 	}
 	return nil
+}
+
+// done logs an operator's change at debug (what was asked and how it
+// ended) and maps the error to a status.
+func (s *Server) done(method string, req proto.Message, err error) (*emptypb.Empty, error) {
+	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.cfg.Logger.Debug("nbi call", "method", method, "req", prototext.MarshalOptions{}.Format(req), "err", err)
+	}
+	return done(err)
 }
 
 // done maps an error from the domain to a status and an empty reply.
@@ -129,7 +143,13 @@ func (s *Server) GetDevice(_ context.Context, req *voltv1.ID) (*voltv1.Device, e
 }
 
 func (s *Server) CreateDevice(ctx context.Context, req *voltv1.Device) (*voltv1.Device, error) {
+	req, err := s.checkNewDevice(ctx, req)
+	if err != nil {
+		s.cfg.Logger.Debug("nbi call", "method", "CreateDevice", "err", err)
+		return nil, coreerr.ToStatus(err)
+	}
 	d, err := s.cfg.Devices.Create(ctx, req)
+	s.cfg.Logger.Debug("nbi call", "method", "CreateDevice", "type", req.GetType(), "address", req.GetHostAndPort(), "id", d.GetId(), "err", err)
 	if err != nil {
 		return nil, coreerr.ToStatus(err)
 	}
@@ -140,28 +160,28 @@ func (s *Server) EnableDevice(ctx context.Context, req *voltv1.ID) (*emptypb.Emp
 	if err := needID(req.GetId()); err != nil {
 		return nil, err
 	}
-	return done(s.cfg.Devices.Enable(ctx, req.GetId()))
+	return s.done("EnableDevice", req, s.cfg.Devices.Enable(ctx, req.GetId()))
 }
 
 func (s *Server) DisableDevice(ctx context.Context, req *voltv1.ID) (*emptypb.Empty, error) {
 	if err := needID(req.GetId()); err != nil {
 		return nil, err
 	}
-	return done(s.cfg.Devices.Disable(ctx, req.GetId()))
+	return s.done("DisableDevice", req, s.cfg.Devices.Disable(ctx, req.GetId()))
 }
 
 func (s *Server) RebootDevice(ctx context.Context, req *voltv1.ID) (*emptypb.Empty, error) {
 	if err := needID(req.GetId()); err != nil {
 		return nil, err
 	}
-	return done(s.cfg.Devices.Reboot(ctx, req.GetId()))
+	return s.done("RebootDevice", req, s.cfg.Devices.Reboot(ctx, req.GetId()))
 }
 
 func (s *Server) DeleteDevice(ctx context.Context, req *voltv1.ID) (*emptypb.Empty, error) {
 	if err := needID(req.GetId()); err != nil {
 		return nil, err
 	}
-	return done(s.cfg.Devices.Delete(ctx, req.GetId()))
+	return s.done("DeleteDevice", req, s.cfg.Devices.Delete(ctx, req.GetId()))
 }
 
 func (s *Server) ListDevicePorts(_ context.Context, req *voltv1.ID) (*voltv1.Ports, error) {
@@ -277,14 +297,14 @@ func (s *Server) EnableLogicalDevicePort(ctx context.Context, req *voltv1.Logica
 	if err := needPort(req); err != nil {
 		return nil, err
 	}
-	return done(s.cfg.LogicalDevices.EnablePort(ctx, req.GetLogicalDeviceId(), req.GetPortId()))
+	return s.done("EnableLogicalDevicePort", req, s.cfg.LogicalDevices.EnablePort(ctx, req.GetLogicalDeviceId(), req.GetPortId()))
 }
 
 func (s *Server) DisableLogicalDevicePort(ctx context.Context, req *voltv1.LogicalPortID) (*emptypb.Empty, error) {
 	if err := needPort(req); err != nil {
 		return nil, err
 	}
-	return done(s.cfg.LogicalDevices.DisablePort(ctx, req.GetLogicalDeviceId(), req.GetPortId()))
+	return s.done("DisableLogicalDevicePort", req, s.cfg.LogicalDevices.DisablePort(ctx, req.GetLogicalDeviceId(), req.GetPortId()))
 }
 
 func (s *Server) ListLogicalDeviceFlows(ctx context.Context, req *voltv1.ID) (*openflowv1.Flows, error) {

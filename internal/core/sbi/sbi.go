@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
@@ -67,6 +69,15 @@ func (s *Server) RegisterOn(r grpc.ServiceRegistrar) { adapterv1.RegisterCoreSer
 
 var empty = &emptypb.Empty{}
 
+// done logs an adapter's call at debug (the device it names, what it
+// asked, and how the core answered) and maps the error to a status.
+func (s *Server) done(method string, req proto.Message, err error) (*emptypb.Empty, error) {
+	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.cfg.Logger.Debug("adapter call", "method", method, "req", prototext.MarshalOptions{}.Format(req), "err", err)
+	}
+	return done(err)
+}
+
 func done(err error) (*emptypb.Empty, error) {
 	if err != nil {
 		return nil, coreerr.ToStatus(err)
@@ -75,7 +86,7 @@ func done(err error) (*emptypb.Empty, error) {
 }
 
 func (s *Server) Register(ctx context.Context, req *adapterv1.RegisterRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Registrar.Register(ctx, req.GetAdapter(), req.GetDeviceTypes()))
+	return s.done("Register", req, s.cfg.Registrar.Register(ctx, req.GetAdapter(), req.GetDeviceTypes()))
 }
 
 func (s *Server) GetDevice(_ context.Context, req *adapterv1.DeviceRequest) (*voltv1.Device, error) {
@@ -87,23 +98,23 @@ func (s *Server) GetDevice(_ context.Context, req *adapterv1.DeviceRequest) (*vo
 }
 
 func (s *Server) DeviceUpdate(ctx context.Context, req *voltv1.Device) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.Update(ctx, req))
+	return s.done("DeviceUpdate", req, s.cfg.Devices.Update(ctx, req))
 }
 
 func (s *Server) DeviceStateUpdate(ctx context.Context, req *adapterv1.DeviceStateUpdateRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.UpdateState(ctx, req.GetDeviceId(), req.GetOperStatus(), req.GetConnectStatus()))
+	return s.done("DeviceStateUpdate", req, s.cfg.Devices.UpdateState(ctx, req.GetDeviceId(), req.GetOperStatus(), req.GetConnectStatus()))
 }
 
 func (s *Server) PortCreated(ctx context.Context, req *adapterv1.PortCreatedRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.PortCreated(ctx, req.GetDeviceId(), req.GetPort()))
+	return s.done("PortCreated", req, s.cfg.Devices.PortCreated(ctx, req.GetDeviceId(), req.GetPort()))
 }
 
 func (s *Server) PortStateUpdate(ctx context.Context, req *adapterv1.PortStateUpdateRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.UpdatePortState(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetOperStatus()))
+	return s.done("PortStateUpdate", req, s.cfg.Devices.UpdatePortState(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetOperStatus()))
 }
 
 func (s *Server) PortRemoved(ctx context.Context, req *adapterv1.PortRemovedRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.PortRemoved(ctx, req.GetDeviceId(), req.GetPortNo()))
+	return s.done("PortRemoved", req, s.cfg.Devices.PortRemoved(ctx, req.GetDeviceId(), req.GetPortNo()))
 }
 
 func (s *Server) ListDevicePorts(_ context.Context, req *adapterv1.DeviceRequest) (*voltv1.Ports, error) {
@@ -123,7 +134,7 @@ func (s *Server) ChildDeviceDetected(ctx context.Context, req *adapterv1.ChildDe
 }
 
 func (s *Server) ChildDevicesLost(ctx context.Context, req *adapterv1.DeviceRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.ChildrenLost(ctx, req.GetDeviceId()))
+	return s.done("ChildDevicesLost", req, s.cfg.Devices.ChildrenLost(ctx, req.GetDeviceId()))
 }
 
 func (s *Server) GetChildDevices(_ context.Context, req *adapterv1.DeviceRequest) (*voltv1.Devices, error) {
@@ -134,9 +145,9 @@ func (s *Server) GetChildDevices(_ context.Context, req *adapterv1.DeviceRequest
 }
 
 func (s *Server) DeviceReasonUpdate(ctx context.Context, req *adapterv1.DeviceReasonUpdateRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.Devices.SetReason(ctx, req.GetDeviceId(), req.GetReason()))
+	return s.done("DeviceReasonUpdate", req, s.cfg.Devices.SetReason(ctx, req.GetDeviceId(), req.GetReason()))
 }
 
 func (s *Server) SendPacketIn(ctx context.Context, req *adapterv1.PacketInRequest) (*emptypb.Empty, error) {
-	return done(s.cfg.PacketIns.PacketIn(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetPacket()))
+	return s.done("SendPacketIn", req, s.cfg.PacketIns.PacketIn(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetPacket()))
 }

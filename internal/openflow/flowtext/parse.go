@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/openvolt/openvolt/adapter/portno"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 )
 
@@ -370,12 +371,39 @@ var portNames = func() map[string]uint32 {
 	return m
 }()
 
-// parsePort reads a port number or a reserved port name.
+// parsePort reads a port number, a reserved port name, or a logical port
+// name of the adapter/portno layout ("nni-1", "uni-16"), the names that
+// ovs-ofctl shows and accepts.
 func parsePort(s string) (uint32, error) {
 	if p, ok := portNames[strings.ToLower(s)]; ok {
 		return p, nil
 	}
+	if p, ok := ParsePortName(s); ok {
+		return p, nil
+	}
+	if !isDecimal(s) && !isHex(s) {
+		return 0, fmt.Errorf("unknown port %q: want a number, a port name (nni-1, uni-16) or a reserved port (CONTROLLER, LOCAL, IN_PORT, ANY …)", s)
+	}
 	return parseUint32(s, 0xffffffff)
+}
+
+// ParsePortName reads a logical port name of the adapter/portno layout:
+// "nni-N" for an NNI number N, "uni-N" for a UNI number N, in any case.
+func ParsePortName(s string) (uint32, bool) {
+	kind, num, ok := strings.Cut(strings.ToLower(s), "-")
+	if !ok || !isDecimal(num) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(num, 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	p := uint32(n)
+	switch {
+	case kind == "nni" && portno.IsNNI(p), kind == "uni" && portno.IsUNI(p):
+		return p, true
+	}
+	return 0, false
 }
 
 func isHex(s string) bool { return len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') }

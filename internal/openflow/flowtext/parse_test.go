@@ -46,6 +46,14 @@ func TestParseFlow(t *testing.T) {
 		{"PRIORITY=4,VLAN_VID=0x1064,Eth_Type=2048,actions=set_field:00:0c:e2:31:40:00->eth_src,set_field:10.0.0.1->ipv4_dst",
 			"table=0, priority=4, cookie=0x0, vlan_vid=100, eth_type=0x0800, actions=set_field:00:0c:e2:31:40:00->eth_src,set_field:10.0.0.1->ipv4_dst"},
 		{"priority=010,actions=drop", "table=0, priority=10, cookie=0x0, actions=drop"}, // no octal
+		// Ports by name (adapter/portno), as ovs-ofctl shows and takes them.
+		{"table=0,priority=11,in_port=uni-16,actions=output:nni-1",
+			"table=0, priority=11, cookie=0x0, in_port=16, actions=output:1"},
+		{"priority=11,in_port=NNI-1,actions=UNI-4112", "table=0, priority=11, cookie=0x0, in_port=1, actions=output:4112"},
+		{"priority=11,in_port=nni-16,actions=drop", ""},   // 16 is no NNI
+		{"priority=11,in_port=uni-1,actions=drop", ""},    // 1 is no UNI
+		{"priority=11,in_port=port-1,actions=drop", ""},   // no such name
+		{"priority=11,in_port=1,actions=output:eth0", ""}, // nor this
 	}
 	for _, tt := range tests {
 		f, err := ParseFlow(tt.in)
