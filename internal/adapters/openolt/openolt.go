@@ -155,13 +155,14 @@ func checkAddress(d *voltv1.Device) error {
 	return nil
 }
 
-// ensure returns the OLT of d, made when there is none or its address
-// changed. It runs in the device's queue.
-func (h *handler) ensure(d *voltv1.Device) *olt {
+// ensure returns the OLT of d, made when there is none, its address
+// changed or fresh asks for a new connection (an adoption: one that failed
+// before would wait out gRPC's backoff). It runs in the device's queue.
+func (h *handler) ensure(d *voltv1.Device, fresh bool) *olt {
 	h.mu.Lock()
 	o := h.olts[d.GetId()]
 	h.mu.Unlock()
-	if o != nil && o.addr == d.GetHostAndPort() {
+	if o != nil && o.addr == d.GetHostAndPort() && !fresh {
 		return o
 	}
 	if o != nil {
@@ -188,7 +189,7 @@ func (h *handler) AdoptDevice(_ context.Context, d *voltv1.Device) error {
 		return err
 	}
 	h.a.Submit(d.GetId(), func(ctx context.Context) error {
-		o := h.ensure(d)
+		o := h.ensure(d, true)
 		o.setEnabled(true)
 		o.startSession(true)
 		return nil
@@ -204,7 +205,7 @@ func (h *handler) ReconcileDevice(_ context.Context, d *voltv1.Device) error {
 		return err
 	}
 	h.a.Submit(d.GetId(), func(ctx context.Context) error {
-		o := h.ensure(d)
+		o := h.ensure(d, false)
 		o.setEnabled(d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_DISABLED)
 		if o.running() {
 			h.a.Submit(o.reportKey(), func(ctx context.Context) error { return o.reportAll(ctx) })
@@ -222,7 +223,7 @@ func (h *handler) ReconcileDevice(_ context.Context, d *voltv1.Device) error {
 // attach returns the OLT of d, starting its session when an operation
 // comes before the reconcile after this adapter restarted.
 func (h *handler) attach(d *voltv1.Device) *olt {
-	o := h.ensure(d)
+	o := h.ensure(d, false)
 	if !o.running() && d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_FAILED {
 		o.setEnabled(d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_DISABLED)
 		o.startSession(false)
