@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/opencord/voltha-protos/v5/go/openolt"
-	"github.com/opencord/voltha-protos/v5/go/tech_profile"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/protoadapt"
 
@@ -102,8 +101,6 @@ func (s *flowStore) load(ctx context.Context) error {
 	return nil
 }
 
-func (s *flowStore) markUnsent() {}
-
 func (s *flowStore) get(id uint64) *flowRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,8 +177,12 @@ func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32
 			return badFlow("flow %#x: no onu %d on pon %d", f.GetId(), p.onuID, p.pon)
 		}
 		ref := tpRef{PON: p.pon, ONU: p.onuID, UNI: p.uni, TPID: DefaultTechProfileID}
-		inst, err := o.instance(ctx, res, fs, ref, meters[p.meter])
+		inst, err := o.instance(ctx, res, fs, ref)
 		if err != nil {
+			return err
+		}
+		if err := o.shape(ctx, fs, inst, p.flow.GetFlowType() == "downstream", meters[p.meter]); err != nil {
+			o.dropInstanceIfUnused(ctx, res, fs, &ref)
 			return err
 		}
 		rec.TP = &ref
@@ -330,6 +331,3 @@ func (o *olt) freeONU(ctx context.Context, u *onu) error {
 	}
 	return res.Free(ctx, int(u.pon), PoolONU, u.id)
 }
-
-// ensure tech_profile is linked even when only its types are used below.
-var _ = tech_profile.Direction_UPSTREAM

@@ -230,9 +230,6 @@ func (o *olt) rebooted() {
 		u.active = false
 		u.resend = true
 	}
-	if o.flows != nil {
-		o.flows.markUnsent()
-	}
 }
 
 // heartbeat checks the OLT every interval; misses in a row or a new

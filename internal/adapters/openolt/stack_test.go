@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/openvolt/openvolt/adapter"
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/openolt"
 	"github.com/openvolt/openvolt/internal/broker"
@@ -83,6 +84,8 @@ type stack struct {
 	nbi     voltv1.VoltServiceClient
 	core    *daemon
 	adapter *daemon
+	// direct is the adapter's AdapterService on its gRPC port.
+	direct adapterv1.AdapterServiceClient
 }
 
 func newStack(t *testing.T) *stack {
@@ -126,10 +129,17 @@ func (s *stack) startCore() {
 
 func (s *stack) startAdapter() {
 	s.t.Helper()
-	s.adapter, _ = start(s.t, "openolt adapter", func(ctx context.Context, ready func(string)) error {
+	var addr string
+	s.adapter, addr = start(s.t, "openolt adapter", func(ctx context.Context, ready func(string)) error {
 		return openolt.Run(ctx, adapter.Config{Brokers: s.brokers, Logs: s.logs, Ready: ready},
 			openolt.Options{KV: s.kv, HeartbeatInterval: 100 * time.Millisecond, DialTimeout: 2 * time.Second})
 	})
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { cc.Close() })
+	s.direct = adapterv1.NewAdapterServiceClient(cc)
 }
 
 func testLogs(t *testing.T) *logging.Registry {

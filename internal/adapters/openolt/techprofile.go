@@ -24,7 +24,10 @@ type tpInstance struct {
 	Name     string      `json:"name"`
 	AllocID  uint32      `json:"alloc_id"`
 	GemPorts []gemPort   `json:"gem_ports"`
-	Shaping  *shapingCfg `json:"shaping,omitempty"`
+	// Shaping and DSShaping come from the meters of the UNI's flows:
+	// upstream (the T-CONT's scheduler) and downstream.
+	Shaping   *shapingCfg `json:"shaping,omitempty"`
+	DSShaping *shapingCfg `json:"ds_shaping,omitempty"`
 }
 
 type gemPort struct {
@@ -74,7 +77,7 @@ func shapingFrom(m *openflowv1.MeterConfig) *shapingCfg {
 // instance returns the tech-profile instance of ref, creating it (ids,
 // schedulers and queues on the OLT, the record in the store) when the UNI
 // has none.
-func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef, meter *openflowv1.MeterConfig) (*tpInstance, error) {
+func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef) (*tpInstance, error) {
 	fs.mu.Lock()
 	in := fs.tps[ref]
 	fs.mu.Unlock()
@@ -91,7 +94,7 @@ func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef
 		_ = res.Free(ctx, int(ref.PON), PoolAlloc, alloc...)
 		return nil, err
 	}
-	in = &tpInstance{Ref: ref, Name: fmt.Sprintf("default-%d", ref.TPID), AllocID: alloc[0], Shaping: shapingFrom(meter)}
+	in = &tpInstance{Ref: ref, Name: fmt.Sprintf("default-%d", ref.TPID), AllocID: alloc[0]}
 	for i, g := range defaultGemPorts {
 		g.ID = gems[i]
 		in.GemPorts = append(in.GemPorts, g)
@@ -120,19 +123,65 @@ func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef
 	return in, nil
 }
 
-func schedulersOf(in *tpInstance) *tech_profile.TrafficSchedulers {
-	sh := &tech_profile.TrafficShapingInfo{}
-	if s := in.Shaping; s != nil {
-		sh = &tech_profile.TrafficShapingInfo{Cir: s.CIR, Cbs: s.CBS, Pir: s.PIR, Pbs: s.PBS}
+func shapingInfo(s *shapingCfg) *tech_profile.TrafficShapingInfo {
+	if s == nil {
+		return &tech_profile.TrafficShapingInfo{}
 	}
+	return &tech_profile.TrafficShapingInfo{Cir: s.CIR, Cbs: s.CBS, Pir: s.PIR, Pbs: s.PBS}
+}
+
+func schedulersOf(in *tpInstance) *tech_profile.TrafficSchedulers {
 	r := in.Ref
-	return &tech_profile.TrafficSchedulers{IntfId: r.PON, OnuId: r.ONU, UniId: r.UNI, PortNo: uniPort(r),
-		TrafficScheds: []*tech_profile.TrafficScheduler{{
-			Direction: tech_profile.Direction_UPSTREAM, AllocId: in.AllocID, TechProfileId: r.TPID,
-			Scheduler: &tech_profile.SchedulerConfig{Direction: tech_profile.Direction_UPSTREAM,
+	sched := func(dir tech_profile.Direction, sh *shapingCfg) *tech_profile.TrafficScheduler {
+		return &tech_profile.TrafficScheduler{
+			Direction: dir, AllocId: in.AllocID, TechProfileId: r.TPID,
+			Scheduler: &tech_profile.SchedulerConfig{Direction: dir,
 				AdditionalBw: tech_profile.AdditionalBW_AdditionalBW_BestEffort, SchedPolicy: tech_profile.SchedulingPolicy_Hybrid},
-			TrafficShapingInfo: sh,
-		}}}
+			TrafficShapingInfo: shapingInfo(sh),
+		}
+	}
+	ts := &tech_profile.TrafficSchedulers{IntfId: r.PON, OnuId: r.ONU, UniId: r.UNI, PortNo: uniPort(r),
+		TrafficScheds: []*tech_profile.TrafficScheduler{sched(tech_profile.Direction_UPSTREAM, in.Shaping)}}
+	if in.DSShaping != nil {
+		ts.TrafficScheds = append(ts.TrafficScheds, sched(tech_profile.Direction_DOWNSTREAM, in.DSShaping))
+	}
+	return ts
+}
+
+// shape records the meter of a flow of the instance (its first meter per
+// direction) and updates the schedulers on the OLT.
+func (o *olt) shape(ctx context.Context, fs *flowStore, in *tpInstance, downstream bool, m *openflowv1.MeterConfig) error {
+	if m == nil {
+		return nil
+	}
+	fs.mu.Lock()
+	next := *in
+	switch {
+	case downstream && in.DSShaping == nil:
+		next.DSShaping = shapingFrom(m)
+	case !downstream && in.Shaping == nil:
+		next.Shaping = shapingFrom(m)
+	default:
+		fs.mu.Unlock()
+		return nil
+	}
+	fs.mu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(&next)); err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("CreateTrafficSchedulers (meter %d) for %s: %w", m.GetMeterId(), in.Ref.owner(), err)
+	}
+	body, err := json.Marshal(&next)
+	if err == nil {
+		_, err = fs.kv.Put(ctx, fs.tpKey(in.Ref), body)
+	}
+	if err != nil {
+		return fmt.Errorf("persisting tech-profile instance %s: %w", in.Ref.owner(), err)
+	}
+	fs.mu.Lock()
+	*in = next
+	fs.mu.Unlock()
+	return nil
 }
 
 func queuesOf(in *tpInstance) *tech_profile.TrafficQueues {
