@@ -11,7 +11,7 @@ import (
 // newONU builds the face's view of ONU v with its OMCI side, whose config
 // changes rebuild the ONU's flow table.
 func (s *Server) newONU(v ponsim.ONUView) (*onuState, error) {
-	u := &onuState{pon: v.PON, simID: v.ID, serial: v.Serial, sn: serialNumber(v.Serial), uni: v.UNI}
+	u := &onuState{pon: v.PON, simID: v.ID, serial: v.Serial, sn: SerialNumber(v.Serial), uni: v.UNI}
 	cfg := omcisim.Config{SerialNumber: v.Serial, UNIs: s.cfg.UNIsPerONU}
 	if mac, err := net.ParseMAC(v.MAC); err == nil && len(mac) == 6 {
 		copy(cfg.MAC[:], mac)

@@ -31,9 +31,9 @@ type onuState struct {
 	id uint32 // guarded by Server.mu: the adapter's ONU id, 0: not activated
 }
 
-// serialNumber splits a ponsim serial ("PSMO" + 8 hex digits) the openolt
-// way.
-func serialNumber(serial string) *openolt.SerialNumber {
+// SerialNumber splits a ponsim serial ("PSMO" + 8 hex digits) the openolt
+// way: vendor id and 4 vendor-specific bytes.
+func SerialNumber(serial string) *openolt.SerialNumber {
 	sn := &openolt.SerialNumber{VendorId: []byte(serial[:min(4, len(serial))])}
 	if len(serial) > 4 {
 		if b, err := hex.DecodeString(serial[4:]); err == nil {
@@ -99,7 +99,7 @@ func (s *Server) activateLocked(in *openolt.Onu) error {
 	}
 	u.id = in.GetOnuId()
 	s.byID[key] = u
-	s.log.Info("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", u.id)
+	s.log.Debug("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", u.id)
 	s.sendLocked(s.onuIndLocked(u))
 	return nil
 }

@@ -173,12 +173,12 @@ type Server struct {
 	allocs    map[resKey]*onuState
 	gems      map[resKey]*onuState
 	signature uint32
-	connected bool      // an indication stream was opened since boot
+	connected bool                     // an indication stream was opened since boot
 	stream    atomic.Pointer[indQueue] // the indication stream now, nil: none; changed under mu
 
 	omciDropped, omciMalformed, omciSent atomic.Uint64
-	dropAcc                               atomic.Uint64 // for OMCIDropRate
-	malformedLogged                       atomic.Bool
+	dropAcc                              atomic.Uint64 // for OMCIDropRate
+	malformedLogged                      atomic.Bool
 }
 
 type onuKey struct{ pon, id uint32 }
