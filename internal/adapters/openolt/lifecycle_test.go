@@ -11,7 +11,7 @@ import (
 
 // checkONUIDs checks that every child has an ONU id unique on its PON and
 // that the stored onu_id pool says the same.
-func checkONUIDs(t *testing.T, s *stack, oltID string, pons, onus int) {
+func checkONUIDs(t testing.TB, s *stack, oltID string, pons, onus int) {
 	t.Helper()
 	res := s.resources(oltID)
 	seen := map[string]string{}

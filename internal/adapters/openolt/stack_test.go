@@ -46,7 +46,7 @@ type daemon struct {
 	once   sync.Once
 }
 
-func start(t *testing.T, name string, run func(ctx context.Context, ready func(string)) error) (*daemon, string) {
+func start(t testing.TB, name string, run func(ctx context.Context, ready func(string)) error) (*daemon, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemon{cancel: cancel, done: make(chan error, 1)}
@@ -66,7 +66,7 @@ func start(t *testing.T, name string, run func(ctx context.Context, ready func(s
 	return nil, ""
 }
 
-func (d *daemon) stop(t *testing.T, name string) {
+func (d *daemon) stop(t testing.TB, name string) {
 	d.once.Do(func() {
 		d.cancel()
 		if err := <-d.done; err != nil {
@@ -77,7 +77,7 @@ func (d *daemon) stop(t *testing.T, name string) {
 
 // stack is a core on a real etcd and broker with the openolt adapter.
 type stack struct {
-	t       *testing.T
+	t       testing.TB
 	logs    *logging.Registry
 	brokers []string
 	kv      kvstore.Store
@@ -88,7 +88,7 @@ type stack struct {
 	direct adapterv1.AdapterServiceClient
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	s := &stack{t: t, logs: testLogs(t), kv: kvstoretest.NewEtcdStore(t)}
 	b, err := broker.Start(context.Background(), broker.Config{Listen: "127.0.0.1:0", Partitions: 3})
@@ -142,7 +142,7 @@ func (s *stack) startAdapter() {
 	s.direct = adapterv1.NewAdapterServiceClient(cc)
 }
 
-func testLogs(t *testing.T) *logging.Registry {
+func testLogs(t testing.TB) *logging.Registry {
 	level := os.Getenv("VOLT_E2E_LOG")
 	if level == "" {
 		level = "info"
@@ -196,7 +196,7 @@ func (p *olt) start() {
 
 func (p *olt) stop() { p.d.stop(p.s.t, "ponsim "+p.name) }
 
-func eventually(t *testing.T, what string, cond func() error) {
+func eventually(t testing.TB, what string, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	wait := 5 * time.Millisecond
