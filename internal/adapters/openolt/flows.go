@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/opencord/voltha-protos/v5/go/openolt"
@@ -46,8 +45,6 @@ type tpRef struct {
 func (r tpRef) owner() string {
 	return fmt.Sprintf("pon/%d/onu/%d/uni/%d/tp/%d", r.PON, r.ONU, r.UNI, r.TPID)
 }
-
-func onuOwnerPrefix(pon, onu uint32) string { return fmt.Sprintf("pon/%d/onu/%d/", pon, onu) }
 
 // flowStore is the OLT's flows and tech-profile instances, cached from
 // the store.
@@ -296,38 +293,4 @@ func (o *olt) resendFlows(ctx context.Context, u *onu) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// freeONU forgets every flow, instance and id of an ONU (after it was
-// deleted).
-func (o *olt) freeONU(ctx context.Context, u *onu) error {
-	res, fs, err := o.stores()
-	if err != nil {
-		return err
-	}
-	prefix := onuOwnerPrefix(u.pon, u.id)
-	var ops []kvstore.Op
-	fs.mu.Lock()
-	for id, r := range fs.flows {
-		if r.TP != nil && strings.HasPrefix(r.TP.owner(), prefix) {
-			ops = append(ops, kvstore.Op{Key: fs.flowKey(id), Delete: true})
-			delete(fs.flows, id)
-		}
-	}
-	for ref := range fs.tps {
-		if ref.PON == u.pon && ref.ONU == u.id {
-			ops = append(ops, kvstore.Op{Key: fs.tpKey(ref), Delete: true})
-			delete(fs.tps, ref)
-		}
-	}
-	fs.mu.Unlock()
-	if len(ops) > 0 {
-		if err := fs.kv.Batch(ctx, ops); err != nil {
-			return err
-		}
-	}
-	if err := res.FreeOwner(ctx, int(u.pon), prefix); err != nil {
-		return err
-	}
-	return res.Free(ctx, int(u.pon), PoolONU, u.id)
 }

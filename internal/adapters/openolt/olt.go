@@ -102,12 +102,6 @@ func (o *olt) setEnabled(v bool) {
 	o.mu.Unlock()
 }
 
-func (o *olt) isEnabled() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.enabled
-}
-
 // logUnknown logs what once per OLT and says whether it did.
 func (o *olt) logUnknown(what string, args ...any) {
 	o.mu.Lock()

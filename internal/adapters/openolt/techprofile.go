@@ -20,10 +20,10 @@ const DefaultTechProfileID = 64
 // (T-CONT) and GEM ports, one per priority queue, in the spirit of
 // VOLTHA's instance JSON.
 type tpInstance struct {
-	Ref      tpRef       `json:"ref"`
-	Name     string      `json:"name"`
-	AllocID  uint32      `json:"alloc_id"`
-	GemPorts []gemPort   `json:"gem_ports"`
+	Ref      tpRef     `json:"ref"`
+	Name     string    `json:"name"`
+	AllocID  uint32    `json:"alloc_id"`
+	GemPorts []gemPort `json:"gem_ports"`
 	// Shaping and DSShaping come from the meters of the UNI's flows:
 	// upstream (the T-CONT's scheduler) and downstream.
 	Shaping   *shapingCfg `json:"shaping,omitempty"`
