@@ -28,6 +28,7 @@ func (o *ONU) alarmsLocked() [][]byte {
 	locks := o.uniLocksLocked()
 	for u := range o.losShown {
 		los := locks[u] || o.uniLoss[u]
+		o.setOperStateLocked(u, los)
 		if los == o.losShown[u] {
 			continue
 		}
@@ -44,7 +45,7 @@ func (o *ONU) alarmsLocked() [][]byte {
 			AlarmBitmap:         losBitmap(los),
 			AlarmSequenceNumber: o.alarmSeq,
 		}
-		b, err := encode(0, omci.AlarmNotificationType, false, false, msg)
+		b, err := encode(0, omci.AlarmNotificationType, false, msg)
 		if err != nil {
 			o.counters.Errors++
 			continue
@@ -78,4 +79,27 @@ func (o *ONU) getAllAlarmsNextLocked(h *header, seq uint16) []byte {
 		AlarmEntityInstance: a.inst,
 		AlarmBitMap:         a.bitmap,
 	})
+}
+
+// setOperStateLocked keeps PPTP Ethernet UNI u's operational state (0 enabled, 1 disabled) in step
+// with its LOS. It is the ONU's own change, so the MIB data sync counter does not move.
+func (o *ONU) setOperStateLocked(u int, down bool) {
+	e := o.mib.find(me.PhysicalPathTerminationPointEthernetUniClassID, PPTPID(u))
+	if e == nil {
+		return
+	}
+	a := e.lay.attrByName(me.PhysicalPathTerminationPointEthernetUni_OperationalState)
+	if a == nil {
+		return
+	}
+	want := byte(0)
+	if down {
+		want = 1
+	}
+	if e.get(a)[0] == want {
+		return
+	}
+	vals := append([]byte(nil), e.vals...)
+	vals[a.off] = want
+	e.vals = vals
 }

@@ -184,6 +184,7 @@ func (o *ONU) resetLocked() effects {
 		}
 		// The OLT learns alarms again with get all alarms after a reset, not by notifications.
 		o.losShown[u] = after[u] || o.uniLoss[u]
+		o.setOperStateLocked(u, o.losShown[u])
 	}
 	fx.changed = hadService
 	return fx

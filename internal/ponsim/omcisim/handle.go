@@ -1,6 +1,7 @@
 package omcisim
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/opencord/omci-lib-go/v2"
@@ -16,11 +17,18 @@ import (
 // not implement → command not supported, …) and a nil error. A malformed frame returns an error
 // wrapping ErrMalformed and, when its header could be read, a processing error response so that the
 // OLT does not wait for a timeout. Handle never panics.
-func (o *ONU) Handle(req []byte) (out [][]byte, err error) {
+func (o *ONU) Handle(req []byte) ([][]byte, error) {
+	out, fx, err := o.handleSafely(req)
+	o.run(fx) // outside the recover: a panicking hook is ponsim's bug, not a malformed frame
+	return out, err
+}
+
+// handleSafely decodes and handles req; it turns any panic into a malformed-frame error.
+func (o *ONU) handleSafely(req []byte) (out [][]byte, fx effects, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			// Last line of defence: the lock is released by handleLocked's defer.
-			out, err = nil, fmt.Errorf("%w: %v", ErrMalformed, r)
+			// Last line of defence: handle's defer has released the lock.
+			out, fx, err = nil, effects{}, fmt.Errorf("%w: %v", ErrMalformed, r)
 			o.mu.Lock()
 			o.counters.Malformed++
 			o.mu.Unlock()
@@ -32,14 +40,15 @@ func (o *ONU) Handle(req []byte) (out [][]byte, err error) {
 		o.counters.Malformed++
 		o.mu.Unlock()
 		if h.answer {
-			return [][]byte{rawResponse(&h, me.ProcessingError)}, err
+			return [][]byte{rawResponse(&h, me.ProcessingError)}, fx, err
 		}
-		return nil, err
+		return nil, fx, err
 	}
-	var fx effects
-	out, fx, err = o.handle(&h, req)
-	o.run(fx)
-	return out, err
+	// Asked before the ONU lock is taken, as every hook is; the create itself is checked under it.
+	if h.kind() == me.Create && h.class == me.GemPortNetworkCtpClassID && len(h.contents) >= 2 && o.hooks.GemPortFree != nil {
+		h.refused = !o.hooks.GemPortFree(binary.BigEndian.Uint16(h.contents))
+	}
+	return o.handle(&h, req)
 }
 
 func (o *ONU) handle(h *header, req []byte) ([][]byte, effects, error) {
@@ -129,7 +138,9 @@ func (o *ONU) dispatchLocked(h *header, req []byte) ([]byte, effects, error) {
 		return o.respond(h, &omci.MibResetResponse{MeBasePacket: h.base(), Result: me.Success}), o.resetLocked(), nil
 	case me.Reboot:
 		resp := o.respond(h, &omci.RebootResponse{MeBasePacket: h.base(), Result: me.Success})
-		return resp, o.resetLocked(), nil
+		fx := o.resetLocked()
+		fx.rebooted = true
+		return resp, fx, nil
 	case me.SynchronizeTime:
 		return o.respond(h, &omci.SynchronizeTimeResponse{MeBasePacket: h.base(), Result: me.Success}), none, nil
 	case me.MibUpload:

@@ -63,11 +63,6 @@ func (m *mib) find(c me.ClassID, inst uint16) *entity {
 	return nil
 }
 
-func (m *mib) hasClass(c me.ClassID) bool {
-	i, _ := m.index(c, 0)
-	return i < len(m.ents) && m.ents[i].lay.id == c
-}
-
 // insert adds e; it reports false when the instance already exists.
 func (m *mib) insert(e entity) bool {
 	i, ok := m.index(e.lay.id, e.inst)

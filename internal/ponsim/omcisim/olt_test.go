@@ -63,6 +63,17 @@ func (c *olt) layerFrame(mt omci.MessageType, l gopacket.SerializableLayer) []by
 	return buf.Bytes()
 }
 
+// extFrame serializes one request layer behind an extended OMCI header.
+func (c *olt) extFrame(mt omci.MessageType, l gopacket.SerializableLayer) []byte {
+	c.t.Helper()
+	hdr := &omci.OMCI{TransactionID: c.nextTID(), MessageType: mt, DeviceIdentifier: omci.ExtendedIdent}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, hdr, l); err != nil {
+		c.t.Fatalf("serialize %v: %v", mt, err)
+	}
+	return buf.Bytes()
+}
+
 // do sends a request and returns the decoded response and any further frames.
 func (c *olt) do(req []byte) (gopacket.Layer, [][]byte) {
 	c.t.Helper()

@@ -47,6 +47,13 @@ type Hooks struct {
 	// Changed reports that the service configuration (T-CONTs, GEM ports, mappers, bridges,
 	// extended VLAN rules) changed; Service returns the new one.
 	Changed func()
+	// GemPortFree, if set, is asked before a GEM port network CTP is created (with the port id of
+	// the create request); false refuses the create with a parameter error, as an OLT refuses a GEM
+	// port id another ONU of the PON uses.
+	GemPortFree func(portID uint16) bool
+	// Rebooted reports that the OLT asked the ONU to reboot (OMCI reboot); the MIB is back to its
+	// factory state and a real ONU would now drop off the PON and come back.
+	Rebooted func()
 }
 
 // ErrMalformed marks a frame that could not be decoded as an OMCI request. Handle wraps it; the
@@ -178,8 +185,9 @@ func (o *ONU) SetUNILoss(uni int, los bool) [][]byte {
 
 // effects are hook calls collected under the lock and made after it is released.
 type effects struct {
-	admin   []adminChange
-	changed bool
+	admin    []adminChange
+	changed  bool
+	rebooted bool
 }
 
 type adminChange struct {
@@ -195,5 +203,8 @@ func (o *ONU) run(fx effects) {
 	}
 	if fx.changed && o.hooks.Changed != nil {
 		o.hooks.Changed()
+	}
+	if fx.rebooted && o.hooks.Rebooted != nil {
+		o.hooks.Rebooted()
 	}
 }

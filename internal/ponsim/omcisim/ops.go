@@ -22,6 +22,9 @@ type tableSnap struct {
 // (its value follows with get next), attribute failure with the unsupported and failed masks
 // when some of the mask cannot be answered.
 func (o *ONU) getLocked(h *header, e *entity, mask uint16) []byte {
+	if b := getFrame(h, e, mask); b != nil {
+		return b
+	}
 	lay := e.lay
 	resp := &omci.GetResponse{MeBasePacket: h.base(), Result: me.Success, Attributes: me.AttributeValueMap{}}
 	resp.UnsupportedAttributeMask = mask &^ lay.allMask
@@ -157,7 +160,7 @@ func (o *ONU) createLocked(h *header, lay *classLayout) ([]byte, effects, error)
 		port := e.u16(me.GemPortNetworkCtp_PortId)
 		dup := false
 		o.mib.each(lay.id, func(g *entity) { dup = dup || g.u16(me.GemPortNetworkCtp_PortId) == port })
-		if dup {
+		if dup || h.refused {
 			return o.respond(h, &omci.CreateResponse{MeBasePacket: h.base(), Result: me.ParameterError, AttributeExecutionMask: 0x8000}), fx, nil
 		}
 	}
@@ -293,18 +296,7 @@ func (o *ONU) mibUploadNextLocked(h *header, seq uint16) []byte {
 		return rawResponse(h, me.Success, make([]byte, 6)...)
 	}
 	c := &o.upload[seq]
-	av := make(me.AttributeValueMap, 8)
-	for i := range c.lay.attrs {
-		if a := &c.lay.attrs[i]; c.mask&a.mask != 0 {
-			av[a.def.Name] = a.value(c.vals[a.off : a.off+a.size])
-		}
-	}
-	reported, err := me.NewManagedEntity(c.lay.def, me.ParamData{EntityID: c.inst, Attributes: av})
-	if err != nil && err.StatusCode() != me.Success || reported == nil {
-		o.counters.Errors++
-		return rawResponse(h, me.Success, make([]byte, 6)...)
-	}
-	return o.respond(h, &omci.MibUploadNextResponse{MeBasePacket: h.base(), ReportedME: *reported})
+	return uploadNextFrame(h, c)
 }
 
 // UploadCount is the number of MIB upload next messages a MIB upload of the current MIB needs.

@@ -35,6 +35,10 @@ type GemPort struct {
 	AllocID   uint16 // that T-CONT's alloc id (0 if none)
 	Direction Direction
 	Multicast bool // reached through a multicast GEM interworking TP
+	// UpstreamQueue is the priority queue (or traffic scheduler) the GEM port feeds upstream,
+	// DownstreamQueue the priority queue it feeds downstream (0 if none).
+	UpstreamQueue   uint16
+	DownstreamQueue uint16
 }
 
 // UNI is the configuration of one PPTP Ethernet UNI.
@@ -86,6 +90,9 @@ func (o *ONU) Service() Service {
 			AllocID:   allocs[t],
 			Direction: Direction(e.u8(me.GemPortNetworkCtp_Direction)),
 			Multicast: multicast[e.inst],
+
+			UpstreamQueue:   e.u16(me.GemPortNetworkCtp_TrafficManagementPointerForUpstream),
+			DownstreamQueue: e.u16(me.GemPortNetworkCtp_PriorityQueuePointerForDownStream),
 		}
 		gemPort[e.inst] = g.PortID
 		s.GemPorts = append(s.GemPorts, g)

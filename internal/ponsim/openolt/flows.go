@@ -174,7 +174,7 @@ func (s *Server) checkONUFlowLocked(f *openolt.Flow) (*onuState, []uint32, error
 		if g < FirstGemPortID || g > FirstGemPortID+perPON*GemPortsPerONU-1 {
 			return nil, nil, fail(errInvalid, "gemport_id %d out of range %d..%d", g, FirstGemPortID, FirstGemPortID+perPON*GemPortsPerONU-1)
 		}
-		if o := s.gems[resKey{pon, g}]; o != nil && o != u {
+		if o := s.gemOwnerLocked(u, g); o != nil {
 			return nil, nil, fail(errInUse, "gem-%d-already-in-use: gemport_id %d on pon %d belongs to onu %d", g, g, pon, o.id)
 		}
 	}

@@ -19,6 +19,12 @@ func (s *Server) newONU(v ponsim.ONUView) (*onuState, error) {
 	o, err := omcisim.New(cfg, omcisim.Hooks{
 		UNIAdmin: func(int, bool) { s.refreshONU(u) },
 		Changed:  func() { s.refreshONU(u) },
+		GemPortFree: func(port uint16) bool {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return s.gemOwnerLocked(u, uint32(port)) == nil
+		},
+		Rebooted: func() { s.onuRebooted(u) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("openolt: onu %s: %w", v.Serial, err)
@@ -32,12 +38,15 @@ func (s *Server) newONU(v ponsim.ONUView) (*onuState, error) {
 // first UNI (the one the simulator forwards on).
 func configOf(svc omcisim.Service) onuConfig {
 	if len(svc.UNIs) == 0 {
-		return onuConfig{}
+		return onuConfig{locked: true}
 	}
 	uni := svc.UNIs[0]
 	cfg := onuConfig{locked: uni.AdminLocked || uni.LinkLoss, gems: len(uni.Gems)}
 	if cfg.gems == 0 {
 		cfg.gems = len(svc.GemPorts)
+	}
+	for _, g := range svc.GemPorts {
+		cfg.gemIDs = append(cfg.gemIDs, uint32(g.PortID))
 	}
 	for _, r := range uni.VLANRules {
 		if vr, ok := ruleOf(r, uni.OutputTPID); ok {

@@ -123,9 +123,9 @@ func (s *Server) DeactivateOnu(_ context.Context, in *openolt.Onu) (*openolt.Emp
 // OMCI config go, and it is discovered again.
 func (s *Server) DeleteOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	u, err := s.onuLocked(in.GetIntfId(), in.GetOnuId())
 	if err != nil {
+		s.mu.Unlock()
 		return empty(err)
 	}
 	for id, f := range s.flows {
@@ -146,17 +146,53 @@ func (s *Server) DeleteOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, 
 	delete(s.byID, onuKey{u.pon, u.id})
 	s.resetONULocked(u)
 	s.sendLocked(onuDiscInd(u))
+	s.mu.Unlock()
+	s.powerCycle(u)
 	return empty(nil)
 }
 
-// resetONULocked takes u back to a fresh, not activated ONU.
+// resetONULocked makes u a fresh, not activated ONU; its MIB is the
+// caller's to reset (powerCycle) once mu is released.
 func (s *Server) resetONULocked(u *onuState) {
 	u.id = 0
-	u.omci.Reboot()
 	if err := s.sim.ForgetONU(u.serial); err != nil {
 		s.log.Warn("openolt: forget onu", "serial", u.serial, "err", err)
 	}
+}
+
+// powerCycle takes u's MIB back to its factory state, and its flow table
+// with it. Call it without mu: the ONU's hooks take it.
+func (s *Server) powerCycle(u *onuState) {
+	u.omci.Reboot()
 	s.refreshONU(u)
+}
+
+// onuRebooted answers an OMCI reboot of u: it drops off the PON and comes
+// back.
+func (s *Server) onuRebooted(u *onuState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u.id == 0 {
+		return
+	}
+	ind := func(state string) *openolt.Indication {
+		return &openolt.Indication{Data: &openolt.Indication_OnuInd{OnuInd: &openolt.OnuIndication{
+			IntfId: u.pon, OnuId: u.id, OperState: state, AdminState: "up", SerialNumber: u.sn}}}
+	}
+	s.sendLocked(ind("down"), ind("up"))
+}
+
+// gemOwnerLocked returns the other ONU of u's PON that holds GEM port g,
+// over openolt (queues, flows) or OMCI (GEM port network CTPs), or nil.
+func (s *Server) gemOwnerLocked(u *onuState, g uint32) *onuState {
+	k := resKey{u.pon, g}
+	if o := s.gems[k]; o != nil && o != u {
+		return o
+	}
+	if o := s.omciGems[k]; o != nil && o != u {
+		return o
+	}
+	return nil
 }
 
 // OmciMsgOut hands an OMCI frame (ASCII hex, the openolt convention) to
@@ -229,11 +265,23 @@ func (s *Server) OMCICounters() OMCICounters {
 	return OMCICounters{Sent: s.omciSent.Load(), Dropped: s.omciDropped.Load(), Malformed: s.omciMalformed.Load()}
 }
 
-// refreshONU rebuilds u's flow table from its OMCI config.
+// refreshONU rebuilds u's flow table from its OMCI config and notes the
+// GEM ports it holds. Call it without mu.
 func (s *Server) refreshONU(u *onuState) {
 	u.tmu.Lock()
 	defer u.tmu.Unlock()
-	ft := &ponsimv1.FlowTable{Device: &ponsimv1.DeviceRef{SerialNumber: u.serial}, Flows: onuFlows(u.uni, u.config())}
+	cfg := u.config()
+	s.mu.Lock()
+	for k, o := range s.omciGems {
+		if o == u {
+			delete(s.omciGems, k)
+		}
+	}
+	for _, g := range cfg.gemIDs {
+		s.omciGems[resKey{u.pon, g}] = u
+	}
+	s.mu.Unlock()
+	ft := &ponsimv1.FlowTable{Device: &ponsimv1.DeviceRef{SerialNumber: u.serial}, Flows: onuFlows(u.uni, cfg)}
 	if err := s.sim.SetFlowTable(ft); err != nil {
 		s.log.Warn("openolt: onu flow table", "serial", u.serial, "err", err)
 	}

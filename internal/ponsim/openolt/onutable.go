@@ -14,6 +14,7 @@ import (
 type onuConfig struct {
 	locked bool       // PPTP administratively locked: the UNI is down
 	gems   int        // GEM ports configured (none: nothing to carry frames)
+	gemIDs []uint32   // every GEM port network CTP's port id
 	rules  []vlanRule // extended VLAN tagging operation rules, in order
 }
 

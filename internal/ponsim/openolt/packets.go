@@ -156,7 +156,7 @@ func (s *Server) CreateTrafficQueues(_ context.Context, in *tech_profile.Traffic
 		if g < FirstGemPortID || g > FirstGemPortID+perPON*GemPortsPerONU-1 {
 			return empty(fail(errInvalid, "traffic_queues: gemport_id %d out of range %d..%d", g, FirstGemPortID, FirstGemPortID+perPON*GemPortsPerONU-1))
 		}
-		if o := s.gems[resKey{u.pon, g}]; o != nil && o != u {
+		if o := s.gemOwnerLocked(u, g); o != nil {
 			return empty(fail(errInUse, "gem-%d-already-in-use: gemport_id %d on pon %d belongs to onu %d", g, g, u.pon, o.id))
 		}
 		gems = append(gems, g)

@@ -12,8 +12,9 @@
 // its ONU, whatever openolt GEM port the adapter chose; the face keeps the
 // GEM ports and alloc ids to validate them and to report them.
 //
-// Lock order: Server.mu, then the Sim's locks (Sim methods are called with
-// mu held); no lock is held while an ONU handles OMCI or a stream sends.
+// Lock order: onuState.tmu, then Server.mu, then the Sim's locks (Sim
+// methods are called with mu held). No lock is held while an ONU handles
+// OMCI (its hooks take tmu and mu) or a stream sends.
 package openolt
 
 import (
@@ -171,7 +172,8 @@ type Server struct {
 	byID      map[onuKey]*onuState // activated ONUs by (PON, the adapter's ONU id)
 	flows     map[uint64]*flowState
 	allocs    map[resKey]*onuState
-	gems      map[resKey]*onuState
+	gems      map[resKey]*onuState // GEM ports held over openolt (queues, flows)
+	omciGems  map[resKey]*onuState // GEM ports of the ONUs' GEM port network CTPs
 	signature uint32
 	connected bool                     // an indication stream was opened since boot
 	stream    atomic.Pointer[indQueue] // the indication stream now, nil: none; changed under mu
@@ -203,6 +205,7 @@ func New(sim *ponsim.Sim, cfg Config) (*Server, error) {
 		flows:     make(map[uint64]*flowState),
 		allocs:    make(map[resKey]*onuState),
 		gems:      make(map[resKey]*onuState),
+		omciGems:  make(map[resKey]*onuState),
 		signature: newSignature(0),
 	}
 	for _, v := range sim.ONUs() {
@@ -339,8 +342,8 @@ func (s *Server) ReenableOlt(context.Context, *openolt.Empty) (*openolt.Empty, e
 // indication stream, as after a power cycle). The indication stream ends.
 func (s *Server) Reboot(context.Context, *openolt.Empty) (*openolt.Empty, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.sim.Reboot(""); err != nil {
+		s.mu.Unlock()
 		return empty(err)
 	}
 	s.log.Info("openolt: olt rebooting")
@@ -355,6 +358,10 @@ func (s *Server) Reboot(context.Context, *openolt.Empty) (*openolt.Empty, error)
 	s.connected = false
 	if q := s.stream.Swap(nil); q != nil {
 		q.end(fail(errUnavailable, "olt rebooting"))
+	}
+	s.mu.Unlock()
+	for _, u := range s.onus {
+		s.powerCycle(u)
 	}
 	return empty(nil)
 }
