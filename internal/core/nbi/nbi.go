@@ -69,7 +69,9 @@ type Config struct {
 	Events         Events
 	Flows          Flows
 	FlowMods       FlowMods
-	Logger         *slog.Logger
+	// TechProfiles is the tech-profile store; nil: the RPCs say Unimplemented.
+	TechProfiles TechProfiles
+	Logger       *slog.Logger
 }
 
 // Server implements voltv1.VoltServiceServer.
