@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -98,6 +99,8 @@ func Parse(data []byte) (*Profile, error) {
 			return nil, invalid(te.Field, "is a JSON %s, want a %s", te.Value, jsonType(te.Type.Kind().String()))
 		case errors.As(err, &se):
 			return nil, fmt.Errorf("%w: not JSON: %v (at byte %d)", ErrInvalid, se, se.Offset)
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return nil, fmt.Errorf("%w: not JSON: it ends before the profile does", ErrInvalid)
 		default:
 			return nil, fmt.Errorf("%w: not a JSON object: %v", ErrInvalid, err)
 		}
