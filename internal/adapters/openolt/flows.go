@@ -173,7 +173,16 @@ func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32
 		if o.onuByID(p.pon, p.onuID) == nil {
 			return badFlow("flow %#x: no onu %d on pon %d", f.GetId(), p.onuID, p.pon)
 		}
-		ref := tpRef{PON: p.pon, ONU: p.onuID, UNI: p.uni, TPID: DefaultTechProfileID}
+		ref := tpRef{PON: p.pon, ONU: p.onuID, UNI: p.uni, TPID: p.tpID}
+		if ref.TPID == 0 {
+			// No profile named: the UNI's, else the default.
+			fs.mu.Lock()
+			ref.TPID = fs.uniProfileLocked(p.pon, p.onuID, p.uni)
+			fs.mu.Unlock()
+			if ref.TPID == 0 {
+				ref.TPID = DefaultTechProfileID
+			}
+		}
 		inst, err := o.instance(ctx, res, fs, ref)
 		if err != nil {
 			return err
@@ -185,6 +194,9 @@ func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32
 		rec.TP = &ref
 		p.flow.AllocId = int32(inst.AllocID)
 		p.flow.GemportId = int32(inst.gemFor(p.pbit))
+		if p.pbit < 0 && len(inst.GemPorts) > 1 {
+			p.flow.ReplicateFlow, p.flow.PbitToGemport = true, inst.pbitToGem()
+		}
 		owner = ref.owner() + fmt.Sprintf("/flow/%016x", f.GetId())
 	}
 	ids, err := res.Get(ctx, oltWide, PoolFlow, owner, 1)

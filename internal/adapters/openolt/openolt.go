@@ -35,6 +35,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/kvstore"
+	"github.com/openvolt/openvolt/internal/techprofile"
 )
 
 // Names the adapter registers with.
@@ -128,6 +129,8 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 
+	tps  *techprofile.Store // the profiles, in the core's store
+
 	mu   sync.Mutex // guards olts
 	olts map[string]*olt
 }
@@ -144,7 +147,8 @@ var (
 )
 
 func newHandler(a *adapter.Adapter, opts Options, log *slog.Logger) *handler {
-	return &handler{a: a, core: a.Core(), opts: opts, log: log, olts: make(map[string]*olt)}
+	return &handler{a: a, core: a.Core(), opts: opts, log: log, olts: make(map[string]*olt),
+		tps: techprofile.NewStore(opts.KV, opts.Prefix)}
 }
 
 func checkAddress(d *voltv1.Device) error {

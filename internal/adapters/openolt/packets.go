@@ -69,7 +69,8 @@ func (h *handler) SendPacketOut(ctx context.Context, req *adapterv1.PacketOutReq
 		var gem uint32
 		if _, fs, err := o.stores(); err == nil {
 			fs.mu.Lock()
-			if in := fs.tps[tpRef{PON: pon, ONU: onuID, UNI: uni, TPID: DefaultTechProfileID}]; in != nil {
+			if id := fs.uniProfileLocked(pon, onuID, uni); id != 0 {
+				in := fs.tps[tpRef{PON: pon, ONU: onuID, UNI: uni, TPID: id}]
 				gem = in.GemPorts[0].ID
 			}
 			fs.mu.Unlock()

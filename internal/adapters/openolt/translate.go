@@ -38,6 +38,7 @@ type plan struct {
 	meter uint32 // the meter the flow names, 0: none
 	pbit  int    // the p-bit the flow matches, -1: any
 	group uint32 // multicast: the group
+	tpID  uint32 // the tech profile write_metadata names (bits 47-32), 0: none
 }
 
 func badFlow(format string, args ...any) error {
@@ -146,8 +147,11 @@ func translate(f *openflowv1.Flow) (*plan, error) {
 					return nil, badFlow("flow %#x: the OLT has no action %T", f.GetId(), x)
 				}
 			}
-		case *openflowv1.Instruction_WriteMetadata, *openflowv1.Instruction_GotoTable:
-			// One table on the OLT: flowdecomp has folded these.
+		case *openflowv1.Instruction_WriteMetadata:
+			// flowdecomp passes on the logical flow's tech-profile bits.
+			p.tpID = uint32(i.WriteMetadata.GetMetadata()>>32) & 0xffff
+		case *openflowv1.Instruction_GotoTable:
+			// One table on the OLT: flowdecomp has folded it.
 		default:
 			return nil, badFlow("flow %#x: the OLT has no instruction %T", f.GetId(), i)
 		}
