@@ -129,7 +129,7 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 
-	tps  *techprofile.Store // the profiles, in the core's store
+	tps *techprofile.Store // the profiles, in the core's store
 
 	mu   sync.Mutex // guards olts
 	olts map[string]*olt

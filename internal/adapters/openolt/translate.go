@@ -2,6 +2,7 @@ package openolt
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/opencord/voltha-protos/v5/go/openolt"
 	"google.golang.org/grpc/codes"
@@ -226,6 +227,15 @@ func describeFlow(f *openolt.Flow) string {
 		s += fmt.Sprintf(" pon=%d onu=%d uni=%d port_no=%d alloc=%d gem=%d", f.GetAccessIntfId(), f.GetOnuId(), f.GetUniId(), f.GetPortNo(), f.GetAllocId(), f.GetGemportId())
 	} else {
 		s += fmt.Sprintf(" nni=%d", f.GetNetworkIntfId())
+	}
+	if f.GetReplicateFlow() {
+		s += " replicate="
+		for p := range uint32(8) {
+			if g, ok := f.GetPbitToGemport()[p]; ok {
+				s += fmt.Sprintf("%d:%d,", p, g)
+			}
+		}
+		s = strings.TrimSuffix(s, ",")
 	}
 	if f.GetGroupId() != 0 {
 		s += fmt.Sprintf(" group=%d", f.GetGroupId())
