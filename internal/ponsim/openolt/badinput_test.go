@@ -88,6 +88,24 @@ func TestBadInput(t *testing.T) {
 	if _, err := c.OLT.FlowAdd(ctx, good); err != nil {
 		t.Errorf("good flow: %v", err)
 	}
+	// A flow per p-bit: one OLT flow each.
+	before, _ := b.sim.FlowCount("")
+	rep := mod(func(f *openolt.Flow) {
+		f.FlowId, f.GemportId, f.ReplicateFlow = 99, 0, true
+		f.PbitToGemport = map[uint32]uint32{0: s2.gem, 5: s2.gem + 1}
+	})
+	if _, err := c.OLT.FlowAdd(ctx, rep); err != nil {
+		t.Errorf("replicated flow: %v", err)
+	}
+	if n, _ := b.sim.FlowCount(""); n != before+2 {
+		t.Errorf("%d OLT flows after a flow for 2 p-bits, want %d", n, before+2)
+	}
+	if _, err := c.OLT.FlowRemove(ctx, &openolt.Flow{FlowId: 99, FlowType: "upstream"}); err != nil {
+		t.Error(err)
+	}
+	if n, _ := b.sim.FlowCount(""); n != before {
+		t.Errorf("%d OLT flows after removing it, want %d", n, before)
+	}
 
 	// Other calls.
 	for _, tc := range []struct {
@@ -184,7 +202,9 @@ func TestMalformedOMCI(t *testing.T) {
 	if _, err := c.OLT.ActivateOnu(ctx, &openolt.Onu{IntfId: 0, OnuId: 1, SerialNumber: disc[0][0]}); err != nil {
 		t.Fatal(err)
 	}
-	for _, pkt := range []string{"", "00", "0001", strings.Repeat("ff", 44), strings.Repeat("00", 100), "0001490a00020000"} {
+	// TCI 0x7ff0: not one the client uses below, so a late error answer
+	// cannot pass for the answer to its MIB reset.
+	for _, pkt := range []string{"", "00", "7ff0", strings.Repeat("ff", 44), strings.Repeat("00", 100), "7ff0490a00020000"} {
 		if _, err := c.OLT.OmciMsgOut(ctx, &openolt.OmciMsg{IntfId: 0, OnuId: 1, Pkt: []byte(pkt)}); err != nil {
 			t.Errorf("omci %q: %v", pkt, err)
 		}

@@ -18,8 +18,9 @@ import (
 )
 
 // BenchmarkMIBUpload1024 times a MIB reset and a full MIB upload of 1,024
-// ONUs (8 PONs × 128, 4 UNIs each) through the openolt stream, all ONUs at
-// once, as an ONU adapter does after activation. With VOLT_OPENOLT_ADDR
+// ONUs (8 PONs × 128, 4 UNIs each) through the openolt stream, as an ONU
+// adapter does after activation, 128 ONUs at a time (VOLT_OMCI_IN_FLIGHT:
+// another number). With VOLT_OPENOLT_ADDR
 // set it drives that openolt agent instead (e.g. `volt ponsim --pon-ports
 // 8 --onus-per-pon 128 --unis-per-onu 4`, whose RSS can then be read),
 // activating the ONUs it discovers.
@@ -51,10 +52,17 @@ func BenchmarkMIBUpload1024(b *testing.B) {
 	var inUse uint64
 	b.ResetTimer()
 	var msgs atomic.Int64
+	inFlight := 128
+	if v, err := strconv.Atoi(os.Getenv("VOLT_OMCI_IN_FLIGHT")); err == nil && v > 0 {
+		inFlight = v
+	}
+	sem := make(chan struct{}, inFlight)
 	for range b.N {
 		var wg sync.WaitGroup
 		for _, onu := range onus {
+			sem <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-sem }()
 				if err := c.MIBReset(ctx, onu); err != nil {
 					b.Error(err)
 					return
