@@ -247,6 +247,8 @@ func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef
 	fs.mu.Lock()
 	fs.tps[ref] = in
 	fs.mu.Unlock()
+	// Issue 15 hooks in here: the new instance goes to the ONU's adapter
+	// (an inter-adapter message carrying the TPInstance JSON).
 	return in, nil
 }
 
