@@ -158,6 +158,7 @@ func (h *handler) UNIInstances(oltID string, pon, onuID, uni uint32) []*TPInstan
 	for r, in := range fs.tps {
 		if r.PON == pon && r.ONU == onuID && r.UNI == uni {
 			c := *in
+			c.GemPorts = append([]gemPort(nil), in.GemPorts...)
 			out = append(out, &c)
 		}
 	}
