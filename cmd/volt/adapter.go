@@ -31,6 +31,7 @@ func addAdapterDaemons(cmd *cobra.Command) {
 			ponsimolt.Topic, ponsimolt.Run),
 		newAdapterDaemonCmd("ponsim-onu", "Run the ponsim_onu adapter: the ONUs behind simulated OLTs",
 			ponsimonu.Topic, ponsimonu.Run),
+		newOpenOLTCmd(),
 	)
 }
 

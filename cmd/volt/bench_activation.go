@@ -8,6 +8,7 @@ import (
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/internal/stack"
 )
 
 func newBenchActivationCmd() *cobra.Command {
@@ -43,6 +44,7 @@ and every UNI logical port exists.`,
 	fs.StringVar(&cfg.Server, "server", "", "NBI of a running stack (default: start one in this process)")
 	fs.StringVar(&ponsims, "ponsim", "", "with --server: the ponsim addresses of the OLTs to enable (comma-separated)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long to wait for every ONU (default 5m)")
+	fs.StringVar(&cfg.OLTType, "olt-type", stack.OLTType, "how the OLTs are driven: ponsim_olt, or openolt (ponsim's openolt face, the openolt adapter)")
 	addQuietLogFlags(fs, &logs)
 	return cmd
 }

@@ -38,7 +38,11 @@ func newUpCmd() *cobra.Command {
 		Long: `Run the whole stack on one machine: an embedded etcd (data in --data-dir), an
 embedded Kafka-protocol broker, the core, a simulated OLT (ponsim) and both ponsim
 adapters, each talking over its real transport. Run again on the same data
-directory, it resumes the same devices.`,
+directory, it resumes the same devices.
+
+With --olt-type openolt the simulated OLT is driven over its openolt face by the
+openolt adapter (the adapter real OLTs and BBSim take), and --provision creates
+an OLT of type openolt.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			reg, err := logs.Registry()
@@ -59,7 +63,7 @@ directory, it resumes the same devices.`,
 					ctrls, a.OFListen, a.OFListen)
 				ld := ""
 				if provision {
-					ld = provisionOLT(cmd.Context(), out, a)
+					ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType, sim.PONPorts*sim.ONUsPerPON)
 				}
 				fmt.Fprint(out, tryHints(selfCommand(os.Args[0]), a, ld))
 			})
@@ -79,6 +83,8 @@ directory, it resumes the same devices.`,
 	fs.StringVar(&ctrls, "controller", "127.0.0.1:6653", "OpenFlow controllers the agent dials (comma-separated; retried quietly)")
 	fs.StringVar(&ofListen, "ofagent-listen", "127.0.0.1:6634", "passive OpenFlow listener of the agent (empty: none)")
 	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
+	fs.StringVar(&cfg.OLTType, "olt-type", daemon.Env("VOLT_OLT_TYPE", stack.OLTType),
+		"how the bundled ponsim is driven: ponsim_olt (PonSim API, ponsim adapters) or openolt (its openolt face, the openolt adapter)")
 	logs.AddFlags(fs)
 	return cmd
 }
@@ -122,7 +128,7 @@ func tryHints(volt string, a stack.Addrs, ld string) string {
 // provisionOLT creates and enables the bundled OLT, reports when its ONUs
 // are active and returns its logical device's id; it prints what went
 // wrong instead of stopping the stack.
-func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) string {
+func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs, oltType string, onus int) string {
 	cc, err := grpc.NewClient(a.NBI, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
@@ -132,13 +138,21 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) string {
 	nbi := voltv1.NewVoltServiceClient(cc)
 	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	id, err := stack.Provision(pctx, nbi, a.PonSims[0])
+	if oltType == "" {
+		oltType = stack.OLTType
+	}
+	id, err := stack.ProvisionType(pctx, nbi, oltType, a.PonSims[0])
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
 		return ""
 	}
 	fmt.Fprintf(out, "OLT %s at %s enabled\n", id, a.PonSims[0])
 	s, err := stack.WaitFor(pctx, nbi, 100*time.Millisecond, func(s stack.Status) bool {
+		if oltType == stack.OpenOLTType {
+			// Without an OMCI ONU adapter the ONUs come up on the OLT but
+			// are not configured: no ACTIVE admin-enabled ONUs, no UNIs.
+			return s.ActiveOLTs == 1 && s.UpONUs == onus
+		}
 		return s.ONUs > 0 && s.ActiveONUs == s.ONUs && s.UNIPorts == s.ONUs
 	})
 	if err != nil {
@@ -146,6 +160,9 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) string {
 		return ""
 	}
 	fmt.Fprintf(out, "%s\n", s)
+	if oltType == stack.OpenOLTType {
+		fmt.Fprintf(out, "%d ONUs activated on the OLT; they get UNI ports once an adapter serves omci_onu\n", s.UpONUs)
+	}
 	lds, err := nbi.ListLogicalDevices(pctx, &emptypb.Empty{})
 	if err != nil {
 		return ""

@@ -29,6 +29,12 @@ type ActivationConfig struct {
 	PonSims []string
 	// Timeout bounds the wait for every ONU (default 5 minutes).
 	Timeout time.Duration
+	// OLTType is how the OLTs are driven: stack.OLTType (ponsim_olt, the
+	// default) or stack.OpenOLTType (openolt, over ponsim's openolt face).
+	// An openolt ONU counts once the OLT reports it up (ActivateOnu
+	// answered by an ONU indication) and its child device exists: no ONU
+	// adapter configures it yet, so there are no UNI ports to wait for.
+	OLTType string
 	Logs    *logging.Registry
 }
 
@@ -72,7 +78,8 @@ func Activation(ctx context.Context, cfg ActivationConfig) (ActivationResult, er
 		return ActivationResult{}, err
 	}
 	defer os.RemoveAll(dir)
-	scfg := stack.Config{DataDir: dir, NBI: "127.0.0.1:0", EtcdListen: "http://127.0.0.1:0", BrokerListen: "127.0.0.1:0", Logs: cfg.Logs}
+	scfg := stack.Config{DataDir: dir, NBI: "127.0.0.1:0", EtcdListen: "http://127.0.0.1:0", BrokerListen: "127.0.0.1:0", Logs: cfg.Logs,
+		OLTType: cfg.OLTType}
 	for i := range cfg.OLTs {
 		scfg.PonSims = append(scfg.PonSims, stack.PonSim{Name: fmt.Sprintf("bench-olt-%d", i), GRPC: "127.0.0.1:0", PONPorts: cfg.PONPorts, ONUsPerPON: cfg.ONUsPerPON})
 	}
@@ -108,11 +115,14 @@ func activate(ctx context.Context, cfg ActivationConfig, server string, sims []s
 
 	start := time.Now()
 	for _, addr := range sims {
-		if _, err := stack.Provision(ctx, nbi, addr); err != nil {
+		if _, err := stack.ProvisionType(ctx, nbi, oltType(cfg.OLTType), addr); err != nil {
 			return ActivationResult{}, err
 		}
 	}
 	if _, err := stack.WaitFor(ctx, nbi, 50*time.Millisecond, func(s stack.Status) bool {
+		if oltType(cfg.OLTType) == stack.OpenOLTType {
+			return s.UpONUs >= onus
+		}
 		return s.ActiveONUs >= onus && s.UNIPorts >= onus
 	}); err != nil {
 		return ActivationResult{}, fmt.Errorf("bench activation: %w", err)
@@ -148,4 +158,12 @@ func rssMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// oltType is t, or the default stack.OLTType.
+func oltType(t string) string {
+	if t == "" {
+		return stack.OLTType
+	}
+	return t
 }

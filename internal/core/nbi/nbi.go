@@ -71,7 +71,9 @@ type Config struct {
 	Events         Events
 	Flows          Flows
 	FlowMods       FlowMods
-	Logger         *slog.Logger
+	// TechProfiles is the tech-profile store; nil: the RPCs say Unimplemented.
+	TechProfiles TechProfiles
+	Logger       *slog.Logger
 	// Resolver looks up device host names at create; nil is
 	// net.DefaultResolver.
 	Resolver Resolver
