@@ -343,7 +343,10 @@ func (s *Server) dispatch(r *kgo.Record) {
 		s.acks.done(ref)
 		return
 	}
-	key := string(r.Key)
+	key := env.GetKey() // a caller's record key is the envelope's: no copy
+	if key != string(r.Key) {
+		key = string(r.Key)
+	}
 	s.sched.Add(key, &job{s: s, rec: r, key: key, env: env, m: m, ack: ref})
 }
 
