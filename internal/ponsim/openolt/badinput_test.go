@@ -88,6 +88,24 @@ func TestBadInput(t *testing.T) {
 	if _, err := c.OLT.FlowAdd(ctx, good); err != nil {
 		t.Errorf("good flow: %v", err)
 	}
+	// A flow per p-bit: one OLT flow each.
+	before, _ := b.sim.FlowCount("")
+	rep := mod(func(f *openolt.Flow) {
+		f.FlowId, f.GemportId, f.ReplicateFlow = 99, 0, true
+		f.PbitToGemport = map[uint32]uint32{0: s2.gem, 5: s2.gem + 1}
+	})
+	if _, err := c.OLT.FlowAdd(ctx, rep); err != nil {
+		t.Errorf("replicated flow: %v", err)
+	}
+	if n, _ := b.sim.FlowCount(""); n != before+2 {
+		t.Errorf("%d OLT flows after a flow for 2 p-bits, want %d", n, before+2)
+	}
+	if _, err := c.OLT.FlowRemove(ctx, &openolt.Flow{FlowId: 99, FlowType: "upstream"}); err != nil {
+		t.Error(err)
+	}
+	if n, _ := b.sim.FlowCount(""); n != before {
+		t.Errorf("%d OLT flows after removing it, want %d", n, before)
+	}
 
 	// Other calls.
 	for _, tc := range []struct {
