@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
+	"github.com/openvolt/openvolt/adapter"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/kvstore"
 )
@@ -176,6 +177,10 @@ func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32
 		ref := tpRef{PON: p.pon, ONU: p.onuID, UNI: p.uni, TPID: DefaultTechProfileID}
 		inst, err := o.instance(ctx, res, fs, ref)
 		if err != nil {
+			return err
+		}
+		if err := o.tpToONU(ctx, inst, adapter.MsgTechProfile); err != nil {
+			o.dropInstanceIfUnused(ctx, res, fs, &ref)
 			return err
 		}
 		if err := o.shape(ctx, fs, inst, p.flow.GetFlowType() == "downstream", meters[p.meter]); err != nil {

@@ -75,6 +75,12 @@ type Options struct {
 	HeartbeatMisses   int
 	// DialTimeout bounds the first answer of an OLT (default 5s).
 	DialTimeout time.Duration
+	// NoONUAdapter is for stacks without the ONUs' adapter (omci_onu): an
+	// ONU is ACTIVE as soon as the OLT reports it up and tech-profile
+	// instances are not sent anywhere. Otherwise the OLT reports an ONU
+	// ACTIVATING and REACHABLE and its adapter makes it ACTIVE once OMCI
+	// has brought it up.
+	NoONUAdapter bool
 }
 
 func (o Options) withDefaults() (Options, error) {
