@@ -25,6 +25,10 @@ const (
 	// MsgOMCIResponse carries an OMCI frame from the ONU (a response or an
 	// autonomous message) from the OLT's adapter to the ONU's.
 	MsgOMCIResponse = "omci_response"
+	// MsgONUIndication tells the ONU's adapter the ONU came up on the PON
+	// ("up", a wrapperspb.StringValue) or went down ("down"): OMCI works
+	// only while it is up.
+	MsgONUIndication = "onu_indication"
 	// MsgTechProfile carries a tech-profile instance (the OLT adapter's
 	// JSON, a wrapperspb.BytesValue) for one UNI of the ONU: the ONU's
 	// adapter configures it over OMCI.

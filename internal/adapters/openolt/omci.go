@@ -130,6 +130,21 @@ func (o *olt) tpToONU(ctx context.Context, in *tpInstance, msgType string) error
 	return o.h.a.SendInterAdapterMessage(ctx, ChildTopic, msgType, dev, o.id, wrapperspb.Bytes(body))
 }
 
+// onuUpDown tells the ONU's adapter the ONU is up or down on the PON.
+func (o *olt) onuUpDown(ctx context.Context, u *onu, up bool) error {
+	if o.h.opts.NoONUAdapter {
+		return nil
+	}
+	o.mu.Lock()
+	dev := u.deviceID
+	o.mu.Unlock()
+	state := "down"
+	if up {
+		state = "up"
+	}
+	return o.h.a.SendInterAdapterMessage(ctx, ChildTopic, adapter.MsgONUIndication, dev, o.id, wrapperspb.String(state))
+}
+
 // onuByDevice is the ONU whose child device is dev.
 func (o *olt) onuByDevice(dev string) *onu {
 	o.mu.Lock()
