@@ -210,8 +210,20 @@ func (u *onu) synchronise(ctx context.Context) (*mibRecord, error) {
 		return nil, err
 	}
 	rec := &mibRecord{}
+	// An instance with many attributes comes in several upload-next
+	// answers: merged into one entity.
+	at := make(map[[2]uint16]int)
 	for _, e := range ents {
-		rec.Entities = append(rec.Entities, entityOf(e))
+		me := entityOf(e)
+		k := [2]uint16{me.Class, me.Instance}
+		if i, ok := at[k]; ok {
+			for name, v := range me.Attributes {
+				rec.Entities[i].Attributes[name] = v
+			}
+			continue
+		}
+		at[k] = len(rec.Entities)
+		rec.Entities = append(rec.Entities, me)
 	}
 	// The identity: ONU-G vendor and version, ONU2-G equipment id,
 	// the active software image's version.
@@ -489,7 +501,7 @@ func entityOf(e omci.Entity) mibEntity {
 			continue
 		}
 		if b, ok := v.([]byte); ok {
-			if s := text(b); s != "" && printable(s) {
+			if s := text(b); printable(s) {
 				v = s
 			} else {
 				v = hex.EncodeToString(b)
@@ -511,7 +523,7 @@ func text(v any) string {
 
 func printable(s string) bool {
 	for _, r := range s {
-		if !unicode.IsPrint(r) {
+		if r > unicode.MaxASCII || !unicode.IsPrint(r) {
 			return false
 		}
 	}
