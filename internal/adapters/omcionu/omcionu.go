@@ -40,6 +40,10 @@ const (
 	Version    = "0.1.0"
 )
 
+// DefaultMaxConcurrency is the adapter's default work and call
+// concurrency (adapter.Config.MaxConcurrency).
+const DefaultMaxConcurrency = 4096
+
 // DefaultPrefix is the core's key prefix in etcd.
 const DefaultPrefix = "volt"
 
@@ -56,6 +60,11 @@ type Options struct {
 
 // Defaults fills the zero fields of cfg with the omci_onu identity.
 func Defaults(cfg adapter.Config) adapter.Config {
+	if cfg.MaxConcurrency == 0 {
+		// An ONU's bring-up is one work item that mostly waits for OMCI
+		// responses: every ONU of a large OLT runs at once.
+		cfg.MaxConcurrency = DefaultMaxConcurrency
+	}
 	return cfg.WithDefaults(adapter.Identity{
 		ID: ID, Topic: Topic, Vendor: Vendor, Version: Version,
 		DeviceTypes: []*voltv1.DeviceType{{Id: DeviceType}},

@@ -107,6 +107,11 @@ func (o Options) withDefaults() (Options, error) {
 
 // Defaults fills the zero fields of cfg with the openolt identity.
 func Defaults(cfg adapter.Config) adapter.Config {
+	if cfg.MaxConcurrency == 0 {
+		// Each ONU's OMCI relay is a queue whose items wait for the ONU
+		// adapter's answer: every ONU of a large OLT relays at once.
+		cfg.MaxConcurrency = 4096
+	}
 	return cfg.WithDefaults(adapter.Identity{
 		ID: ID, Topic: Topic, Vendor: Vendor, Version: Version,
 		DeviceTypes: []*voltv1.DeviceType{{Id: DeviceType, VendorId: "OOLT"}},

@@ -1,0 +1,48 @@
+package omcionu_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+)
+
+// BenchmarkActivation measures OLT enable → every ONU ACTIVE with its UNI
+// logical port (MIB sync and base configuration over OMCI included), with
+// ponsim's openolt face and the whole stack in process (embedded etcd,
+// broker, core, openolt and omci_onu adapters):
+//
+//	go test -run '^$' -bench Activation -benchtime 1x ./internal/adapters/omcionu/
+func BenchmarkActivation(b *testing.B) {
+	for _, pons := range benchPONs {
+		b.Run(fmt.Sprintf("onus=%d", pons*benchONUs(pons)), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				s := newStack(b, omcionu.Options{})
+				p := s.newSim(pons, benchONUs(pons), 1, 0)
+				b.StartTimer()
+				begin := time.Now()
+				olt := s.create(p.addr)
+				s.waitONUs(olt, pons*benchONUs(pons), 1, omcionu.ReasonMibDownload)
+				el := time.Since(begin)
+				b.StopTimer()
+				msgs := p.face.OMCICounters().Sent
+				b.ReportMetric(el.Seconds(), "s/activation")
+				b.ReportMetric(float64(msgs)/el.Seconds(), "omci-msgs/s")
+				b.ReportMetric(float64(msgs)/float64(pons*benchONUs(pons)), "omci-msgs/onu")
+			}
+		})
+	}
+}
+
+// benchPONs are the OLT sizes measured: 1 ONU (the latency of one
+// bring-up), 4 x 64 and 16 x 64 ONUs.
+var benchPONs = []int{1, 4, 16}
+
+func benchONUs(pons int) int {
+	if pons == 1 {
+		return 64
+	}
+	return 64
+}
