@@ -94,7 +94,7 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 
-	mu    sync.Mutex // guards onus, early
+	mu    sync.RWMutex // guards onus, early
 	onus  map[string]*onu
 	early map[string]bool // ONU indications that came before the adoption
 }
@@ -151,8 +151,8 @@ func (h *handler) ensure(d *voltv1.Device) (*onu, error) {
 }
 
 func (h *handler) lookup(id string) *onu {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	return h.onus[id]
 }
 

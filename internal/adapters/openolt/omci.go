@@ -77,12 +77,7 @@ func (h *handler) ProcessInterAdapterMessage(ctx context.Context, msg *adapterv1
 	if err := msg.GetBody().UnmarshalTo(&frame); err != nil {
 		return status.Errorf(codes.InvalidArgument, "openolt: omci for onu %s: body: %v", hdr.GetToDeviceId(), err)
 	}
-	o.mu.Lock()
-	pon, id, active := u.pon, u.id, u.active
-	o.mu.Unlock()
-	if !active {
-		return status.Errorf(codes.Unavailable, "openolt: omci for onu %s: the ONU is not up on the PON", hdr.GetToDeviceId())
-	}
+	pon, id := u.pon, u.id // fixed when the ONU was added
 	pkt := make([]byte, hex.EncodedLen(len(frame.GetValue())))
 	hex.Encode(pkt, frame.GetValue())
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
@@ -145,12 +140,17 @@ func (o *olt) onuUpDown(ctx context.Context, u *onu, up bool) error {
 	return o.h.a.SendInterAdapterMessage(ctx, ChildTopic, adapter.MsgONUIndication, dev, o.id, wrapperspb.String(state))
 }
 
-// onuByDevice is the ONU whose child device is dev.
+// onuByDevice is the ONU whose child device is dev. The answer is cached:
+// the relay asks for every OMCI frame and o.mu is the OLT's busy lock.
 func (o *olt) onuByDevice(dev string) *onu {
+	if u, ok := o.byDevice.Load(dev); ok {
+		return u.(*onu)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, u := range o.onus {
 		if u.deviceID == dev {
+			o.byDevice.Store(dev, u)
 			return u
 		}
 	}
