@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+	"github.com/openvolt/openvolt/internal/adapters/openolt"
 )
 
 // BenchmarkActivation measures OLT enable → every ONU ACTIVE with its UNI
@@ -19,7 +20,7 @@ func BenchmarkActivation(b *testing.B) {
 		b.Run(fmt.Sprintf("onus=%d", pons*benchONUs(pons)), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				s := newStack(b, omcionu.Options{})
+				s := newStackHB(b, omcionu.Options{}, openolt.DefaultHeartbeatInterval)
 				p := s.newSim(pons, benchONUs(pons), 1, 0)
 				b.StartTimer()
 				begin := time.Now()
@@ -42,7 +43,7 @@ var benchPONs = []int{1, 4, 16}
 
 func benchONUs(pons int) int {
 	if pons == 1 {
-		return 64
+		return 1
 	}
 	return 64
 }

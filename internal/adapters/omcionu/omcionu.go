@@ -56,7 +56,14 @@ type Options struct {
 	// Timeout and Retries bound each OMCI request (omci.Config).
 	Timeout time.Duration
 	Retries int
+	// MaxBringUps bounds how many ONUs synchronise their MIB at once
+	// (default DefaultMaxBringUps): beyond it, more at once only lengthens
+	// every OMCI round trip until requests time out and are sent again.
+	MaxBringUps int
 }
+
+// DefaultMaxBringUps is Options.MaxBringUps's default.
+const DefaultMaxBringUps = 128
 
 // Defaults fills the zero fields of cfg with the omci_onu identity.
 func Defaults(cfg adapter.Config) adapter.Config {
@@ -79,6 +86,9 @@ func Run(ctx context.Context, cfg adapter.Config, opts Options) error {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
+	if opts.MaxBringUps <= 0 {
+		opts.MaxBringUps = DefaultMaxBringUps
+	}
 	cfg = Defaults(cfg)
 	a, err := adapter.New(cfg)
 	if err != nil {
@@ -93,6 +103,8 @@ type handler struct {
 	core adapterv1.CoreServiceClient
 	opts Options
 	log  *slog.Logger
+
+	bringUps chan struct{} // one per ONU synchronising
 
 	mu    sync.RWMutex // guards onus, early
 	onus  map[string]*onu
@@ -109,7 +121,7 @@ var (
 )
 
 func newHandler(a *adapter.Adapter, opts Options, log *slog.Logger) *handler {
-	return &handler{a: a, core: a.Core(), opts: opts, log: log, onus: make(map[string]*onu), early: make(map[string]bool)}
+	return &handler{a: a, core: a.Core(), opts: opts, log: log, bringUps: make(chan struct{}, opts.MaxBringUps), onus: make(map[string]*onu), early: make(map[string]bool)}
 }
 
 // where checks d is an ONU behind an OLT and returns its PON and ONU id.

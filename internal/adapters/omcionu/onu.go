@@ -60,6 +60,7 @@ type onu struct {
 	up     bool       // the OLT reports it up
 	synced bool       // MIB synchronised and base configuration done
 	unis   []uniRef
+	tps    map[int]uint16 // UNI → alloc id of the tech profile configured on it
 }
 
 // uniRef is one UNI: its ME and its port number.
@@ -87,7 +88,7 @@ type mibEntity struct {
 
 func newONU(h *handler, d *voltv1.Device, pon, num uint32) (*onu, error) {
 	u := &onu{h: h, id: d.GetId(), oltID: d.GetProxyAddress().GetDeviceId(), oltTopic: d.GetProxyAddress().GetAdapterEndpoint(),
-		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId())}
+		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16)}
 	eng, err := omci.New(omci.Config{
 		Send: func(ctx context.Context, frame []byte) error {
 			return h.a.SendInterAdapterMessage(ctx, u.oltTopic, adapter.MsgOMCIRequest, u.id, u.oltID, wrapperspb.Bytes(frame))
@@ -141,6 +142,12 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 	if !up {
 		return nil // the ONU indication up starts it
 	}
+	select {
+	case u.h.bringUps <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-u.h.bringUps }()
 	if err := u.reason(ctx, ReasonStarting); err != nil {
 		return err
 	}
@@ -161,6 +168,9 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 		rec = nil
 	}
 	if rec == nil {
+		u.mu.Lock()
+		u.tps = make(map[int]uint16) // a MIB reset drops the service configuration
+		u.mu.Unlock()
 		if rec, err = u.synchronise(ctx); err != nil {
 			return u.fail(ctx, "MIB synchronisation", err)
 		}

@@ -37,12 +37,25 @@ func (u *onu) techProfile(body []byte, add bool) error {
 		return status.Errorf(codes.FailedPrecondition, "omci_onu: ONU %s: %v", u.id, err)
 	}
 	u.h.a.Submit(u.id, func(ctx context.Context) error {
+		u.mu.Lock()
+		have, ok := u.tps[plan.uni]
+		u.mu.Unlock()
+		if add == ok && (!add || have == plan.alloc) {
+			return nil // already as asked (a message sent again)
+		}
 		var err error
 		if add {
 			err = u.configure(ctx, plan)
 		} else {
 			err = u.unconfigure(ctx, plan)
 		}
+		u.mu.Lock()
+		if add && err == nil {
+			u.tps[plan.uni] = plan.alloc
+		} else if !add {
+			delete(u.tps, plan.uni)
+		}
+		u.mu.Unlock()
 		if err != nil {
 			what := "tech-profile-config-download"
 			if !add {

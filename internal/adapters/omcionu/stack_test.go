@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/openvolt/openvolt/adapter"
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/adapters/openolt"
@@ -85,9 +86,16 @@ type stack struct {
 	nbi     voltv1.VoltServiceClient
 	onuOpts omcionu.Options
 	onuAd   *daemon
+	// olt is the openolt adapter's AdapterService on its gRPC port.
+	olt adapterv1.AdapterServiceClient
 }
 
 func newStack(t testing.TB, onuOpts omcionu.Options) *stack {
+	return newStackHB(t, onuOpts, 200*time.Millisecond)
+}
+
+// newStackHB is newStack with the OLT's heartbeat interval.
+func newStackHB(t testing.TB, onuOpts omcionu.Options, heartbeat time.Duration) *stack {
 	t.Helper()
 	s := &stack{t: t, logs: testLogs(t), kv: kvstoretest.NewEtcdStore(t)}
 	onuOpts.KV = s.kv
@@ -109,10 +117,16 @@ func newStack(t testing.TB, onuOpts omcionu.Options) *stack {
 	}
 	t.Cleanup(func() { cc.Close() })
 	s.nbi = voltv1.NewVoltServiceClient(cc)
-	start(t, "openolt adapter", func(ctx context.Context, ready func(string)) error {
+	_, oltAddr := start(t, "openolt adapter", func(ctx context.Context, ready func(string)) error {
 		return openolt.Run(ctx, adapter.Config{Brokers: s.brokers, Logs: s.logs, Ready: ready},
-			openolt.Options{KV: s.kv, HeartbeatInterval: 200 * time.Millisecond, DialTimeout: 2 * time.Second})
+			openolt.Options{KV: s.kv, HeartbeatInterval: heartbeat, DialTimeout: 2 * time.Second})
 	})
+	occ, err := grpc.NewClient(oltAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { occ.Close() })
+	s.olt = adapterv1.NewAdapterServiceClient(occ)
 	s.startONUAdapter()
 	eventually(t, "adapters registered", func() error {
 		types, err := s.nbi.ListDeviceTypes(s.ctx(), &emptypb.Empty{})

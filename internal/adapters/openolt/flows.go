@@ -175,13 +175,16 @@ func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32
 			return badFlow("flow %#x: no onu %d on pon %d", f.GetId(), p.onuID, p.pon)
 		}
 		ref := tpRef{PON: p.pon, ONU: p.onuID, UNI: p.uni, TPID: DefaultTechProfileID}
+		fresh := !hasInstance(fs, ref)
 		inst, err := o.instance(ctx, res, fs, ref)
 		if err != nil {
 			return err
 		}
-		if err := o.tpToONU(ctx, inst, adapter.MsgTechProfile); err != nil {
-			o.dropInstanceIfUnused(ctx, res, fs, &ref)
-			return err
+		if fresh {
+			if err := o.tpToONU(ctx, inst, adapter.MsgTechProfile); err != nil {
+				o.dropInstanceIfUnused(ctx, res, fs, &ref)
+				return err
+			}
 		}
 		if err := o.shape(ctx, fs, inst, p.flow.GetFlowType() == "downstream", meters[p.meter]); err != nil {
 			o.dropInstanceIfUnused(ctx, res, fs, &ref)
