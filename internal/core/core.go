@@ -257,6 +257,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Events:         p.events,
 		Flows:          tables{st: st, p: p},
 		FlowMods:       flowMods{p: p},
+		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
 		Logger:         cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{

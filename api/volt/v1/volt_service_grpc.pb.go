@@ -50,6 +50,8 @@ const (
 	VoltService_StreamPacketsOut_FullMethodName                  = "/volt.v1.VoltService/StreamPacketsOut"
 	VoltService_ReceivePacketsIn_FullMethodName                  = "/volt.v1.VoltService/ReceivePacketsIn"
 	VoltService_ReceiveChangeEvents_FullMethodName               = "/volt.v1.VoltService/ReceiveChangeEvents"
+	VoltService_GetDeviceMib_FullMethodName                      = "/volt.v1.VoltService/GetDeviceMib"
+	VoltService_GetDeviceOmci_FullMethodName                     = "/volt.v1.VoltService/GetDeviceOmci"
 )
 
 // VoltServiceClient is the client API for VoltService service.
@@ -98,6 +100,12 @@ type VoltServiceClient interface {
 	// response header is sent once the stream is subscribed: a client that
 	// waits for it, then reads state, misses no change made after the read.
 	ReceiveChangeEvents(ctx context.Context, in *ReceiveChangeEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// GetDeviceMib returns the MIB an OMCI-managed ONU's adapter learned
+	// (FailedPrecondition when it has none: not an OMCI ONU, or not
+	// synchronised yet).
+	GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error)
+	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
+	GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error)
 }
 
 type voltServiceClient struct {
@@ -419,6 +427,26 @@ func (c *voltServiceClient) ReceiveChangeEvents(ctx context.Context, in *Receive
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type VoltService_ReceiveChangeEventsClient = grpc.ServerStreamingClient[Event]
 
+func (c *voltServiceClient) GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceMib)
+	err := c.cc.Invoke(ctx, VoltService_GetDeviceMib_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OmciStats)
+	err := c.cc.Invoke(ctx, VoltService_GetDeviceOmci_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VoltServiceServer is the server API for VoltService service.
 // All implementations must embed UnimplementedVoltServiceServer
 // for forward compatibility.
@@ -465,6 +493,12 @@ type VoltServiceServer interface {
 	// response header is sent once the stream is subscribed: a client that
 	// waits for it, then reads state, misses no change made after the read.
 	ReceiveChangeEvents(*ReceiveChangeEventsRequest, grpc.ServerStreamingServer[Event]) error
+	// GetDeviceMib returns the MIB an OMCI-managed ONU's adapter learned
+	// (FailedPrecondition when it has none: not an OMCI ONU, or not
+	// synchronised yet).
+	GetDeviceMib(context.Context, *ID) (*DeviceMib, error)
+	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
+	GetDeviceOmci(context.Context, *ID) (*OmciStats, error)
 	mustEmbedUnimplementedVoltServiceServer()
 }
 
@@ -561,6 +595,12 @@ func (UnimplementedVoltServiceServer) ReceivePacketsIn(*ReceivePacketsInRequest,
 }
 func (UnimplementedVoltServiceServer) ReceiveChangeEvents(*ReceiveChangeEventsRequest, grpc.ServerStreamingServer[Event]) error {
 	return status.Error(codes.Unimplemented, "method ReceiveChangeEvents not implemented")
+}
+func (UnimplementedVoltServiceServer) GetDeviceMib(context.Context, *ID) (*DeviceMib, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeviceMib not implemented")
+}
+func (UnimplementedVoltServiceServer) GetDeviceOmci(context.Context, *ID) (*OmciStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeviceOmci not implemented")
 }
 func (UnimplementedVoltServiceServer) mustEmbedUnimplementedVoltServiceServer() {}
 func (UnimplementedVoltServiceServer) testEmbeddedByValue()                     {}
@@ -1080,6 +1120,42 @@ func _VoltService_ReceiveChangeEvents_Handler(srv interface{}, stream grpc.Serve
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type VoltService_ReceiveChangeEventsServer = grpc.ServerStreamingServer[Event]
 
+func _VoltService_GetDeviceMib_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetDeviceMib(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetDeviceMib_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetDeviceMib(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_GetDeviceOmci_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetDeviceOmci(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetDeviceOmci_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetDeviceOmci(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VoltService_ServiceDesc is the grpc.ServiceDesc for VoltService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1190,6 +1266,14 @@ var VoltService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDeviceTypes",
 			Handler:    _VoltService_ListDeviceTypes_Handler,
+		},
+		{
+			MethodName: "GetDeviceMib",
+			Handler:    _VoltService_GetDeviceMib_Handler,
+		},
+		{
+			MethodName: "GetDeviceOmci",
+			Handler:    _VoltService_GetDeviceOmci_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

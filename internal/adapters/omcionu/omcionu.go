@@ -236,8 +236,10 @@ func (h *handler) DeleteDevice(ctx context.Context, d *voltv1.Device) error {
 	return nil
 }
 
-func (h *handler) keyOf(dev string) string {
-	return fmt.Sprintf("/%s/omci_onu/%s/", strings.Trim(h.opts.Prefix, "/"), dev)
+func (h *handler) keyOf(dev string) string { return keyOf(h.opts.Prefix, dev) }
+
+func keyOf(prefix, dev string) string {
+	return fmt.Sprintf("/%s/omci_onu/%s/", strings.Trim(prefix, "/"), dev)
 }
 
 // ProcessInterAdapterMessage takes OMCI frames and tech-profile instances

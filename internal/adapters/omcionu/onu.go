@@ -124,6 +124,7 @@ func (u *onu) fail(ctx context.Context, step string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	u.saveStats(ctx)
 	why := fmt.Sprintf("%s: %s: %v", ReasonOMCIFailed, step, err)
 	u.log.Warn("ONU bring-up failed", "step", step, "err", err)
 	if rerr := u.reason(ctx, why); rerr != nil {
@@ -192,6 +193,7 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 	u.unis = unisOf(rec, u.pon, u.num)
 	u.synced = true
 	u.mu.Unlock()
+	u.saveStats(ctx)
 	if err := u.report(ctx, rec); err != nil {
 		return err
 	}

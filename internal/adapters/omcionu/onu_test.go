@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 )
@@ -47,11 +50,30 @@ func TestONUsActiveAfterMIBSync(t *testing.T) {
 		if unis != 2 {
 			t.Errorf("ONU %s: %d UNI ports, want 2", k.GetSerialNumber(), unis)
 		}
-		if one == nil || k.GetSerialNumber() < one.GetSerialNumber() {
+		if one == nil || s.mibSerial(k.GetId()) < s.mibSerial(one.GetId()) {
 			one = k
 		}
 	}
 	golden(t, "testdata/mib.golden", s.mib(one.GetId()))
+
+	// The NBI shows the MIB and the counters; the OLT has neither.
+	mib, err := s.nbi.GetDeviceMib(s.ctx(), &voltv1.ID{Id: one.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mib.GetEntities()) < 50 || mib.GetVendor() != "PSMO" || mib.GetEquipmentId() != "PONSIM-ONU" {
+		t.Errorf("NBI MIB: vendor %q equipment %q, %d entities", mib.GetVendor(), mib.GetEquipmentId(), len(mib.GetEntities()))
+	}
+	st, err := s.nbi.GetDeviceOmci(s.ctx(), &voltv1.ID{Id: one.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetSent() < uint64(len(mib.GetEntities())) || st.GetReceived() != st.GetSent() || st.GetTimeouts() != 0 {
+		t.Errorf("NBI OMCI counters %v: want every request answered, none timed out", st)
+	}
+	if _, err := s.nbi.GetDeviceMib(s.ctx(), &voltv1.ID{Id: olt}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("MIB of the OLT: %v, want FailedPrecondition", err)
+	}
 
 	// Restart the ONU adapter: the stored MIBs are audited, not uploaded.
 	before := p.face.OMCICounters().Sent
@@ -70,6 +92,28 @@ func TestONUsActiveAfterMIBSync(t *testing.T) {
 	if sent := p.face.OMCICounters().Sent - before; sent != 6 {
 		t.Errorf("%d OMCI responses after the restart, want 6 (one MIB data sync get per ONU, no upload)", sent)
 	}
+}
+
+// mibSerial is the serial number in the stored ONU-G of dev: the golden
+// file's ONU is the one with the lowest (the ONU ids the OLT hands out
+// follow the order of discovery).
+func (s *stack) mibSerial(dev string) string {
+	var rec struct {
+		Entities []struct {
+			Class      int            `json:"class"`
+			Attributes map[string]any `json:"attributes"`
+		} `json:"entities"`
+	}
+	if err := json.Unmarshal(s.mib(dev), &rec); err != nil {
+		s.t.Fatal(err)
+	}
+	for _, e := range rec.Entities {
+		if e.Class == 256 {
+			sn, _ := e.Attributes["SerialNumber"].(string)
+			return sn
+		}
+	}
+	return ""
 }
 
 // mib is the stored MIB of an ONU, identity fields replaced by their

@@ -63,6 +63,7 @@ func (u *onu) techProfile(body []byte, add bool) error {
 			}
 			return u.fail(ctx, what, err)
 		}
+		u.saveStats(ctx)
 		if err := u.restoreSync(ctx); err != nil {
 			return err
 		}

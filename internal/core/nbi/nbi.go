@@ -69,7 +69,9 @@ type Config struct {
 	Events         Events
 	Flows          Flows
 	FlowMods       FlowMods
-	Logger         *slog.Logger
+	// OMCI reads OMCI ONU records (omci.go); nil answers Unimplemented.
+	OMCI   OMCIRecords
+	Logger *slog.Logger
 }
 
 // Server implements voltv1.VoltServiceServer.
