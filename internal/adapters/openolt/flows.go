@@ -12,8 +12,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/protoadapt"
 
-	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	"github.com/openvolt/openvolt/adapter"
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/kvstore"
 )

@@ -1,0 +1,46 @@
+package omcionu_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+	"github.com/openvolt/openvolt/internal/kvstore"
+)
+
+// TestRebootAndDelete reboots one ONU over OMCI: it drops off the PON,
+// comes back, and — its MIB reset by the reboot, so the audit differs —
+// is synchronised again (a full upload) and ACTIVE. Deleting it removes
+// its records from the store.
+func TestRebootAndDelete(t *testing.T) {
+	s := newStack(t, omcionu.Options{Timeout: time.Second})
+	p := s.newSim(1, 2, 1, 0)
+	olt := s.create(p.addr)
+	s.waitONUs(olt, 2, 1, omcionu.ReasonMibDownload)
+	onu := s.children(olt)[0]
+	before := p.face.OMCICounters().Sent
+	if _, err := s.nbi.RebootDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ONU resynchronised after its reboot", func() error {
+		if sent := p.face.OMCICounters().Sent - before; sent < 150 {
+			return fmt.Errorf("%d OMCI responses since the reboot, want a full MIB upload (over 150)", sent)
+		}
+		return nil
+	})
+	s.waitONUs(olt, 2, 1, omcionu.ReasonMibDownload)
+
+	if _, err := s.nbi.DeleteDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ONU records removed", func() error {
+		_, err := s.kv.Get(s.ctx(), omcionu.MIBKey("volt", onu.GetId()))
+		if !errors.Is(err, kvstore.ErrNotFound) {
+			return fmt.Errorf("MIB record: %v", err)
+		}
+		return nil
+	})
+}
