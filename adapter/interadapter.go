@@ -40,8 +40,11 @@ const (
 // SendInterAdapterMessage sends body to another adapter: the message goes
 // straight to that adapter's Kafka topic (toTopic; the core does not carry
 // it), whose SDK hands it to the handler's ProcessInterAdapterMessage.
-// Messages about one device (toDeviceID) are ordered: msgbus keys them by
-// the device id, so they land on one partition and are served in order.
+// Messages about one device (toDeviceID) are ordered: msgbus keys them
+// "<device id>/inter-adapter" (InterAdapterKey), so they land on one
+// partition and are served in order, and not behind a call of the core
+// about the device: the core holds the device during its call, which may
+// wait for these messages (an ONU's OMCI responses while it is disabled).
 // proxyDeviceID names the parent (the OLT) when it is the target's proxy.
 // It waits for the target's answer (or the call timeout).
 func (a *Adapter) SendInterAdapterMessage(ctx context.Context, toTopic, msgType, toDeviceID, proxyDeviceID string, body proto.Message) error {
@@ -65,11 +68,14 @@ func (a *Adapter) SendInterAdapterMessage(ctx context.Context, toTopic, msgType,
 		},
 		Body: anyBody,
 	}
-	if _, err := adapterv1.NewAdapterServiceClient(cc).ProcessInterAdapterMessage(ctx, msg, msgbus.WithKey(toDeviceID)); err != nil {
+	if _, err := adapterv1.NewAdapterServiceClient(cc).ProcessInterAdapterMessage(ctx, msg, msgbus.WithKey(InterAdapterKey(toDeviceID))); err != nil {
 		return fmt.Errorf("inter-adapter message %s to %s (device %s): %w", msgType, toTopic, toDeviceID, err)
 	}
 	return nil
 }
+
+// InterAdapterKey is the msgbus key of inter-adapter messages about device.
+func InterAdapterKey(device string) string { return device + "/inter-adapter" }
 
 // busConn is the adapter's msgbus connection for inter-adapter messages:
 // set while Run is connected.
