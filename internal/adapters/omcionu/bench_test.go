@@ -1,7 +1,10 @@
 package omcionu_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,6 +35,7 @@ func BenchmarkActivation(b *testing.B) {
 				b.ReportMetric(el.Seconds(), "s/activation")
 				b.ReportMetric(float64(msgs)/el.Seconds(), "omci-msgs/s")
 				b.ReportMetric(float64(msgs)/float64(pons*benchONUs(pons)), "omci-msgs/onu")
+				b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 			}
 		})
 	}
@@ -46,4 +50,19 @@ func benchONUs(pons int) int {
 		return 1
 	}
 	return 64
+}
+
+// peakRSSMiB is the process's peak resident set (VmHWM), 0 if unknown.
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if f := bytes.Fields(l); len(f) >= 2 && string(f[0]) == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(string(f[1]), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
