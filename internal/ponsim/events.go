@@ -59,6 +59,15 @@ func (s *Sim) changeOLTLocked(change func()) {
 	if up == wasUp {
 		return
 	}
+	if len(s.watchers) > 0 {
+		views := make([]ONUView, len(s.onus))
+		for i, u := range s.onus {
+			views[i] = viewLocked(u)
+		}
+		for _, w := range s.watchers {
+			w.OLTChanged(up, views)
+		}
+	}
 	s.publishLocked(&ponsimv1.Event{Type: ponsimv1.EventType_EVENT_TYPE_OLT_STATE, Olt: s.oltInfoLocked()})
 	typ := ponsimv1.EventType_EVENT_TYPE_ONU_LOST
 	if up {
@@ -76,6 +85,9 @@ func (s *Sim) changeONULocked(u *onu, change func()) {
 	change()
 	u.up.Store(u.enabled && !u.rebooting)
 	if s.oltUpLocked() && onuStateLocked(u) != before {
+		for _, w := range s.watchers {
+			w.ONUChanged(viewLocked(u))
+		}
 		s.publishLocked(&ponsimv1.Event{Type: ponsimv1.EventType_EVENT_TYPE_ONU_STATE, Onu: onuInfoLocked(u)})
 	}
 }

@@ -138,3 +138,28 @@ func (s *Sim) SendOut(serial string, portNo uint32, frame []byte) error {
 
 // Done is closed when the simulator stops: a face's streams end then.
 func (s *Sim) Done() <-chan struct{} { return s.done }
+
+// Watcher hears of the state changes of the OLT and its ONUs, whichever
+// face made them, under the rule of the event stream (sim.go): ONU
+// changes only while the OLT is up. It is called with the simulator's
+// lock held, so it must not block or call back into the Sim.
+type Watcher interface {
+	// OLTChanged: the OLT went up or down; onus is every ONU as it is.
+	OLTChanged(up bool, onus []ONUView)
+	// ONUChanged: the state of an ONU changed (enabled, rebooting).
+	ONUChanged(onu ONUView)
+}
+
+// Watch adds w; call it before the state changes w must hear of.
+func (s *Sim) Watch(w Watcher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.watchers = append(s.watchers, w)
+}
+
+// ONUUp reports whether the ONU serial forwards frames now (it and the
+// OLT are enabled and not rebooting), without taking the Sim's lock.
+func (s *Sim) ONUUp(serial string) bool {
+	u, ok := s.bySerial[serial]
+	return ok && s.devUp(u)
+}

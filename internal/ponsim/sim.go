@@ -82,10 +82,11 @@ type Sim struct {
 	// mu guards the admin and reboot state of the OLT and the ONUs (their
 	// enabled and rebooting fields), subs and the queues inside them, and
 	// closed. Holding it orders state changes with the events they send.
-	mu     sync.Mutex
-	subs   map[*eventSub]struct{}
-	closed bool
-	faces  []Face // faces.go
+	mu       sync.Mutex
+	subs     map[*eventSub]struct{}
+	closed   bool
+	faces    []Face    // faces.go
+	watchers []Watcher // faces.go
 
 	// fmu guards frameSubs (the ReceiveFrames streams).
 	fmu       sync.Mutex

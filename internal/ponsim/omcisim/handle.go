@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/google/gopacket"
 	"github.com/opencord/omci-lib-go/v2"
 	me "github.com/opencord/omci-lib-go/v2/generated"
 )
@@ -19,7 +20,7 @@ import (
 // OLT does not wait for a timeout. Handle never panics.
 func (o *ONU) Handle(req []byte) ([][]byte, error) {
 	out, fx, err := o.handleSafely(req)
-	o.run(fx) // outside the recover: a panicking hook is ponsim's bug, not a malformed frame
+	o.run(fx) // outside the recover: a panicking UNIAdmin, Changed or Rebooted hook is ponsim's bug
 	return out, err
 }
 
@@ -146,31 +147,27 @@ func (o *ONU) dispatchLocked(h *header, req []byte) ([]byte, effects, error) {
 	case me.MibUpload:
 		return o.mibUploadLocked(h), none, nil
 	case me.MibUploadNext:
-		r, ok := layer.(*omci.MibUploadNextRequest)
-		if !ok {
-			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		if r, ok := layer.(*omci.MibUploadNextRequest); ok {
+			return o.mibUploadNextLocked(h, r.CommandSequenceNumber), none, nil
 		}
-		return o.mibUploadNextLocked(h, r.CommandSequenceNumber), none, nil
+		return wrongLayer(h, layer)
 	case me.GetAllAlarms:
 		return o.getAllAlarmsLocked(h), none, nil
 	case me.GetAllAlarmsNext:
-		r, ok := layer.(*omci.GetAllAlarmsNextRequest)
-		if !ok {
-			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		if r, ok := layer.(*omci.GetAllAlarmsNextRequest); ok {
+			return o.getAllAlarmsNextLocked(h, r.CommandSequenceNumber), none, nil
 		}
-		return o.getAllAlarmsNextLocked(h, r.CommandSequenceNumber), none, nil
+		return wrongLayer(h, layer)
 	case me.Get:
-		r, ok := layer.(*omci.GetRequest)
-		if !ok {
-			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		if r, ok := layer.(*omci.GetRequest); ok {
+			return o.getLocked(h, ent, r.AttributeMask), none, nil
 		}
-		return o.getLocked(h, ent, r.AttributeMask), none, nil
+		return wrongLayer(h, layer)
 	case me.GetNext:
-		r, ok := layer.(*omci.GetNextRequest)
-		if !ok {
-			return rawResponse(h, me.ProcessingError), none, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, layer)
+		if r, ok := layer.(*omci.GetNextRequest); ok {
+			return o.getNextLocked(h, r.AttributeMask, r.SequenceNumber), none, nil
 		}
-		return o.getNextLocked(h, r.AttributeMask, r.SequenceNumber), none, nil
+		return wrongLayer(h, layer)
 	case me.Set:
 		return o.setLocked(h, ent)
 	case me.Create:
@@ -179,4 +176,10 @@ func (o *ONU) dispatchLocked(h *header, req []byte) ([]byte, effects, error) {
 		return o.deleteLocked(h, ent)
 	}
 	return rawResponse(h, me.NotSupported), none, nil
+}
+
+// wrongLayer answers a request whose decoded layer is not of its message type's layer type
+// (omci-lib-go picks the layer from the type, so this is only a guard against asserting blindly).
+func wrongLayer(h *header, l gopacket.Layer) ([]byte, effects, error) {
+	return rawResponse(h, me.ProcessingError), effects{}, fmt.Errorf("%w: unexpected layer %T", ErrMalformed, l)
 }

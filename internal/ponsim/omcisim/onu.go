@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -73,11 +72,10 @@ type Counters struct {
 
 // ONU is one simulated ONU's OMCI side. It is safe for concurrent use.
 type ONU struct {
-	cfg     Config
-	hooks   Hooks
-	cat     *catalog
-	serial  [8]byte
-	mibSize int // instances in the factory MIB, for sizing
+	cfg    Config
+	hooks  Hooks
+	cat    *catalog
+	serial [8]byte
 
 	mu       sync.Mutex // guards the fields below
 	mib      mib
@@ -108,7 +106,6 @@ func New(cfg Config, h Hooks) (*ONU, error) {
 		return nil, err
 	}
 	o.mib = m
-	o.mibSize = len(m.ents)
 	o.uniLoss = make([]bool, cfg.UNIs)
 	o.losShown = make([]bool, cfg.UNIs)
 	return o, nil
@@ -149,7 +146,6 @@ func (c *Config) fill() error {
 	if len(c.EquipmentID) > 20 || len(c.Version) > 14 {
 		return fmt.Errorf("%w: equipment id (20) or version (14) too long", ErrConfig)
 	}
-	c.SerialNumber = strings.ToUpper(c.SerialNumber[:4]) + c.SerialNumber[4:]
 	return nil
 }
 

@@ -582,3 +582,32 @@ func TestConcurrentHandle(t *testing.T) {
 		t.Errorf("%d requests counted, want 800", got)
 	}
 }
+
+// TestUploadIsASnapshot: a set during a MIB upload does not change what the upload reports
+// (G.988: the ONU uploads a snapshot of the MIB taken when the upload began).
+func TestUploadIsASnapshot(t *testing.T) {
+	c := newOLT(t, Config{UNIs: 1}, Hooks{})
+	l, _ := c.do(c.frame(omci.MibUploadRequestType, me.OnuDataClassID, 0, nil))
+	n := l.(*omci.MibUploadResponse).NumberOfCommands
+	c.set(me.TContClassID, TContID(0), me.AttributeValueMap{me.TCont_AllocId: uint16(1024)})
+	c.create(me.GemPortNetworkCtpClassID, 0x0400, gemAttrs(1024, TContID(0)))
+	for seq := range n {
+		l, _ := c.do(c.frame(omci.MibUploadNextRequestType, me.OnuDataClassID, 0, nil, meframe.SequenceNumberCountOrSize(seq)))
+		m := l.(*omci.MibUploadNextResponse).ReportedME
+		switch m.GetClassID() {
+		case me.GemPortNetworkCtpClassID:
+			t.Errorf("GEM port created during the upload was uploaded")
+		case me.TContClassID:
+			if v, err := m.GetAttribute(me.TCont_AllocId); err == nil && m.GetEntityID() == TContID(0) && v != uint16(0xffff) {
+				t.Errorf("T-CONT alloc id set during the upload uploaded as %v", v)
+			}
+		case me.OnuDataClassID:
+			if v, _ := m.GetAttribute(me.OnuData_MibDataSync); v != uint8(0) {
+				t.Errorf("MIB data sync uploaded as %v, want the 0 of the snapshot", v)
+			}
+		}
+	}
+	if got := c.onu.UploadCount(); got != int(n)+1 {
+		t.Errorf("a new upload would have %d messages, want %d (one more for the GEM port)", got, n+1)
+	}
+}

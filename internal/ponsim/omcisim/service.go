@@ -54,6 +54,15 @@ type UNI struct {
 	OutputTPID uint16
 	// Gems are the GEM ports bridged to the UNI (MAC bridge → 802.1p mapper or GEM interworking TP).
 	Gems []UNIGem
+	// VLANFilters are the VLAN tagging filter data of the bridge ports on the UNI's bridges.
+	VLANFilters []VLANFilter
+}
+
+// VLANFilter is a VLAN tagging filter data ME (G.988 9.3.11) on one MAC bridge port.
+type VLANFilter struct {
+	BridgePort       uint16   // the MAC bridge port configuration data it filters
+	ForwardOperation uint8    // G.988 table 9.3.11-1 (e.g. 0x10: forward the listed VIDs, discard the rest)
+	TCIs             []uint16 // the filter list's entries (PCP, DEI, VID)
 }
 
 // UNIGem is a GEM port that carries a UNI's traffic, for the p-bits in PBits (bit n = p-bit n;
@@ -143,6 +152,9 @@ func (o *ONU) Service() Service {
 			if !bridges[e.u16(me.MacBridgePortConfigurationData_BridgeIdPointer)] {
 				return
 			}
+			if f := m.find(me.VlanTaggingFilterDataClassID, e.inst); f != nil {
+				uni.VLANFilters = append(uni.VLANFilters, vlanFilter(f))
+			}
 			tp := e.u16(me.MacBridgePortConfigurationData_TpPointer)
 			switch e.u8(me.MacBridgePortConfigurationData_TpType) {
 			case 3: // 802.1p mapper
@@ -191,4 +203,16 @@ func addGem(gems []UNIGem, port uint16, pbits uint8) []UNIGem {
 		}
 	}
 	return append(gems, UNIGem{PortID: port, PBits: pbits})
+}
+
+func vlanFilter(e *entity) VLANFilter {
+	f := VLANFilter{BridgePort: e.inst, ForwardOperation: e.u8(me.VlanTaggingFilterData_ForwardOperation)}
+	n := int(e.u8(me.VlanTaggingFilterData_NumberOfEntries))
+	if a := e.lay.attrByName(me.VlanTaggingFilterData_VlanFilterList); a != nil {
+		list := e.get(a)
+		for i := 0; i < n && 2*i+1 < len(list); i++ {
+			f.TCIs = append(f.TCIs, uint16(list[2*i])<<8|uint16(list[2*i+1]))
+		}
+	}
+	return f
 }

@@ -68,6 +68,13 @@ func TestServiceFromMIBDownload(t *testing.T) {
 		ptrs[5]: uint16(1025), ptrs[6]: uint16(1025), ptrs[7]: uint16(1025)})
 	ok("mapper set", r.Result)
 	ok("mapper bridge port", c.create(me.MacBridgePortConfigurationDataClassID, mapperPort, bridgePort(bridge, 2, 3, mapper)).Result)
+	filter := make([]byte, 24)
+	filter[0], filter[1] = 0x00, 100 // VID 100
+	ok("VLAN filter", c.create(me.VlanTaggingFilterDataClassID, mapperPort, me.AttributeValueMap{
+		me.VlanTaggingFilterData_VlanFilterList:   filter,
+		me.VlanTaggingFilterData_ForwardOperation: uint8(0x10),
+		me.VlanTaggingFilterData_NumberOfEntries:  uint8(1),
+	}).Result)
 	ok("ext VLAN", c.create(me.ExtendedVlanTaggingOperationConfigurationDataClassID, evto, me.AttributeValueMap{
 		me.ExtendedVlanTaggingOperationConfigurationData_AssociationType:     uint8(2),
 		me.ExtendedVlanTaggingOperationConfigurationData_AssociatedMePointer: PPTPID(1),
@@ -94,7 +101,8 @@ func TestServiceFromMIBDownload(t *testing.T) {
 			{ME: 1024, PortID: 1024, TContME: TContID(0), AllocID: 1024, Direction: Bidirectional, UpstreamQueue: 0x8000},
 			{ME: 1025, PortID: 1025, TContME: TContID(0), AllocID: 1024, Direction: Bidirectional, UpstreamQueue: 0x8000}},
 		UNIs: []UNI{{Index: 0, ME: PPTPID(0)}, {Index: 1, ME: PPTPID(1), VLANRules: rules, InputTPID: 0x88a8, OutputTPID: 0x8100,
-			Gems: []UNIGem{{PortID: 1024, PBits: 0x01}, {PortID: 1025, PBits: 0xe0}}}},
+			Gems:        []UNIGem{{PortID: 1024, PBits: 0x01}, {PortID: 1025, PBits: 0xe0}},
+			VLANFilters: []VLANFilter{{BridgePort: mapperPort, ForwardOperation: 0x10, TCIs: []uint16{100}}}}},
 	}
 	if diff := cmp.Diff(want, c.onu.Service()); diff != "" {
 		t.Errorf("Service (-want +got):\n%s", diff)

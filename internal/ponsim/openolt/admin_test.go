@@ -28,6 +28,18 @@ func TestAdminAndDelete(t *testing.T) {
 			t.Fatalf("activation: %v %v", ind, err)
 		}
 	}
+	// One model: a change over the PonSim API shows on the openolt stream.
+	if err := b.sim.Disable(serialOf(disc[0][1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.sim.Enable(serialOf(disc[0][1])); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"onu 0/2 down", "onu 0/2 up"} {
+		if ind, err := c.Next(ctx); err != nil || kind(ind) != w {
+			t.Fatalf("after a PonSim disable and enable: %v %v, want %q", kind(ind), err, w)
+		}
+	}
 	s := subscriber{onu: oltclient.ONU{PON: 0, ID: 1}, cTag: 101, sTag: 1000, alloc: 1024, gem: 1024, flowBase: 10}
 	configureONU(t, ctx, c, s)
 	provision(t, ctx, c, s)
@@ -62,6 +74,8 @@ func TestAdminAndDelete(t *testing.T) {
 	if n := send(); n != 0 {
 		t.Errorf("%d frames upstream through a disabled OLT", n)
 	}
+	_, err = c.OLT.OmciMsgOut(ctx, &openolt.OmciMsg{IntfId: 0, OnuId: 1, Pkt: []byte("00014f0a00020000")})
+	wantCode(t, "omci through a disabled OLT", err, codes.FailedPrecondition)
 	pi, err := c.OLT.GetPonInterfaceInfo(ctx, &openolt.Interface{IntfId: 0})
 	if err != nil || pi.GetState() == openolt.PonIntfInfo_ACTIVE_WORKING {
 		t.Errorf("pon of a disabled OLT: %v %v", pi, err)

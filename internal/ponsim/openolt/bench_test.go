@@ -18,8 +18,9 @@ import (
 )
 
 // BenchmarkMIBUpload1024 times a MIB reset and a full MIB upload of 1,024
-// ONUs (8 PONs × 128, 4 UNIs each) through the openolt stream, all ONUs at
-// once, as an ONU adapter does after activation. With VOLT_OPENOLT_ADDR
+// ONUs (8 PONs × 128, 4 UNIs each) through the openolt stream, as an ONU
+// adapter does after activation, 128 ONUs at a time (VOLT_OMCI_IN_FLIGHT:
+// another number). With VOLT_OPENOLT_ADDR
 // set it drives that openolt agent instead (e.g. `volt ponsim --pon-ports
 // 8 --onus-per-pon 128 --unis-per-onu 4`, whose RSS can then be read),
 // activating the ONUs it discovers.
@@ -51,10 +52,17 @@ func BenchmarkMIBUpload1024(b *testing.B) {
 	var inUse uint64
 	b.ResetTimer()
 	var msgs atomic.Int64
+	inFlight := 128
+	if v, err := strconv.Atoi(os.Getenv("VOLT_OMCI_IN_FLIGHT")); err == nil && v > 0 {
+		inFlight = v
+	}
+	sem := make(chan struct{}, inFlight)
 	for range b.N {
 		var wg sync.WaitGroup
 		for _, onu := range onus {
+			sem <- struct{}{}
 			wg.Go(func() {
+				defer func() { <-sem }()
 				if err := c.MIBReset(ctx, onu); err != nil {
 					b.Error(err)
 					return
@@ -83,25 +91,11 @@ func BenchmarkMIBUpload1024(b *testing.B) {
 func activateDiscovered(b testing.TB, ctx context.Context, c *oltclient.Client, n int) []oltclient.ONU {
 	b.Helper()
 	connect(b, ctx, c)
-	next := map[uint32]uint32{}
-	var onus []oltclient.ONU
 	deadline, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	for len(onus) < n {
-		ind, err := c.Next(deadline)
-		if err != nil {
-			b.Fatal(err)
-		}
-		d := ind.GetOnuDiscInd()
-		if d == nil {
-			continue
-		}
-		next[d.GetIntfId()]++
-		o := oltclient.ONU{PON: d.GetIntfId(), ID: next[d.GetIntfId()]}
-		if _, err := c.OLT.ActivateOnu(ctx, &openolt.Onu{IntfId: o.PON, OnuId: o.ID, SerialNumber: d.GetSerialNumber()}); err != nil {
-			b.Fatal(err)
-		}
-		onus = append(onus, o)
+	onus, err := c.ActivateDiscovered(deadline, n)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return onus
 }

@@ -175,7 +175,7 @@ func (s *Server) checkONUFlowLocked(f *openolt.Flow) (*onuState, []uint32, error
 			return nil, nil, fail(errInvalid, "gemport_id %d out of range %d..%d", g, FirstGemPortID, FirstGemPortID+perPON*GemPortsPerONU-1)
 		}
 		if o := s.gemOwnerLocked(u, g); o != nil {
-			return nil, nil, fail(errInUse, "gem-%d-already-in-use: gemport_id %d on pon %d belongs to onu %d", g, g, pon, o.id)
+			return nil, nil, fail(errInUse, "gem-%d-already-in-use: gemport_id %d on pon %d belongs to onu %d", g, g, pon, o.id.Load())
 		}
 	}
 	if f.GetFlowType() == "upstream" && f.GetAllocId() <= 0 {
@@ -195,7 +195,7 @@ func (s *Server) checkAllocLocked(u *onuState, a uint32) error {
 		return fail(errInvalid, "alloc_id %d out of range %d..%d", a, FirstAllocID, FirstAllocID+perPON*AllocIDsPerONU-1)
 	}
 	if o := s.allocs[resKey{u.pon, a}]; o != nil && o != u {
-		return fail(errInUse, "alloc-%d-already-in-use: alloc_id %d on pon %d belongs to onu %d", a, a, u.pon, o.id)
+		return fail(errInUse, "alloc-%d-already-in-use: alloc_id %d on pon %d belongs to onu %d", a, a, u.pon, o.id.Load())
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openvolt/openvolt/adapter/portno"
+	"github.com/openvolt/openvolt/internal/ponsim"
 )
 
 // indQueue is the queue of one indication stream: producers push without
@@ -160,7 +161,7 @@ func (s *Server) openStream(q *indQueue) error {
 	views := s.sim.ONUs()
 	for i, u := range s.onus {
 		switch {
-		case u.id != 0:
+		case u.id.Load() != 0:
 			q.push(s.onuIndLocked(u))
 		case !views[i].Activated:
 			q.push(onuDiscInd(u))
@@ -179,7 +180,7 @@ func (s *Server) announce() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, u := range s.onus {
-		if u.id == 0 && !views[i].Activated {
+		if u.id.Load() == 0 && !views[i].Activated {
 			s.sendLocked(onuDiscInd(u))
 		}
 	}
@@ -235,10 +236,59 @@ func onuDiscInd(u *onuState) *openolt.Indication {
 
 // onuIndLocked is the state of activated ONU u.
 func (s *Server) onuIndLocked(u *onuState) *openolt.Indication {
-	oper, admin := "up", "up"
-	if v, err := s.sim.ONU(u.serial); err == nil && !v.Enabled {
-		oper, admin = "down", "down"
+	v, err := s.sim.ONU(u.serial)
+	return onuInd(u, u.id.Load(), err == nil && v.Enabled, err == nil && !v.Rebooting)
+}
+
+// onuInd is the state of ONU u as the adapter's ONU id: admin state
+// from enabled, operational state from enabled and running.
+func onuInd(u *onuState, id uint32, enabled, running bool) *openolt.Indication {
+	oper, admin := "down", "down"
+	if enabled {
+		admin = "up"
+		if running {
+			oper = "up"
+		}
 	}
 	return &openolt.Indication{Data: &openolt.Indication_OnuInd{OnuInd: &openolt.OnuIndication{
-		IntfId: u.pon, OnuId: u.id, OperState: oper, AdminState: admin, SerialNumber: u.sn}}}
+		IntfId: u.pon, OnuId: id, OperState: oper, AdminState: admin, SerialNumber: u.sn}}}
+}
+
+// OLTChanged sends what the OLT going up or down shows on the stream,
+// whichever face made it: OLT, NNI and PON indications, and going up the
+// state of every activated ONU. It is the Sim's watcher: called with the
+// Sim's lock held, it takes none of the face's.
+func (s *Server) OLTChanged(up bool, onus []ponsim.ONUView) {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	inds := []*openolt.Indication{oltInd(state), nniInd(state)}
+	for p := range uint32(s.sim.PONPorts()) {
+		if up {
+			inds = append(inds, ponIntfInd(p, "up"))
+		}
+		inds = append(inds, ponOperInd(p, state))
+	}
+	if up {
+		for i, u := range s.onus {
+			if id := u.id.Load(); id != 0 && i < len(onus) {
+				inds = append(inds, onuInd(u, id, onus[i].Enabled, !onus[i].Rebooting))
+			}
+		}
+	}
+	s.send(inds...)
+}
+
+// ONUChanged sends the new state of an activated ONU, whichever face
+// changed it (DeactivateOnu, a PonSim disable or reboot…). The Sim's
+// watcher, like OLTChanged.
+func (s *Server) ONUChanged(v ponsim.ONUView) {
+	u := s.bySerial[v.Serial]
+	if u == nil {
+		return
+	}
+	if id := u.id.Load(); id != 0 {
+		s.send(onuInd(u, id, v.Enabled, !v.Rebooting))
+	}
 }

@@ -47,6 +47,7 @@ func configOf(svc omcisim.Service) onuConfig {
 	}
 	for _, g := range svc.GemPorts {
 		cfg.gemIDs = append(cfg.gemIDs, uint32(g.PortID))
+		cfg.mcast = cfg.mcast || g.Multicast
 	}
 	for _, r := range uni.VLANRules {
 		if vr, ok := ruleOf(r, uni.OutputTPID); ok {

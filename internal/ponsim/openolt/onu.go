@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/opencord/voltha-protos/v5/go/openolt"
 
@@ -28,7 +29,7 @@ type onuState struct {
 
 	tmu sync.Mutex // serialises the rebuilds of its flow table
 
-	id uint32 // guarded by Server.mu: the adapter's ONU id, 0: not activated
+	id atomic.Uint32 // the adapter's ONU id, 0: not activated; written under Server.mu, read by the Sim's watcher without it
 }
 
 // SerialNumber splits a ponsim serial ("PSMO" + 8 hex digits) the openolt
@@ -91,16 +92,24 @@ func (s *Server) activateLocked(in *openolt.Onu) error {
 	if other := s.byID[key]; other != nil && other != u {
 		return fail(errInUse, "onu_id %d on pon %d is in use by onu %s", in.GetOnuId(), u.pon, other.serial)
 	}
-	if u.id != 0 && u.id != in.GetOnuId() {
-		return fail(errInUse, "onu %s is already activated as onu_id %d", serial, u.id)
+	if u.id.Load() != 0 && u.id.Load() != in.GetOnuId() {
+		return fail(errInUse, "onu %s is already activated as onu_id %d", serial, u.id.Load())
 	}
-	if err := s.sim.ActivateONU(serial); err != nil {
+	before, err := s.sim.ONU(serial)
+	if err != nil {
 		return err
 	}
-	u.id = in.GetOnuId()
+	old := u.id.Swap(in.GetOnuId()) // before the Sim tells the watcher
+	if err := s.sim.ActivateONU(serial); err != nil {
+		u.id.Store(old)
+		return err
+	}
 	s.byID[key] = u
-	s.log.Debug("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", u.id)
-	s.sendLocked(s.onuIndLocked(u))
+	s.log.Debug("openolt: onu activated", "serial", serial, "pon", u.pon, "onu_id", in.GetOnuId())
+	if before.Enabled {
+		// No state change for ONUChanged to report.
+		s.sendLocked(s.onuIndLocked(u))
+	}
 	return nil
 }
 
@@ -112,11 +121,7 @@ func (s *Server) DeactivateOnu(_ context.Context, in *openolt.Onu) (*openolt.Emp
 	if err != nil {
 		return empty(err)
 	}
-	if err := s.sim.Disable(u.serial); err != nil {
-		return empty(err)
-	}
-	s.sendLocked(s.onuIndLocked(u))
-	return empty(nil)
+	return empty(s.sim.Disable(u.serial)) // ONUChanged says so
 }
 
 // DeleteOnu forgets an activated ONU: its flows, schedulers, queues and
@@ -143,7 +148,7 @@ func (s *Server) DeleteOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, 
 			delete(s.gems, k)
 		}
 	}
-	delete(s.byID, onuKey{u.pon, u.id})
+	delete(s.byID, onuKey{u.pon, u.id.Load()})
 	s.resetONULocked(u)
 	s.sendLocked(onuDiscInd(u))
 	s.mu.Unlock()
@@ -154,7 +159,7 @@ func (s *Server) DeleteOnu(_ context.Context, in *openolt.Onu) (*openolt.Empty, 
 // resetONULocked makes u a fresh, not activated ONU; its MIB is the
 // caller's to reset (powerCycle) once mu is released.
 func (s *Server) resetONULocked(u *onuState) {
-	u.id = 0
+	u.id.Store(0)
 	if err := s.sim.ForgetONU(u.serial); err != nil {
 		s.log.Warn("openolt: forget onu", "serial", u.serial, "err", err)
 	}
@@ -172,12 +177,12 @@ func (s *Server) powerCycle(u *onuState) {
 func (s *Server) onuRebooted(u *onuState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u.id == 0 {
+	if u.id.Load() == 0 {
 		return
 	}
 	ind := func(state string) *openolt.Indication {
 		return &openolt.Indication{Data: &openolt.Indication_OnuInd{OnuInd: &openolt.OnuIndication{
-			IntfId: u.pon, OnuId: u.id, OperState: state, AdminState: "up", SerialNumber: u.sn}}}
+			IntfId: u.pon, OnuId: u.id.Load(), OperState: state, AdminState: "up", SerialNumber: u.sn}}}
 	}
 	s.sendLocked(ind("down"), ind("up"))
 }
@@ -207,6 +212,9 @@ func (s *Server) OmciMsgOut(_ context.Context, in *openolt.OmciMsg) (*openolt.Em
 	s.mu.Unlock()
 	if err != nil {
 		return empty(err)
+	}
+	if !s.sim.ONUUp(u.serial) {
+		return empty(fail(errPrecondition, "onu %d on pon %d is down (it, or the olt, is disabled or rebooting)", in.GetOnuId(), in.GetIntfId()))
 	}
 	frame := make([]byte, hex.DecodedLen(len(in.GetPkt())))
 	if _, err := hex.Decode(frame, in.GetPkt()); err != nil {

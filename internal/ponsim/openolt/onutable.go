@@ -15,6 +15,7 @@ type onuConfig struct {
 	locked bool       // PPTP administratively locked: the UNI is down
 	gems   int        // GEM ports configured (none: nothing to carry frames)
 	gemIDs []uint32   // every GEM port network CTP's port id
+	mcast  bool       // a multicast GEM port: frames the OLT multicasts reach the UNI
 	rules  []vlanRule // extended VLAN tagging operation rules, in order
 }
 
@@ -103,6 +104,11 @@ func onuFlows(uni uint32, cfg onuConfig) []*openflowv1.Flow {
 		}
 		down = append(down, fmt.Sprintf("output:%d", uni))
 		add(fmt.Sprintf("priority=%d,%s,actions=%s", prio, strings.Join(dm, ","), strings.Join(down, ",")))
+	}
+	if cfg.mcast {
+		// Multicast comes down the PON without a GEM port of one ONU
+		// (tunnel_id 0) and leaves the UNI as it came.
+		add(fmt.Sprintf("priority=500,in_port=%d,tunnel_id=0,actions=output:%d", portno.ONUPON, uni))
 	}
 	return out
 }

@@ -44,7 +44,7 @@ func (s *Server) packetInd(fr *ponsimv1.Frame) *openolt.PacketIndication {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u.id == 0 {
+	if u.id.Load() == 0 {
 		return nil
 	}
 	var gem uint32
@@ -53,16 +53,16 @@ func (s *Server) packetInd(fr *ponsimv1.Frame) *openolt.PacketIndication {
 			gem = k.id
 		}
 	}
-	return &openolt.PacketIndication{IntfType: "pon", IntfId: u.pon, OnuId: u.id, UniId: 0, GemportId: gem,
-		PortNo: portno.UNI(u.pon, u.id, 0), Pkt: fr.GetPayload()}
+	return &openolt.PacketIndication{IntfType: "pon", IntfId: u.pon, OnuId: u.id.Load(), UniId: 0, GemportId: gem,
+		PortNo: portno.UNI(u.pon, u.id.Load(), 0), Pkt: fr.GetPayload()}
 }
 
 // OnuPacketOut sends a frame out of an ONU's UNI.
 func (s *Server) OnuPacketOut(_ context.Context, in *openolt.OnuPacket) (*openolt.Empty, error) {
 	s.mu.Lock()
 	u, err := s.onuLocked(in.GetIntfId(), in.GetOnuId())
-	if err == nil && in.GetPortNo() != 0 && in.GetPortNo() != portno.UNI(u.pon, u.id, 0) {
-		err = fail(errInvalid, "port_no %d is not the uni of onu %d on pon %d (want %d)", in.GetPortNo(), u.id, u.pon, portno.UNI(u.pon, u.id, 0))
+	if err == nil && in.GetPortNo() != 0 && in.GetPortNo() != portno.UNI(u.pon, u.id.Load(), 0) {
+		err = fail(errInvalid, "port_no %d is not the uni of onu %d on pon %d (want %d)", in.GetPortNo(), u.id.Load(), u.pon, portno.UNI(u.pon, u.id.Load(), 0))
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -157,7 +157,7 @@ func (s *Server) CreateTrafficQueues(_ context.Context, in *tech_profile.Traffic
 			return empty(fail(errInvalid, "traffic_queues: gemport_id %d out of range %d..%d", g, FirstGemPortID, FirstGemPortID+perPON*GemPortsPerONU-1))
 		}
 		if o := s.gemOwnerLocked(u, g); o != nil {
-			return empty(fail(errInUse, "gem-%d-already-in-use: gemport_id %d on pon %d belongs to onu %d", g, g, u.pon, o.id))
+			return empty(fail(errInUse, "gem-%d-already-in-use: gemport_id %d on pon %d belongs to onu %d", g, g, u.pon, o.id.Load()))
 		}
 		gems = append(gems, g)
 	}

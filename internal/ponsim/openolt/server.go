@@ -217,6 +217,7 @@ func New(sim *ponsim.Sim, cfg Config) (*Server, error) {
 		s.bySerial[v.Serial] = u
 		s.byUNI[v.UNI] = u
 	}
+	sim.Watch(s)
 	frames, stop := sim.SubscribeFrames(4096)
 	s.wg.Go(func() {
 		defer stop()
@@ -302,38 +303,20 @@ func (s *Server) HeartbeatCheck(context.Context, *openolt.Empty) (*openolt.Heart
 	return &openolt.Heartbeat{HeartbeatSignature: s.signature}, nil
 }
 
-// DisableOlt takes the OLT down: its interfaces go down and it forwards
-// nothing.
+// DisableOlt takes the OLT down: its interfaces go down (OLTChanged says
+// so) and it forwards nothing.
 func (s *Server) DisableOlt(context.Context, *openolt.Empty) (*openolt.Empty, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.sim.Disable(""); err != nil {
-		return empty(err)
-	}
-	s.sendLocked(oltInd("down"), nniInd("down"))
-	for p := range uint32(s.sim.PONPorts()) {
-		s.sendLocked(ponOperInd(p, "down"))
-	}
-	return empty(nil)
+	return empty(s.sim.Disable(""))
 }
 
-// ReenableOlt brings the OLT back up, with its activated ONUs.
+// ReenableOlt brings the OLT back up, with its activated ONUs
+// (OLTChanged says so).
 func (s *Server) ReenableOlt(context.Context, *openolt.Empty) (*openolt.Empty, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.sim.Enable(""); err != nil {
-		return empty(err)
-	}
-	s.sendLocked(oltInd("up"), nniInd("up"))
-	for p := range uint32(s.sim.PONPorts()) {
-		s.sendLocked(ponIntfInd(p, "up"), ponOperInd(p, "up"))
-	}
-	for _, u := range s.onus {
-		if u.id != 0 {
-			s.sendLocked(s.onuIndLocked(u))
-		}
-	}
-	return empty(nil)
+	return empty(s.sim.Enable(""))
 }
 
 // Reboot reboots the OLT: it goes away for the simulator's reboot delay
@@ -381,7 +364,7 @@ func (s *Server) GetOnuInfo(_ context.Context, in *openolt.Onu) (*openolt.OnuInf
 	if v, err := s.sim.ONU(u.serial); err == nil && !v.Enabled {
 		st = openolt.OnuInfo_DISABLED
 	}
-	return &openolt.OnuInfo{OnuId: u.id, State: st, Losi: openolt.AlarmState_OFF, Lofi: openolt.AlarmState_OFF, Loami: openolt.AlarmState_OFF}, nil
+	return &openolt.OnuInfo{OnuId: u.id.Load(), State: st, Losi: openolt.AlarmState_OFF, Lofi: openolt.AlarmState_OFF, Loami: openolt.AlarmState_OFF}, nil
 }
 
 // GetPonInterfaceInfo reports a PON's state.

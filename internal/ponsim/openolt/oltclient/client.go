@@ -239,3 +239,28 @@ func (c *Client) Request(ctx context.Context, onu ONU, typ omci.MessageType, req
 	}
 	return p, nil
 }
+
+// ActivateDiscovered reads the indication stream and activates the first n
+// ONUs it announces, giving them ONU ids 1, 2, … per PON in the order of
+// discovery. It returns them in that order.
+func (c *Client) ActivateDiscovered(ctx context.Context, n int) ([]ONU, error) {
+	next := map[uint32]uint32{}
+	var onus []ONU
+	for len(onus) < n {
+		ind, err := c.Next(ctx)
+		if err != nil {
+			return onus, err
+		}
+		d := ind.GetOnuDiscInd()
+		if d == nil {
+			continue
+		}
+		next[d.GetIntfId()]++
+		o := ONU{PON: d.GetIntfId(), ID: next[d.GetIntfId()]}
+		if _, err := c.OLT.ActivateOnu(ctx, &openolt.Onu{IntfId: o.PON, OnuId: o.ID, SerialNumber: d.GetSerialNumber()}); err != nil {
+			return onus, fmt.Errorf("oltclient: activate onu %d/%d: %w", o.PON, o.ID, err)
+		}
+		onus = append(onus, o)
+	}
+	return onus, nil
+}
