@@ -141,6 +141,9 @@ func planOf(rec *mibRecord, in *openolt.TechProfileInstance, unis int) (*tpPlan,
 		}
 		for b := range 8 {
 			if bits&(1<<b) != 0 {
+				if p.pbitGem[b] != 0xffff {
+					return nil, fmt.Errorf("tech profile %d: p-bit %d in GEM ports %d and %d", in.TPID, b, p.pbitGem[b], g.ID)
+				}
 				p.pbitGem[b] = uint16(g.ID)
 			}
 		}
