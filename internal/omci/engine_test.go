@@ -119,6 +119,10 @@ func TestBadResponses(t *testing.T) {
 		case 3: // wrong class in the response
 			r[4], r[5] = 0x01, 0x01 // ONU2-G instead of ONU-G
 			return [][]byte{r}
+		case 4: // device busy, once
+			r[8] = byte(me.DeviceBusy)
+			mode.Store(0)
+			return [][]byte{r}
 		}
 		return [][]byte{r}
 	}
@@ -142,6 +146,15 @@ func TestBadResponses(t *testing.T) {
 	mode.Store(3)
 	if err := get(); err == nil {
 		t.Error("wrong class: no error")
+	}
+	// Device busy: asked again, then answered.
+	mode.Store(4)
+	retries := p.eng.Counters().Retries
+	if err := get(); err != nil {
+		t.Errorf("device busy once: %v, want the retry answered", err)
+	}
+	if got := p.eng.Counters().Retries; got != retries+1 {
+		t.Errorf("device busy: %d retries, want %d", got, retries+1)
 	}
 	mode.Store(0)
 	// A failed result: a get on a class the ONU does not have.

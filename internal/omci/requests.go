@@ -2,7 +2,9 @@ package omci
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/opencord/omci-lib-go/v2"
@@ -52,8 +54,8 @@ func wrongAnswer(mt omci.MessageType, l gopacket.Layer) error {
 	return fmt.Errorf("%v: answered with %T", mt, l)
 }
 
-// Get reads the attributes of mask of an instance.
-func (e *Engine) Get(ctx context.Context, class me.ClassID, inst, mask uint16) (me.AttributeValueMap, error) {
+// getOnce is one get request.
+func (e *Engine) getOnce(ctx context.Context, class me.ClassID, inst, mask uint16) (me.AttributeValueMap, error) {
 	l, err := e.Do(ctx, omci.GetRequestType, func(tid uint16) ([]byte, error) {
 		return layerFrame(tid, omci.GetRequestType, &omci.GetRequest{
 			MeBasePacket: omci.MeBasePacket{EntityClass: class, EntityInstance: inst}, AttributeMask: mask})
@@ -93,8 +95,8 @@ func maskOf(class me.ClassID, av me.AttributeValueMap) (uint16, error) {
 	return mask, nil
 }
 
-// Set writes attributes of an instance.
-func (e *Engine) Set(ctx context.Context, class me.ClassID, inst uint16, av me.AttributeValueMap) error {
+// setOnce is one set request.
+func (e *Engine) setOnce(ctx context.Context, class me.ClassID, inst uint16, av me.AttributeValueMap) error {
 	mask, err := maskOf(class, av)
 	if err != nil {
 		return e.failed(err)
@@ -112,8 +114,8 @@ func (e *Engine) Set(ctx context.Context, class me.ClassID, inst uint16, av me.A
 	return e.failed(result(omci.SetRequestType, class, inst, r.Result))
 }
 
-// Create makes an instance; one that exists already counts as made.
-func (e *Engine) Create(ctx context.Context, class me.ClassID, inst uint16, av me.AttributeValueMap) error {
+// createOnce is one create request.
+func (e *Engine) createOnce(ctx context.Context, class me.ClassID, inst uint16, av me.AttributeValueMap) error {
 	l, err := e.Do(ctx, omci.CreateRequestType, func(tid uint16) ([]byte, error) {
 		return genFrame(tid, omci.CreateRequestType, class, inst, av)
 	})
@@ -130,8 +132,8 @@ func (e *Engine) Create(ctx context.Context, class me.ClassID, inst uint16, av m
 	return e.failed(result(omci.CreateRequestType, class, inst, r.Result))
 }
 
-// Delete removes an instance; one that does not exist counts as removed.
-func (e *Engine) Delete(ctx context.Context, class me.ClassID, inst uint16) error {
+// deleteOnce is one delete request.
+func (e *Engine) deleteOnce(ctx context.Context, class me.ClassID, inst uint16) error {
 	l, err := e.Do(ctx, omci.DeleteRequestType, func(tid uint16) ([]byte, error) {
 		return genFrame(tid, omci.DeleteRequestType, class, inst, nil)
 	})
@@ -148,8 +150,8 @@ func (e *Engine) Delete(ctx context.Context, class me.ClassID, inst uint16) erro
 	return e.failed(result(omci.DeleteRequestType, class, inst, r.Result))
 }
 
-// MibReset puts the ONU's MIB back to its factory state.
-func (e *Engine) MibReset(ctx context.Context) error {
+// mibresetOnce is one MIB reset request.
+func (e *Engine) mibresetOnce(ctx context.Context) error {
 	l, err := e.Do(ctx, omci.MibResetRequestType, func(tid uint16) ([]byte, error) {
 		return genFrame(tid, omci.MibResetRequestType, me.OnuDataClassID, 0, nil)
 	})
@@ -213,4 +215,56 @@ func (e *Engine) MibUpload(ctx context.Context) ([]Entity, error) {
 		out = append(out, Entity{Class: m.GetClassID(), Inst: m.GetEntityID(), Attributes: m.GetAttributeValueMap()})
 	}
 	return out, nil
+}
+
+// busyRetry runs one request again while the ONU answers "device busy"
+// (G.988: try again later), at most Retries more times, waiting a tenth of
+// the timeout between tries.
+func (e *Engine) busyRetry(ctx context.Context, fn func() error) error {
+	for try := 0; ; try++ {
+		err := fn()
+		var re *ResultError
+		if !errors.As(err, &re) || re.Result != me.DeviceBusy || try >= e.cfg.Retries {
+			return err
+		}
+		e.mu.Lock()
+		e.count.Retries++
+		e.mu.Unlock()
+		t := time.NewTimer(e.cfg.Timeout / 10)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Get reads the attributes of mask of an instance.
+func (e *Engine) Get(ctx context.Context, class me.ClassID, inst, mask uint16) (av me.AttributeValueMap, err error) {
+	err = e.busyRetry(ctx, func() error {
+		av, err = e.getOnce(ctx, class, inst, mask)
+		return err
+	})
+	return av, err
+}
+
+// Set writes attributes of an instance.
+func (e *Engine) Set(ctx context.Context, class me.ClassID, inst uint16, av me.AttributeValueMap) error {
+	return e.busyRetry(ctx, func() error { return e.setOnce(ctx, class, inst, av) })
+}
+
+// Create makes an instance; one that exists already counts as made.
+func (e *Engine) Create(ctx context.Context, class me.ClassID, inst uint16, av me.AttributeValueMap) error {
+	return e.busyRetry(ctx, func() error { return e.createOnce(ctx, class, inst, av) })
+}
+
+// Delete removes an instance; one that does not exist counts as removed.
+func (e *Engine) Delete(ctx context.Context, class me.ClassID, inst uint16) error {
+	return e.busyRetry(ctx, func() error { return e.deleteOnce(ctx, class, inst) })
+}
+
+// MibReset puts the ONU's MIB back to its factory state.
+func (e *Engine) MibReset(ctx context.Context) error {
+	return e.busyRetry(ctx, func() error { return e.mibresetOnce(ctx) })
 }
