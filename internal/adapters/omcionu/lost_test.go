@@ -45,7 +45,7 @@ func TestAllResponsesLostFails(t *testing.T) {
 		}
 		return nil
 	})
-	if c := p.face.OMCICounters(); c.Dropped != 6 || c.Sent != 0 {
-		t.Errorf("face counters %+v: want 6 dropped (2 ONUs x 3 tries of the MIB reset), none sent", c)
+	if c := p.face.OMCICounters(); c.Dropped < 6 || c.Sent != 0 {
+		t.Errorf("face counters %+v: want at least 6 dropped (2 ONUs x 3 tries of the MIB reset), none sent", c)
 	}
 }
