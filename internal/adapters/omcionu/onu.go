@@ -261,8 +261,8 @@ func (u *onu) synchronise(ctx context.Context) (*mibRecord, error) {
 }
 
 // baseConfig is the MIB download every ONU gets: the GAL Ethernet profile
-// and per UNI a MAC bridge with its UNI-side port; then the UNIs are
-// unlocked.
+// and per UNI a MAC bridge with its UNI-side port and an extended VLAN
+// tagging operation; then the UNIs are unlocked.
 func (u *onu) baseConfig(ctx context.Context, rec *mibRecord) error {
 	e := u.eng
 	if err := e.Create(ctx, me.GalEthernetProfileClassID, galProfileID, me.AttributeValueMap{
@@ -287,8 +287,22 @@ func (u *onu) baseConfig(ctx context.Context, rec *mibRecord) error {
 		if err := e.Create(ctx, me.MacBridgePortConfigurationDataClassID, bridge, bridgePort(bridge, 1, tpType, uni.Inst)); err != nil {
 			return err
 		}
+		// The UNI's extended VLAN tagging operation, rules to come with
+		// the subscriber's flows (association 2: a PPTP Ethernet UNI; 10:
+		// a VEIP).
+		assoc := uint8(2)
+		if uni.Class == me.VirtualEthernetInterfacePointClassID {
+			assoc = 10
+		}
+		if err := e.Create(ctx, me.ExtendedVlanTaggingOperationConfigurationDataClassID, bridge, me.AttributeValueMap{
+			me.ExtendedVlanTaggingOperationConfigurationData_AssociationType:     assoc,
+			me.ExtendedVlanTaggingOperationConfigurationData_AssociatedMePointer: uni.Inst,
+			me.ExtendedVlanTaggingOperationConfigurationData_EnhancedMode:        uint8(0),
+		}); err != nil {
+			return err
+		}
 	}
-	return u.lockAll(ctx, false)
+	return u.lockList(ctx, unisOf(rec, u.pon, u.num), false)
 }
 
 func bridgePort(bridge uint16, num, tpType uint8, tp uint16) me.AttributeValueMap {
@@ -315,6 +329,11 @@ func (u *onu) lockAll(ctx context.Context, lock bool) error {
 		unis = unisOf(u.rec, u.pon, u.num)
 	}
 	u.mu.Unlock()
+	return u.lockList(ctx, unis, lock)
+}
+
+// lockList locks or unlocks the UNIs unis.
+func (u *onu) lockList(ctx context.Context, unis []uniRef, lock bool) error {
 	state := uint8(adminUnlocked)
 	if lock {
 		state = adminLocked
