@@ -32,6 +32,7 @@ func addAdapterDaemons(cmd *cobra.Command) {
 		newAdapterDaemonCmd("ponsim-onu", "Run the ponsim_onu adapter: the ONUs behind simulated OLTs",
 			ponsimonu.Topic, ponsimonu.Run),
 		newOpenOLTCmd(),
+		newOMCIONUCmd(),
 	)
 }
 

@@ -261,6 +261,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Flows:          tables{st: st, p: p},
 		FlowMods:       flowMods{p: p},
 		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
+		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
 		Logger:         cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{

@@ -54,6 +54,8 @@ const (
 	VoltService_GetTechProfile_FullMethodName                    = "/volt.v1.VoltService/GetTechProfile"
 	VoltService_SetTechProfile_FullMethodName                    = "/volt.v1.VoltService/SetTechProfile"
 	VoltService_DeleteTechProfile_FullMethodName                 = "/volt.v1.VoltService/DeleteTechProfile"
+	VoltService_GetDeviceMib_FullMethodName                      = "/volt.v1.VoltService/GetDeviceMib"
+	VoltService_GetDeviceOmci_FullMethodName                     = "/volt.v1.VoltService/GetDeviceOmci"
 )
 
 // VoltServiceClient is the client API for VoltService service.
@@ -110,6 +112,12 @@ type VoltServiceClient interface {
 	GetTechProfile(ctx context.Context, in *TechProfileID, opts ...grpc.CallOption) (*TechProfile, error)
 	SetTechProfile(ctx context.Context, in *TechProfile, opts ...grpc.CallOption) (*TechProfile, error)
 	DeleteTechProfile(ctx context.Context, in *TechProfileID, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// GetDeviceMib returns the MIB an OMCI-managed ONU's adapter learned
+	// (FailedPrecondition when it has none: not an OMCI ONU, or not
+	// synchronised yet).
+	GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error)
+	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
+	GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error)
 }
 
 type voltServiceClient struct {
@@ -471,6 +479,26 @@ func (c *voltServiceClient) DeleteTechProfile(ctx context.Context, in *TechProfi
 	return out, nil
 }
 
+func (c *voltServiceClient) GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceMib)
+	err := c.cc.Invoke(ctx, VoltService_GetDeviceMib_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OmciStats)
+	err := c.cc.Invoke(ctx, VoltService_GetDeviceOmci_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VoltServiceServer is the server API for VoltService service.
 // All implementations must embed UnimplementedVoltServiceServer
 // for forward compatibility.
@@ -525,6 +553,12 @@ type VoltServiceServer interface {
 	GetTechProfile(context.Context, *TechProfileID) (*TechProfile, error)
 	SetTechProfile(context.Context, *TechProfile) (*TechProfile, error)
 	DeleteTechProfile(context.Context, *TechProfileID) (*emptypb.Empty, error)
+	// GetDeviceMib returns the MIB an OMCI-managed ONU's adapter learned
+	// (FailedPrecondition when it has none: not an OMCI ONU, or not
+	// synchronised yet).
+	GetDeviceMib(context.Context, *ID) (*DeviceMib, error)
+	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
+	GetDeviceOmci(context.Context, *ID) (*OmciStats, error)
 	mustEmbedUnimplementedVoltServiceServer()
 }
 
@@ -633,6 +667,12 @@ func (UnimplementedVoltServiceServer) SetTechProfile(context.Context, *TechProfi
 }
 func (UnimplementedVoltServiceServer) DeleteTechProfile(context.Context, *TechProfileID) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteTechProfile not implemented")
+}
+func (UnimplementedVoltServiceServer) GetDeviceMib(context.Context, *ID) (*DeviceMib, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeviceMib not implemented")
+}
+func (UnimplementedVoltServiceServer) GetDeviceOmci(context.Context, *ID) (*OmciStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeviceOmci not implemented")
 }
 func (UnimplementedVoltServiceServer) mustEmbedUnimplementedVoltServiceServer() {}
 func (UnimplementedVoltServiceServer) testEmbeddedByValue()                     {}
@@ -1224,6 +1264,42 @@ func _VoltService_DeleteTechProfile_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VoltService_GetDeviceMib_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetDeviceMib(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetDeviceMib_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetDeviceMib(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_GetDeviceOmci_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetDeviceOmci(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetDeviceOmci_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetDeviceOmci(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VoltService_ServiceDesc is the grpc.ServiceDesc for VoltService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1350,6 +1426,14 @@ var VoltService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteTechProfile",
 			Handler:    _VoltService_DeleteTechProfile_Handler,
+		},
+		{
+			MethodName: "GetDeviceMib",
+			Handler:    _VoltService_GetDeviceMib_Handler,
+		},
+		{
+			MethodName: "GetDeviceOmci",
+			Handler:    _VoltService_GetDeviceOmci_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/protoadapt"
 
+	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/kvstore"
@@ -183,9 +184,16 @@ func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32
 				ref.TPID = DefaultTechProfileID
 			}
 		}
+		fresh := !hasInstance(fs, ref)
 		inst, err := o.instance(ctx, res, fs, ref)
 		if err != nil {
 			return err
+		}
+		if fresh {
+			if err := o.tpToONU(ctx, inst, adapter.MsgTechProfile); err != nil {
+				o.dropInstanceIfUnused(ctx, res, fs, &ref)
+				return err
+			}
 		}
 		if err := o.shape(ctx, fs, inst, p.flow.GetFlowType() == "downstream", meters[p.meter]); err != nil {
 			o.dropInstanceIfUnused(ctx, res, fs, &ref)

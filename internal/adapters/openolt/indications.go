@@ -169,9 +169,19 @@ func (o *olt) onuState(ctx context.Context, u *onu, up bool) error {
 	u.resend = false
 	o.mu.Unlock()
 	if !up {
-		return o.setONUState(ctx, u, voltv1.OperStatus_OPER_STATUS_DISCOVERED, voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE)
+		if err := o.setONUState(ctx, u, voltv1.OperStatus_OPER_STATUS_DISCOVERED, voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE); err != nil {
+			return err
+		}
+		return o.onuUpDown(ctx, u, false)
 	}
-	if err := o.setONUState(ctx, u, voltv1.OperStatus_OPER_STATUS_ACTIVE, voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE); err != nil {
+	oper := voltv1.OperStatus_OPER_STATUS_ACTIVATING // the ONU's adapter makes it ACTIVE
+	if o.h.opts.NoONUAdapter {
+		oper = voltv1.OperStatus_OPER_STATUS_ACTIVE
+	}
+	if err := o.setONUState(ctx, u, oper, voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE); err != nil {
+		return err
+	}
+	if err := o.onuUpDown(ctx, u, true); err != nil {
 		return err
 	}
 	if resend {

@@ -47,6 +47,8 @@ type olt struct {
 	signature uint32
 	unknown   map[string]bool // unknown ONUs and interfaces already logged
 	flows     *flowStore      // flows.go; nil until the pools are known
+
+	byDevice sync.Map // ONU device id → *onu, a cache for the OMCI relay (omci.go)
 }
 
 type onuKey struct{ pon, id uint32 }

@@ -76,6 +76,12 @@ type Options struct {
 	HeartbeatMisses   int
 	// DialTimeout bounds the first answer of an OLT (default 5s).
 	DialTimeout time.Duration
+	// NoONUAdapter is for stacks without the ONUs' adapter (omci_onu): an
+	// ONU is ACTIVE as soon as the OLT reports it up and tech-profile
+	// instances are not sent anywhere. Otherwise the OLT reports an ONU
+	// ACTIVATING and REACHABLE and its adapter makes it ACTIVE once OMCI
+	// has brought it up.
+	NoONUAdapter bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -102,6 +108,11 @@ func (o Options) withDefaults() (Options, error) {
 
 // Defaults fills the zero fields of cfg with the openolt identity.
 func Defaults(cfg adapter.Config) adapter.Config {
+	if cfg.MaxConcurrency == 0 {
+		// Each ONU's OMCI relay is a queue whose items wait for the ONU
+		// adapter's answer: every ONU of a large OLT relays at once.
+		cfg.MaxConcurrency = 4096
+	}
 	return cfg.WithDefaults(adapter.Identity{
 		ID: ID, Topic: Topic, Vendor: Vendor, Version: Version,
 		DeviceTypes: []*voltv1.DeviceType{{Id: DeviceType, VendorId: "OOLT"}},

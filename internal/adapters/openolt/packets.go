@@ -80,11 +80,3 @@ func (h *handler) SendPacketOut(ctx context.Context, req *adapterv1.PacketOutReq
 	}
 	return status.Errorf(codes.InvalidArgument, "packet-out to port %d: neither an NNI nor a UNI of the OLT", port)
 }
-
-// omciIn is an OMCI frame from an ONU: it goes to the ONU's adapter as an
-// inter-adapter message (issue 15); until that adapter exists the frame
-// is counted and dropped.
-func (o *olt) omciIn(_ context.Context, u *onu, pkt []byte) error {
-	o.log.Debug("omci from onu", "pon", u.pon, "onu_id", u.id, "bytes", len(pkt))
-	return nil
-}

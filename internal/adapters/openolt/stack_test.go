@@ -132,7 +132,7 @@ func (s *stack) startAdapter() {
 	var addr string
 	s.adapter, addr = start(s.t, "openolt adapter", func(ctx context.Context, ready func(string)) error {
 		return openolt.Run(ctx, adapter.Config{Brokers: s.brokers, Logs: s.logs, Ready: ready},
-			openolt.Options{KV: s.kv, HeartbeatInterval: 100 * time.Millisecond, DialTimeout: 2 * time.Second})
+			openolt.Options{KV: s.kv, HeartbeatInterval: 100 * time.Millisecond, DialTimeout: 2 * time.Second, NoONUAdapter: true})
 	})
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/openvolt/openvolt/adapter"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/techprofile"
 )
@@ -421,6 +422,9 @@ func (o *olt) dropInstanceIfUnused(ctx context.Context, res *pools, fs *flowStor
 	fs.mu.Unlock()
 	if in == nil {
 		return
+	}
+	if err := o.tpToONU(ctx, in, adapter.MsgTechProfileDelete); err != nil {
+		o.log.Warn("telling the ONU's adapter a tech-profile instance is gone", "tp", ref.owner(), "err", err)
 	}
 	o.removeSchedulers(ctx, in)
 	if err := fs.kv.Delete(ctx, fs.tpKey(*ref)); err != nil {

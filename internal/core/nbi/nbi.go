@@ -73,10 +73,12 @@ type Config struct {
 	FlowMods       FlowMods
 	// TechProfiles is the tech-profile store; nil: the RPCs say Unimplemented.
 	TechProfiles TechProfiles
-	Logger       *slog.Logger
 	// Resolver looks up device host names at create; nil is
 	// net.DefaultResolver.
 	Resolver Resolver
+	// OMCI reads OMCI ONU records (omci.go); nil answers Unimplemented.
+	OMCI   OMCIRecords
+	Logger *slog.Logger
 }
 
 // Server implements voltv1.VoltServiceServer.
