@@ -63,7 +63,7 @@ an OLT of type openolt.`,
 					ctrls, a.OFListen, a.OFListen)
 				ld := ""
 				if provision {
-					ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType, sim.PONPorts*sim.ONUsPerPON)
+					ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType)
 				}
 				fmt.Fprint(out, tryHints(selfCommand(os.Args[0]), a, ld))
 			})
@@ -128,7 +128,7 @@ func tryHints(volt string, a stack.Addrs, ld string) string {
 // provisionOLT creates and enables the bundled OLT, reports when its ONUs
 // are active and returns its logical device's id; it prints what went
 // wrong instead of stopping the stack.
-func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs, oltType string, onus int) string {
+func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs, oltType string) string {
 	cc, err := grpc.NewClient(a.NBI, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
@@ -148,11 +148,6 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs, oltType str
 	}
 	fmt.Fprintf(out, "OLT %s at %s enabled\n", id, a.PonSims[0])
 	s, err := stack.WaitFor(pctx, nbi, 100*time.Millisecond, func(s stack.Status) bool {
-		if oltType == stack.OpenOLTType {
-			// Without an OMCI ONU adapter the ONUs come up on the OLT but
-			// are not configured: no ACTIVE admin-enabled ONUs, no UNIs.
-			return s.ActiveOLTs == 1 && s.UpONUs == onus
-		}
 		return s.ONUs > 0 && s.ActiveONUs == s.ONUs && s.UNIPorts == s.ONUs
 	})
 	if err != nil {
@@ -160,9 +155,6 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs, oltType str
 		return ""
 	}
 	fmt.Fprintf(out, "%s\n", s)
-	if oltType == stack.OpenOLTType {
-		fmt.Fprintf(out, "%d ONUs activated on the OLT; they get UNI ports once an adapter serves omci_onu\n", s.UpONUs)
-	}
 	lds, err := nbi.ListLogicalDevices(pctx, &emptypb.Empty{})
 	if err != nil {
 		return ""

@@ -40,10 +40,15 @@ type ActivationConfig struct {
 
 // ActivationResult is what `volt bench activation` prints.
 type ActivationResult struct {
-	OLTs     int     `json:"olts"`
-	ONUs     int     `json:"onus"`
-	Seconds  float64 `json:"seconds"`
-	ONUsPerS float64 `json:"onus_per_s"`
+	OLTs int `json:"olts"`
+	ONUs int `json:"onus"`
+	// UpSeconds is the time until every ONU is up on its OLT (openolt:
+	// ActivateOnu answered by an ONU indication, child device created);
+	// Seconds until every ONU is ACTIVE with its UNI logical port (openolt:
+	// MIB synchronised and configured over OMCI by the omci_onu adapter).
+	UpSeconds float64 `json:"up_seconds"`
+	Seconds   float64 `json:"seconds"`
+	ONUsPerS  float64 `json:"onus_per_s"`
 	// CoreRSSMiB is the resident size of this process when every ONU is
 	// active: with its own stack that is the core together with etcd, the
 	// broker, ponsim and the adapters, so the core alone is smaller.
@@ -119,18 +124,23 @@ func activate(ctx context.Context, cfg ActivationConfig, server string, sims []s
 			return ActivationResult{}, err
 		}
 	}
+	var up float64
 	if _, err := stack.WaitFor(ctx, nbi, 50*time.Millisecond, func(s stack.Status) bool {
-		if oltType(cfg.OLTType) == stack.OpenOLTType {
-			return s.UpONUs >= onus
+		if up == 0 && s.UpONUs >= onus {
+			up = time.Since(start).Seconds()
 		}
 		return s.ActiveONUs >= onus && s.UNIPorts >= onus
 	}); err != nil {
 		return ActivationResult{}, fmt.Errorf("bench activation: %w", err)
 	}
 	secs := time.Since(start).Seconds()
+	if up == 0 {
+		up = secs
+	}
 	return ActivationResult{
 		OLTs:       cfg.OLTs,
 		ONUs:       onus,
+		UpSeconds:  round(up, 3),
 		Seconds:    round(secs, 3),
 		ONUsPerS:   round(float64(onus)/secs, 1),
 		CoreRSSMiB: round(rssMiB(), 1),

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/openvolt/openvolt/adapter"
+	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/adapters/openolt"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
@@ -42,10 +43,9 @@ func Adapters(oltType string) ([]Adapter, error) {
 			{"openolt adapter", func(ctx context.Context, c adapter.Config, kv kvstore.Store) error {
 				return openolt.Run(ctx, c, openolt.Options{KV: kv})
 			}},
-			// Hook for issue 15: the omci_onu adapter (device type omci_onu,
-			// the children the openolt adapter detects) goes here. Until
-			// then the ONUs are activated on the OLT and their child devices
-			// exist, but nothing configures them over OMCI.
+			{"omci-onu adapter", func(ctx context.Context, c adapter.Config, kv kvstore.Store) error {
+				return omcionu.Run(ctx, c, omcionu.Options{KV: kv})
+			}},
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown OLT type %q (want %s or %s)", oltType, OLTType, OpenOLTType)
