@@ -61,6 +61,7 @@ type onu struct {
 	synced bool       // MIB synchronised and base configuration done
 	unis   []uniRef
 	tps    map[int]uint16 // UNI → alloc id of the tech profile configured on it
+	flows  *flowState     // its flows and VLAN rows (flows.go)
 }
 
 // uniRef is one UNI: its ME and its port number.
@@ -88,7 +89,7 @@ type mibEntity struct {
 
 func newONU(h *handler, d *voltv1.Device, pon, num uint32) (*onu, error) {
 	u := &onu{h: h, id: d.GetId(), oltID: d.GetProxyAddress().GetDeviceId(), oltTopic: d.GetProxyAddress().GetAdapterEndpoint(),
-		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16)}
+		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16), flows: newFlowState()}
 	eng, err := omci.New(omci.Config{
 		Send: func(ctx context.Context, frame []byte) error {
 			return h.a.SendInterAdapterMessage(ctx, u.oltTopic, adapter.MsgOMCIRequest, u.id, u.oltID, wrapperspb.Bytes(frame))
@@ -172,6 +173,7 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 		u.mu.Lock()
 		u.tps = make(map[int]uint16) // a MIB reset drops the service configuration
 		u.mu.Unlock()
+		u.flows.reset()
 		if rec, err = u.synchronise(ctx); err != nil {
 			return u.fail(ctx, "MIB synchronisation", err)
 		}
@@ -196,6 +198,9 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 	u.saveStats(ctx)
 	if err := u.report(ctx, rec); err != nil {
 		return err
+	}
+	if err := u.restoreRows(ctx); err != nil {
+		return u.fail(ctx, "VLAN rules", err)
 	}
 	return u.reason(ctx, ReasonMibDownload)
 }

@@ -1,0 +1,233 @@
+package omcionu
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	me "github.com/opencord/omci-lib-go/v2/generated"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/openvolt/openvolt/adapter"
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+)
+
+// Flows of an ONU (vlan.go says what they become). The ONU keeps the
+// flows the core gave it and, per UNI, the rows its extended VLAN tagging
+// operation ME holds; an update computes the rows the new flows ask for,
+// refuses a conflict before anything is sent, then sets the rows that are
+// new or changed and deletes the rows no flow asks for any more, over
+// OMCI, in the ONU's order (after its bring-up and tech profiles). An
+// update that fails half way leaves the flows as they were and the rows
+// as the ONU holds them: the core sends it again and only what is missing
+// goes out. A MIB reset (the ONU rebooted or resynchronised) empties the
+// rows; once the ONU is up again they are set again from its flows.
+
+var (
+	_ adapter.IncrementalFlowUpdater = (*handler)(nil)
+	_ adapter.BulkFlowUpdater        = (*handler)(nil)
+)
+
+// flowState is one ONU's flows and VLAN rows.
+type flowState struct {
+	mu      sync.Mutex // guards the fields below
+	flows   map[uint64]rule
+	applied map[int]map[rowKey]vlanRow // UNI → what its ME holds
+}
+
+func newFlowState() *flowState {
+	return &flowState{flows: make(map[uint64]rule), applied: make(map[int]map[rowKey]vlanRow)}
+}
+
+// reset forgets the rows: the ONU's MIB was reset.
+func (s *flowState) reset() {
+	s.mu.Lock()
+	s.applied = make(map[int]map[rowKey]vlanRow)
+	s.mu.Unlock()
+}
+
+// UpdateFlowsIncrementally adds and removes flows of an ONU.
+func (h *handler) UpdateFlowsIncrementally(ctx context.Context, req *adapterv1.IncrementalFlowsRequest) error {
+	return h.updateFlows(ctx, req.GetDevice(), false, req.GetFlows().GetToAdd(), req.GetFlows().GetToRemove())
+}
+
+// UpdateFlowsBulk replaces the flows of an ONU.
+func (h *handler) UpdateFlowsBulk(ctx context.Context, req *adapterv1.BulkFlowsRequest) error {
+	return h.updateFlows(ctx, req.GetDevice(), true, req.GetFlows(), nil)
+}
+
+func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace bool, add, remove []*openflowv1.Flow) error {
+	u, err := h.ensure(d)
+	if err != nil {
+		return err
+	}
+	return h.a.Do(ctx, u.id, func(ctx context.Context) error {
+		u.mu.Lock()
+		synced, unis := u.synced, u.unis
+		u.mu.Unlock()
+		if !synced {
+			return status.Errorf(codes.Unavailable, "omci_onu: ONU %s: flows before its MIB is synchronised", u.id)
+		}
+		index := func(port uint32) (int, bool) {
+			for i, uni := range unis {
+				if uni.PortNo == port {
+					return i, true
+				}
+			}
+			return 0, false
+		}
+		fs := u.flows
+		fs.mu.Lock()
+		next := make(map[uint64]rule, len(fs.flows)+len(add))
+		if !replace {
+			for id, r := range fs.flows {
+				next[id] = r
+			}
+		}
+		fs.mu.Unlock()
+		for _, f := range remove {
+			delete(next, f.GetId())
+		}
+		for _, f := range add {
+			r, err := ruleOf(f, index)
+			if err != nil {
+				return fmt.Errorf("ONU %s: %w", u.id, err)
+			}
+			next[f.GetId()] = r
+		}
+		want, err := rowsOf(next)
+		if err != nil {
+			return status.Errorf(codes.InvalidArgument, "omci_onu: ONU %s: %v", u.id, err)
+		}
+		if err := u.syncRows(ctx, unis, want); err != nil {
+			return fmt.Errorf("ONU %s: VLAN rules: %w", u.id, err)
+		}
+		fs.mu.Lock()
+		fs.flows = next
+		fs.mu.Unlock()
+		return nil
+	})
+}
+
+// rowsOf is the rows per UNI the flows ask for; two flows with the same
+// filter and other treatments conflict.
+func rowsOf(flows map[uint64]rule) (map[int]map[rowKey]vlanRow, error) {
+	ids := make([]uint64, 0, len(flows))
+	for id := range flows {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make(map[int]map[rowKey]vlanRow)
+	owner := make(map[rowKey]uint64)
+	for _, id := range ids {
+		r := flows[id]
+		if !r.has {
+			continue
+		}
+		rows := out[r.uni]
+		if rows == nil {
+			rows = make(map[rowKey]vlanRow)
+			out[r.uni] = rows
+		}
+		k := r.row.key()
+		if have, ok := rows[k]; ok && have != r.row {
+			return nil, fmt.Errorf("flow %#x and flow %#x ask the ONU's UNI %d to tag the same frames differently", owner[k], id, r.uni)
+		}
+		rows[k] = r.row
+		owner[k] = id
+	}
+	return out, nil
+}
+
+// syncRows makes the UNIs' tables hold want: rows no flow asks for are
+// deleted first, then new or changed rows are set.
+func (u *onu) syncRows(ctx context.Context, unis []uniRef, want map[int]map[rowKey]vlanRow) error {
+	fs := u.flows
+	for i := range unis {
+		fs.mu.Lock()
+		have := make(map[rowKey]vlanRow, len(fs.applied[i]))
+		for k, r := range fs.applied[i] {
+			have[k] = r
+		}
+		fs.mu.Unlock()
+		var gone []rowKey
+		for k := range have {
+			if _, ok := want[i][k]; !ok {
+				gone = append(gone, k)
+			}
+		}
+		sort.Slice(gone, func(a, b int) bool { return string(gone[a][:]) < string(gone[b][:]) })
+		for _, k := range gone {
+			if err := u.setRow(ctx, i, deleteRow(k)); err != nil {
+				return err
+			}
+			fs.record(i, k, nil)
+		}
+		var set []vlanRow
+		for k, r := range want[i] {
+			if have[k] != r {
+				set = append(set, r)
+			}
+		}
+		sort.Slice(set, func(a, b int) bool { return string(set[a][:]) < string(set[b][:]) })
+		for _, r := range set {
+			if err := u.setRow(ctx, i, r[:]); err != nil {
+				return err
+			}
+			r := r
+			fs.record(i, r.key(), &r)
+		}
+	}
+	return nil
+}
+
+// record notes what UNI i's table holds for filter k (nil: nothing).
+func (s *flowState) record(i int, k rowKey, r *vlanRow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows := s.applied[i]
+	if rows == nil {
+		rows = make(map[rowKey]vlanRow)
+		s.applied[i] = rows
+	}
+	if r == nil {
+		delete(rows, k)
+	} else {
+		rows[k] = *r
+	}
+}
+
+// setRow sets one row of UNI i's received frame VLAN tagging operation
+// table (a row whose treatment is all 0xff deletes the row of its filter).
+func (u *onu) setRow(ctx context.Context, i int, row []byte) error {
+	return u.eng.Set(ctx, me.ExtendedVlanTaggingOperationConfigurationDataClassID, uint16(bridgeBase+1+i), me.AttributeValueMap{
+		me.ExtendedVlanTaggingOperationConfigurationData_InputTpid:                              uint16(0x8100),
+		me.ExtendedVlanTaggingOperationConfigurationData_OutputTpid:                             uint16(0x8100),
+		me.ExtendedVlanTaggingOperationConfigurationData_DownstreamMode:                         uint8(0),
+		me.ExtendedVlanTaggingOperationConfigurationData_ReceivedFrameVlanTaggingOperationTable: row,
+	})
+}
+
+// restoreRows sets the rows of the ONU's flows again after its MIB was
+// reset (nothing when it has no flows).
+func (u *onu) restoreRows(ctx context.Context) error {
+	fs := u.flows
+	fs.mu.Lock()
+	flows := fs.flows
+	fs.mu.Unlock()
+	if len(flows) == 0 {
+		return nil
+	}
+	want, err := rowsOf(flows)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	unis := u.unis
+	u.mu.Unlock()
+	return u.syncRows(ctx, unis, want)
+}
