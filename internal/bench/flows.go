@@ -230,8 +230,13 @@ func provisionFlows(ctx context.Context, cfg FlowsConfig, server, simAddr string
 	if err != nil {
 		return FlowsResult{}, err
 	}
-	checked := sim != nil && !openOLT
-	if checked {
+	checked := sim != nil
+	switch {
+	case checked && openOLT:
+		if err := waitPonSimOMCI(ctx, nbi, sim, oltID, devs[0], subs); err != nil {
+			return FlowsResult{}, err
+		}
+	case checked:
 		if err := waitPonSim(ctx, sim, devs); err != nil {
 			return FlowsResult{}, err
 		}

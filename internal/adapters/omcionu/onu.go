@@ -50,6 +50,7 @@ type onu struct {
 	id       string // device id
 	oltID    string
 	oltTopic string
+	serial   string // as the OLT's adapter reported it (kept by report)
 	pon, num uint32
 	parent   uint32 // the OLT's PON port
 	eng      *omci.Engine
@@ -88,7 +89,7 @@ type mibEntity struct {
 }
 
 func newONU(h *handler, d *voltv1.Device, pon, num uint32) (*onu, error) {
-	u := &onu{h: h, id: d.GetId(), oltID: d.GetProxyAddress().GetDeviceId(), oltTopic: d.GetProxyAddress().GetAdapterEndpoint(),
+	u := &onu{h: h, id: d.GetId(), serial: d.GetSerialNumber(), oltID: d.GetProxyAddress().GetDeviceId(), oltTopic: d.GetProxyAddress().GetAdapterEndpoint(),
 		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16), flows: newFlowState()}
 	eng, err := omci.New(omci.Config{
 		Send: func(ctx context.Context, frame []byte) error {
@@ -416,7 +417,7 @@ func unisOf(rec *mibRecord, pon, num uint32) []uniRef {
 // that it is ACTIVE.
 func (u *onu) report(ctx context.Context, rec *mibRecord) error {
 	if _, err := u.h.core.DeviceUpdate(ctx, &voltv1.Device{Id: u.id, Vendor: rec.Vendor, Model: rec.EquipmentID,
-		FirmwareVersion: rec.Version}, u.reportKey()); err != nil {
+		FirmwareVersion: rec.Version, SerialNumber: u.serial}, u.reportKey()); err != nil {
 		return fmt.Errorf("ONU %s update: %w", u.id, err)
 	}
 	parent := u.parent
