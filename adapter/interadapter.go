@@ -35,6 +35,10 @@ const (
 	MsgTechProfile = "tech_profile_download"
 	// MsgTechProfileDelete carries the same instance when it is removed.
 	MsgTechProfileDelete = "tech_profile_delete"
+	// MsgPacketOut carries a packet-out to a UNI of the ONU (an
+	// adapterv1.PacketOutRequest: the UNI's port number and the frame)
+	// from the ONU's adapter to the OLT's, which sends it down the PON.
+	MsgPacketOut = "packet_out"
 )
 
 // SendInterAdapterMessage sends body to another adapter: the message goes

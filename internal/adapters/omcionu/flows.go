@@ -231,3 +231,19 @@ func (u *onu) restoreRows(ctx context.Context) error {
 	u.mu.Unlock()
 	return u.syncRows(ctx, unis, want)
 }
+
+var _ adapter.PacketSender = (*handler)(nil)
+
+// SendPacketOut sends a controller's frame out of a UNI of the ONU: the
+// OLT's adapter sends it down the PON (adapter.MsgPacketOut).
+func (h *handler) SendPacketOut(ctx context.Context, req *adapterv1.PacketOutRequest) error {
+	u, err := h.ensure(req.GetDevice())
+	if err != nil {
+		return err
+	}
+	body := &adapterv1.PacketOutRequest{EgressPortNo: req.GetEgressPortNo(), Packet: req.GetPacket()}
+	if err := h.a.SendInterAdapterMessage(ctx, u.oltTopic, adapter.MsgPacketOut, u.id, u.oltID, body); err != nil {
+		return fmt.Errorf("ONU %s: packet-out to port %d: %w", u.id, req.GetEgressPortNo(), err)
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/openvolt/openvolt/adapter"
+	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 )
 
@@ -62,6 +63,9 @@ func exportInstance(in *tpInstance) TechProfileInstance {
 // ONU (OmciMsgOut), at once: the ONU's engine has one request in flight.
 func (h *handler) ProcessInterAdapterMessage(ctx context.Context, msg *adapterv1.InterAdapterMessage) error {
 	hdr := msg.GetHeader()
+	if hdr.GetType() == adapter.MsgPacketOut {
+		return h.onuPacketOut(ctx, msg)
+	}
 	if hdr.GetType() != adapter.MsgOMCIRequest {
 		return status.Errorf(codes.InvalidArgument, "openolt: inter-adapter message type %q not handled", hdr.GetType())
 	}
@@ -163,4 +167,22 @@ func (o *olt) onuByDevice(dev string) *onu {
 		}
 	}
 	return nil
+}
+
+// onuPacketOut is a packet-out the ONU's adapter was given for a UNI of
+// its ONU (the core hands packet-outs to the device behind the port).
+func (h *handler) onuPacketOut(ctx context.Context, msg *adapterv1.InterAdapterMessage) error {
+	hdr := msg.GetHeader()
+	o := h.lookup(hdr.GetProxyDeviceId())
+	if o == nil {
+		return status.Errorf(codes.NotFound, "openolt: packet-out for onu %s: OLT %q unknown to this adapter", hdr.GetToDeviceId(), hdr.GetProxyDeviceId())
+	}
+	var req adapterv1.PacketOutRequest
+	if err := msg.GetBody().UnmarshalTo(&req); err != nil {
+		return status.Errorf(codes.InvalidArgument, "openolt: packet-out for onu %s: body: %v", hdr.GetToDeviceId(), err)
+	}
+	if !portno.IsUNI(req.GetEgressPortNo()) {
+		return status.Errorf(codes.InvalidArgument, "openolt: packet-out for onu %s: port %d is not a UNI", hdr.GetToDeviceId(), req.GetEgressPortNo())
+	}
+	return o.packetOut(ctx, req.GetEgressPortNo(), req.GetPacket().GetData())
 }

@@ -54,7 +54,11 @@ func (h *handler) SendPacketOut(ctx context.Context, req *adapterv1.PacketOutReq
 	if o == nil {
 		return status.Errorf(codes.Unavailable, "olt %s is not adopted by this adapter yet", d.GetId())
 	}
-	port, pkt := req.GetEgressPortNo(), req.GetPacket().GetData()
+	return o.packetOut(ctx, req.GetEgressPortNo(), req.GetPacket().GetData())
+}
+
+// packetOut sends pkt out of the OLT's NNI or a UNI of one of its ONUs.
+func (o *olt) packetOut(ctx context.Context, port uint32, pkt []byte) error {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	switch {

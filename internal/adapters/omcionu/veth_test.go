@@ -1,0 +1,317 @@
+package omcionu_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openvolt/openvolt/adapter/portno"
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+	"github.com/openvolt/openvolt/internal/bench"
+	"github.com/openvolt/openvolt/internal/frameio"
+	"github.com/openvolt/openvolt/internal/testpeer"
+)
+
+// netns is a network namespace made for one test, with veth pairs in it.
+type netns struct {
+	t    *testing.T
+	name string
+	path string
+}
+
+func ip(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func newNetns(t *testing.T) *netns {
+	testpeer.Root(t, "creates a network namespace and veth pairs and opens AF_PACKET sockets")
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	n := &netns{t: t, name: "vx-" + hex.EncodeToString(r[:])}
+	n.path = "/run/netns/" + n.name
+	ip(t, "netns", "add", n.name)
+	t.Cleanup(func() { ip(t, "netns", "del", n.name) })
+	// No IPv6 chatter on the links: only the test's frames cross them.
+	ip(t, "netns", "exec", n.name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+	return n
+}
+
+func (n *netns) veth(a, b string) {
+	ip(n.t, "-n", n.name, "link", "add", a, "type", "veth", "peer", "name", b)
+	for _, ifname := range []string{a, b} {
+		ip(n.t, "-n", n.name, "link", "set", ifname, "up")
+	}
+	eventually(n.t, a+" up", func() error {
+		for _, ifname := range []string{a, b} {
+			out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", ifname).Output()
+			if err != nil || !strings.Contains(string(out), "state UP") {
+				return fmt.Errorf("%s not up", ifname)
+			}
+		}
+		return nil
+	})
+}
+
+func (n *netns) open(ifname string) *frameio.RawPort {
+	p, err := frameio.Open(ifname, frameio.Options{NetNS: n.path})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// catcher keeps the frames a port receives.
+type catcher struct {
+	mu     sync.Mutex // guards frames
+	frames [][]byte
+}
+
+func catch(p frameio.Port) *catcher {
+	c := &catcher{}
+	p.Subscribe(nil, func(f []byte) {
+		c.mu.Lock()
+		c.frames = append(c.frames, bytes.Clone(f))
+		c.mu.Unlock()
+	})
+	return c
+}
+
+// wait returns the first frame received since the last wait.
+func (c *catcher) wait(t *testing.T, what string) []byte {
+	t.Helper()
+	var got []byte
+	eventually(t, what, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.frames) == 0 {
+			return fmt.Errorf("no frame yet")
+		}
+		got, c.frames = c.frames[0], c.frames[1:]
+		return nil
+	})
+	return got
+}
+
+var (
+	hostMAC = []byte{0x02, 0, 0, 0, 0, 1}
+	netMAC  = []byte{0x02, 0, 0, 0, 0, 2}
+	bcast   = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+)
+
+// frame is an Ethernet frame with tags (tpid, vid), outer first, padded
+// to the minimum size.
+func frame(src, dst []byte, typ uint16, payload []byte, tags ...[2]uint16) []byte {
+	for len(payload) < 46 {
+		payload = append(payload, 0)
+	}
+	b := append(append([]byte{}, dst...), src...)
+	for _, tg := range tags {
+		b = binary.BigEndian.AppendUint16(b, tg[0])
+		b = binary.BigEndian.AppendUint16(b, tg[1])
+	}
+	b = binary.BigEndian.AppendUint16(b, typ)
+	return append(b, payload...)
+}
+
+// udp4 is an IPv4 header and a UDP header from sport to dport.
+func udp4(sport, dport uint16) []byte {
+	ip := []byte{0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2}
+	u := binary.BigEndian.AppendUint16(nil, sport)
+	u = binary.BigEndian.AppendUint16(u, dport)
+	u = append(u, 0, 8, 0, 0)
+	return append(ip, u...)
+}
+
+// packetIns streams the logical device's packet-ins.
+func (s *stack) packetIns(t *testing.T, ld string) <-chan *voltv1.PacketIn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	stream, err := s.nbi.ReceivePacketsIn(ctx, &voltv1.ReceivePacketsInRequest{LogicalDeviceId: ld})
+	if err == nil {
+		_, err = stream.Header() // the core has subscribed us
+	}
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ins := make(chan *voltv1.PacketIn, 64)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(ins)
+		for {
+			in, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case ins <- in:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	return ins
+}
+
+// packetOut sends frame out of logical port port.
+func (s *stack) packetOut(t *testing.T, ld string, port uint32, frame []byte) {
+	t.Helper()
+	out, err := s.nbi.StreamPacketsOut(s.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Send(&voltv1.PacketOut{LogicalDeviceId: ld, PacketOut: &openflowv1.PacketOut{
+		BufferId: 0xffffffff, InPort: 0xfffffffd, Data: frame,
+		Actions: []*openflowv1.Action{{Action: &openflowv1.Action_Output{Output: &openflowv1.ActionOutput{Port: port}}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.CloseAndRecv(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// inPort is the logical in_port of a packet-in.
+func inPort(in *voltv1.PacketIn) uint32 {
+	for _, f := range in.GetPacketIn().GetMatch().GetFields() {
+		if f.GetType() == openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT {
+			return uint32(f.GetValue())
+		}
+	}
+	return 0
+}
+
+// TestSubscriberOnVethOMCI is TestSubscriberOnVeth (internal/adapters/
+// ponsimolt) through openolt and OMCI: the core, the openolt and omci_onu
+// adapters in process over etcd and the broker, ponsim's openolt face with
+// its NNI and UNI bound to veth pairs in a network namespace. The ONU is
+// discovered, synchronised and configured over OMCI; the ATT-like
+// subscriber's flows go in through the NBI (as `volt ld add-flow`). Then
+// real frames: a DHCP discover from the host becomes a packet-in of the
+// UNI, C-tagged by the ONU's VLAN rule, and is sent to the network by
+// packet-out; the offer from the network, double-tagged, becomes a
+// packet-in of the NNI and reaches the host untagged by packet-out; data
+// leaves the NNI with S-tag and C-tag and comes back untagged.
+func TestSubscriberOnVethOMCI(t *testing.T) {
+	ns := newNetns(t)
+	ns.veth("nni-sim", "nni-net")
+	ns.veth("uni-sim", "uni-host")
+	s := newStack(t, omcionu.Options{Timeout: time.Second})
+	p := s.newSim(1, 1, 1, 0)
+	bound, err := p.sim.Bind(ns.open("nni-sim"), []frameio.Port{ns.open("uni-sim")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bound.Close()
+	network, host := ns.open("nni-net"), ns.open("uni-host")
+	fromNNI, toHost := catch(network), catch(host)
+
+	oltID := s.create(p.addr)
+	s.waitONUs(oltID, 1, 1, omcionu.ReasonMibDownload)
+	onu := s.children(oltID)[0]
+	olt, err := s.nbi.GetDevice(s.ctx(), &voltv1.ID{Id: oltID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld := olt.GetLogicalDeviceId()
+	for _, m := range []string{
+		"meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000",
+		"meter=2,kbps,burst,band=type=drop,rate=200000,burst_size=2000",
+		"meter=3,kbps,burst,band=type=drop,rate=1000,burst_size=100",
+	} {
+		s.meter(ld, m)
+	}
+	const sVID, cVID = 1000, 101
+	nni, uni := portno.NNI(0), portno.UNI(0, onu.GetProxyAddress().GetOnuId(), 0)
+	s.flowMod(ld, fmt.Sprintf("table=0,priority=10000,in_port=%d,vlan_vid=%d,udp,udp_src=67,udp_dst=68,actions=output:CONTROLLER", nni, sVID), false)
+	for _, f := range bench.SubscriberFlows(nni, uni, sVID, cVID) {
+		s.flowMod(ld, f, false)
+	}
+	s.waitReason(onu.GetId(), omcionu.ReasonTechProfile)
+	ins := s.packetIns(t, ld)
+
+	// DHCP discover from the host: the ONU C-tags it (its VLAN rule for
+	// DHCPv4), the OLT traps it: a packet-in of the UNI.
+	discover := frame(hostMAC, bcast, 0x0800, udp4(68, 67))
+	var in *voltv1.PacketIn
+	eventually(t, "DHCP discover packet-in", func() error {
+		if err := host.Send(discover); err != nil {
+			return err
+		}
+		select {
+		case in = <-ins:
+			return nil
+		case <-time.After(200 * time.Millisecond):
+			return fmt.Errorf("no packet-in")
+		}
+	})
+	tagged := frame(hostMAC, bcast, 0x0800, udp4(68, 67), [2]uint16{0x8100, cVID})
+	if inPort(in) != uni || !bytes.Equal(in.GetPacketIn().GetData(), tagged) {
+		t.Fatalf("discover packet-in on port %d: %x, want port %d: %x", inPort(in), in.GetPacketIn().GetData(), uni, tagged)
+	}
+	// The controller relays it to the network, S-tagged.
+	relayed := frame(hostMAC, bcast, 0x0800, udp4(68, 67), [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID})
+	s.packetOut(t, ld, nni, relayed)
+	if got := fromNNI.wait(t, "discover on the network"); !bytes.Equal(got, relayed) {
+		t.Errorf("network received %x, want %x", got, relayed)
+	}
+	// The offer from the network: a packet-in of the NNI, relayed to the
+	// host untagged.
+	offerIn := frame(netMAC, hostMAC, 0x0800, udp4(67, 68), [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID})
+	if err := network.Send(offerIn); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "DHCP offer packet-in", func() error {
+		select {
+		case in = <-ins:
+			if inPort(in) != nni {
+				return fmt.Errorf("packet-in from port %d", inPort(in))
+			}
+			return nil
+		case <-time.After(200 * time.Millisecond):
+			return fmt.Errorf("no packet-in")
+		}
+	})
+	if !bytes.Equal(in.GetPacketIn().GetData(), offerIn) {
+		t.Errorf("offer packet-in %x, want %x", in.GetPacketIn().GetData(), offerIn)
+	}
+	offer := frame(netMAC, hostMAC, 0x0800, udp4(67, 68))
+	s.packetOut(t, ld, uni, offer)
+	if got := toHost.wait(t, "offer at the host"); !bytes.Equal(got, offer) {
+		t.Errorf("host received %x, want %x", got, offer)
+	}
+
+	// Data both ways.
+	data := udp4(1000, 2000)
+	if err := host.Send(frame(hostMAC, netMAC, 0x0800, data)); err != nil {
+		t.Fatal(err)
+	}
+	got := fromNNI.wait(t, "upstream data on the network")
+	if want := frame(hostMAC, netMAC, 0x0800, data, [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID}); !bytes.Equal(got, want) {
+		t.Errorf("network received %x, want %x", got, want)
+	}
+	if err := network.Send(frame(netMAC, hostMAC, 0x0800, data, [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID})); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := toHost.wait(t, "downstream data at the host"), frame(netMAC, hostMAC, 0x0800, data); !bytes.Equal(got, want) {
+		t.Errorf("host received %x, want %x", got, want)
+	}
+}
