@@ -103,13 +103,18 @@ func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace boo
 		if err != nil {
 			return status.Errorf(codes.InvalidArgument, "omci_onu: ONU %s: %v", u.id, err)
 		}
-		if err := u.syncRows(ctx, unis, want); err != nil {
+		n, err := u.syncRows(ctx, unis, want)
+		if err != nil {
 			return fmt.Errorf("ONU %s: VLAN rules: %w", u.id, err)
 		}
 		fs.mu.Lock()
 		fs.flows = next
 		fs.mu.Unlock()
-		return nil
+		if n == 0 {
+			return nil
+		}
+		// The MIB data sync counter moved: stored, so an audit agrees.
+		return u.restoreSync(ctx)
 	})
 }
 
@@ -145,8 +150,9 @@ func rowsOf(flows map[uint64]rule) (map[int]map[rowKey]vlanRow, error) {
 
 // syncRows makes the UNIs' tables hold want: rows no flow asks for are
 // deleted first, then new or changed rows are set.
-func (u *onu) syncRows(ctx context.Context, unis []uniRef, want map[int]map[rowKey]vlanRow) error {
+func (u *onu) syncRows(ctx context.Context, unis []uniRef, want map[int]map[rowKey]vlanRow) (int, error) {
 	fs := u.flows
+	n := 0
 	for i := range unis {
 		fs.mu.Lock()
 		have := make(map[rowKey]vlanRow, len(fs.applied[i]))
@@ -163,9 +169,10 @@ func (u *onu) syncRows(ctx context.Context, unis []uniRef, want map[int]map[rowK
 		sort.Slice(gone, func(a, b int) bool { return string(gone[a][:]) < string(gone[b][:]) })
 		for _, k := range gone {
 			if err := u.setRow(ctx, i, deleteRow(k)); err != nil {
-				return err
+				return n, err
 			}
 			fs.record(i, k, nil)
+			n++
 		}
 		var set []vlanRow
 		for k, r := range want[i] {
@@ -176,13 +183,14 @@ func (u *onu) syncRows(ctx context.Context, unis []uniRef, want map[int]map[rowK
 		sort.Slice(set, func(a, b int) bool { return string(set[a][:]) < string(set[b][:]) })
 		for _, r := range set {
 			if err := u.setRow(ctx, i, r[:]); err != nil {
-				return err
+				return n, err
 			}
 			r := r
 			fs.record(i, r.key(), &r)
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // record notes what UNI i's table holds for filter k (nil: nothing).
@@ -212,19 +220,51 @@ func (u *onu) setRow(ctx context.Context, i int, row []byte) error {
 	})
 }
 
-// restoreRows sets the rows of the ONU's flows again after its MIB was
-// reset (nothing when it has no flows).
-func (u *onu) restoreRows(ctx context.Context) error {
+// restoreService configures again, after the ONU's MIB was reset (a
+// reboot, a resynchronisation), the tech profiles it was given and the
+// VLAN rows of its flows; nothing when the ONU kept them.
+func (u *onu) restoreService(ctx context.Context) error {
+	u.mu.Lock()
+	var todo []*tpPlan
+	for uni, p := range u.plans {
+		if _, ok := u.tps[uni]; !ok {
+			todo = append(todo, p)
+		}
+	}
+	u.mu.Unlock()
+	sort.Slice(todo, func(i, j int) bool { return todo[i].uni < todo[j].uni })
+	for _, p := range todo {
+		if err := u.configure(ctx, p); err != nil {
+			return fmt.Errorf("tech profile of UNI %d: %w", p.uni, err)
+		}
+		u.mu.Lock()
+		u.tps[p.uni] = p.alloc
+		u.mu.Unlock()
+	}
+	n, err := u.restoreRows(ctx)
+	if err != nil {
+		return err
+	}
+	if len(todo) == 0 && n == 0 {
+		return nil
+	}
+	u.log.Info("service configuration restored", "tech_profiles", len(todo), "vlan_rows", n)
+	return u.restoreSync(ctx)
+}
+
+// restoreRows sets the rows of the ONU's flows the ONU does not hold and
+// returns how many it set or deleted.
+func (u *onu) restoreRows(ctx context.Context) (int, error) {
 	fs := u.flows
 	fs.mu.Lock()
 	flows := fs.flows
 	fs.mu.Unlock()
 	if len(flows) == 0 {
-		return nil
+		return 0, nil
 	}
 	want, err := rowsOf(flows)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	u.mu.Lock()
 	unis := u.unis

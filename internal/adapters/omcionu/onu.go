@@ -63,6 +63,7 @@ type onu struct {
 	unis   []uniRef
 	tps    map[int]uint16 // UNI → alloc id of the tech profile configured on it
 	flows  *flowState     // its flows and VLAN rows (flows.go)
+	plans  map[int]*tpPlan // UNI → the tech profile asked for, configured again after a MIB reset
 }
 
 // uniRef is one UNI: its ME and its port number.
@@ -90,7 +91,7 @@ type mibEntity struct {
 
 func newONU(h *handler, d *voltv1.Device, pon, num uint32) (*onu, error) {
 	u := &onu{h: h, id: d.GetId(), serial: d.GetSerialNumber(), oltID: d.GetProxyAddress().GetDeviceId(), oltTopic: d.GetProxyAddress().GetAdapterEndpoint(),
-		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16), flows: newFlowState()}
+		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16), flows: newFlowState(), plans: make(map[int]*tpPlan)}
 	eng, err := omci.New(omci.Config{
 		Send: func(ctx context.Context, frame []byte) error {
 			return h.a.SendInterAdapterMessage(ctx, u.oltTopic, adapter.MsgOMCIRequest, u.id, u.oltID, wrapperspb.Bytes(frame))
@@ -200,8 +201,8 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 	if err := u.report(ctx, rec); err != nil {
 		return err
 	}
-	if err := u.restoreRows(ctx); err != nil {
-		return u.fail(ctx, "VLAN rules", err)
+	if err := u.restoreService(ctx); err != nil {
+		return u.fail(ctx, "service configuration", err)
 	}
 	return u.reason(ctx, ReasonMibDownload)
 }

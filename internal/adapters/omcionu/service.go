@@ -52,8 +52,10 @@ func (u *onu) techProfile(body []byte, add bool) error {
 		u.mu.Lock()
 		if add && err == nil {
 			u.tps[plan.uni] = plan.alloc
+			u.plans[plan.uni] = plan
 		} else if !add {
 			delete(u.tps, plan.uni)
+			delete(u.plans, plan.uni)
 		}
 		u.mu.Unlock()
 		if err != nil {
