@@ -61,8 +61,8 @@ type onu struct {
 	up     bool       // the OLT reports it up
 	synced bool       // MIB synchronised and base configuration done
 	unis   []uniRef
-	tps    map[int]uint16 // UNI → alloc id of the tech profile configured on it
-	flows  *flowState     // its flows and VLAN rows (flows.go)
+	tps    map[int]uint16  // UNI → alloc id of the tech profile configured on it
+	flows  *flowState      // its flows and VLAN rows (flows.go)
 	plans  map[int]*tpPlan // UNI → the tech profile asked for, configured again after a MIB reset
 }
 
