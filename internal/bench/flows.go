@@ -47,11 +47,13 @@ type FlowsConfig struct {
 	CPUProfile string
 	// OLTType is how the OLT is driven: stack.OLTType (ponsim_olt, the
 	// default) or stack.OpenOLTType (openolt, over ponsim's openolt face).
-	// With openolt the device flows reach ponsim as openolt flows (some
-	// replicated per p-bit, the ONUs' configured over OMCI), so Seconds
-	// ends when the NBI has taken every flow-mod, each of which waited
-	// for the OLT adapter's FlowAdd; and the subscribers' UNIs exist only
-	// once an adapter serves omci_onu (issue 15).
+	// With openolt the OLT's device flows reach ponsim as openolt flows
+	// (some replicated per p-bit) and the ONUs' as OMCI configuration
+	// (tech profile, extended VLAN tagging rules), from which ponsim
+	// builds each ONU's table: Seconds ends when the OLT's table has a
+	// flow per OLT device flow and each subscriber's ONU table has its
+	// VLAN rules (waitPonSimOMCI); the subscribers' UNIs exist only once
+	// an adapter serves omci_onu.
 	OLTType string
 }
 
