@@ -95,7 +95,7 @@ func TestSubscriberFlowsBecomeVLANRules(t *testing.T) {
 	sn := p.sim.ONUs()[0].Serial
 	want := []string{
 		fmt.Sprintf("in_port=%d,vlan_vid=untagged,actions=push_vlan:0x8100,set_field:%d->vlan_vid", uni, cVID),        // unicast up
-		fmt.Sprintf("eth_type=0x888e,actions=push_vlan:0x8100,set_field:4091->vlan_vid"),                              // EAPOL up
+		"eth_type=0x888e,actions=push_vlan:0x8100,set_field:4091->vlan_vid",                                           // EAPOL up
 		fmt.Sprintf("eth_type=0x0800,actions=push_vlan:0x8100,set_field:%d->vlan_vid", cVID),                          // DHCP, IGMP up
 		fmt.Sprintf("in_port=%d,tunnel_id=%#x,vlan_vid=%d,actions=pop_vlan,output:%d", portno.ONUPON, uni, cVID, uni), // down
 	}
