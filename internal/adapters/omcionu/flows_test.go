@@ -6,12 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/openvolt/openvolt/adapter/portno"
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
+	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
+	"github.com/openvolt/openvolt/internal/techprofile"
 )
 
 // flowMod sends one flow-mod (add, or strict delete) to the logical
@@ -194,4 +200,48 @@ func TestRebootRestoresService(t *testing.T) {
 		return nil
 	})
 	eventually(t, "the ONU tags the subscriber's frames after its reboot", tagged)
+}
+
+// TestTechProfileTooBigRefused: with ONUs whose T-CONTs have one priority
+// queue and a tech profile of two GEM ports, the subscriber's OLT flows
+// are refused: the ONU's adapter refuses the instance before any OMCI,
+// the openolt adapter answers the flow update with FailedPrecondition and
+// undoes the instance; the ONU's MIB (its data sync counter) is unchanged.
+func TestTechProfileTooBigRefused(t *testing.T) {
+	s := newStack(t, omcionu.Options{Timeout: time.Second})
+	p := s.newSimWith(1, 1, face.Config{QueuesPerTCont: 1})
+	oltID := s.create(p.addr)
+	s.waitONUs(oltID, 1, 1, omcionu.ReasonMibDownload)
+	onu := s.children(oltID)[0]
+	gem := `{"pbit_map": "%s", "aes_encryption": "True", "scheduling_policy": "StrictPriority", "priority_q": %d, "weight": 0,
+	  "discard_policy": "TailDrop", "max_q_size": "auto", "discard_config": {"max_threshold": 0, "min_threshold": 0, "max_probability": 0}}`
+	gems := fmt.Sprintf(gem, "0b00001111", 0) + "," + fmt.Sprintf(gem, "0b11110000", 1)
+	profile := `{"name": "two-gems", "profile_type": "XPON", "version": 1, "num_gem_ports": 2,
+	  "instance_control": {"onu": "multi-instance", "uni": "single-instance", "max_gem_payload_size": "auto"},
+	  "us_scheduler": {"additional_bw": "AdditionalBW_BestEffort", "direction": "UPSTREAM", "priority": 0, "weight": 0, "q_sched_policy": "Hybrid"},
+	  "ds_scheduler": {"additional_bw": "AdditionalBW_BestEffort", "direction": "DOWNSTREAM", "priority": 0, "weight": 0, "q_sched_policy": "Hybrid"},
+	  "upstream_gem_port_attribute_list": [` + gems + `], "downstream_gem_port_attribute_list": [` + gems + `]}`
+	if _, err := techprofile.NewStore(s.kv, "volt").Set(s.ctx(), "XGS-PON", techprofile.DefaultID, []byte(profile)); err != nil {
+		t.Fatal(err)
+	}
+	mds0 := s.mibDataSync(onu.GetId())
+	olt, err := s.nbi.GetDevice(s.ctx(), &voltv1.ID{Id: oltID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows := attFlows(t, portno.UNI(0, onu.GetProxyAddress().GetOnuId(), 0))
+	_, err = s.olt.UpdateFlowsIncrementally(s.ctx(), &adapterv1.IncrementalFlowsRequest{Device: olt, Flows: &adapterv1.FlowChanges{ToAdd: flows[:3]}})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "priority queues") {
+		t.Fatalf("flow update with a profile the ONU cannot carry: %v, want FailedPrecondition naming the priority queues", err)
+	}
+	if got := s.mibDataSync(onu.GetId()); got != mds0 {
+		t.Errorf("MIB data sync %d after the refused profile, want %d (unchanged)", got, mds0)
+	}
+	d, err := s.nbi.GetDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.GetReason() != omcionu.ReasonMibDownload || d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_ACTIVE {
+		t.Errorf("ONU %s/%q after the refused profile, want ACTIVE/%q", d.GetOperStatus(), d.GetReason(), omcionu.ReasonMibDownload)
+	}
 }

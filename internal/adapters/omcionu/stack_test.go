@@ -172,12 +172,18 @@ type sim struct {
 
 func (s *stack) newSim(pons, onus, unis int, dropRate float64) *sim {
 	s.t.Helper()
+	return s.newSimWith(pons, onus, face.Config{UNIsPerONU: unis, OMCIDropRate: dropRate})
+}
+
+// newSimWith is newSim with the openolt face's configuration.
+func (s *stack) newSimWith(pons, onus int, fc face.Config) *sim {
+	s.t.Helper()
 	p := &sim{addr: testpeer.ReserveAddr(s.t)}
 	ps, err := ponsim.New(ponsim.Config{Name: "olt", PONPorts: pons, ONUsPerPON: onus, RebootDelay: 100 * time.Millisecond})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	f, err := face.Attach(ps, face.Config{UNIsPerONU: unis, OMCIDropRate: dropRate})
+	f, err := face.Attach(ps, fc)
 	if err != nil {
 		s.t.Fatal(err)
 	}

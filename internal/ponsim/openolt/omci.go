@@ -12,7 +12,7 @@ import (
 // changes rebuild the ONU's flow table.
 func (s *Server) newONU(v ponsim.ONUView) (*onuState, error) {
 	u := &onuState{pon: v.PON, simID: v.ID, serial: v.Serial, sn: SerialNumber(v.Serial), uni: v.UNI}
-	cfg := omcisim.Config{SerialNumber: v.Serial, UNIs: s.cfg.UNIsPerONU}
+	cfg := omcisim.Config{SerialNumber: v.Serial, UNIs: s.cfg.UNIsPerONU, QueuesPerTCont: s.cfg.QueuesPerTCont}
 	if mac, err := net.ParseMAC(v.MAC); err == nil && len(mac) == 6 {
 		copy(cfg.MAC[:], mac)
 	}

@@ -76,6 +76,10 @@ type Config struct {
 	// UNIsPerONU is how many PPTP UNIs each ONU's MIB has (0: 1). The
 	// dataplane forwards on the first (the simulator's one UNI).
 	UNIsPerONU int
+	// QueuesPerTCont is how many upstream priority queues each T-CONT of
+	// an ONU's MIB has (0: omcisim's default, 8): fewer make tech
+	// profiles with more GEM ports too big for the ONU.
+	QueuesPerTCont int
 	// Logger receives the face's lines (nil: the simulator's discard).
 	Logger *slog.Logger
 }
@@ -91,6 +95,9 @@ func (c Config) Validate() error {
 	}
 	if c.UNIsPerONU < 0 || c.UNIsPerONU > 8 {
 		return fmt.Errorf("openolt: --unis-per-onu %d out of range 1..8", c.UNIsPerONU)
+	}
+	if c.QueuesPerTCont < 0 || c.QueuesPerTCont > 16 {
+		return fmt.Errorf("openolt: queues per T-CONT %d out of range 1..16", c.QueuesPerTCont)
 	}
 	return nil
 }
