@@ -127,17 +127,14 @@ func (h *handler) UpdateFlowsIncrementally(ctx context.Context, req *adapterv1.I
 				return err
 			}
 		}
-		var added []uint64
-		for _, f := range req.GetFlows().GetToAdd() {
-			if err := o.addFlow(ctx, f, meters); err != nil {
-				for i := len(added) - 1; i >= 0; i-- {
-					if rerr := o.removeFlow(ctx, added[i]); rerr != nil {
-						o.log.Warn("undoing a flow of a refused update", "flow", added[i], "err", rerr)
-					}
+		added, err := o.addFlows(ctx, req.GetFlows().GetToAdd(), meters)
+		if err != nil {
+			for i := len(added) - 1; i >= 0; i-- {
+				if rerr := o.removeFlow(ctx, added[i]); rerr != nil {
+					o.log.Warn("undoing a flow of a refused update", "flow", added[i], "err", rerr)
 				}
-				return err
 			}
-			added = append(added, f.GetId())
+			return err
 		}
 		return nil
 	})
