@@ -71,8 +71,14 @@ func (m *Manager) Update(ctx context.Context, in *voltv1.Device) error {
 	next.Model = in.GetModel()
 	next.HardwareVersion = in.GetHardwareVersion()
 	next.FirmwareVersion = in.GetFirmwareVersion()
-	next.SerialNumber = in.GetSerialNumber()
-	next.VendorId = in.GetVendorId()
+	// An ONU's serial and vendor id come from its discovery; an adapter
+	// that learns the rest later (OMCI) leaves them empty.
+	if sn := in.GetSerialNumber(); sn != "" {
+		next.SerialNumber = sn
+	}
+	if vid := in.GetVendorId(); vid != "" {
+		next.VendorId = vid
+	}
 	if in.GetVlan() != 0 {
 		next.Vlan = in.GetVlan()
 	}
