@@ -163,7 +163,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// Subscribed here, not in the task, so that no topology change made
 	// once the core is ready (an NBI call right after Ready) is missed.
 	topology := c.subscribeTopology(runCtx)
-	c.tasks.Go(func(context.Context) { c.followTopology(topology) })
+	c.tasks.Go(func(ctx context.Context) { c.followTopology(ctx, topology) })
+	c.tasks.Go(c.devices.Run)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -191,6 +192,7 @@ type parts struct {
 	flows    *flows.Manager
 	pushers  *flows.AdapterPushers
 	timeout  time.Duration
+	log      *slog.Logger
 }
 
 func (p *parts) close() {
@@ -201,7 +203,7 @@ func (p *parts) close() {
 
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
-	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout}
+	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout, log: cfg.Logs.Logger("core/flows")}
 	p.bus = newBus(cfg, cfg.Logs.Logger("core/bus"))
 	p.events = events.New(p.bus.publishEvent)
 	var err error
