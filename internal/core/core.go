@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -150,6 +151,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	srv.Watch(daemon.Dependency{Name: "etcd", Check: func(ctx context.Context) error {
+		_, err := kv.Get(ctx, path.Join("/", cfg.Prefix, "health"))
+		if errors.Is(err, kvstore.ErrNotFound) {
+			return nil
+		}
+		return err
+	}}, daemon.BrokerDependency(cfg.Brokers))
 	c.nbi.Register(srv.Server())
 
 	// Stop order (defers run last first): cancel the background work,

@@ -479,8 +479,15 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 			_, err := c.DeleteDevice(ctx, cur)
 			return err
 		})
-		if err != nil && !isNoAdapter(err) {
+		switch {
+		case err == nil || isNoAdapter(err):
+		case refused(err):
 			return err
+		default:
+			// The adapter does not answer: the device goes all the same
+			// (gone means gone); the adapter learns it from the core's
+			// NotFound and ends its work for the device.
+			m.log.Warn("device deleted without its adapter", "device", id, "err", err)
 		}
 	}
 	for _, c := range m.Children(id) {
