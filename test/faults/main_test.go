@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
@@ -359,3 +361,5 @@ func say(t testing.TB, format string, args ...any) {
 	t.Log(line)
 	fmt.Fprintf(os.Stderr, "faults: %s: %s\n", t.Name(), strings.TrimSpace(line))
 }
+
+func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
