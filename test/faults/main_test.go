@@ -327,7 +327,14 @@ func (s *stack) converged(oltID string, want int) error {
 	if err != nil {
 		return err
 	}
-	if len(lds.GetItems()) != roots {
+	dpids := map[uint64]bool{}
+	for _, ld := range lds.GetItems() {
+		if dpids[ld.GetDatapathId()] {
+			return fmt.Errorf("two logical devices with datapath id %016x", ld.GetDatapathId())
+		}
+		dpids[ld.GetDatapathId()] = true
+	}
+	if len(lds.GetItems()) > roots {
 		return fmt.Errorf("%d logical devices for %d OLTs", len(lds.GetItems()), roots)
 	}
 	lps, err := s.nbi.ListLogicalDevicePorts(ctx, &voltv1.ID{Id: olt.GetLogicalDeviceId()})
