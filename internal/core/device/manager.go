@@ -346,13 +346,42 @@ func (m *Manager) Enable(ctx context.Context, id string) error {
 	}
 	cancel()
 	if err != nil {
-		err = fmt.Errorf("adapter %s: enable device %s: %w", endpoint, id, err)
-		return m.afterAdapterError(ctx, a, cur, err)
+		err = m.afterAdapterError(ctx, a, cur, fmt.Errorf("adapter %s: enable device %s: %w", endpoint, id, err))
+		if reenable && !refused(err) {
+			m.intendChildren(ctx, id, voltv1.AdminState_ADMIN_STATE_DISABLED, voltv1.AdminState_ADMIN_STATE_ENABLED)
+		}
+		return err
 	}
 	if reenable {
 		m.enableChildren(ctx, id)
 	}
 	return nil
+}
+
+// intendChildren stores admin state to for the children of a parent that
+// are in state from, and leaves telling their adapters to the reconciler:
+// the parent's adapter did not answer, so the children's would make the
+// caller wait a timeout each.
+func (m *Manager) intendChildren(ctx context.Context, id string, from, to voltv1.AdminState) {
+	for _, c := range m.Children(id) {
+		if c.GetAdminState() != from {
+			continue
+		}
+		a, release, err := m.lockDevice(ctx, c.GetId())
+		if err != nil {
+			continue
+		}
+		if cur := a.device(); cur.GetAdminState() == from {
+			next := clone(cur)
+			next.AdminState = to
+			if err := m.commit(ctx, a, next); err != nil {
+				m.log.Warn("child intent not stored", "parent", id, "child", c.GetId(), "err", err)
+			} else {
+				m.markDirty(c.GetId())
+			}
+		}
+		release()
+	}
 }
 
 // enableChildren enables the children a re-enabled parent had disabled
@@ -397,7 +426,7 @@ func (m *Manager) Disable(ctx context.Context, id string) error {
 		err = m.afterAdapterError(ctx, a, cur, err)
 		if !refused(err) {
 			// Not answered: the intent stands, and so does the cascade.
-			m.disableChildren(ctx, id)
+			m.intendChildren(ctx, id, voltv1.AdminState_ADMIN_STATE_ENABLED, voltv1.AdminState_ADMIN_STATE_DISABLED)
 		}
 		return err
 	}
