@@ -124,7 +124,6 @@ func TestBrokerKilled(t *testing.T) {
 	say(t, "OLT enable with the broker down: %v", err)
 	time.Sleep(brokerDown) // the rest of the outage
 	s.broker.start()
-	back = time.Now()
 	took := poll(t, 15*time.Second, "everything enabled after the broker's return", func() error {
 		return s.allEnabled(sim, olt, 16)
 	})

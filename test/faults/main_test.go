@@ -118,11 +118,6 @@ func (p *proc) kill() {
 	<-done
 }
 
-func (p *proc) restart() {
-	p.kill()
-	p.start()
-}
-
 func (p *proc) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
