@@ -42,7 +42,7 @@ func (s *stack) enable(id string) {
 // device is left.
 func (s *stack) deleteOLT(id string) {
 	s.t.Helper()
-	poll(s.t, 30*time.Second, "delete the OLT", func() error {
+	poll(s.t, 60*time.Second, "delete the OLT", func() error {
 		_, err := s.nbi.DeleteDevice(ctxT(s.t, 15*time.Second), &voltv1.ID{Id: id})
 		if err != nil && !isNotFound(err) {
 			return err

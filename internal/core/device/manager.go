@@ -519,10 +519,22 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 			m.log.Warn("device deleted without its adapter", "device", id, "err", err)
 		}
 	}
-	for _, c := range m.Children(id) {
+	var (
+		mu   sync.Mutex // guards errs
+		errs []error
+	)
+	parallel(ctx, m.Children(id), func(c *voltv1.Device) {
 		if err := m.deleteChild(ctx, c.GetId(), true); err != nil {
-			return err
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return m.purge(ctx, a)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -94,14 +95,9 @@ func (m *Manager) pass(ctx context.Context) {
 // short: children detected but never enabled are enabled. A device whose
 // adapter does not answer is tried again by the reconciler.
 func (m *Manager) Reconcile(ctx context.Context, types map[string]bool) {
-	for _, d := range m.List(func(d *voltv1.Device) bool {
+	parallel(ctx, m.List(func(d *voltv1.Device) bool {
 		return types[d.GetType()] && d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED
-	}) {
-		if ctx.Err() != nil {
-			return
-		}
-		m.reconcileOne(ctx, d)
-	}
+	}), func(d *voltv1.Device) { m.reconcileOne(ctx, d) })
 	m.resumeChildren(ctx, types)
 	m.ensureLogical(ctx)
 }
@@ -148,21 +144,41 @@ func (m *Manager) reconcileOne(ctx context.Context, d *voltv1.Device) {
 // that were stored but not enabled when the core stopped, under a parent
 // that is enabled.
 func (m *Manager) resumeChildren(ctx context.Context, types map[string]bool) {
-	for _, c := range m.List(func(d *voltv1.Device) bool {
+	parallel(ctx, m.List(func(d *voltv1.Device) bool {
 		return d.GetParentId() != "" && d.GetAdminState() == voltv1.AdminState_ADMIN_STATE_PREPROVISIONED &&
 			(types == nil || types[d.GetType()])
-	}) {
+	}), func(c *voltv1.Device) {
 		p, ok := m.Get(c.GetParentId())
 		if !ok || p.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED {
-			continue
-		}
-		if ctx.Err() != nil {
 			return
 		}
 		m.log.Info("enabling a child whose enabling was cut short", "parent", p.GetId(), "child", c.GetId())
 		if err := m.Enable(ctx, c.GetId()); err != nil && !errors.Is(err, coreerr.ErrFailedPrecondition) {
 			m.log.Warn("enable child", "parent", p.GetId(), "child", c.GetId(), "err", err)
 		}
+	})
+}
+
+// inFlight bounds the devices the reconciler (and a parent's delete)
+// handles at once: one adapter that answers slowly must not hold up the
+// others for a timeout each.
+const inFlight = 16
+
+// parallel runs fn for each device, inFlight at a time, until ctx ends.
+func parallel(ctx context.Context, devs []*voltv1.Device, fn func(*voltv1.Device)) {
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, d := range devs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(d)
+		})
 	}
 }
 

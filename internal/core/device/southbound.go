@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -302,8 +303,13 @@ func (m *Manager) ChildDetected(ctx context.Context, req *adapterv1.ChildDeviceD
 	m.publishDevice(voltv1.ChangeKind_CHANGE_KIND_ADDED, child, state{})
 
 	if err := m.Enable(ctx, child.Id); err != nil {
-		m.log.Warn("enable detected child", "parent", parent.GetId(), "child", child.Id, "err", err)
-		_ = m.SetReason(ctx, child.Id, "enable failed: "+err.Error())
+		if d, ok := m.Get(child.Id); ok && errors.Is(err, coreerr.ErrFailedPrecondition) &&
+			d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
+			// The reconciler enabled it first.
+		} else {
+			m.log.Warn("enable detected child", "parent", parent.GetId(), "child", child.Id, "err", err)
+			_ = m.SetReason(ctx, child.Id, "enable failed: "+err.Error())
+		}
 	}
 	d, _ := m.Get(child.Id)
 	if d == nil {
