@@ -52,7 +52,8 @@ func (s *stack) deleteOLT(id string) {
 			return err
 		}
 		if n := len(devs.GetItems()); n != 0 {
-			return fmt.Errorf("%d devices left", n)
+			d := devs.GetItems()[0]
+			return fmt.Errorf("%d devices left, such as %s (parent %q, %s/%s, reason %q)", n, d.GetId(), d.GetParentId(), d.GetAdminState(), d.GetOperStatus(), d.GetReason())
 		}
 		return nil
 	})

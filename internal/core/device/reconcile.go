@@ -86,8 +86,24 @@ func (m *Manager) pass(ctx context.Context) {
 		}
 		m.reconcileOne(ctx, d)
 	}
+	m.dropOrphans(ctx)
 	m.resumeChildren(ctx, nil)
 	m.ensureLogical(ctx)
+}
+
+// dropOrphans removes children whose parent is gone (a child stored while
+// its parent was being deleted, as a crash or a store write that timed out
+// can leave): gone means gone.
+func (m *Manager) dropOrphans(ctx context.Context) {
+	for _, c := range m.List(func(d *voltv1.Device) bool { return d.GetParentId() != "" }) {
+		if _, ok := m.Get(c.GetParentId()); ok {
+			continue
+		}
+		m.log.Info("removing a child whose parent is gone", "device", c.GetId(), "parent", c.GetParentId())
+		if err := m.deleteChild(ctx, c.GetId(), false); err != nil {
+			m.log.Warn("orphan not removed", "device", c.GetId(), "err", err)
+		}
+	}
 }
 
 // Reconcile asks the adapters to re-learn every adopted device of the given
@@ -98,6 +114,7 @@ func (m *Manager) Reconcile(ctx context.Context, types map[string]bool) {
 	parallel(ctx, m.List(func(d *voltv1.Device) bool {
 		return types[d.GetType()] && d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED
 	}), func(d *voltv1.Device) { m.reconcileOne(ctx, d) })
+	m.dropOrphans(ctx)
 	m.resumeChildren(ctx, types)
 	m.ensureLogical(ctx)
 }
