@@ -57,7 +57,7 @@ func (a *Adapter) Topic() string { return a.cfg.Topic }
 // Core returns a client of the core's CoreService. It works once Run has
 // connected to Kafka; before that (and after Run returned) calls fail with
 // Unavailable or Canceled. A call without a deadline gets CallTimeout. Calls
-// about one device are ordered by the device id (msgbus.KeyOf); pass
+// about one device are ordered by the device id (DeviceKeyFunc); pass
 // msgbus.WithKey for another key.
 func (a *Adapter) Core() adapterv1.CoreServiceClient {
 	return adapterv1.NewCoreServiceClient(a.core)
@@ -213,6 +213,7 @@ func (a *Adapter) connectOnce(ctx context.Context, svc adapterv1.AdapterServiceS
 		Brokers:        a.cfg.Brokers,
 		Name:           a.cfg.ID,
 		DefaultTimeout: a.cfg.CallTimeout,
+		Key:            DeviceKeyFunc(),
 		Logger:         mlog,
 	})
 	if err != nil {

@@ -286,7 +286,7 @@ func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 	}
 
 	// The core's calls arrive over Kafka on the adapter's topic.
-	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: b.Addrs(), Name: "test-caller"})
+	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: b.Addrs(), Name: "test-caller", Key: adapter.DeviceKeyFunc()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,37 +6,39 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"github.com/openvolt/openvolt/internal/keyq"
 )
 
 // ErrStopped is what Do returns when its work was dropped: the adapter is
 // stopping or the key was forgotten.
 var ErrStopped = errors.New("adapter: work dropped (adapter stopping or device forgotten)")
 
-// work owns the adapter's background work: a queue per key (a device id,
-// or "<device id>/<anything>" for work under a device) that runs its items
-// one at a time in order, and goroutines tied to a key. Every goroutine it
-// starts ends when its key is forgotten or the adapter stops, and stop
+// work owns the adapter's background work: items run through a keyq.Queue
+// (one at a time per key, a device id or "<device id>/<anything>" for work
+// under a device; bounded in parallel across keys), each key has a context
+// that Forget ends, and goroutines can be tied to a key. Every goroutine
+// it starts ends when its key is forgotten or the adapter stops, and stop
 // waits for all of them.
 type work struct {
 	log *slog.Logger
-	sem chan struct{} // bounds the items running at once
+	q   *keyq.Queue
 
-	mu     sync.Mutex // guards ctx, queues, closed
+	mu     sync.Mutex // guards ctx, keys, closed
 	ctx    context.Context
 	cancel context.CancelFunc
-	queues map[string]*queue
+	keys   map[string]*keyCtx
 	closed bool
 
-	wg sync.WaitGroup // every goroutine started here
+	wg sync.WaitGroup // the goroutines started by goTask
 }
 
-// queue is the work of one key. Its fields are guarded by work.mu.
-type queue struct {
-	ctx     context.Context // ends when the key is forgotten or the adapter stops
-	cancel  context.CancelFunc
-	jobs    []job
-	running bool // a goroutine drains jobs
-	tasks   int  // goroutines started by Go that have not returned
+// keyCtx is the context of one key, kept while something uses it. Its refs
+// are guarded by work.mu.
+type keyCtx struct {
+	ctx    context.Context // ends when the key is forgotten or the adapter stops
+	cancel context.CancelFunc
+	refs   int // items queued or running and tasks not returned
 }
 
 type job struct {
@@ -48,86 +50,73 @@ func newWork(limit int, log *slog.Logger) *work {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &work{
 		log:    log,
-		sem:    make(chan struct{}, limit),
+		q:      keyq.New(limit, 0), // Submit must never block a handler
 		ctx:    ctx,
 		cancel: cancel,
-		queues: make(map[string]*queue),
+		keys:   make(map[string]*keyCtx),
 	}
 }
 
-// queueLocked returns key's queue, making it if needed.
-func (w *work) queueLocked(key string) *queue {
-	q := w.queues[key]
-	if q == nil {
+// hold returns key's context, making it if needed, and counts one more
+// user; false once the adapter is stopping.
+func (w *work) hold(key string) (*keyCtx, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, false
+	}
+	kc := w.keys[key]
+	if kc == nil {
 		ctx, cancel := context.WithCancel(w.ctx)
-		q = &queue{ctx: ctx, cancel: cancel}
-		w.queues[key] = q
+		kc = &keyCtx{ctx: ctx, cancel: cancel}
+		w.keys[key] = kc
 	}
-	return q
+	kc.refs++
+	return kc, true
 }
 
-// idleLocked drops q from the map when nothing uses it any more.
-func (w *work) idleLocked(key string, q *queue) {
-	if q.running || q.tasks > 0 || len(q.jobs) > 0 {
+// unhold counts one user less and drops key's context when none is left.
+func (w *work) unhold(key string, kc *keyCtx) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if kc.refs--; kc.refs > 0 {
 		return
 	}
-	if w.queues[key] == q {
-		delete(w.queues, key)
-		q.cancel()
+	if w.keys[key] == kc {
+		delete(w.keys, key)
 	}
+	kc.cancel()
 }
 
 // submit queues j under key; false when the adapter is stopping.
 func (w *work) submit(key string, j job) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
+	kc, ok := w.hold(key)
+	if !ok {
 		return false
 	}
-	q := w.queueLocked(key)
-	q.jobs = append(q.jobs, j)
-	if !q.running {
-		q.running = true
-		w.wg.Add(1)
-		go w.drain(key, q)
+	drop := func() {
+		if j.drop != nil {
+			j.drop()
+		}
+		w.unhold(key, kc)
 	}
-	return true
-}
-
-// drain runs q's jobs until there are none left.
-func (w *work) drain(key string, q *queue) {
-	defer w.wg.Done()
-	for {
-		w.mu.Lock()
-		if len(q.jobs) == 0 {
-			q.running = false
-			w.idleLocked(key, q)
-			w.mu.Unlock()
-			return
-		}
-		j := q.jobs[0]
-		q.jobs[0] = job{}
-		q.jobs = q.jobs[1:]
-		w.mu.Unlock()
-
-		select {
-		case w.sem <- struct{}{}:
-		case <-q.ctx.Done():
-			if j.drop != nil {
-				j.drop()
+	return w.q.Add(key, keyq.Funcs{
+		OnRun: func() {
+			if kc.ctx.Err() != nil { // forgotten or stopping meanwhile
+				drop()
+				return
 			}
-			continue
-		}
-		err := j.run(q.ctx)
-		<-w.sem
-		if err != nil {
-			if q.ctx.Err() != nil {
-				w.log.Debug("work ended by stop", "key", key, "err", err)
-			} else {
-				w.log.Warn("work failed", "key", key, "err", err)
+			if err := j.run(kc.ctx); err != nil {
+				if kc.ctx.Err() != nil {
+					w.log.Debug("work ended by stop", "key", key, "err", err)
+				} else {
+					w.log.Warn("work failed", "key", key, "err", err)
+				}
 			}
-		}
-	}
+			w.unhold(key, kc)
+		},
+		OnDrop: drop,
+	})
 }
 
 // do runs fn in key's queue and waits for it. fn's context ends when ctx
@@ -164,26 +153,19 @@ func (w *work) do(ctx context.Context, key string, fn func(context.Context) erro
 // goTask runs fn in a goroutine tied to key; stop cancels its context and
 // waits for it to return.
 func (w *work) goTask(key string, fn func(context.Context)) (stop func()) {
-	w.mu.Lock()
-	if w.closed {
-		w.mu.Unlock()
+	kc, ok := w.hold(key)
+	if !ok {
 		return func() {}
 	}
-	q := w.queueLocked(key)
-	q.tasks++
-	ctx, cancel := context.WithCancel(q.ctx)
+	ctx, cancel := context.WithCancel(kc.ctx)
 	done := make(chan struct{})
 	w.wg.Add(1)
-	w.mu.Unlock()
 	go func() {
 		defer w.wg.Done()
 		defer close(done)
 		defer func() {
 			cancel()
-			w.mu.Lock()
-			q.tasks--
-			w.idleLocked(key, q)
-			w.mu.Unlock()
+			w.unhold(key, kc)
 		}()
 		fn(ctx)
 	}()
@@ -197,23 +179,16 @@ func (w *work) goTask(key string, fn func(context.Context)) (stop func()) {
 // items are dropped, running ones and tasks see their context end. It does
 // not wait.
 func (w *work) forget(key string) {
+	under := func(k string) bool { return k == key || strings.HasPrefix(k, key+"/") }
 	w.mu.Lock()
-	var dropped []job
-	for k, q := range w.queues {
-		if k != key && !strings.HasPrefix(k, key+"/") {
-			continue
+	for k, kc := range w.keys {
+		if under(k) {
+			kc.cancel()
+			delete(w.keys, k)
 		}
-		q.cancel()
-		dropped = append(dropped, q.jobs...)
-		q.jobs = nil
-		delete(w.queues, k)
 	}
 	w.mu.Unlock()
-	for _, j := range dropped {
-		if j.drop != nil {
-			j.drop()
-		}
-	}
+	w.q.Forget(under)
 }
 
 // stop drops the queued work, ends the running work and waits for every
@@ -222,16 +197,7 @@ func (w *work) stop() {
 	w.mu.Lock()
 	w.closed = true
 	w.cancel()
-	var dropped []job
-	for _, q := range w.queues {
-		dropped = append(dropped, q.jobs...)
-		q.jobs = nil
-	}
 	w.mu.Unlock()
-	for _, j := range dropped {
-		if j.drop != nil {
-			j.drop()
-		}
-	}
+	w.q.Close()
 	w.wg.Wait()
 }

@@ -184,13 +184,7 @@ func waitQueued(t *testing.T, w *work, key string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		w.mu.Lock()
-		q := w.queues[key]
-		got := 0
-		if q != nil {
-			got = len(q.jobs)
-		}
-		w.mu.Unlock()
+		got := w.q.Waiting(key)
 		if got == n {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
@@ -27,9 +28,25 @@ func TestBodyCodec(t *testing.T) {
 		{"large and repetitive", bytes.Repeat([]byte("in_port=16,actions=output:1;"), 10000), true},
 		{"large and random", randomBytes(t, 200<<10), false},
 	} {
-		env := &msgbusv1.Envelope{}
-		if err := c.marshal(env, wrapperspb.Bytes(tc.value)); err != nil {
+		we := &wireEnvelope{id: "id-1", kind: msgbusv1.Kind_KIND_REQUEST, method: "/a.B/C", from: "f", replyTo: "r",
+			key: "k", deadlineMs: 1700000000000, timestampMs: 1700000000001}
+		if tc.compressed {
+			we.status = &msgbusv1.Status{Code: 5, Message: "not found"}
+		}
+		value, err := c.encode(we, wrapperspb.Bytes(tc.value))
+		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
+		}
+		env, err := decodeEnvelope(value)
+		if err != nil {
+			t.Fatalf("%s: decode: %v", tc.name, err)
+		}
+		// What proto.Marshal of the same envelope says.
+		want := &msgbusv1.Envelope{Id: we.id, Kind: we.kind, Method: we.method, From: we.from, ReplyTo: we.replyTo,
+			Key: we.key, DeadlineUnixMs: we.deadlineMs, TimestampUnixMs: we.timestampMs, Status: we.status}
+		c.set(want, mustMarshal(t, wrapperspb.Bytes(tc.value)))
+		if !proto.Equal(env, want) {
+			t.Errorf("%s: encode gave an envelope other than proto.Marshal's", tc.name)
 		}
 		if got := env.GetBodyEncoding() == msgbusv1.BodyEncoding_BODY_ENCODING_ZSTD; got != tc.compressed {
 			t.Errorf("%s: compressed %v, want %v (body %d bytes)", tc.name, got, tc.compressed, len(env.GetBody()))
@@ -66,6 +83,15 @@ func randomBytes(t *testing.T, n int) []byte {
 	t.Helper()
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return b

@@ -31,12 +31,23 @@ type Config struct {
 	// DefaultTimeout bounds a call whose context has no deadline, and a
 	// Publish likewise. Default 10s.
 	DefaultTimeout time.Duration
+	// Key derives the record key of a call or an event the caller gave no
+	// key (WithKey); nil leaves them without one (no order between them).
+	Key KeyFunc
 	// Interceptors wrap every call, the first outermost, as
 	// grpc.WithChainUnaryInterceptor does. They get a nil *grpc.ClientConn.
 	Interceptors []grpc.UnaryClientInterceptor
+	// StaleReplyTopics is how long a reply topic may show no sign of life
+	// (responses or its owner's heartbeats) before a Conn deletes it: the
+	// reply topics of processes gone without closing their Conn. Default
+	// 10 minutes; negative turns both the heartbeat and the clean-up off.
+	StaleReplyTopics time.Duration
 	// Logger receives the bus's logs; nil discards them.
 	Logger *slog.Logger
 }
+
+// DefaultStaleReplyTopics is Config.StaleReplyTopics's default.
+const DefaultStaleReplyTopics = 10 * time.Minute
 
 func (c *Config) setDefaults() error {
 	if err := checkBrokers(c.Brokers); err != nil {
@@ -58,6 +69,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.DefaultTimeout == 0 {
 		c.DefaultTimeout = DefaultTimeout
+	}
+	if c.StaleReplyTopics == 0 {
+		c.StaleReplyTopics = DefaultStaleReplyTopics
+	}
+	if c.StaleReplyTopics > 0 && c.StaleReplyTopics < 100*time.Millisecond {
+		return fmt.Errorf("msgbus: StaleReplyTopics %v is too short (at least 100ms)", c.StaleReplyTopics)
 	}
 	c.Logger = orDiscard(c.Logger)
 	return nil

@@ -40,7 +40,7 @@ type Conn struct {
 	seq     atomic.Uint64
 	waiters *waiters
 	invoker grpc.UnaryInvoker // the interceptor chain around invoke
-	purge   *purger
+	repair  *repairer
 	bodies  *bodyCodec
 
 	ctx     context.Context // canceled by Close; ends the reply loop
@@ -56,7 +56,7 @@ type Conn struct {
 }
 
 type connStats struct {
-	calls, responses, late, failed, badRecords, published atomic.Uint64
+	calls, responses, late, failed, badRecords, published, resent atomic.Uint64
 }
 
 // ConnStats counts what a Conn has done since Dial.
@@ -67,6 +67,7 @@ type ConnStats struct {
 	Failed     uint64 // calls that ended without a response (deadline, broker down, cancel)
 	BadRecords uint64 // records on the reply topic that were not responses
 	Published  uint64 // events published
+	Resent     uint64 // requests sent again after the broker lost them or their topic
 }
 
 // Dial connects to the brokers and creates the Conn's reply topic; ctx
@@ -80,7 +81,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 
 	// The reply topic exists before anything consumes it, so that it gets
 	// one partition rather than the broker's auto-creation default.
-	admin, err := kgo.NewClient(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger)...)
+	admin, err := kgo.NewClient(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger, nil)...)
 	if err != nil {
 		return nil, fmt.Errorf("msgbus: %w", err)
 	}
@@ -90,7 +91,17 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 
-	opts := append(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger), consumerOpts()...)
+	c := &Conn{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		reply:   reply,
+		idBase:  id,
+		waiters: newWaiters(),
+		closing: make(chan struct{}),
+		subs:    make(map[*Subscription]struct{}),
+	}
+	c.repair = newRepairer(cfg.Logger, func(t string) bool { return t == reply }, c.resend)
+	opts := append(clientOpts(cfg.Brokers, cfg.Name, cfg.Logger, c.repair.topicRecreated), consumerOpts()...)
 	opts = append(opts,
 		kgo.ConsumeTopics(reply),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -104,22 +115,22 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		bodies.close()
 		return nil, fmt.Errorf("msgbus: %w", err)
 	}
-	c := &Conn{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		cl:      cl,
-		bodies:  bodies,
-		reply:   reply,
-		idBase:  id,
-		waiters: newWaiters(),
-		closing: make(chan struct{}),
-		subs:    make(map[*Subscription]struct{}),
-	}
+	c.cl, c.bodies = cl, bodies
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.invoker = chainClient(cfg.Interceptors, c.invoke)
-	c.purge = newPurger(cl)
+	c.repair.start(cl)
 	c.wg.Add(1)
 	go c.readReplies()
+	if cfg.StaleReplyTopics > 0 {
+		// The first heartbeat before Dial returns: a new topic is never
+		// mistaken for a dead one.
+		if err := c.produceHeartbeat(ctx); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("msgbus: reply topic %s: %w", reply, err)
+		}
+		c.wg.Add(1)
+		go c.runJanitor(cfg.StaleReplyTopics)
+	}
 	return c, nil
 }
 
@@ -135,6 +146,7 @@ func (c *Conn) Stats() ConnStats {
 		Failed:     c.stats.failed.Load(),
 		BadRecords: c.stats.badRecords.Load(),
 		Published:  c.stats.published.Load(),
+		Resent:     c.stats.resent.Load(),
 	}
 }
 
@@ -195,8 +207,8 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	if topic == "" {
 		return status.Errorf(codes.InvalidArgument, "msgbus: no topic for %s: set Config.Topic or use Conn.To", method)
 	}
-	if !keySet {
-		key = KeyOf(req)
+	if !keySet && c.cfg.Key != nil {
+		key = c.cfg.Key(req)
 	}
 	select {
 	case <-c.closing:
@@ -212,47 +224,33 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
+	now := time.Now()
 
 	id := c.nextID()
-	env := &msgbusv1.Envelope{
-		Id:              id,
-		Kind:            msgbusv1.Kind_KIND_REQUEST,
-		Method:          method,
-		From:            c.reply,
-		ReplyTo:         c.reply,
-		Key:             key,
-		DeadlineUnixMs:  deadline.UnixMilli(),
-		TimestampUnixMs: time.Now().UnixMilli(),
-	}
-	if err := c.bodies.marshal(env, req); err != nil {
+	value, err := c.bodies.encode(&wireEnvelope{
+		id:          id,
+		kind:        msgbusv1.Kind_KIND_REQUEST,
+		method:      method,
+		from:        c.reply,
+		replyTo:     c.reply,
+		key:         key,
+		deadlineMs:  deadline.UnixMilli(),
+		timestampMs: now.UnixMilli(),
+	}, req)
+	if err != nil {
 		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
 	}
-	value, err := proto.Marshal(env)
-	if err != nil {
-		return status.Errorf(codes.Internal, "msgbus: marshal envelope of %s: %v", method, err)
-	}
-	rec := &kgo.Record{Topic: topic, Value: value}
+	p := &pending{ch: make(chan result, 1), topic: topic, value: value, ts: now}
 	if key != "" {
-		rec.Key = []byte(key)
+		p.key = []byte(key)
 	}
-
 	// Register before producing: the response may beat the produce ack.
-	ch := c.waiters.register(id)
-	var delivered atomic.Bool
+	c.waiters.register(id, p)
 	c.stats.calls.Add(1)
-	pctx, pcancel := recordCtx(ctx)
-	c.cl.Produce(pctx, rec, func(_ *kgo.Record, err error) {
-		pcancel()
-		if err != nil {
-			c.purge.failed(topic, err)
-			c.waiters.trigger(id, result{err: produceError(topic, err)})
-			return
-		}
-		delivered.Store(true)
-	})
+	c.produce(id, p)
 
 	select {
-	case r := <-ch:
+	case r := <-p.ch:
 		if r.err != nil {
 			c.stats.failed.Add(1)
 			return r.err
@@ -268,7 +266,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	case <-ctx.Done():
 		c.waiters.cancel(id)
 		c.stats.failed.Add(1)
-		return c.ctxError(ctx, topic, method, delivered.Load())
+		return c.ctxError(ctx, topic, method, p.delivered.Load())
 	case <-c.closing:
 		c.waiters.cancel(id)
 		c.stats.failed.Add(1)
@@ -276,12 +274,71 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	}
 }
 
-// recordCtx is the context a request record is produced with: the call's
-// deadline without its cancelation, released once the record is delivered
-// or failed. kgo fails a whole produce request, with every call's record in
-// it, when the context of its first record ends; a call's context ends as
-// soon as its response arrives, which can be before the producer has
-// processed the broker's ack.
+// produce sends id's request record. No context for the record: kgo
+// fails a whole produce request, with every call's record in it, when the
+// context of its first record ends, and watching contexts costs a timer
+// per call. A request the broker takes after its call gave up is answered
+// DeadlineExceeded without running (the deadline travels in the
+// envelope); recordDeliveryTimeout bounds how long the producer keeps it,
+// and TryProduce fails at once rather than block when its buffer is full
+// (the broker has been away for a while).
+func (c *Conn) produce(id string, p *pending) {
+	rec := &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts}
+	c.cl.TryProduce(context.Background(), rec, func(_ *kgo.Record, err error) {
+		if err == nil {
+			p.delivered.Store(true)
+			return
+		}
+		if recreated(err) {
+			// The broker came back without the topic: the repairer
+			// purges it and sends the waiting calls again; this one
+			// tries again soon in case that repair has already run.
+			c.repair.failed(p.topic, err)
+			time.AfterFunc(resendDelay, func() { c.resendOne(id) })
+			return
+		}
+		c.waiters.trigger(id, result{err: produceError(p.topic, err)})
+	})
+}
+
+// resendDelay spaces the tries of a request the broker failed because its
+// topic came back under a new id.
+const resendDelay = 200 * time.Millisecond
+
+// maxResends bounds how often one call's request is sent again.
+const maxResends = 20
+
+// resend sends again the requests of the calls still waiting that went to
+// topic, or of every waiting call when topic is the reply topic (their
+// responses may have been lost with it). The transaction id makes it
+// safe: a server runs a request at most once and answers a duplicate with
+// the response it sent (see recentIDs).
+func (c *Conn) resend(topic string) {
+	if topic == c.reply {
+		topic = ""
+	}
+	c.waiters.each(topic, func(id string, _ *pending) { c.resendOne(id) })
+}
+
+func (c *Conn) resendOne(id string) {
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	p := c.waiters.get(id)
+	if p == nil || p.resends.Add(1) > maxResends {
+		return
+	}
+	c.stats.resent.Add(1)
+	c.produce(id, p)
+}
+
+// recordCtx is the context event records are produced with: the batch's
+// deadline without its cancelation, released once every record is
+// delivered or failed. kgo fails a whole produce request, with every
+// record in it, when the context of its first record ends; a caller's
+// context may end as soon as it stops waiting.
 func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	d, _ := ctx.Deadline()
 	return context.WithDeadline(context.WithoutCancel(ctx), d)
@@ -313,24 +370,27 @@ func (c *Conn) nextID() string {
 func (c *Conn) readReplies() {
 	defer c.wg.Done()
 	limit := newLogLimiter(30 * time.Second)
-	repair := newConsumeRepair()
 	for {
 		fs := c.cl.PollFetches(c.ctx)
 		if c.ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}
 		fs.EachError(func(t string, p int32, err error) {
-			if !repair.note(t, err) && limit.allow(err.Error()) {
+			if recreated(err) {
+				c.repair.topicRecreated(t)
+			} else if limit.allow(err.Error()) {
 				c.log.Warn("msgbus: fetching responses", "topic", t, "partition", p, "err", err)
 			}
 		})
 		fs.EachRecord(c.handleReply)
-		repair.run(c.cl, c.log)
 	}
 }
 
 func (c *Conn) handleReply(r *kgo.Record) {
 	env, err := decodeEnvelope(r.Value)
+	if err == nil && isHeartbeat(env) {
+		return
+	}
 	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_RESPONSE {
 		err = fmt.Errorf("a %s record on a reply topic", env.GetKind())
 	}
@@ -370,7 +430,7 @@ func (c *Conn) Close() error {
 			c.log.Debug("msgbus: delete reply topic", "topic", c.reply, "err", err)
 		}
 		cancel()
-		c.purge.close()
+		c.repair.close()
 		c.cl.Close()
 		c.wg.Wait()
 		c.bodies.close()

@@ -34,16 +34,18 @@
 // replicas of a server share the group and so the topic's partitions, and
 // when one stops, the others take its partitions over. Every Conn has its
 // own reply topic, "<Name>.reply.<random>", created with one partition by
-// Dial and deleted by Close.
+// Dial and deleted by Close. A Conn marks its reply topic alive with a
+// heartbeat record every Config.StaleReplyTopics/4, and deletes the reply
+// topics of others whose end offsets have not moved for StaleReplyTopics
+// (default 10 minutes): those of processes gone without closing.
 //
 // # Keys and order
 //
-// The Kafka record key of a call is WithKey's argument or, without it, the
-// key KeyOf derives from the request: the id of a volt.v1.Device or
-// volt.v1.ID; else a top-level string field device_id; else a top-level
-// string field parent_id; else the id (or device_id) of a top-level message
-// field named device; else no key. Every call about one device thus lands
-// on one partition. A Server runs the calls with one key one at a time, in
+// The Kafka record key of a call is WithKey's argument or, without it, what
+// Config.Key (a KeyFunc the application supplies: msgbus knows no domain)
+// derives from the request; OpenVOLT keys by device id (the adapter SDK's
+// DeviceKeyFunc), so every call about one device lands on one partition.
+// A Server runs the calls with one key one at a time, in
 // the order they arrived, and calls with different keys in parallel, at
 // most ServerConfig.MaxConcurrency at once. Calls with no key keep no
 // order.
@@ -63,8 +65,22 @@
 //   - Canceled if the context was canceled or the Conn closed.
 //
 // A response that arrives after its call ended is dropped and counted
-// (ConnStats.Late). When the broker comes back, Conn and Server carry on
-// without a restart.
+// (ConnStats.Late).
+//
+// # Broker restarts
+//
+// When the broker comes back, Conn, Server and Subscription carry on
+// without a restart. A broker that lost its data recreates topics under
+// new ids; the client sees that in its metadata and re-resolves the topic
+// at once (it purges and uses it again, consuming from the start of the
+// new topic). Calls still waiting are sent again with the same
+// transaction id, which makes it safe: a server runs a request at most
+// once, and answers a duplicate with the response it kept (the last
+// 4,096), the first may have been lost with the broker. Responses the
+// broker failed for a recreated reply topic are sent again. Publisher
+// keeps events (bounded; the ones beyond its buffer are dropped and
+// counted) and sends them once the broker takes them. Conn.Ping tells
+// whether the broker answers, for health checks.
 //
 // Delivery is at least once: the producers retry without idempotence (it
 // costs a third of the throughput), and a server commits an offset only

@@ -28,7 +28,7 @@ type publishOptions struct {
 	keySet bool
 }
 
-// Publish sends msg to topic as an event, keyed by KeyOf(msg) unless
+// Publish sends msg to topic as an event, keyed by Config.Key unless
 // WithKey says otherwise, and returns once the broker has it. It fails with
 // Unavailable if the broker does not take it before ctx's deadline
 // (Config.DefaultTimeout if ctx has none), and with Canceled if ctx is
@@ -39,14 +39,14 @@ func (c *Conn) Publish(ctx context.Context, topic string, msg proto.Message, opt
 	for _, o := range opts {
 		o.applyPublish(&po)
 	}
-	if !po.keySet {
-		po.key = KeyOf(msg)
+	if !po.keySet && c.cfg.Key != nil {
+		po.key = c.cfg.Key(msg)
 	}
 	return c.PublishBatch(ctx, topic, []Outgoing{{Message: msg, Key: po.key}})
 }
 
 // Outgoing is one event of a PublishBatch: a message and the key of its
-// record ("" for none). Publish would key it by KeyOf(Message).
+// record ("" for none). Publish would key it by Config.Key.
 type Outgoing struct {
 	Message proto.Message
 	Key     string
@@ -158,7 +158,7 @@ type eventBatch struct {
 // promise is every record's kgo promise.
 func (b *eventBatch) promise(_ *kgo.Record, err error) {
 	if err != nil {
-		b.c.purge.failed(b.topic, err)
+		b.c.repair.failed(b.topic, err)
 		b.mu.Lock()
 		if b.failed++; b.first == nil {
 			b.first = err
@@ -207,10 +207,11 @@ type EventHandler func(ctx context.Context, ev *Event)
 
 // Subscription delivers the events of one topic to a handler until Close.
 type Subscription struct {
-	conn  *Conn
-	cl    *kgo.Client
-	group string
-	h     EventHandler
+	conn   *Conn
+	cl     *kgo.Client
+	repair *repairer
+	group  string
+	h      EventHandler
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -240,7 +241,8 @@ func (c *Conn) Subscribe(ctx context.Context, topic, group string, h EventHandle
 	if err := ensureTopic(ctx, c.cl, topic, 0); err != nil {
 		return nil, err
 	}
-	opts := append(clientOpts(c.cfg.Brokers, c.cfg.Name, c.log), consumerOpts()...)
+	repair := newRepairer(c.log, func(t string) bool { return t == topic }, nil)
+	opts := append(clientOpts(c.cfg.Brokers, c.cfg.Name, c.log, repair.topicRecreated), consumerOpts()...)
 	opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if group != "" {
 		opts = append(opts,
@@ -267,7 +269,8 @@ func (c *Conn) Subscribe(ctx context.Context, topic, group string, h EventHandle
 	if err != nil {
 		return nil, fmt.Errorf("msgbus: %w", err)
 	}
-	s := &Subscription{conn: c, cl: cl, group: group, h: h, done: make(chan struct{})}
+	repair.start(cl)
+	s := &Subscription{conn: c, cl: cl, repair: repair, group: group, h: h, done: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	c.subsMu.Lock()
 	c.subs[s] = struct{}{}
@@ -279,7 +282,6 @@ func (c *Conn) Subscribe(ctx context.Context, topic, group string, h EventHandle
 func (s *Subscription) poll() {
 	defer close(s.done)
 	limit := newLogLimiter(30 * time.Second)
-	repair := newConsumeRepair()
 	for {
 		fs := s.cl.PollFetches(s.ctx)
 		if s.ctx.Err() != nil || fs.IsClientClosed() {
@@ -287,7 +289,9 @@ func (s *Subscription) poll() {
 			return
 		}
 		fs.EachError(func(t string, p int32, err error) {
-			if !repair.note(t, err) && limit.allow(err.Error()) {
+			if recreated(err) {
+				s.repair.topicRecreated(t)
+			} else if limit.allow(err.Error()) {
 				s.conn.log.Warn("msgbus: fetching events", "topic", t, "partition", p, "err", err)
 			}
 		})
@@ -299,7 +303,6 @@ func (s *Subscription) poll() {
 			s.cl.MarkCommitRecords(r)
 		})
 		s.cl.AllowRebalance()
-		repair.run(s.cl, s.conn.log)
 	}
 }
 
@@ -364,6 +367,7 @@ func (s *Subscription) Close() error {
 			_ = s.cl.LeaveGroupContext(ctx)
 			cancel()
 		}
+		s.repair.close()
 		s.cl.Close()
 		s.conn.subsMu.Lock()
 		delete(s.conn.subs, s)

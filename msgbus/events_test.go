@@ -152,7 +152,7 @@ func TestPublishBatch(t *testing.T) {
 		var batch []msgbus.Outgoing
 		for range keys * perKey / batches {
 			key := fmt.Sprintf("olt-%d", sent%keys)
-			// The key differs from KeyOf's choice (the device id).
+			// The key differs from the KeyFunc's choice (the device id).
 			batch = append(batch, msgbus.Outgoing{Key: key, Message: &voltv1.Event{Id: fmt.Sprint(sent), DeviceId: "d" + key}})
 			sent++
 		}

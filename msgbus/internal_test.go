@@ -3,7 +3,6 @@ package msgbus
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,17 +31,23 @@ func TestValidMethod(t *testing.T) {
 
 func TestWaiters(t *testing.T) {
 	w := newWaiters()
-	ch := w.register("a")
+	p := &pending{ch: make(chan result, 1), topic: "t1"}
+	w.register("a", p)
+	w.register("b", &pending{ch: make(chan result, 1), topic: "t2"})
+	var ids []string
+	w.each("t1", func(id string, _ *pending) { ids = append(ids, id) })
+	if fmt.Sprint(ids) != "[a]" {
+		t.Errorf("each(t1) = %v", ids)
+	}
 	if !w.trigger("a", result{env: &msgbusv1.Envelope{Id: "a"}}) {
 		t.Fatal("trigger found no waiter")
 	}
-	if r := <-ch; r.env.GetId() != "a" {
+	if r := <-p.ch; r.env.GetId() != "a" {
 		t.Errorf("got %v", r)
 	}
-	if w.trigger("a", result{}) {
+	if w.trigger("a", result{}) || w.get("a") != nil {
 		t.Error("a second response found a waiter")
 	}
-	w.register("b")
 	w.cancel("b")
 	if w.trigger("b", result{}) || w.len() != 0 {
 		t.Error("a canceled waiter was triggered")
@@ -50,19 +55,31 @@ func TestWaiters(t *testing.T) {
 }
 
 func TestRecentIDs(t *testing.T) {
-	r := newRecentIDs(2)
-	for _, id := range []string{"a", "b"} {
-		if r.seen(id) {
+	r := newRecentIDs(3, 2)
+	for _, id := range []string{"a", "b", "c"} {
+		if dup, _ := r.seen(id); dup {
 			t.Errorf("%s seen before it was shown", id)
 		}
 	}
-	if !r.seen("a") || !r.seen("b") {
-		t.Error("a shown id not seen")
+	r.answered("a", []byte("resp-a"))
+	r.answered("b", []byte("resp-b"))
+	r.answered("c", []byte("resp-c")) // the ring keeps two: a's goes
+	r.answered("x", []byte("resp-x")) // never shown: not kept
+	if dup, resp := r.seen("a"); !dup || resp != nil {
+		t.Errorf("seen(a) = %v, %q; want a duplicate without response", dup, resp)
 	}
+	for _, id := range []string{"b", "c"} {
+		if dup, resp := r.seen(id); !dup || string(resp) != "resp-"+id {
+			t.Errorf("seen(%s) = %v, %q; want the kept response", id, dup, resp)
+		}
+	}
+	r = newRecentIDs(2, 2)
+	r.seen("a")
+	r.seen("b")
 	r.seen("c") // a and b move to the previous generation
 	r.seen("d")
 	r.seen("e") // and are forgotten
-	if r.seen("a") {
+	if dup, _ := r.seen("a"); dup {
 		t.Error("an old id is still remembered")
 	}
 }
@@ -101,85 +118,6 @@ func TestAckWindow(t *testing.T) {
 	}
 	w.forget([]int32{1})
 	w.done(ref) // after forget: ignored
-}
-
-// One key's jobs run one at a time in order; the bound holds; stop drops
-// the queued jobs.
-func TestScheduler(t *testing.T) {
-	var (
-		mu      sync.Mutex
-		order   = map[string][]int{}
-		running int
-		peak    int
-		dropped int
-	)
-	release := make(chan struct{})
-	s := newScheduler(context.Background(), 2, func(j *job) {
-		mu.Lock()
-		running++
-		peak = max(peak, running)
-		k := string(j.rec.Key)
-		order[k] = append(order[k], int(j.rec.Offset))
-		mu.Unlock()
-		if k == "block" {
-			<-release
-		}
-		mu.Lock()
-		running--
-		mu.Unlock()
-	}, func(*job) {
-		mu.Lock()
-		dropped++
-		mu.Unlock()
-	})
-	for i := range 10 {
-		for _, k := range []string{"a", "b", ""} {
-			s.submit(k, &job{rec: &kgo.Record{Key: []byte(k), Offset: int64(i)}})
-		}
-	}
-	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block")}})
-	s.submit("block", &job{rec: &kgo.Record{Key: []byte("block"), Offset: 1}})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if time.Now().After(deadline) {
-			mu.Lock()
-			msg := fmt.Sprintf("jobs ran %v, %d running; want all of a, b and keyless, and block's first", order, running)
-			mu.Unlock()
-			close(release)
-			t.Fatal(msg)
-		}
-		mu.Lock()
-		// The blocked job runs, and every other job has run in the other
-		// slot: only the second job of key block is still queued.
-		started := len(order["block"]) == 1 && len(order["a"])+len(order["b"])+len(order[""]) == 30 && running == 1
-		mu.Unlock()
-		if started {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	go func() {
-		for s.stopCtx.Err() == nil { // close has begun: the queued job must be dropped
-			time.Sleep(time.Millisecond)
-		}
-		close(release)
-	}()
-	s.close()
-	mu.Lock()
-	defer mu.Unlock()
-	for _, k := range []string{"a", "b"} {
-		if fmt.Sprint(order[k]) != "[0 1 2 3 4 5 6 7 8 9]" {
-			t.Errorf("%s ran in order %v", k, order[k])
-		}
-	}
-	if len(order[""]) != 10 {
-		t.Errorf("%d keyless jobs ran, want 10", len(order[""]))
-	}
-	if peak > 2 {
-		t.Errorf("%d jobs ran at once, limit 2", peak)
-	}
-	if dropped != 1 || len(order["block"]) != 1 {
-		t.Errorf("dropped %d, ran %v of key block; want the queued one dropped", dropped, order["block"])
-	}
 }
 
 func TestStatusRoundTrip(t *testing.T) {

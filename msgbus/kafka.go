@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,10 @@ const recordDeliveryTimeout = 30 * time.Second
 //     servers drop requests they have seen (by transaction id) and callers
 //     count a second response as late;
 //   - topic auto-creation, so a reply topic lost with a broker comes back.
-func clientOpts(brokers []string, name string, log *slog.Logger) []kgo.Opt {
+//
+// recreated, if not nil, hears of every topic the broker recreated under a
+// new id (see repairer).
+func clientOpts(brokers []string, name string, log *slog.Logger, recreated func(topic string)) []kgo.Opt {
 	return []kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.ClientID(name),
@@ -49,7 +53,7 @@ func clientOpts(brokers []string, name string, log *slog.Logger) []kgo.Opt {
 			d := time.Duration(tries) * 50 * time.Millisecond
 			return min(d, time.Second)
 		}),
-		kgo.WithLogger(kgoLogger{log}),
+		kgo.WithLogger(kgoLogger{l: log, recreated: recreated}),
 	}
 }
 
@@ -103,11 +107,20 @@ func randomID(n int) string {
 }
 
 // kgoLogger passes kgo's warnings and errors to slog; its info and debug
-// messages (every connection, every metadata refresh) stay out.
-type kgoLogger struct{ l *slog.Logger }
+// messages (every connection, every metadata refresh) stay out. It also
+// listens for the one warning that says a topic came back under a new id
+// (kgo v1.22 has no hook for it): it hands the topic to recreated, which
+// repairs it at once, and logs it at info, since the bus recovers.
+type kgoLogger struct {
+	l         *slog.Logger
+	recreated func(topic string) // nil: just log
+}
+
+// newTopicIDMsg starts kgo's warning about a recreated topic.
+const newTopicIDMsg = "metadata has a new ID for a topic we already hold"
 
 func (k kgoLogger) Level() kgo.LogLevel {
-	if k.l.Enabled(context.Background(), slog.LevelWarn) {
+	if k.recreated != nil || k.l.Enabled(context.Background(), slog.LevelWarn) {
 		return kgo.LogLevelWarn
 	}
 	if k.l.Enabled(context.Background(), slog.LevelError) {
@@ -117,6 +130,17 @@ func (k kgoLogger) Level() kgo.LogLevel {
 }
 
 func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	if strings.HasPrefix(msg, newTopicIDMsg) {
+		for i := 0; i+1 < len(keyvals); i += 2 {
+			if keyvals[i] == "topic" {
+				if t, ok := keyvals[i+1].(string); ok && k.recreated != nil {
+					k.recreated(t)
+				}
+			}
+		}
+		k.l.Debug("kafka: "+msg, keyvals...)
+		return
+	}
 	l := slog.LevelWarn
 	if level == kgo.LogLevelError {
 		l = slog.LevelError
@@ -148,100 +172,4 @@ func (l *logLimiter) allow(key string) bool {
 	}
 	l.last[key] = now
 	return true
-}
-
-// A broker that restarts without its data (kfake keeps topics in memory; a
-// wiped cluster does the same) recreates topics under new ids on first use.
-// kgo then fails them with UNKNOWN_TOPIC_ID until they are purged from the
-// client and used again; purger and repairConsuming do that, so that the
-// bus recovers without a restart.
-
-func recreated(err error) bool { return errors.Is(err, kerr.UnknownTopicID) }
-
-// purger purges recreated topics from a client's producer, at most once a
-// second per topic (a purge fails the records buffered for the topic, so
-// the failures it causes must not cause another). Produce callbacks ask;
-// its goroutine purges, since a callback must not block.
-type purger struct {
-	cl   *kgo.Client
-	ch   chan string
-	stop chan struct{}
-	done chan struct{}
-}
-
-func newPurger(cl *kgo.Client) *purger {
-	p := &purger{cl: cl, ch: make(chan string, 16), stop: make(chan struct{}), done: make(chan struct{})}
-	go p.loop()
-	return p
-}
-
-// failed looks at a produce error and asks for a purge if it means that
-// the topic was recreated.
-func (p *purger) failed(topic string, err error) {
-	if !recreated(err) {
-		return
-	}
-	select {
-	case p.ch <- topic:
-	case <-p.stop:
-	default: // a purge is pending; later failures ask again
-	}
-}
-
-func (p *purger) loop() {
-	defer close(p.done)
-	last := make(map[string]time.Time)
-	for {
-		select {
-		case t := <-p.ch:
-			if time.Since(last[t]) < time.Second {
-				continue
-			}
-			last[t] = time.Now()
-			p.cl.PurgeTopicsFromProducing(t)
-		case <-p.stop:
-			return
-		}
-	}
-}
-
-func (p *purger) close() {
-	close(p.stop)
-	<-p.done
-}
-
-// consumeRepair collects the recreated topics a poll loop meets and
-// purges and re-adds them, so that consumption resumes (from the reset
-// offset: the start). It belongs to one poll loop.
-type consumeRepair struct {
-	pending map[string]bool
-	last    map[string]time.Time
-}
-
-func newConsumeRepair() *consumeRepair {
-	return &consumeRepair{pending: make(map[string]bool), last: make(map[string]time.Time)}
-}
-
-// note looks at a fetch error and reports whether it was a recreated topic.
-func (r *consumeRepair) note(topic string, err error) bool {
-	if !recreated(err) || topic == "" {
-		return false
-	}
-	r.pending[topic] = true
-	return true
-}
-
-// run repairs the noted topics, each at most once a second. Call it from
-// the poll loop with rebalances allowed: a purge rebalances a group.
-func (r *consumeRepair) run(cl *kgo.Client, log *slog.Logger) {
-	for t := range r.pending {
-		delete(r.pending, t)
-		if time.Since(r.last[t]) < time.Second {
-			continue
-		}
-		r.last[t] = time.Now()
-		log.Info("msgbus: the broker recreated a topic; consuming it again", "topic", t)
-		cl.PurgeTopicsFromConsuming(t)
-		cl.AddConsumeTopics(t)
-	}
 }

@@ -1,46 +1,17 @@
 package msgbus_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
-	"google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/msgbus"
 )
-
-func TestKeyOf(t *testing.T) {
-	dev := &voltv1.Device{Id: "olt-1", ParentId: "ignored"}
-	for _, c := range []struct {
-		name string
-		msg  proto.Message
-		want string
-	}{
-		{"Device", dev, "olt-1"},
-		{"child Device", &voltv1.Device{Id: "onu-1", ParentId: "olt-1"}, "onu-1"},
-		{"ID", &voltv1.ID{Id: "ld-1"}, "ld-1"},
-		{"device_id", &adapterv1.DeviceRequest{DeviceId: "olt-2"}, "olt-2"},
-		{"Port", &voltv1.Port{DeviceId: "olt-3", PortNo: 1}, "olt-3"},
-		{"Event", &voltv1.Event{Id: "e", DeviceId: "olt-4"}, "olt-4"},
-		{"parent_id", &adapterv1.ChildDeviceDetectedRequest{ParentId: "olt-5"}, "olt-5"},
-		{"device field", &adapterv1.PortRequest{Device: dev}, "olt-1"},
-		{"device field unset", &adapterv1.PortRequest{}, ""},
-		{"BulkFlows", &adapterv1.BulkFlowsRequest{Device: dev}, "olt-1"},
-		{"empty device_id", &adapterv1.DeviceRequest{}, ""},
-		{"RegisterRequest", &adapterv1.RegisterRequest{}, ""},
-		{"Empty", &emptypb.Empty{}, ""},
-		{"other id field", &grpc_health_v1.HealthCheckRequest{Service: "x"}, ""},
-		{"nil", nil, ""},
-		{"typed nil", (*voltv1.Device)(nil), ""},
-	} {
-		if got := msgbus.KeyOf(c.msg); got != c.want {
-			t.Errorf("%s: KeyOf = %q, want %q", c.name, got, c.want)
-		}
-	}
-}
 
 func TestConfigValidation(t *testing.T) {
 	for _, c := range []msgbus.ServerConfig{
@@ -52,6 +23,44 @@ func TestConfigValidation(t *testing.T) {
 	} {
 		if _, err := msgbus.NewServer(c); err == nil {
 			t.Errorf("NewServer(%+v) succeeded", c)
+		}
+	}
+}
+
+// The record key of a call comes from Config.Key unless WithKey overrides
+// it; without a KeyFunc a call has no key.
+func TestKeyFunc(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("keys")
+	keys := make(chan string, 8)
+	serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic}, func(s *msgbus.Server) {
+		adapterv1.RegisterCoreServiceServer(s, &testCore{getDevice: func(ctx context.Context, r *adapterv1.DeviceRequest) (*voltv1.Device, error) {
+			ci, _ := msgbus.CallInfoFromContext(ctx)
+			keys <- ci.Key
+			return &voltv1.Device{}, nil
+		}})
+	})
+	upper := func(m proto.Message) string { return "k-" + m.(*adapterv1.DeviceRequest).GetDeviceId() }
+	keyed := adapterv1.NewCoreServiceClient(dial(t, b.Addrs(), msgbus.Config{Topic: topic, Key: upper}))
+	plain := adapterv1.NewCoreServiceClient(dial(t, b.Addrs(), msgbus.Config{Topic: topic, Key: noKey}))
+	for _, c := range []struct {
+		client adapterv1.CoreServiceClient
+		opts   []grpc.CallOption
+		want   string
+	}{
+		{keyed, nil, "k-d1"},
+		{keyed, []grpc.CallOption{msgbus.WithKey("mine")}, "mine"},
+		{plain, nil, ""},
+		{plain, []grpc.CallOption{msgbus.WithKey("mine")}, "mine"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := c.client.GetDevice(ctx, &adapterv1.DeviceRequest{DeviceId: "d1"}, c.opts...)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := <-keys; got != c.want {
+			t.Errorf("key %q, want %q", got, c.want)
 		}
 	}
 }

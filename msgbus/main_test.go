@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
@@ -49,9 +50,24 @@ func newTopic(prefix string) string {
 	return fmt.Sprintf("%s.%d.%d", prefix, os.Getpid(), topicSeq.Add(1))
 }
 
+// deviceKey is the tests' KeyFunc: the device id of a message that has
+// one. dial sets it unless a test sets another (noKey for none).
+func deviceKey(m proto.Message) string {
+	if d, ok := m.(interface{ GetDeviceId() string }); ok {
+		return d.GetDeviceId()
+	}
+	return ""
+}
+
+// noKey gives no message a key.
+func noKey(proto.Message) string { return "" }
+
 func dial(t testing.TB, brokers []string, cfg msgbus.Config) *msgbus.Conn {
 	t.Helper()
 	cfg.Brokers = brokers
+	if cfg.Key == nil {
+		cfg.Key = deviceKey
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = testLogger(t)
 	}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/msgbus"
@@ -441,7 +442,7 @@ func TestAdapterService(t *testing.T) {
 	serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic}, func(s *msgbus.Server) {
 		adapterv1.RegisterAdapterServiceServer(s, a)
 	})
-	client := adapterv1.NewAdapterServiceClient(dial(t, b.Addrs(), msgbus.Config{}).To(topic))
+	client := adapterv1.NewAdapterServiceClient(dial(t, b.Addrs(), msgbus.Config{Key: adapter.DeviceKeyFunc()}).To(topic))
 	ctx := context.Background()
 	if _, err := client.AdoptDevice(ctx, &voltv1.Device{Id: "olt-1"}); err != nil {
 		t.Fatal(err)

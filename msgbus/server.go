@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+	"github.com/openvolt/openvolt/internal/keyq"
 )
 
 // Server serves gRPC services registered on it to callers on the bus: a
@@ -47,10 +48,10 @@ type Server struct {
 
 	// Set by Start.
 	cl     *kgo.Client
-	sched  *scheduler
+	sched  *keyq.Queue // runs the calls: serial per key, bounded in parallel
 	acks   *ackWindow
 	recent *recentIDs
-	purge  *purger
+	repair *repairer
 	bodies *bodyCodec
 	ctx    context.Context // canceled by Close: ends the poll loop and the handlers
 	cancel context.CancelFunc
@@ -63,14 +64,34 @@ type Server struct {
 type method struct {
 	impl    any
 	handler grpc.MethodHandler
+	stream  context.Context // carries the grpc.ServerTransportStream grpc.Method(ctx) finds
 }
 
-// job is one request on its way through the scheduler.
+// job is one request on its way through the executor: a keyq.Item.
 type job struct {
-	rec *kgo.Record
-	env *msgbusv1.Envelope
-	m   *method
-	ack ackRef
+	s       *Server
+	rec     *kgo.Record
+	key     string
+	env     *msgbusv1.Envelope
+	m       *method
+	ack     ackRef
+	badBody error // set by decode when the body does not decode
+}
+
+func (j *job) Run()  { j.s.run(j) }
+func (j *job) Drop() { j.s.acks.abandon(j.ack) }
+
+// decode is the handler's request decoder.
+func (j *job) decode(v any) error {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
+	}
+	if err := j.s.bodies.unmarshal(j.env, m); err != nil {
+		j.badBody = err
+		return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", j.env.GetMethod(), err)
+	}
+	return nil
 }
 
 type serverStats struct {
@@ -87,8 +108,23 @@ type ServerStats struct {
 	ReplyErrors uint64 // responses the broker did not take
 }
 
-// How many transaction ids a server remembers to drop duplicates.
-const recentIDsSize = 1 << 16
+// pendingPerSlot×MaxConcurrency calls may wait or run before the poll
+// loop blocks, so that one hot key cannot queue without bound.
+const pendingPerSlot = 16
+
+// How many transaction ids a server remembers to drop duplicates, and how
+// many of the last responses it keeps to answer them again.
+const (
+	recentIDsSize = 1 << 16
+	keptResponses = 4096
+)
+
+// Responses the broker failed because the caller's reply topic came back
+// under a new id are sent again, this many times at most, this far apart.
+const (
+	replyTries      = 10
+	replyRetryDelay = 200 * time.Millisecond
+)
 
 // Bounds on the steps of a rebalance and of Close.
 const (
@@ -136,7 +172,8 @@ func (s *Server) RegisterService(sd *grpc.ServiceDesc, impl any) {
 		if _, dup := s.methods[name]; dup {
 			panic("msgbus: RegisterService: " + sd.ServiceName + " registered twice")
 		}
-		s.methods[name] = &method{impl: impl, handler: md.Handler}
+		s.methods[name] = &method{impl: impl, handler: md.Handler,
+			stream: grpc.NewContextWithServerTransportStream(context.Background(), transportStream{method: name})}
 	}
 	for _, st := range sd.Streams {
 		s.log.Debug("msgbus: streaming method not served over Kafka", "method", "/"+sd.ServiceName+"/"+st.StreamName)
@@ -153,7 +190,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started = true
 
-	admin, err := kgo.NewClient(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log)...)
+	admin, err := kgo.NewClient(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log, nil)...)
 	if err != nil {
 		return fmt.Errorf("msgbus: %w", err)
 	}
@@ -164,7 +201,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 
 	s.acks = newAckWindow(func(r *kgo.Record) { s.cl.MarkCommitRecords(r) })
-	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log), consumerOpts()...)
+	s.repair = newRepairer(s.log, func(t string) bool { return t == s.cfg.Topic }, nil)
+	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log, s.repair.topicRecreated), consumerOpts()...)
 	opts = append(opts,
 		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(s.cfg.Topic),
@@ -190,10 +228,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.cl = cl
 	s.bodies = bodies
-	s.purge = newPurger(cl)
-	s.recent = newRecentIDs(recentIDsSize)
+	s.repair.start(cl)
+	s.recent = newRecentIDs(recentIDsSize, keptResponses)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sched = newScheduler(s.ctx, s.cfg.MaxConcurrency, s.run, func(j *job) { s.acks.abandon(j.ack) })
+	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency)
 	s.wg.Add(1)
 	go s.poll()
 	return nil
@@ -225,8 +263,10 @@ func (s *Server) Close() error {
 	}
 	s.stopOnce.Do(func() {
 		s.cancel()
+		// Before waiting for the poll loop: it may be blocked adding a
+		// call, and Close unblocks it (dropping what waits).
+		s.sched.Close()
 		s.wg.Wait()
-		s.sched.close()
 		ctx, cancel := context.WithTimeout(context.Background(), flushWait)
 		if err := s.cl.Flush(ctx); err != nil {
 			s.log.Warn("msgbus: responses not delivered at close", "topic", s.cfg.Topic, "err", err)
@@ -237,18 +277,17 @@ func (s *Server) Close() error {
 			s.log.Warn("msgbus: leave group", "group", s.cfg.Group, "err", err)
 		}
 		cancel()
-		s.purge.close()
+		s.repair.close()
 		s.cl.Close()
 		s.bodies.close()
 	})
 	return nil
 }
 
-// poll feeds consumed records to the scheduler until Close.
+// poll feeds consumed records to the executor until Close.
 func (s *Server) poll() {
 	defer s.wg.Done()
 	limit := newLogLimiter(30 * time.Second)
-	repair := newConsumeRepair()
 	for {
 		fs := s.cl.PollFetches(s.ctx)
 		if s.ctx.Err() != nil || fs.IsClientClosed() {
@@ -256,17 +295,18 @@ func (s *Server) poll() {
 			return
 		}
 		fs.EachError(func(t string, p int32, err error) {
-			if !repair.note(t, err) && limit.allow(err.Error()) {
+			if recreated(err) {
+				s.repair.topicRecreated(t)
+			} else if limit.allow(err.Error()) {
 				s.log.Warn("msgbus: fetching requests", "topic", t, "partition", p, "err", err)
 			}
 		})
 		fs.EachRecord(s.dispatch)
 		s.cl.AllowRebalance()
-		repair.run(s.cl, s.log)
 	}
 }
 
-// dispatch checks one record and hands it to the scheduler under its key.
+// dispatch checks one record and hands it to the executor under its key.
 func (s *Server) dispatch(r *kgo.Record) {
 	ref := s.acks.add(r)
 	if s.ctx.Err() != nil {
@@ -283,75 +323,66 @@ func (s *Server) dispatch(r *kgo.Record) {
 		s.acks.done(ref)
 		return
 	}
-	if s.recent.seen(env.GetId()) {
+	if dup, resp := s.recent.seen(env.GetId()); dup {
 		s.stats.duplicates.Add(1)
+		if resp != nil && env.GetReplyTo() != "" { // the caller asks again: the response was lost
+			s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: resp}, env.GetId(), 1, nil)
+		}
 		s.acks.done(ref)
 		return
 	}
 	m := s.methods[env.GetMethod()]
 	if m == nil {
 		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
-		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic))
+		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{})
 		s.acks.done(ref)
 		return
 	}
-	s.sched.submit(string(r.Key), &job{rec: r, env: env, m: m, ack: ref})
+	key := string(r.Key)
+	s.sched.Add(key, &job{s: s, rec: r, key: key, env: env, m: m, ack: ref})
 }
 
 // run runs one call and answers it.
 func (s *Server) run(j *job) {
 	defer s.acks.done(j.ack)
 	env := j.env
+	now := time.Now()
 	var deadline time.Time
 	if ms := env.GetDeadlineUnixMs(); ms > 0 {
 		deadline = time.UnixMilli(ms)
-		if !time.Now().Before(deadline) {
+		if !now.Before(deadline) {
 			s.stats.expired.Add(1)
 			s.reply(j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
-				"msgbus: %s: the deadline passed before the call started", env.GetMethod()))
+				"msgbus: %s: the deadline passed before the call started", env.GetMethod()), now)
 			return
 		}
 	}
-	ctx := s.ctx
-	if !deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline)
-		defer cancel()
+	ctx := &callCtx{
+		Context: s.ctx,
+		info: CallInfo{
+			ID:        env.GetId(),
+			Method:    env.GetMethod(),
+			From:      env.GetFrom(),
+			Key:       j.key,
+			Topic:     j.rec.Topic,
+			Partition: j.rec.Partition,
+			Offset:    j.rec.Offset,
+			Deadline:  deadline,
+		},
+		hasDeadline: !deadline.IsZero(),
+		stream:      j.m.stream,
 	}
-	ctx = context.WithValue(ctx, callInfoKey{}, &CallInfo{
-		ID:        env.GetId(),
-		Method:    env.GetMethod(),
-		From:      env.GetFrom(),
-		Key:       string(j.rec.Key),
-		Topic:     j.rec.Topic,
-		Partition: j.rec.Partition,
-		Offset:    j.rec.Offset,
-		Deadline:  deadline,
-	})
-	ctx = grpc.NewContextWithServerTransportStream(ctx, transportStream{method: env.GetMethod()})
-
-	var badBody error
-	dec := func(v any) error {
-		m, ok := v.(proto.Message)
-		if !ok {
-			return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
-		}
-		if err := s.bodies.unmarshal(env, m); err != nil {
-			badBody = err
-			return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", env.GetMethod(), err)
-		}
-		return nil
-	}
-	resp, err := s.call(ctx, j.m, env.GetMethod(), dec)
-	if badBody != nil {
-		s.badRecord(j.rec, badBody)
+	defer ctx.release()
+	resp, err := s.call(ctx, j.m, env.GetMethod(), j.decode)
+	if j.badBody != nil {
+		s.badRecord(j.rec, j.badBody)
 	} else {
 		s.stats.handled.Add(1)
 	}
 	if err != nil && s.ctx.Err() != nil {
 		err = status.Errorf(codes.Unavailable, "msgbus: the server of %s stopped during the call: %v", s.cfg.Topic, err)
 	}
-	s.reply(j.rec, env, resp, err)
+	s.reply(j.rec, env, resp, err, time.Time{})
 }
 
 // call runs the handler; a panic becomes Internal rather than taking the
@@ -367,47 +398,77 @@ func (s *Server) call(ctx context.Context, m *method, name string, dec func(any)
 }
 
 // reply produces the response to env, asynchronously, unless the caller
-// wants none.
-func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error) {
+// wants none. now is the time to stamp it with; zero reads the clock.
+func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) {
 	if env.GetReplyTo() == "" {
 		return
 	}
-	out := &msgbusv1.Envelope{
-		Id:              env.GetId(),
-		Kind:            msgbusv1.Kind_KIND_RESPONSE,
-		Method:          env.GetMethod(),
-		From:            s.cfg.Topic,
-		Key:             env.GetKey(),
-		TimestampUnixMs: time.Now().UnixMilli(),
+	if now.IsZero() {
+		now = time.Now()
 	}
+	out := wireEnvelope{
+		id:          env.GetId(),
+		kind:        msgbusv1.Kind_KIND_RESPONSE,
+		method:      env.GetMethod(),
+		from:        s.cfg.Topic,
+		key:         env.GetKey(),
+		timestampMs: now.UnixMilli(),
+	}
+	var body proto.Message
 	if err == nil && resp != nil {
 		m, ok := resp.(proto.Message)
 		if !ok {
 			err = status.Errorf(codes.Internal, "msgbus: response type %T is not a proto.Message", resp)
-		} else if merr := s.bodies.marshal(out, m); merr != nil {
-			err = status.Errorf(codes.Internal, "msgbus: marshal response of %s: %v", env.GetMethod(), merr)
+		} else {
+			body = m
 		}
 	}
-	out.Status = statusToProto(err)
-	value, merr := proto.Marshal(out)
-	if merr != nil { // only an invalid status detail can do this
-		out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
-		out.Status = &msgbusv1.Status{Code: int32(codes.Internal), Message: "msgbus: marshal response: " + merr.Error()}
-		value, _ = proto.Marshal(out)
+	out.status = statusToProto(err)
+	value, merr := s.bodies.encode(&out, body)
+	if merr != nil { // the body does not marshal, or a status detail
+		out.status = &msgbusv1.Status{Code: int32(codes.Internal), Message: fmt.Sprintf("msgbus: marshal response of %s: %v", env.GetMethod(), merr)}
+		value, _ = s.bodies.encode(&out, nil)
 	}
+	s.recent.answered(env.GetId(), value)
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	s.cl.Produce(context.Background(), &kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value}, func(rec *kgo.Record, err error) {
-		if err != nil && tooLarge(err) && out.GetStatus() == nil {
-			// The caller would wait for its deadline: tell it instead.
-			out.Body, out.BodyEncoding = nil, msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED
-			out.Status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
-				Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
-			if small, merr := proto.Marshal(out); merr == nil {
-				s.cl.TryProduce(context.Background(), &kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: small}, s.replied)
-			}
+	s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}, env.GetId(), 1, func(rec *kgo.Record, err error) bool {
+		if !tooLarge(err) || out.status != nil {
+			return false
 		}
-		s.replied(rec, err)
+		// The caller would wait for its deadline: tell it instead.
+		out.status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
+			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
+		small, merr := s.bodies.encode(&out, nil)
+		if merr != nil {
+			return false
+		}
+		s.recent.answered(env.GetId(), small)
+		s.produceReply(&kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: small}, env.GetId(), 1, nil)
+		return true
+	})
+}
+
+// produceReply produces a response record, asynchronously. If the broker
+// fails it because the reply topic came back under a new id, the repairer
+// purges the topic and the response goes again shortly (replyTries at
+// most). onErr may handle another failure itself (true) before it is
+// counted and logged.
+func (s *Server) produceReply(rec *kgo.Record, id string, try int, onErr func(*kgo.Record, error) bool) {
+	s.cl.TryProduce(context.Background(), rec, func(r *kgo.Record, err error) {
+		if err == nil {
+			return
+		}
+		if recreated(err) && try < replyTries && s.ctx.Err() == nil {
+			s.repair.failed(r.Topic, err)
+			again := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+			time.AfterFunc(replyRetryDelay, func() { s.produceReply(again, id, try+1, onErr) })
+			return
+		}
+		if onErr != nil && onErr(r, err) {
+			return
+		}
+		s.replied(r, err)
 	})
 }
 
@@ -416,7 +477,13 @@ func (s *Server) replied(r *kgo.Record, err error) {
 		return
 	}
 	s.stats.replyErrors.Add(1)
-	s.purge.failed(r.Topic, err)
+	s.repair.failed(r.Topic, err)
+	if s.ctx.Err() != nil || errors.Is(err, kgo.ErrClientClosed) {
+		// Stopping: the caller sees Unavailable or its deadline; a clean
+		// stop logs no warning.
+		s.log.Debug("msgbus: response not delivered at stop", "topic", r.Topic, "err", err)
+		return
+	}
 	if s.replyLog.allow(err.Error()) {
 		s.log.Warn("msgbus: response not delivered", "topic", r.Topic, "err", err)
 	}
@@ -449,9 +516,14 @@ func (s *Server) revoked(ctx context.Context, cl *kgo.Client, revoked map[string
 
 // lost runs when the group lost partitions (the session expired): another
 // member may own them already, so there is nothing to wait for or commit.
+// While the broker is away kgo calls it on every failed rejoin, with no
+// partitions: that is not news.
 func (s *Server) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.log.Warn("msgbus: lost partitions", "topic", s.cfg.Topic, "partitions", lost[s.cfg.Topic])
-	s.acks.forget(lost[s.cfg.Topic])
+	parts := lost[s.cfg.Topic]
+	if len(parts) > 0 {
+		s.log.Warn("msgbus: lost partitions", "topic", s.cfg.Topic, "partitions", parts)
+	}
+	s.acks.forget(parts)
 }
 
 // chainServer composes interceptors into one, the first outermost, as

@@ -2,6 +2,8 @@ package msgbus
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
 )
@@ -13,24 +15,34 @@ type result struct {
 	err error
 }
 
+// pending is a call waiting for its response, with its request record's
+// parts, so that the request can be sent again (same transaction id: the
+// server runs it at most once) when the broker lost it.
+type pending struct {
+	ch        chan result // room for one result, so trigger never blocks
+	topic     string
+	key       []byte
+	value     []byte
+	ts        time.Time
+	delivered atomic.Bool // the broker took the request (once at least)
+	resends   atomic.Int32
+}
+
 // waiters pairs responses with the calls that wait for them, by transaction
 // id (after etcd's pkg/wait). A call registers before it produces its
 // request, so a response can never arrive before its waiter.
 type waiters struct {
 	mu sync.Mutex // guards m
-	m  map[string]chan result
+	m  map[string]*pending
 }
 
-func newWaiters() *waiters { return &waiters{m: make(map[string]chan result)} }
+func newWaiters() *waiters { return &waiters{m: make(map[string]*pending)} }
 
-// register returns the channel on which id's result arrives; the channel
-// has room for one result, so trigger never blocks.
-func (w *waiters) register(id string) <-chan result {
-	ch := make(chan result, 1)
+// register makes p the waiter of id; p.ch must have room for one result.
+func (w *waiters) register(id string, p *pending) {
 	w.mu.Lock()
-	w.m[id] = ch
+	w.m[id] = p
 	w.mu.Unlock()
-	return ch
 }
 
 // trigger hands r to the call waiting for id and reports whether there was
@@ -38,13 +50,40 @@ func (w *waiters) register(id string) <-chan result {
 // response).
 func (w *waiters) trigger(id string, r result) bool {
 	w.mu.Lock()
-	ch, ok := w.m[id]
+	p, ok := w.m[id]
 	delete(w.m, id)
 	w.mu.Unlock()
 	if ok {
-		ch <- r
+		p.ch <- r
 	}
 	return ok
+}
+
+// get returns id's waiter if the call still waits.
+func (w *waiters) get(id string) *pending {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.m[id]
+}
+
+// each calls fn for every waiting call whose request went to topic, or for
+// every waiting call if topic is "".
+func (w *waiters) each(topic string, fn func(id string, p *pending)) {
+	type idp struct {
+		id string
+		p  *pending
+	}
+	var list []idp
+	w.mu.Lock()
+	for id, p := range w.m {
+		if topic == "" || p.topic == topic {
+			list = append(list, idp{id, p})
+		}
+	}
+	w.mu.Unlock()
+	for _, e := range list {
+		fn(e.id, e.p)
+	}
 }
 
 // cancel forgets id; a response that comes later finds no waiter.

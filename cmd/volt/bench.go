@@ -41,13 +41,17 @@ func newBenchRPCCmd() *cobra.Command {
 		Short: "Round trips of unary calls over Kafka (msgbus) through a real broker",
 		Long: `Measure unary round trips between a msgbus client and a msgbus server in
 this process, every request and response going through the broker. With no
---brokers, an embedded broker is started on loopback.`,
+--brokers, an embedded broker is started on loopback. A raw franz-go
+request/response loop (the floor: same broker, same producer tuning, same
+keys, ~180-byte records, no envelope) runs first with the same calls and
+concurrency; ratio is msgbus's throughput over the floor's, p50_ratio its
+p50 over the floor's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Brokers = daemon.List(brokers)
 			return runBench(cmd, func() (bench.RPCResult, error) { return bench.RPC(cmd.Context(), cfg) }, func(res bench.RPCResult) string {
-				return fmt.Sprintf("%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s",
-					res.Calls, res.Concurrency, res.P50us, res.P99us, res.CallsPerS)
+				return fmt.Sprintf("%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s; raw franz-go floor: p50 %.1f µs, %.0f calls/s (throughput %.2f×, p50 %.2f×)",
+					res.Calls, res.Concurrency, res.P50us, res.P99us, res.CallsPerS, res.FloorP50us, res.FloorCallsPerS, res.Ratio, res.P50Ratio)
 			})
 		},
 	}

@@ -61,19 +61,31 @@ func (c *RPCConfig) setDefaults() error {
 	return nil
 }
 
-// RPCResult is what `volt bench rpc -o json` prints.
+// RPCResult is what `volt bench rpc -o json` prints. The floor is a raw
+// franz-go request/response loop over the same broker (see floorLoop), so
+// that Ratio and P50Ratio read the same on any machine.
 type RPCResult struct {
-	Calls       int     `json:"calls"`
-	Concurrency int     `json:"concurrency"`
-	P50us       float64 `json:"p50_us"`
-	P99us       float64 `json:"p99_us"`
-	CallsPerS   float64 `json:"calls_per_s"`
+	Calls          int     `json:"calls"`
+	Concurrency    int     `json:"concurrency"`
+	P50us          float64 `json:"p50_us"`
+	P99us          float64 `json:"p99_us"`
+	CallsPerS      float64 `json:"calls_per_s"`
+	FloorCallsPerS float64 `json:"floor_calls_per_s"`
+	FloorP50us     float64 `json:"floor_p50_us"`
+	// Ratio is CallsPerS / FloorCallsPerS: the share of the raw loop's
+	// throughput msgbus keeps (the figure to watch with many in flight).
+	Ratio float64 `json:"ratio"`
+	// P50Ratio is P50us / FloorP50us: how much slower a call is (the
+	// figure to watch with one in flight).
+	P50Ratio float64 `json:"p50_ratio"`
 }
 
 // RPC measures unary round trips through the broker: a msgbus.Conn calls
 // a msgbus.Server (serving the gRPC health service) on a topic of its own,
 // with Concurrency calls in flight over Keys keys. Client and server share
 // the process but every call and every response goes through the broker.
+// The raw franz-go floor loop makes as many calls the same way on the same
+// broker, in rounds that alternate with msgbus's.
 func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return RPCResult{}, err
@@ -122,26 +134,103 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 		_, err := client.Check(cctx, req, keys[i%len(keys)])
 		return err
 	}
-	if err := waitReady(ctx, call); err != nil {
-		return RPCResult{}, err
-	}
-	if _, err := run(cfg.Warmup, cfg.Concurrency, call); err != nil {
-		return RPCResult{}, fmt.Errorf("bench: warm-up: %w", err)
-	}
-	start := time.Now()
-	lat, err := run(cfg.Calls, cfg.Concurrency, call)
-	elapsed := time.Since(start)
+	f, err := startFloor(ctx, brokers, cfg.Keys)
 	if err != nil {
 		return RPCResult{}, err
 	}
-	slices.Sort(lat)
-	return RPCResult{
-		Calls:       cfg.Calls,
-		Concurrency: cfg.Concurrency,
-		P50us:       micros(percentile(lat, 0.50)),
-		P99us:       micros(percentile(lat, 0.99)),
-		CallsPerS:   math.Round(float64(cfg.Calls) / elapsed.Seconds()),
-	}, nil
+	defer f.close()
+	floorCall := func(i int) error { return f.call(ctx, i) }
+	for _, c := range []func(int) error{floorCall, call} {
+		if err := waitReady(ctx, c); err != nil {
+			return RPCResult{}, err
+		}
+		if _, err := run(cfg.Warmup, cfg.Concurrency, c); err != nil {
+			return RPCResult{}, fmt.Errorf("bench: warm-up: %w", err)
+		}
+	}
+	// Rounds alternate between the floor and msgbus, so that a change of
+	// the machine's load meanwhile weighs on both alike.
+	var mine, floor measured
+	for r := range rpcRounds {
+		n := cfg.Calls/rpcRounds + btoi(r < cfg.Calls%rpcRounds)
+		first, second := &floor, &mine
+		fc, sc := floorCall, call
+		if r%2 == 1 {
+			first, second, fc, sc = second, first, sc, fc
+		}
+		if err := first.add(n, cfg.Concurrency, fc); err != nil {
+			return RPCResult{}, err
+		}
+		if err := second.add(n, cfg.Concurrency, sc); err != nil {
+			return RPCResult{}, err
+		}
+	}
+	res := RPCResult{
+		Calls:          cfg.Calls,
+		Concurrency:    cfg.Concurrency,
+		P50us:          micros(mine.percentile(0.50)),
+		P99us:          micros(mine.percentile(0.99)),
+		CallsPerS:      mine.rate(),
+		FloorCallsPerS: floor.rate(),
+		FloorP50us:     micros(floor.percentile(0.50)),
+	}
+	res.Ratio = round2(res.CallsPerS / res.FloorCallsPerS)
+	res.P50Ratio = round2(res.P50us / res.FloorP50us)
+	return res, nil
+}
+
+// rpcRounds is how many rounds RPC splits the calls into.
+const rpcRounds = 6
+
+// measured accumulates the rounds of one side.
+type measured struct {
+	lat     []time.Duration
+	elapsed time.Duration
+	sorted  bool
+}
+
+func (m *measured) add(n, c int, call func(int) error) error {
+	if n == 0 {
+		return nil
+	}
+	start := time.Now()
+	lat, err := run(n, c, call)
+	m.elapsed += time.Since(start)
+	if err != nil {
+		return err
+	}
+	m.lat = append(m.lat, lat...)
+	m.sorted = false
+	return nil
+}
+
+func (m *measured) percentile(p float64) time.Duration {
+	if !m.sorted {
+		slices.Sort(m.lat)
+		m.sorted = true
+	}
+	return percentile(m.lat, p)
+}
+
+func (m *measured) rate() float64 {
+	if m.elapsed <= 0 {
+		return 0
+	}
+	return math.Round(float64(len(m.lat)) / m.elapsed.Seconds())
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func round2(x float64) float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return 0
+	}
+	return math.Round(x*100) / 100
 }
 
 // waitReady calls until the server answers: it has joined its group.

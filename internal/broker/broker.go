@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // Defaults of Config.
@@ -105,6 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		}),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(cfg.Partitions),
+		kfake.MaxVersions(maxVersions()),
 		kfake.WithLogger(kfakeLogger{cfg.Logger}),
 	)
 	if err != nil {
@@ -112,6 +114,18 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	return &Broker{c: c, addrs: c.ListenAddrs()}, nil
+}
+
+// maxVersions caps Produce at v12 (topics by name). kfake's v13 handler
+// (topics by id) panics, taking the broker down, on a request that names
+// two topic ids it does not know with a common partition number (index out
+// of range in handleProduce, kfake 2026-09-18): a client whose topics were
+// recreated by a broker restart sends exactly that. By name, a produce to
+// a recreated topic simply works.
+func maxVersions() *kversion.Versions {
+	v := kversion.Tip()
+	v.SetMaxKeyVersion(0, 12) // Produce
+	return v
 }
 
 // Addrs returns the advertised host:port of the broker, for clients'

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/goleak"
 
 	"github.com/openvolt/openvolt/internal/testpeer"
@@ -123,5 +124,40 @@ func TestKcatList(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "1 brokers:") || !strings.Contains(string(out), b.Addrs()[0]) {
 		t.Errorf("kcat -L:\n%s", out)
+	}
+}
+
+// A produce request naming two topic ids the broker does not know (what a
+// client sends after a restart recreated its topics) gets an answer, and
+// the broker stays up: kfake's by-id produce handler would panic on it.
+func TestProduceUnknownTopicIDs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := Start(ctx, Config{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks = 1
+	req.TimeoutMillis = 1000
+	for i, name := range []string{"gone-a", "gone-b"} {
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = name
+		rt.TopicID = [16]byte{byte(i + 1), 0xee}
+		p := kmsg.NewProduceRequestTopicPartition()
+		rt.Partitions = append(rt.Partitions, p) // partition 0, no records
+		req.Topics = append(req.Topics, rt)
+	}
+	if _, err := req.RequestWith(ctx, cl); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("the broker is down after the request: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -203,7 +204,7 @@ func startAdapter(t *testing.T, brokers []string, typ string, onus int, block ch
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Name: typ + "-adapter"})
+	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Name: typ + "-adapter", Key: adapter.DeviceKeyFunc()})
 	if err != nil {
 		t.Fatal(err)
 	}

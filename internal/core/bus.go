@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/adapterreg"
@@ -42,10 +43,10 @@ type bus struct {
 	sbi       *sbi.Server
 	onConnect func() // must not block
 
-	events        chan *voltv1.Event
-	dropped       atomic.Uint64 // events not queued because events was full
-	droppedLogged atomic.Uint64 // dropped as of the last warning
-	dropLogged    atomic.Int64  // unix nanoseconds of the last warning
+	events        *msgbus.Publisher // queues events, and sends them once the bus is up
+	dropped       atomic.Uint64     // events not queued because the queue was full
+	droppedLogged atomic.Uint64     // dropped as of the last warning
+	dropLogged    atomic.Int64      // unix nanoseconds of the last warning
 
 	mu      sync.RWMutex // guards conn, server, clients
 	conn    *msgbus.Conn
@@ -53,13 +54,24 @@ type bus struct {
 	clients map[string]adapterv1.AdapterServiceClient // by topic
 }
 
-func newBus(cfg Config, log *slog.Logger) *bus {
+func newBus(cfg Config, log *slog.Logger) (*bus, error) {
+	log = logger(log)
+	topic := cfg.EventsTopic
+	if topic == "" {
+		topic = DefaultEventsTopic
+	}
+	events, err := msgbus.NewPublisher(msgbus.PublisherConfig{
+		Topic: topic, Buffer: eventBuffer, MaxBatch: maxEventBatch, Logger: log,
+	})
+	if err != nil { // a bad EventsTopic
+		return nil, fmt.Errorf("core: %w", err)
+	}
 	return &bus{
 		cfg:     cfg,
-		log:     logger(log),
-		events:  make(chan *voltv1.Event, eventBuffer),
+		log:     log,
+		events:  events,
 		clients: make(map[string]adapterv1.AdapterServiceClient),
-	}
+	}, nil
 }
 
 // run connects (retrying with backoff), then publishes events until ctx ends.
@@ -92,6 +104,7 @@ func (b *bus) connect(ctx context.Context) error {
 		Brokers:        b.cfg.Brokers,
 		Name:           "volt-core",
 		DefaultTimeout: b.cfg.AdapterTimeout,
+		Key:            adapter.DeviceKeyFunc(),
 		Logger:         b.cfg.Logs.Logger("msgbus"),
 	})
 	if err != nil {
@@ -117,39 +130,16 @@ func (b *bus) connect(ctx context.Context) error {
 	return nil
 }
 
-// publishLoop produces the queued events until ctx ends: it takes what is
-// queued, up to maxEventBatch, and publishes it with one wait for the
-// broker; events queue meanwhile, so batches grow with the rate. One
-// batch at a time keeps the events of each key in order.
+// publishLoop sends the queued events until ctx ends: batches of up to
+// maxEventBatch with one wait for the broker, one batch at a time (so the
+// events of each key stay in order), each tried again until the broker
+// takes it, so that an outage of the broker loses none of the events
+// queued (msgbus.Publisher).
 func (b *bus) publishLoop(ctx context.Context) {
 	b.mu.RLock()
 	conn := b.conn
 	b.mu.RUnlock()
-	batch := make([]msgbus.Outgoing, 0, maxEventBatch)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev := <-b.events:
-			batch = append(batch, outgoing(ev))
-		}
-	queued:
-		for len(batch) < maxEventBatch {
-			select {
-			case ev := <-b.events:
-				batch = append(batch, outgoing(ev))
-			default:
-				break queued
-			}
-		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := conn.PublishBatch(pctx, b.cfg.EventsTopic, batch); err != nil && ctx.Err() == nil {
-			b.log.Warn("publish events", "topic", b.cfg.EventsTopic, "events", len(batch), "err", err)
-		}
-		cancel()
-		clear(batch) // let the events go
-		batch = batch[:0]
-	}
+	b.events.Run(ctx, conn)
 }
 
 // outgoing keys an event by its device, or by its logical device when it
@@ -167,10 +157,9 @@ func outgoing(ev *voltv1.Event) msgbus.Outgoing {
 // queue is full it drops the event, counts it and warns, at most once per
 // dropLogEvery.
 func (b *bus) publishEvent(ev *voltv1.Event) {
-	select {
-	case b.events <- ev:
+	o := outgoing(ev)
+	if b.events.Publish(o.Message, o.Key) {
 		return
-	default:
 	}
 	total := b.dropped.Add(1)
 	now := time.Now().UnixNano()

@@ -96,7 +96,7 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 		for last < want && stable < 20 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 			n := published()
-			if n == last && len(p.bus.events) == 0 {
+			if n == last && p.bus.events.Len() == 0 {
 				stable++
 			} else {
 				stable = 0
@@ -134,7 +134,7 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 	}
 	b.Run("max", func(b *testing.B) {
 		run(b, func(int) {
-			for len(p.bus.events) > cap(p.bus.events)/2 {
+			for p.bus.events.Len() > eventBuffer/2 {
 				time.Sleep(100 * time.Microsecond)
 			}
 		}, true)

@@ -44,7 +44,10 @@ func (h *recordLog) Handle(_ context.Context, r slog.Record) error {
 func TestPublishEventDropsWhenBehind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &recordLog{}
-		b := newBus(Config{}, slog.New(h))
+		b, err := newBus(Config{}, slog.New(h))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for range eventBuffer {
 			b.publishEvent(&voltv1.Event{})
 		}

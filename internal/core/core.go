@@ -212,9 +212,11 @@ func (p *parts) close() {
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
 	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout, log: cfg.Logs.Logger("core/flows")}
-	p.bus = newBus(cfg, cfg.Logs.Logger("core/bus"))
-	p.events = events.New(p.bus.publishEvent)
 	var err error
+	if p.bus, err = newBus(cfg, cfg.Logs.Logger("core/bus")); err != nil {
+		return nil, err
+	}
+	p.events = events.New(p.bus.publishEvent)
 	p.registry, err = adapterreg.New(adapterreg.Config{Store: st, Logger: cfg.Logs.Logger("core/adapterreg")})
 	if err != nil {
 		return nil, err

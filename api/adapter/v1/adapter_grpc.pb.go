@@ -6,7 +6,7 @@
 
 // The contract between the core and the adapters. Both services are plain
 // gRPC services; msgbus carries them over Kafka (the record key is the
-// device id, see msgbus.KeyOf), and they can also be served over gRPC.
+// device id, see adapter.DeviceKeyFunc), and they can also be served over gRPC.
 
 package adapterv1
 

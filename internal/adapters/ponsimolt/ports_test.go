@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -17,7 +18,7 @@ import (
 // sbi returns a CoreService client over the bus, as an adapter has.
 func (s *stack) sbi() adapterv1.CoreServiceClient {
 	s.t.Helper()
-	conn, err := msgbus.Dial(s.ctx(), msgbus.Config{Brokers: s.brokers, Name: "old-build"})
+	conn, err := msgbus.Dial(s.ctx(), msgbus.Config{Brokers: s.brokers, Name: "old-build", Key: adapter.DeviceKeyFunc()})
 	if err != nil {
 		s.t.Fatal(err)
 	}
