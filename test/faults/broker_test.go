@@ -2,7 +2,6 @@ package faults
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -48,12 +47,6 @@ func (s *stack) allEnabled(sim ponsimv1.PonSimClient, olt string, want int) erro
 func TestBrokerKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault suite: processes")
-	}
-	if os.Getenv("VOLT_FAULTS_BROKER") == "" {
-		// Until msgbus re-resolves topic ids the restarted broker gives
-		// (issue 11, branch i12-msgbus), requests to ponsim_olt fail with
-		// UNKNOWN_TOPIC_ID for minutes after the broker's return.
-		t.Skip("broker restart: set VOLT_FAULTS_BROKER=1 once msgbus rides out a broker restart")
 	}
 	s := newStack(t)
 	_, simAddr := s.ponsim(2, 8, "broker")
