@@ -23,13 +23,14 @@ import (
 const (
 	DefaultListen     = "127.0.0.1:9092"
 	DefaultPartitions = 3
-	// DefaultRetainBytes is Config.RetainBytes's default: 8 MiB of
-	// records per partition, some seconds of the heaviest traffic (1,024
-	// ONUs' OMCI), far beyond any request's deadline.
-	DefaultRetainBytes = 8 << 20
+	// DefaultRetainBytes is Config.RetainBytes's default: 4 MiB of
+	// records per partition, about 8 s of the busiest partition while
+	// 1,024 ONUs synchronise their MIBs over OMCI (some 0.5 MiB/s),
+	// beyond any request's deadline.
+	DefaultRetainBytes = 4 << 20
 	// segmentBytes is the size of a partition's log segments, the unit
 	// retention drops (kfake's default, 100 MiB, kept everything).
-	segmentBytes = 1 << 20
+	segmentBytes = 512 << 10
 	// retainEvery is how often retention is applied.
 	retainEvery = time.Second
 )
@@ -48,7 +49,7 @@ type Config struct {
 	// Logger receives the broker's warnings and errors; nil discards them.
 	Logger *slog.Logger
 	// RetainBytes bounds the records kept per partition (the broker keeps
-	// them in memory): beyond it the oldest 1 MiB segments are dropped,
+	// them in memory): beyond it the oldest segments (512 KiB) are dropped,
 	// as Kafka's retention.bytes does; a consumer behind them starts at
 	// the oldest record kept. Default DefaultRetainBytes; negative keeps
 	// everything.
