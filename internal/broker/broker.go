@@ -23,14 +23,15 @@ import (
 const (
 	DefaultListen     = "127.0.0.1:9092"
 	DefaultPartitions = 3
-	// DefaultRetainBytes is Config.RetainBytes's default: 4 MiB of
-	// records per partition, about 8 s of the busiest partition while
-	// 1,024 ONUs synchronise their MIBs over OMCI (some 0.5 MiB/s),
-	// beyond any request's deadline.
-	DefaultRetainBytes = 4 << 20
+	// DefaultRetainBytes is Config.RetainBytes's default: 2 MiB of
+	// records per partition, some 50,000 records (5 s of the busiest
+	// partition while 1,024 ONUs synchronise their MIBs over OMCI),
+	// beyond the deadline of the requests in them.
+	DefaultRetainBytes = 2 << 20
 	// segmentBytes is the size of a partition's log segments, the unit
-	// retention drops (kfake's default, 100 MiB, kept everything).
-	segmentBytes = 512 << 10
+	// retention drops (kfake's default, 100 MiB, kept everything; a
+	// segment's memory grows by doubling, so small ones waste less).
+	segmentBytes = 256 << 10
 	// retainEvery is how often retention is applied.
 	retainEvery = time.Second
 )
@@ -49,7 +50,7 @@ type Config struct {
 	// Logger receives the broker's warnings and errors; nil discards them.
 	Logger *slog.Logger
 	// RetainBytes bounds the records kept per partition (the broker keeps
-	// them in memory): beyond it the oldest segments (512 KiB) are dropped,
+	// them in memory): beyond it the oldest segments (256 KiB) are dropped,
 	// as Kafka's retention.bytes does; a consumer behind them starts at
 	// the oldest record kept. Default DefaultRetainBytes; negative keeps
 	// everything.

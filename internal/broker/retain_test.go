@@ -27,7 +27,7 @@ func TestRetainBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// 6 MiB in 64 KiB records: 12 segments of 512 KiB.
+		// 6 MiB in 64 KiB records: 24 segments of 256 KiB.
 		val := bytes.Repeat([]byte("x"), 64<<10)
 		for i := range 96 {
 			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Value: val}).FirstErr(); err != nil {
