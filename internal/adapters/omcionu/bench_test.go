@@ -31,7 +31,6 @@ func BenchmarkActivation(b *testing.B) {
 				s.waitONUs(olt, pons*benchONUs(pons), 1, omcionu.ReasonMibDownload)
 				el := time.Since(begin)
 				b.StopTimer()
-				tmpDump(b)
 				msgs := p.face.OMCICounters().Sent
 				b.ReportMetric(el.Seconds(), "s/activation")
 				b.ReportMetric(float64(msgs)/el.Seconds(), "omci-msgs/s")
