@@ -23,11 +23,11 @@ import (
 const (
 	DefaultListen     = "127.0.0.1:9092"
 	DefaultPartitions = 3
-	// DefaultRetainBytes is Config.RetainBytes's default: 2 MiB of
-	// records per partition, some 50,000 records (5 s of the busiest
-	// partition while 1,024 ONUs synchronise their MIBs over OMCI),
+	// DefaultRetainBytes is Config.RetainBytes's default: 8 MiB of
+	// records per partition, some 200,000 records (20 s of the busiest
+	// partition while 1,024 ONUs synchronise their MIBs over OMCI), well
 	// beyond the deadline of the requests in them.
-	DefaultRetainBytes = 2 << 20
+	DefaultRetainBytes = 8 << 20
 	// segmentBytes is the size of a partition's log segments, the unit
 	// retention drops (kfake's default, 100 MiB, kept everything; a
 	// segment's memory grows by doubling, so small ones waste less).
