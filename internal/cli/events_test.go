@@ -18,6 +18,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/cli"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // testEvents are what the fake core streams: one of every kind.
@@ -133,18 +134,6 @@ func startEvents(t *testing.T, args ...string) (out *syncBuffer, stop func() err
 	return out, stop
 }
 
-// waitFor polls cond until it holds, failing the test after a while.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // events prints one line per event and stops, without error, when
 // interrupted.
 func TestEventsFollow(t *testing.T) {
@@ -152,7 +141,7 @@ func TestEventsFollow(t *testing.T) {
 	nbi.events = testEvents()
 	addr := serveNBI(t, nbi)
 	out, stop := startEvents(t, "--server", addr)
-	waitFor(t, "8 events", func() bool { return strings.Count(out.String(), "\n") == 8 })
+	testkit.Becomes(t, "8 events", func() bool { return strings.Count(out.String(), "\n") == 8 })
 	if err := stop(); err != nil {
 		t.Errorf("after Ctrl-C: %v", err)
 	}
@@ -179,7 +168,7 @@ func TestEventsFilters(t *testing.T) {
 	for _, tt := range tests {
 		out, stop := startEvents(t, append(tt.args, "--server", addr, "--format", "{{.Id}}")...)
 		want := strings.Join(tt.want, "\n") + "\n"
-		waitFor(t, "events "+strings.Join(tt.args, " "), func() bool { return out.String() == want })
+		testkit.Becomes(t, "events "+strings.Join(tt.args, " "), func() bool { return out.String() == want })
 		if err := stop(); err != nil {
 			t.Errorf("%v: %v", tt.args, err)
 		}
@@ -194,7 +183,7 @@ func TestEventsJSONAndYAML(t *testing.T) {
 	addr := serveNBI(t, nbi)
 
 	out, stop := startEvents(t, "-o", "json", "--server", addr)
-	waitFor(t, "8 JSON lines", func() bool { return strings.Count(out.String(), "\n") == 8 })
+	testkit.Becomes(t, "8 JSON lines", func() bool { return strings.Count(out.String(), "\n") == 8 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +207,7 @@ func TestEventsJSONAndYAML(t *testing.T) {
 	}
 
 	out, stop = startEvents(t, "-o", "yaml", "--device", "onu1", "--server", addr)
-	waitFor(t, "2 YAML documents", func() bool {
+	testkit.Becomes(t, "2 YAML documents", func() bool {
 		return strings.Count(out.String(), "---\n") == 2 && strings.Contains(out.String(), "id: e4")
 	})
 	if err := stop(); err != nil {
@@ -314,11 +303,11 @@ func TestEventsReconnect(t *testing.T) {
 		<-done
 	}()
 	first := lines(wantEventLines)
-	waitFor(t, "the first event", func() bool { return out.String() == first[0]+"\n" })
+	testkit.Becomes(t, "the first event", func() bool { return out.String() == first[0]+"\n" })
 
 	stop1()
 	stop1 = nil
-	waitFor(t, "the went-away line", func() bool { return strings.Contains(errOut.String(), "went away") })
+	testkit.Becomes(t, "the went-away line", func() bool { return strings.Contains(errOut.String(), "went away") })
 	if want := "volt events: " + addr + " went away (connection lost); reconnecting until it is back (Ctrl-C to stop)\n"; errOut.String() != want {
 		t.Errorf("stderr = %q, want %q", errOut.String(), want)
 	}
@@ -329,7 +318,7 @@ func TestEventsReconnect(t *testing.T) {
 	}
 	stop2 := serveOn(lis2, testEvents()[1:2])
 	defer stop2()
-	waitFor(t, "the event after reconnecting", func() bool { return out.String() == first[0]+"\n"+first[1]+"\n" })
+	testkit.Becomes(t, "the event after reconnecting", func() bool { return out.String() == first[0]+"\n"+first[1]+"\n" })
 	if want := "volt events: reconnected to " + addr + "; events published meanwhile were not seen\n"; !strings.HasSuffix(errOut.String(), want) ||
 		strings.Count(errOut.String(), "\n") != 2 {
 		t.Errorf("stderr = %q, want one went-away line and then %q", errOut.String(), want)

@@ -18,6 +18,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 const testDPID = 0x0000aabbccddeeff
@@ -233,7 +234,7 @@ func TestPipeliningAndBarrier(t *testing.T) {
 	}
 	barrier := c.send(&ofp13.BarrierRequest{})
 	echo := c.send(&ofp13.EchoRequest{})
-	eventually(t, "10 flow-mods in the core at once", func() error {
+	testkit.Eventually(t, "10 flow-mods in the core at once", func() error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if f.inFlight != 10 {
@@ -293,7 +294,7 @@ func TestOrderKept(t *testing.T) {
 	f.mu.Unlock()
 	c := dialOF(t, ag.listen)
 	c.send(flowMod(ofp13.FlowAdd, 1, 16, 1))
-	eventually(t, "the first add held in the core", func() error {
+	testkit.Eventually(t, "the first add held in the core", func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if !held {
@@ -524,7 +525,7 @@ func TestPacketOutAndPortMod(t *testing.T) {
 	if got := c.barrier(); len(got) != 0 {
 		t.Fatalf("errors: %v", got)
 	}
-	eventually(t, "packet-out at the NBI", func() error {
+	testkit.Eventually(t, "packet-out at the NBI", func() error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if len(f.packetOuts) != 1 {

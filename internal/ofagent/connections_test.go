@@ -12,6 +12,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -83,7 +84,7 @@ func TestKeepalive(t *testing.T) {
 	go func() { quietGone <- quiet.closed() }()
 	// The talker keeps answering (alive reads and answers the agent's
 	// echo requests) until the quiet one is dropped.
-	eventually(t, "silent controller dropped", func() error {
+	testkit.Eventually(t, "silent controller dropped", func() error {
 		talker.alive()
 		select {
 		case err := <-quietGone:
@@ -117,7 +118,7 @@ func TestListenerPorts(t *testing.T) {
 	for i, want := range []uint64{0xa, 0xb} {
 		addr := net.JoinHostPort(host, fmt.Sprint(p+i))
 		var c *ofClient
-		eventually(t, "listener "+addr, func() error {
+		testkit.Eventually(t, "listener "+addr, func() error {
 			nc, err := net.Dial("tcp", addr)
 			if err == nil {
 				nc.Close()
@@ -167,7 +168,7 @@ func TestCoreRestart(t *testing.T) {
 		t.Fatalf("dpid %d", fr.DatapathID)
 	}
 	stop()
-	eventually(t, "the agent notices", func() error {
+	testkit.Eventually(t, "the agent notices", func() error {
 		if !strings.Contains(ag.logs.String(), "lost the core's event stream") {
 			return fmt.Errorf("not yet")
 		}

@@ -17,6 +17,7 @@ import (
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // fakeNBI is a core's NBI with just enough behind it for the agent: logical
@@ -165,7 +166,7 @@ func (f *fakeNBI) publishPacketIn(pi *voltv1.PacketIn) {
 // opens beside that and may not be in place yet.
 func (f *fakeNBI) waitPacketInStreams(t testing.TB, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d packet-in streams", n), func() error {
+	testkit.Eventually(t, fmt.Sprintf("%d packet-in streams", n), func() error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if len(f.pinSubs) != n {
