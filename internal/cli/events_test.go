@@ -138,7 +138,7 @@ func startEvents(t *testing.T, args ...string) (out *syncBuffer, stop func() err
 // interrupted.
 func TestEventsFollow(t *testing.T) {
 	nbi := newFakeNBI()
-	nbi.events = testEvents()
+	nbi.Replay = testEvents()
 	addr := serveNBI(t, nbi)
 	out, stop := startEvents(t, "--server", addr)
 	testkit.Becomes(t, "8 events", func() bool { return strings.Count(out.String(), "\n") == 8 })
@@ -152,7 +152,7 @@ func TestEventsFollow(t *testing.T) {
 
 func TestEventsFilters(t *testing.T) {
 	nbi := newFakeNBI()
-	nbi.events = testEvents()
+	nbi.Replay = testEvents()
 	addr := serveNBI(t, nbi)
 	tests := []struct {
 		args []string
@@ -179,7 +179,7 @@ func TestEventsFilters(t *testing.T) {
 // event.
 func TestEventsJSONAndYAML(t *testing.T) {
 	nbi := newFakeNBI()
-	nbi.events = testEvents()
+	nbi.Replay = testEvents()
 	addr := serveNBI(t, nbi)
 
 	out, stop := startEvents(t, "-o", "json", "--server", addr)
@@ -220,10 +220,10 @@ func TestEventsJSONAndYAML(t *testing.T) {
 
 func TestEventsErrors(t *testing.T) {
 	ended := newFakeNBI()
-	ended.events, ended.endStream = testEvents()[:1], true
+	ended.Replay, ended.EndEvents = testEvents()[:1], true
 	endedAddr := serveNBI(t, ended)
 	failed := newFakeNBI()
-	failed.endStream, failed.endWith = true, status.Error(codes.Unavailable, "core is shutting down")
+	failed.EndEvents, failed.EndWith = true, status.Error(codes.Unavailable, "core is shutting down")
 	failedAddr := serveNBI(t, failed)
 	closed := closedAddr(t)
 
@@ -270,9 +270,9 @@ func TestEventsReconnect(t *testing.T) {
 	addr := lis.Addr().String()
 	serveOn := func(lis net.Listener, events []*voltv1.Event) (stop func()) {
 		nbi := newFakeNBI()
-		nbi.events = events
+		nbi.Replay = events
 		srv := grpc.NewServer()
-		voltv1.RegisterVoltServiceServer(srv, nbi)
+		nbi.Register(srv)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

@@ -353,7 +353,7 @@ func (s *Server) ListDeviceTypes(context.Context, *emptypb.Empty) (*voltv1.Devic
 // header is sent once the subscription is in place: a client that waits for
 // it (ClientStream.Header) sees every event published after that.
 func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, stream grpc.ServerStreamingServer[voltv1.Event]) error {
-	filter, err := EventFilter(req)
+	filter, err := eventFilter(req)
 	if err != nil {
 		return err
 	}
@@ -385,9 +385,9 @@ func eventPayloads() protoreflect.OneofDescriptor {
 	return (&voltv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload")
 }
 
-// EventFilter turns a stream request into a filter (nil: every event); a
+// eventFilter turns a stream request into a filter (nil: every event); a
 // request naming an unknown payload or change kind is InvalidArgument.
-func EventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
+func eventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
 	dev, ld := req.GetDeviceId(), req.GetLogicalDeviceId()
 	oneof := eventPayloads()
 	payloads := map[protoreflect.Name]bool{}
