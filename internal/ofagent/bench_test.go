@@ -56,9 +56,9 @@ func TestBench(t *testing.T) {
 func BenchmarkFlowModsFakeNBI(b *testing.B) {
 	f := newFakeNBI()
 	ld, ports := testLD("ld1", testDPID)
-	f.addLD(ld, ports)
-	f.countOnly = true
-	ag := startAgent(b, Config{Server: f.serve(b), Listen: "127.0.0.1:0"})
+	f.AddLogical(ld, ports)
+	f.CountOnly = true
+	ag := startAgent(b, Config{Server: f.Serve(b), Listen: "127.0.0.1:0"})
 	b.ResetTimer()
 	res, err := Bench(context.Background(), BenchConfig{Addr: ag.listen, FlowMods: b.N})
 	b.StopTimer()

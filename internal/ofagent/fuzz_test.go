@@ -30,8 +30,8 @@ func FuzzConn(f *testing.F) {
 	// One agent and connection for the whole run.
 	fk := newFakeNBI()
 	ld, ports := testLD("ld1", testDPID)
-	fk.addLD(ld, ports)
-	ag := startAgent(f, Config{Server: fk.serve(f), Listen: "127.0.0.1:0"})
+	fk.AddLogical(ld, ports)
+	ag := startAgent(f, Config{Server: fk.Serve(f), Listen: "127.0.0.1:0"})
 	c := dialOF(f, ag.listen)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > ofp13.MaxMessageLen {

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/openvolt/openvolt/adapter"
@@ -28,19 +26,9 @@ type target struct {
 	registerType func(t *testing.T, typ string)
 }
 
-func dial(t *testing.T, addr string) voltv1.VoltServiceClient {
-	t.Helper()
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
-	return voltv1.NewVoltServiceClient(cc)
-}
-
 func fakeTarget(t *testing.T) target {
 	f := nbitest.New()
-	return target{nbi: dial(t, f.Serve(t)), registerType: func(_ *testing.T, typ string) {
+	return target{nbi: nbitest.Dial(t, f.Serve(t)), registerType: func(_ *testing.T, typ string) {
 		f.Lock()
 		f.Types = append(f.Types, &voltv1.DeviceType{Id: typ, Adapter: typ})
 		f.Unlock()
@@ -73,7 +61,7 @@ func realTarget(t *testing.T) target {
 	case err := <-done:
 		t.Fatalf("core stopped: %v", err)
 	}
-	return target{nbi: dial(t, addr), registerType: func(t *testing.T, typ string) {
+	return target{nbi: nbitest.Dial(t, addr), registerType: func(t *testing.T, typ string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: b.Addrs(), Name: typ + "-adapter", Key: adapter.DeviceKeyFunc()})

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -115,6 +116,17 @@ func (f *Fake) Register(r grpc.ServiceRegistrar) {
 		Events: events{f}, Flows: tables{f}, FlowMods: tables{f},
 	})
 	voltv1.RegisterVoltServiceServer(r, server{Server: srv, f: f})
+}
+
+// Dial returns a client of the NBI at addr, closed when the test ends.
+func Dial(t testing.TB, addr string) voltv1.VoltServiceClient {
+	t.Helper()
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return voltv1.NewVoltServiceClient(cc)
 }
 
 // Serve runs the NBI over the fake on a loopback port until the test ends

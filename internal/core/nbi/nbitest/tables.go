@@ -149,6 +149,25 @@ func (t tables) flowMod(ctx context.Context, ldID string, fm *openflowv1.FlowMod
 	return nil
 }
 
+// entryMod applies a group or meter mod to table: add refuses an id in
+// use, delete removes it, modify replaces it.
+func entryMod[T any](table map[string][]T, ldID, kind string, id uint32, idOf func(T) uint32, add, del bool, entry T) error {
+	es := table[ldID]
+	for i, e := range es {
+		if idOf(e) == id {
+			if add {
+				return coreerr.New(coreerr.ErrAlreadyExists, fmt.Sprintf("logical device %s: %s %d already exists", ldID, kind, id))
+			}
+			table[ldID] = append(es[:i:i], es[i+1:]...)
+			break
+		}
+	}
+	if !del {
+		table[ldID] = append(table[ldID], entry)
+	}
+	return nil
+}
+
 func (t tables) UpdateGroupTable(_ context.Context, ldID string, gm *openflowv1.GroupMod) error {
 	t.f.Lock()
 	defer t.f.Unlock()
@@ -156,23 +175,12 @@ func (t tables) UpdateGroupTable(_ context.Context, ldID string, gm *openflowv1.
 		return err
 	}
 	t.f.GroupMods = append(t.f.GroupMods, &voltv1.FlowGroupTableUpdate{Id: ldID, GroupMod: gm})
-	gs := t.f.Groups[ldID]
-	for i, g := range gs {
-		if g.GetDesc().GetGroupId() == gm.GetGroupId() {
-			if gm.GetCommand() == openflowv1.GroupModCommand_GROUP_MOD_COMMAND_ADD {
-				return coreerr.New(coreerr.ErrAlreadyExists, fmt.Sprintf("logical device %s: group %d already exists", ldID, gm.GetGroupId()))
-			}
-			t.f.Groups[ldID] = append(gs[:i:i], gs[i+1:]...)
-			break
-		}
-	}
-	if gm.GetCommand() != openflowv1.GroupModCommand_GROUP_MOD_COMMAND_DELETE {
-		t.f.Groups[ldID] = append(t.f.Groups[ldID], &openflowv1.Group{
+	return entryMod(t.f.Groups, ldID, "group", gm.GetGroupId(), func(g *openflowv1.Group) uint32 { return g.GetDesc().GetGroupId() },
+		gm.GetCommand() == openflowv1.GroupModCommand_GROUP_MOD_COMMAND_ADD, gm.GetCommand() == openflowv1.GroupModCommand_GROUP_MOD_COMMAND_DELETE,
+		&openflowv1.Group{
 			Desc:  &openflowv1.GroupDesc{Type: gm.GetType(), GroupId: gm.GetGroupId(), Buckets: gm.GetBuckets()},
 			Stats: &openflowv1.GroupStats{GroupId: gm.GetGroupId(), PacketCount: 3},
 		})
-	}
-	return nil
 }
 
 func (t tables) UpdateMeterTable(_ context.Context, ldID string, mm *openflowv1.MeterMod) error {
@@ -182,23 +190,12 @@ func (t tables) UpdateMeterTable(_ context.Context, ldID string, mm *openflowv1.
 		return err
 	}
 	t.f.MeterMods = append(t.f.MeterMods, &voltv1.MeterModUpdate{Id: ldID, MeterMod: mm})
-	ms := t.f.Meters[ldID]
-	for i, m := range ms {
-		if m.GetConfig().GetMeterId() == mm.GetMeterId() {
-			if mm.GetCommand() == openflowv1.MeterModCommand_METER_MOD_COMMAND_ADD {
-				return coreerr.New(coreerr.ErrAlreadyExists, fmt.Sprintf("logical device %s: meter %d already exists", ldID, mm.GetMeterId()))
-			}
-			t.f.Meters[ldID] = append(ms[:i:i], ms[i+1:]...)
-			break
-		}
-	}
-	if mm.GetCommand() != openflowv1.MeterModCommand_METER_MOD_COMMAND_DELETE {
-		t.f.Meters[ldID] = append(t.f.Meters[ldID], &openflowv1.Meter{
+	return entryMod(t.f.Meters, ldID, "meter", mm.GetMeterId(), func(m *openflowv1.Meter) uint32 { return m.GetConfig().GetMeterId() },
+		mm.GetCommand() == openflowv1.MeterModCommand_METER_MOD_COMMAND_ADD, mm.GetCommand() == openflowv1.MeterModCommand_METER_MOD_COMMAND_DELETE,
+		&openflowv1.Meter{
 			Config: &openflowv1.MeterConfig{Flags: mm.GetFlags(), MeterId: mm.GetMeterId(), Bands: mm.GetBands()},
 			Stats:  &openflowv1.MeterStats{MeterId: mm.GetMeterId(), FlowCount: 1},
 		})
-	}
-	return nil
 }
 
 func (t tables) PacketOut(_ context.Context, ldID string, po *openflowv1.PacketOut) error {
