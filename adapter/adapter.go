@@ -27,7 +27,9 @@ type Adapter struct {
 	cfg  Config
 	log  *slog.Logger
 	core *lazyConn
-	work *work
+	// peers reaches other adapters' topics (interadapter.go).
+	peers busConn
+	work  *work
 
 	mu      sync.Mutex // guards started
 	started bool
@@ -149,6 +151,7 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 		return nil // ctx ended while waiting for Kafka: a clean stop
 	}
 	a.core.set(conn.To(a.cfg.CoreTopic))
+	a.peers.set(conn)
 	a.log.Info("adapter serving", "topic", a.cfg.Topic, "grpc", grpcSrv.Addr(),
 		"brokers", strings.Join(a.cfg.Brokers, ","), "types", typeIDs(types))
 
@@ -182,6 +185,7 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 		}
 	}
 	a.core.set(nil)
+	a.peers.set(nil)
 	conn.Close()
 	a.log.Info("adapter stopped")
 	return runErr

@@ -18,6 +18,7 @@ type callCtx struct {
 	info            CallInfo
 	hasDeadline     bool
 	stream          context.Context // carries the method's grpc.ServerTransportStream
+	ended           chan struct{}   // closed, shared by every call of a server; nil: none
 
 	once  sync.Once // arms timer and stop, makes done
 	mu    sync.Mutex
@@ -91,7 +92,9 @@ func (c *callCtx) end(err error) {
 		return
 	}
 	c.err = err
-	close(c.done)
+	if c.done != c.ended {
+		close(c.done)
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -103,6 +106,11 @@ func (c *callCtx) end(err error) {
 // release ends the context (Canceled): its timer and the goroutines of
 // child contexts go, and a goroutine the handler left behind sees it end.
 func (c *callCtx) release() {
-	c.once.Do(func() { c.done = make(chan struct{}) }) // nobody looked: no timer to arm
+	c.once.Do(func() { // nobody looked: no timer to arm, no channel to make
+		c.done = c.ended
+		if c.done == nil {
+			c.done = make(chan struct{})
+		}
+	})
 	c.end(context.Canceled)
 }

@@ -244,10 +244,11 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	if key != "" {
 		p.key = []byte(key)
 	}
+	p.first = kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts}
 	// Register before producing: the response may beat the produce ack.
 	c.waiters.register(id, p)
 	c.stats.calls.Add(1)
-	c.produce(id, p)
+	c.produce(id, p, &p.first)
 
 	select {
 	case r := <-p.ch:
@@ -282,8 +283,10 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 // envelope); recordDeliveryTimeout bounds how long the producer keeps it,
 // and TryProduce fails at once rather than block when its buffer is full
 // (the broker has been away for a while).
-func (c *Conn) produce(id string, p *pending) {
-	rec := &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts}
+//
+// rec is the request record: p.first the first time, a new one for a
+// resend (kgo owns a record until its promise has run).
+func (c *Conn) produce(id string, p *pending, rec *kgo.Record) {
 	c.cl.TryProduce(context.Background(), rec, func(_ *kgo.Record, err error) {
 		if err == nil {
 			p.delivered.Store(true)
@@ -331,7 +334,7 @@ func (c *Conn) resendOne(id string) {
 		return
 	}
 	c.stats.resent.Add(1)
-	c.produce(id, p)
+	c.produce(id, p, &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts})
 }
 
 // recordCtx is the context event records are produced with: the batch's

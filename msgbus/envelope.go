@@ -8,7 +8,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	grpcstatus "google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
 )
@@ -26,7 +25,7 @@ func decodeEnvelope(b []byte) (*msgbusv1.Envelope, error) {
 		return nil, fmt.Errorf("%w: empty record value", errBadEnvelope)
 	}
 	env := new(msgbusv1.Envelope)
-	if err := proto.Unmarshal(b, env); err != nil {
+	if err := unmarshalEnvelope(b, env); err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadEnvelope, err)
 	}
 	if err := validateEnvelope(env); err != nil {

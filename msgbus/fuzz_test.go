@@ -28,6 +28,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Add([]byte("not an envelope"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		sameAsProto(t, b)
 		env, err := decodeEnvelope(b)
 		if err != nil {
 			if env != nil {
@@ -60,4 +61,25 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		}
 		_ = statusFromProto(env.GetStatus()) // must not panic either
 	})
+}
+
+// sameAsProto checks the hand-written decoder against proto.Unmarshal: the
+// same inputs fail, and the others give equal envelopes (unknown fields
+// aside, which the decoder skips).
+func sameAsProto(t *testing.T, b []byte) {
+	t.Helper()
+	want := new(msgbusv1.Envelope)
+	wantErr := proto.Unmarshal(b, want)
+	got := new(msgbusv1.Envelope)
+	gotErr := unmarshalEnvelope(b, got)
+	if (wantErr == nil) != (gotErr == nil) {
+		t.Fatalf("proto.Unmarshal: %v; unmarshalEnvelope: %v", wantErr, gotErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	want.ProtoReflect().SetUnknown(nil)
+	if !proto.Equal(want, got) {
+		t.Fatalf("unmarshalEnvelope gives %v, proto.Unmarshal %v", got, want)
+	}
 }

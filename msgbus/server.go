@@ -59,6 +59,7 @@ type Server struct {
 
 	replyLog *logLimiter
 	stats    serverStats
+	ended    chan struct{} // closed: the Done of every released callCtx
 }
 
 type method struct {
@@ -75,7 +76,8 @@ type job struct {
 	env     *msgbusv1.Envelope
 	m       *method
 	ack     ackRef
-	badBody error // set by decode when the body does not decode
+	badBody error   // set by decode when the body does not decode
+	ctx     callCtx // the handler's context: in the job, not an allocation of its own
 }
 
 func (j *job) Run()  { j.s.run(j) }
@@ -141,12 +143,15 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	ended := make(chan struct{})
+	close(ended)
 	return &Server{
 		cfg:         cfg,
 		log:         cfg.Logger,
 		interceptor: chainServer(cfg.Interceptors),
 		methods:     make(map[string]*method),
 		replyLog:    newLogLimiter(30 * time.Second),
+		ended:       ended,
 	}, nil
 }
 
@@ -326,7 +331,7 @@ func (s *Server) dispatch(r *kgo.Record) {
 	if dup, resp := s.recent.seen(env.GetId()); dup {
 		s.stats.duplicates.Add(1)
 		if resp != nil && env.GetReplyTo() != "" { // the caller asks again: the response was lost
-			s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: resp}, env.GetId(), 1, nil)
+			s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: resp}, env.GetId())
 		}
 		s.acks.done(ref)
 		return
@@ -338,7 +343,10 @@ func (s *Server) dispatch(r *kgo.Record) {
 		s.acks.done(ref)
 		return
 	}
-	key := string(r.Key)
+	key := env.GetKey() // a caller's record key is the envelope's: no copy
+	if key != string(r.Key) {
+		key = string(r.Key)
+	}
 	s.sched.Add(key, &job{s: s, rec: r, key: key, env: env, m: m, ack: ref})
 }
 
@@ -357,7 +365,8 @@ func (s *Server) run(j *job) {
 			return
 		}
 	}
-	ctx := &callCtx{
+	ctx := &j.ctx
+	*ctx = callCtx{
 		Context: s.ctx,
 		info: CallInfo{
 			ID:        env.GetId(),
@@ -371,6 +380,7 @@ func (s *Server) run(j *job) {
 		},
 		hasDeadline: !deadline.IsZero(),
 		stream:      j.m.stream,
+		ended:       s.ended,
 	}
 	defer ctx.release()
 	resp, err := s.call(ctx, j.m, env.GetMethod(), j.decode)
@@ -432,44 +442,60 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 	s.recent.answered(env.GetId(), value)
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}, env.GetId(), 1, func(rec *kgo.Record, err error) bool {
-		if !tooLarge(err) || out.status != nil {
-			return false
-		}
-		// The caller would wait for its deadline: tell it instead.
-		out.status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
-			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", env.GetMethod(), len(value), err)}
-		small, merr := s.bodies.encode(&out, nil)
-		if merr != nil {
-			return false
-		}
-		s.recent.answered(env.GetId(), small)
-		s.produceReply(&kgo.Record{Topic: rec.Topic, Key: rec.Key, Value: small}, env.GetId(), 1, nil)
-		return true
-	})
+	o := &outReply{s: s, out: out, id: env.GetId(), try: 1, tooLarge: true}
+	o.rec = kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}
+	o.produce()
 }
 
-// produceReply produces a response record, asynchronously. If the broker
-// fails it because the reply topic came back under a new id, the repairer
-// purges the topic and the response goes again shortly (replyTries at
-// most). onErr may handle another failure itself (true) before it is
-// counted and logged.
-func (s *Server) produceReply(rec *kgo.Record, id string, try int, onErr func(*kgo.Record, error) bool) {
-	s.cl.TryProduce(context.Background(), rec, func(r *kgo.Record, err error) {
-		if err == nil {
+// outReply is one response on its way to the broker, with what it takes
+// to send it again: one allocation (and its promise another) per call.
+type outReply struct {
+	s        *Server
+	rec      kgo.Record
+	out      wireEnvelope // the response's envelope, for a too-large reply
+	id       string
+	try      int
+	tooLarge bool // a response the broker refuses as too large is answered ResourceExhausted
+}
+
+func (o *outReply) produce() {
+	o.s.cl.TryProduce(context.Background(), &o.rec, func(r *kgo.Record, err error) { o.produced(r, err) })
+}
+
+// produced handles the broker's answer. If the broker failed the record
+// because the reply topic came back under a new id, the repairer purges
+// the topic and the response goes again shortly (replyTries at most).
+func (o *outReply) produced(r *kgo.Record, err error) {
+	s := o.s
+	if err == nil {
+		return
+	}
+	if recreated(err) && o.try < replyTries && s.ctx.Err() == nil {
+		s.repair.failed(r.Topic, err)
+		again := &outReply{s: s, out: o.out, id: o.id, try: o.try + 1, tooLarge: o.tooLarge}
+		again.rec = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+		time.AfterFunc(replyRetryDelay, again.produce)
+		return
+	}
+	if o.tooLarge && tooLarge(err) && o.out.status == nil {
+		// The caller would wait for its deadline: tell it instead.
+		out := o.out
+		out.status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
+			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", out.method, len(r.Value), err)}
+		if small, merr := s.bodies.encode(&out, nil); merr == nil {
+			s.recent.answered(o.id, small)
+			s.produceReply(&kgo.Record{Topic: r.Topic, Key: r.Key, Value: small}, o.id)
 			return
 		}
-		if recreated(err) && try < replyTries && s.ctx.Err() == nil {
-			s.repair.failed(r.Topic, err)
-			again := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
-			time.AfterFunc(replyRetryDelay, func() { s.produceReply(again, id, try+1, onErr) })
-			return
-		}
-		if onErr != nil && onErr(r, err) {
-			return
-		}
-		s.replied(r, err)
-	})
+	}
+	s.replied(r, err)
+}
+
+// produceReply produces a response record that is not a call's first
+// answer (a duplicate's, a too-large one's), asynchronously.
+func (s *Server) produceReply(rec *kgo.Record, id string) {
+	o := &outReply{s: s, id: id, try: 1, rec: *rec}
+	o.produce()
 }
 
 func (s *Server) replied(r *kgo.Record, err error) {

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
 )
 
@@ -24,6 +26,7 @@ type pending struct {
 	key       []byte
 	value     []byte
 	ts        time.Time
+	first     kgo.Record  // the request record as first produced
 	delivered atomic.Bool // the broker took the request (once at least)
 	resends   atomic.Int32
 }

@@ -32,6 +32,8 @@ func addAdapterDaemons(cmd *cobra.Command) {
 			ponsimolt.Topic, ponsimolt.Run),
 		newAdapterDaemonCmd("ponsim-onu", "Run the ponsim_onu adapter: the ONUs behind simulated OLTs",
 			ponsimonu.Topic, ponsimonu.Run),
+		newOpenOLTCmd(),
+		newOMCIONUCmd(),
 	)
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/internal/stack"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -27,8 +28,8 @@ and every UNI logical port exists.`,
 		cfg.Logs = reg
 		cfg.PonSims = daemon.List(ponsims)
 		return runBench(cmd, func() (bench.ActivationResult, error) { return bench.Activation(cmd.Context(), cfg) }, func(res bench.ActivationResult) string {
-			return fmt.Sprintf("%d OLTs, %d ONUs active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
-				res.OLTs, res.ONUs, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
+			return fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
+				res.OLTs, res.ONUs, res.UpSeconds, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
 		})
 	})
 	fs := cmd.Flags()
@@ -38,5 +39,6 @@ and every UNI logical port exists.`,
 	fs.StringVar(&cfg.Server, "server", "", "NBI of a running stack (default: start one in this process)")
 	fs.StringVar(&ponsims, "ponsim", "", "with --server: the ponsim addresses of the OLTs to enable (comma-separated)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long to wait for every ONU (default 5m)")
+	fs.StringVar(&cfg.OLTType, "olt-type", stack.OLTType, "how the OLTs are driven: ponsim_olt, or openolt (ponsim's openolt face, the openolt adapter)")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openvolt/openvolt/internal/bench"
+	"github.com/openvolt/openvolt/internal/stack"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -39,5 +40,6 @@ taken every flow-mod (ponsim_checked: false).`,
 	fs.StringVar(&cfg.PonSim, "ponsim", "", "with --server: the ponsim address of the OLT to provision")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long the whole run may take, activation included (default 10m)")
+	fs.StringVar(&cfg.OLTType, "olt-type", stack.OLTType, "how the OLT is driven: ponsim_olt, or openolt (ponsim's openolt face, the openolt adapter)")
 	return cmd
 }

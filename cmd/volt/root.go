@@ -34,6 +34,7 @@ func newRootCmd() *cobra.Command {
 		cli.NewLogicalDeviceCommand(),
 		cli.NewDeviceTypeCommand(),
 		cli.NewEventsCommand(),
+		cli.NewTechProfileCommand(),
 	)
 	return root
 }

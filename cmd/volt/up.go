@@ -38,7 +38,11 @@ func newUpCmd() *cobra.Command {
 		Long: `Run the whole stack on one machine: an embedded etcd (data in --data-dir), an
 embedded Kafka-protocol broker, the core, a simulated OLT (ponsim) and both ponsim
 adapters, each talking over its real transport. Run again on the same data
-directory, it resumes the same devices.`,
+directory, it resumes the same devices.
+
+With --olt-type openolt the simulated OLT is driven over its openolt face by the
+openolt adapter (the adapter real OLTs and BBSim take), and --provision creates
+an OLT of type openolt.`,
 		Args: cobra.NoArgs,
 	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
 		cfg.Logs = reg
@@ -55,7 +59,7 @@ directory, it resumes the same devices.`,
 				ctrls, a.OFListen, a.OFListen)
 			ld := ""
 			if provision {
-				ld = provisionOLT(cmd.Context(), out, a)
+				ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType)
 			}
 			fmt.Fprint(out, tryHints(selfCommand(os.Args[0]), a, ld))
 		})
@@ -74,6 +78,8 @@ directory, it resumes the same devices.`,
 	fs.StringVar(&ctrls, "controller", "127.0.0.1:6653", "OpenFlow controllers the agent dials (comma-separated; retried quietly)")
 	fs.StringVar(&ofListen, "ofagent-listen", "127.0.0.1:6634", "passive OpenFlow listener of the agent (empty: none)")
 	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
+	fs.StringVar(&cfg.OLTType, "olt-type", daemon.Env("VOLT_OLT_TYPE", stack.OLTType),
+		"how the bundled ponsim is driven: ponsim_olt (PonSim API, ponsim adapters) or openolt (its openolt face, the openolt adapter)")
 	return cmd
 }
 
@@ -116,7 +122,7 @@ func tryHints(volt string, a stack.Addrs, ld string) string {
 // provisionOLT creates and enables the bundled OLT, reports when its ONUs
 // are active and returns its logical device's id; it prints what went
 // wrong instead of stopping the stack.
-func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) string {
+func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs, oltType string) string {
 	cc, err := grpc.NewClient(a.NBI, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
@@ -126,7 +132,10 @@ func provisionOLT(ctx context.Context, out io.Writer, a stack.Addrs) string {
 	nbi := voltv1.NewVoltServiceClient(cc)
 	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	id, err := stack.Provision(pctx, nbi, a.PonSims[0])
+	if oltType == "" {
+		oltType = stack.OLTType
+	}
+	id, err := stack.ProvisionType(pctx, nbi, oltType, a.PonSims[0])
 	if err != nil {
 		fmt.Fprintf(out, "provision: %v\n", err)
 		return ""

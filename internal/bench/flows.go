@@ -14,12 +14,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/openvolt/openvolt/adapter/portno"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
 	"github.com/openvolt/openvolt/internal/stack"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -43,6 +45,14 @@ type FlowsConfig struct {
 	// CPUProfile, when set, is a file that gets the CPU profile of the
 	// measured part (pprof).
 	CPUProfile string
+	// OLTType is how the OLT is driven: stack.OLTType (ponsim_olt, the
+	// default) or stack.OpenOLTType (openolt, over ponsim's openolt face).
+	// With openolt the device flows reach ponsim as openolt flows (some
+	// replicated per p-bit, the ONUs' configured over OMCI), so Seconds
+	// ends when the NBI has taken every flow-mod, each of which waited
+	// for the OLT adapter's FlowAdd; and the subscribers' UNIs exist only
+	// once an adapter serves omci_onu (issue 15).
+	OLTType string
 }
 
 // FlowsResult is what `volt bench flows` prints. Seconds runs from the
@@ -116,7 +126,13 @@ func Flows(ctx context.Context, cfg FlowsConfig) (FlowsResult, error) {
 		return FlowsResult{}, err
 	}
 	defer sim.Close()
-	scfg := stack.Config{DataDir: dir, NBI: "127.0.0.1:0", EtcdListen: "http://127.0.0.1:0", BrokerListen: "127.0.0.1:0", Logs: cfg.Logs}
+	if oltType(cfg.OLTType) == stack.OpenOLTType {
+		if _, err := face.Attach(sim, face.Config{Logger: cfg.Logs.Logger("ponsim/openolt")}); err != nil {
+			return FlowsResult{}, err
+		}
+	}
+	scfg := stack.Config{DataDir: dir, NBI: "127.0.0.1:0", EtcdListen: "http://127.0.0.1:0", BrokerListen: "127.0.0.1:0", Logs: cfg.Logs,
+		OLTType: cfg.OLTType}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var (
@@ -163,9 +179,15 @@ func provisionFlows(ctx context.Context, cfg FlowsConfig, server, simAddr string
 	nbi := voltv1.NewVoltServiceClient(cc)
 
 	// Activation, not measured.
-	oltID, err := stack.Provision(ctx, nbi, simAddr)
+	openOLT := oltType(cfg.OLTType) == stack.OpenOLTType
+	oltID, err := stack.ProvisionType(ctx, nbi, oltType(cfg.OLTType), simAddr)
 	if err != nil {
 		return FlowsResult{}, err
+	}
+	if openOLT {
+		if err := needONUAdapter(ctx, nbi); err != nil {
+			return FlowsResult{}, err
+		}
 	}
 	ldID, subs, err := waitUNIs(ctx, nbi, oltID, cfg.Subscribers)
 	if err != nil {
@@ -208,7 +230,7 @@ func provisionFlows(ctx context.Context, cfg FlowsConfig, server, simAddr string
 	if err != nil {
 		return FlowsResult{}, err
 	}
-	checked := sim != nil
+	checked := sim != nil && !openOLT
 	if checked {
 		if err := waitPonSim(ctx, sim, devs); err != nil {
 			return FlowsResult{}, err
@@ -474,4 +496,19 @@ func cpuProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// needONUAdapter fails when no adapter serves the openolt adapter's ONUs
+// (device type omci_onu): without one they never get UNI ports.
+func needONUAdapter(ctx context.Context, nbi voltv1.VoltServiceClient) error {
+	types, err := nbi.ListDeviceTypes(ctx, &emptypb.Empty{})
+	if err != nil {
+		return err
+	}
+	for _, t := range types.GetItems() {
+		if t.GetId() == "omci_onu" {
+			return nil
+		}
+	}
+	return errors.New("bench flows --olt-type openolt: no adapter serves device type omci_onu, so the ONUs get no UNI ports to provision (the OMCI ONU adapter, issue 15)")
 }

@@ -63,6 +63,8 @@ per-device tables the core derived from the logical device's.`)
 				resp, err := c.ListDeviceMeters(ctx, id)
 				return resp.GetItems(), err
 			}, meterColumns()),
+		newDeviceMibCommand(&client, &out),
+		newDeviceOmciCommand(&client, &out),
 	)
 	return cmd
 }

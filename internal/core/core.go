@@ -23,6 +23,7 @@ import (
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
 	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/techprofile"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -259,6 +260,8 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Events:         p.events,
 		Flows:          tables{st: st, p: p},
 		FlowMods:       flowMods{p: p},
+		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
+		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
 		Logger:         cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{

@@ -21,8 +21,14 @@ const OLTType = "ponsim_olt"
 // not ready yet or too slow to answer (Unavailable, DeadlineExceeded) is
 // tried again until ctx ends; any other error is returned at once.
 func Provision(ctx context.Context, nbi voltv1.VoltServiceClient, addr string) (string, error) {
+	return ProvisionType(ctx, nbi, OLTType, addr)
+}
+
+// ProvisionType is Provision for an OLT of device type oltType (OLTType,
+// OpenOLTType).
+func ProvisionType(ctx context.Context, nbi voltv1.VoltServiceClient, oltType, addr string) (string, error) {
 	for {
-		id, err := provisionOnce(ctx, nbi, addr)
+		id, err := provisionOnce(ctx, nbi, oltType, addr)
 		switch status.Code(err) {
 		case codes.Unavailable, codes.DeadlineExceeded:
 		default:
@@ -36,10 +42,10 @@ func Provision(ctx context.Context, nbi voltv1.VoltServiceClient, addr string) (
 	}
 }
 
-func provisionOnce(ctx context.Context, nbi voltv1.VoltServiceClient, addr string) (string, error) {
+func provisionOnce(ctx context.Context, nbi voltv1.VoltServiceClient, oltType, addr string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	devs, err := nbi.ListDevices(ctx, &voltv1.ListDevicesRequest{Type: OLTType})
+	devs, err := nbi.ListDevices(ctx, &voltv1.ListDevicesRequest{Type: oltType})
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +56,7 @@ func provisionOnce(ctx context.Context, nbi voltv1.VoltServiceClient, addr strin
 		}
 	}
 	if dev == nil {
-		if dev, err = nbi.CreateDevice(ctx, &voltv1.Device{Type: OLTType, HostAndPort: addr}); err != nil {
+		if dev, err = nbi.CreateDevice(ctx, &voltv1.Device{Type: oltType, HostAndPort: addr}); err != nil {
 			return "", fmt.Errorf("create OLT at %s: %w", addr, err)
 		}
 	}
@@ -68,6 +74,10 @@ type Status struct {
 	ONUs, ActiveONUs   int
 	LogicalDevices     int
 	NNIPorts, UNIPorts int
+	// UpONUs are the ONUs whose OLT reports them up (oper ACTIVE), ready
+	// or not for service (an openolt OLT's ONUs before an ONU adapter
+	// configures them).
+	UpONUs int
 }
 
 func (s Status) String() string {
@@ -102,6 +112,9 @@ func Count(ctx context.Context, nbi voltv1.VoltServiceClient) (Status, error) {
 			}
 		} else {
 			s.ONUs++
+			if d.GetOperStatus() == voltv1.OperStatus_OPER_STATUS_ACTIVE {
+				s.UpONUs++
+			}
 			if active {
 				s.ActiveONUs++
 			}

@@ -1,6 +1,7 @@
 // Package stack runs the whole system in one process: embedded etcd, the
 // embedded Kafka-protocol broker, the core, one or more simulated OLTs and
-// both PONSIM adapters, each talking over its real transport. `volt up` and
+// the adapters of their OLT type (both PONSIM adapters, or the openolt
+// adapter over ponsim's openolt face), each talking over its real transport. `volt up` and
 // `volt bench activation` use it.
 package stack
 
@@ -11,8 +12,6 @@ import (
 	"sync"
 
 	"github.com/openvolt/openvolt/adapter"
-	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
-	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
 	"github.com/openvolt/openvolt/internal/broker"
 	"github.com/openvolt/openvolt/internal/core"
 	"github.com/openvolt/openvolt/internal/ponsim"
@@ -37,6 +36,10 @@ type Config struct {
 	EtcdListen   string
 	BrokerListen string
 	PonSims      []PonSim
+	// OLTType is the device type the simulated OLTs are driven as:
+	// OLTType (ponsim_olt, the default) or OpenOLTType (openolt, through
+	// ponsim's openolt face). It picks the adapters (Adapters).
+	OLTType string
 	// OFAgent, when set, runs the OpenFlow agent against the NBI (set by
 	// `volt up`; the agent's own tests run this stack, so stack cannot
 	// import it).
@@ -59,6 +62,10 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	if cfg.Logs == nil {
 		cfg.Logs = logging.Discard()
 	}
+	adapters, err := Adapters(cfg.OLTType)
+	if err != nil {
+		return err
+	}
 	// A simulator too large for the port layout fails before the rest
 	// starts.
 	for _, ps := range cfg.PonSims {
@@ -69,6 +76,11 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	kv, closeKV, err := startEtcd(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeKV()
 	b, err := broker.Start(ctx, broker.Config{Listen: cfg.BrokerListen, Partitions: 3, Logger: cfg.Logs.Logger("broker")})
 	if err != nil {
 		return err
@@ -111,13 +123,11 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 
 	addrs.NBI, err = start("core", func(ready func(string)) error {
 		return core.Run(ctx, core.Config{
-			NBI:        cfg.NBI,
-			Etcd:       []string{"embedded"},
-			EtcdListen: cfg.EtcdListen,
-			DataDir:    cfg.DataDir,
-			Brokers:    addrs.Brokers,
-			Logs:       cfg.Logs,
-			Ready:      ready,
+			NBI:     cfg.NBI,
+			KV:      kv,
+			Brokers: addrs.Brokers,
+			Logs:    cfg.Logs,
+			Ready:   ready,
 		})
 	})
 	if err != nil {
@@ -125,7 +135,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	}
 	for _, ps := range cfg.PonSims {
 		addr, err := start("ponsim "+ps.Name, func(ready func(string)) error {
-			return runPonSim(ctx, ps, cfg.Logs, ready)
+			return runPonSim(ctx, ps, cfg.OLTType, cfg.Logs, ready)
 		})
 		if err != nil {
 			return err
@@ -133,14 +143,11 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		addrs.PonSims = append(addrs.PonSims, addr)
 	}
 	acfg := adapter.Config{Brokers: addrs.Brokers, Logs: cfg.Logs}
-	for name, run := range map[string]func(context.Context, adapter.Config) error{
-		"ponsim-olt adapter": ponsimolt.Run,
-		"ponsim-onu adapter": ponsimonu.Run,
-	} {
-		if _, err := start(name, func(ready func(string)) error {
+	for _, a := range adapters {
+		if _, err := start(a.Name, func(ready func(string)) error {
 			c := acfg
 			c.Ready = ready
-			return run(ctx, c)
+			return a.Run(ctx, c, kv)
 		}); err != nil {
 			return err
 		}
@@ -171,12 +178,15 @@ func (ps PonSim) config(logs *logging.Registry) ponsim.Config {
 }
 
 // runPonSim serves one simulated OLT, bound to its interfaces if any.
-func runPonSim(ctx context.Context, ps PonSim, logs *logging.Registry, ready func(string)) error {
+func runPonSim(ctx context.Context, ps PonSim, oltType string, logs *logging.Registry, ready func(string)) error {
 	sim, err := ponsim.New(ps.config(logs))
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
+	if err := attachFaces(sim, oltType, logs); err != nil {
+		return err
+	}
 	ports, err := sim.BindInterfaces(ps.NNIIface, ps.UNIIfaces, logs.Logger("frameio"))
 	if err != nil {
 		return err

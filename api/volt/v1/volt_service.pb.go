@@ -587,7 +587,7 @@ var File_volt_v1_volt_service_proto protoreflect.FileDescriptor
 
 const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1avolt/v1/volt_service.proto\x12\avolt.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x13volt/v1/event.proto\x1a\x1cvolt/v1/logical_device.proto\"E\n" +
+	"\x1avolt/v1/volt_service.proto\x12\avolt.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x13volt/v1/event.proto\x1a\x1cvolt/v1/logical_device.proto\x1a\x19volt/v1/techprofile.proto\x1a\x12volt/v1/omci.proto\"E\n" +
 	"\x12ListDevicesRequest\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\"R\n" +
@@ -620,7 +620,7 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\n" +
 	"flow_flags\x18\x05 \x01(\rR\tflowFlags\"E\n" +
 	"\x17ReceivePacketsInRequest\x12*\n" +
-	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xd9\x0e\n" +
+	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xcc\x11\n" +
 	"\vVoltService\x12<\n" +
 	"\vListDevices\x12\x1b.volt.v1.ListDevicesRequest\x1a\x10.volt.v1.Devices\x12)\n" +
 	"\tGetDevice\x12\v.volt.v1.ID\x1a\x0f.volt.v1.Device\x120\n" +
@@ -650,7 +650,13 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\x0fListDeviceTypes\x12\x16.google.protobuf.Empty\x1a\x14.volt.v1.DeviceTypes\x12@\n" +
 	"\x10StreamPacketsOut\x12\x12.volt.v1.PacketOut\x1a\x16.google.protobuf.Empty(\x01\x12I\n" +
 	"\x10ReceivePacketsIn\x12 .volt.v1.ReceivePacketsInRequest\x1a\x11.volt.v1.PacketIn0\x01\x12L\n" +
-	"\x13ReceiveChangeEvents\x12#.volt.v1.ReceiveChangeEventsRequest\x1a\x0e.volt.v1.Event0\x01B1Z/github.com/openvolt/openvolt/api/volt/v1;voltv1b\x06proto3"
+	"\x13ReceiveChangeEvents\x12#.volt.v1.ReceiveChangeEventsRequest\x1a\x0e.volt.v1.Event0\x01\x12K\n" +
+	"\x10ListTechProfiles\x12 .volt.v1.ListTechProfilesRequest\x1a\x15.volt.v1.TechProfiles\x12>\n" +
+	"\x0eGetTechProfile\x12\x16.volt.v1.TechProfileID\x1a\x14.volt.v1.TechProfile\x12<\n" +
+	"\x0eSetTechProfile\x12\x14.volt.v1.TechProfile\x1a\x14.volt.v1.TechProfile\x12C\n" +
+	"\x11DeleteTechProfile\x12\x16.volt.v1.TechProfileID\x1a\x16.google.protobuf.Empty\x12/\n" +
+	"\fGetDeviceMib\x12\v.volt.v1.ID\x1a\x12.volt.v1.DeviceMib\x120\n" +
+	"\rGetDeviceOmci\x12\v.volt.v1.ID\x1a\x12.volt.v1.OmciStatsB1Z/github.com/openvolt/openvolt/api/volt/v1;voltv1b\x06proto3"
 
 var (
 	file_volt_v1_volt_service_proto_rawDescOnce sync.Once
@@ -686,19 +692,25 @@ var file_volt_v1_volt_service_proto_goTypes = []any{
 	(*emptypb.Empty)(nil),              // 17: google.protobuf.Empty
 	(*LogicalPortID)(nil),              // 18: volt.v1.LogicalPortID
 	(*PacketOut)(nil),                  // 19: volt.v1.PacketOut
-	(*Devices)(nil),                    // 20: volt.v1.Devices
-	(*Ports)(nil),                      // 21: volt.v1.Ports
-	(*v1.Flows)(nil),                   // 22: openflow.v1.Flows
-	(*v1.Groups)(nil),                  // 23: openflow.v1.Groups
-	(*v1.Meters)(nil),                  // 24: openflow.v1.Meters
-	(*LogicalDevices)(nil),             // 25: volt.v1.LogicalDevices
-	(*LogicalDevice)(nil),              // 26: volt.v1.LogicalDevice
-	(*LogicalPorts)(nil),               // 27: volt.v1.LogicalPorts
-	(*LogicalPort)(nil),                // 28: volt.v1.LogicalPort
-	(*Adapters)(nil),                   // 29: volt.v1.Adapters
-	(*DeviceTypes)(nil),                // 30: volt.v1.DeviceTypes
-	(*PacketIn)(nil),                   // 31: volt.v1.PacketIn
-	(*Event)(nil),                      // 32: volt.v1.Event
+	(*ListTechProfilesRequest)(nil),    // 20: volt.v1.ListTechProfilesRequest
+	(*TechProfileID)(nil),              // 21: volt.v1.TechProfileID
+	(*TechProfile)(nil),                // 22: volt.v1.TechProfile
+	(*Devices)(nil),                    // 23: volt.v1.Devices
+	(*Ports)(nil),                      // 24: volt.v1.Ports
+	(*v1.Flows)(nil),                   // 25: openflow.v1.Flows
+	(*v1.Groups)(nil),                  // 26: openflow.v1.Groups
+	(*v1.Meters)(nil),                  // 27: openflow.v1.Meters
+	(*LogicalDevices)(nil),             // 28: volt.v1.LogicalDevices
+	(*LogicalDevice)(nil),              // 29: volt.v1.LogicalDevice
+	(*LogicalPorts)(nil),               // 30: volt.v1.LogicalPorts
+	(*LogicalPort)(nil),                // 31: volt.v1.LogicalPort
+	(*Adapters)(nil),                   // 32: volt.v1.Adapters
+	(*DeviceTypes)(nil),                // 33: volt.v1.DeviceTypes
+	(*PacketIn)(nil),                   // 34: volt.v1.PacketIn
+	(*Event)(nil),                      // 35: volt.v1.Event
+	(*TechProfiles)(nil),               // 36: volt.v1.TechProfiles
+	(*DeviceMib)(nil),                  // 37: volt.v1.DeviceMib
+	(*OmciStats)(nil),                  // 38: volt.v1.OmciStats
 }
 var file_volt_v1_volt_service_proto_depIdxs = []int32{
 	10, // 0: volt.v1.FlowTableUpdate.flow_mod:type_name -> openflow.v1.FlowMod
@@ -738,37 +750,49 @@ var file_volt_v1_volt_service_proto_depIdxs = []int32{
 	19, // 34: volt.v1.VoltService.StreamPacketsOut:input_type -> volt.v1.PacketOut
 	9,  // 35: volt.v1.VoltService.ReceivePacketsIn:input_type -> volt.v1.ReceivePacketsInRequest
 	8,  // 36: volt.v1.VoltService.ReceiveChangeEvents:input_type -> volt.v1.ReceiveChangeEventsRequest
-	20, // 37: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
-	16, // 38: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
-	16, // 39: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
-	17, // 40: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
-	17, // 41: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
-	17, // 42: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
-	17, // 43: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
-	21, // 44: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
-	22, // 45: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
-	23, // 46: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
-	24, // 47: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
-	25, // 48: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
-	26, // 49: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
-	27, // 50: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
-	28, // 51: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
-	17, // 52: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
-	17, // 53: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
-	22, // 54: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
-	23, // 55: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
-	24, // 56: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
-	17, // 57: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
-	3,  // 58: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
-	17, // 59: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
-	17, // 60: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
-	29, // 61: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
-	30, // 62: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
-	17, // 63: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
-	31, // 64: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
-	32, // 65: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
-	37, // [37:66] is the sub-list for method output_type
-	8,  // [8:37] is the sub-list for method input_type
+	20, // 37: volt.v1.VoltService.ListTechProfiles:input_type -> volt.v1.ListTechProfilesRequest
+	21, // 38: volt.v1.VoltService.GetTechProfile:input_type -> volt.v1.TechProfileID
+	22, // 39: volt.v1.VoltService.SetTechProfile:input_type -> volt.v1.TechProfile
+	21, // 40: volt.v1.VoltService.DeleteTechProfile:input_type -> volt.v1.TechProfileID
+	15, // 41: volt.v1.VoltService.GetDeviceMib:input_type -> volt.v1.ID
+	15, // 42: volt.v1.VoltService.GetDeviceOmci:input_type -> volt.v1.ID
+	23, // 43: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
+	16, // 44: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
+	16, // 45: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
+	17, // 46: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
+	17, // 47: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
+	17, // 48: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
+	17, // 49: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
+	24, // 50: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
+	25, // 51: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
+	26, // 52: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
+	27, // 53: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
+	28, // 54: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
+	29, // 55: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
+	30, // 56: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
+	31, // 57: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
+	17, // 58: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
+	17, // 59: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
+	25, // 60: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
+	26, // 61: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
+	27, // 62: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
+	17, // 63: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
+	3,  // 64: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
+	17, // 65: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
+	17, // 66: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
+	32, // 67: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
+	33, // 68: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
+	17, // 69: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
+	34, // 70: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
+	35, // 71: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
+	36, // 72: volt.v1.VoltService.ListTechProfiles:output_type -> volt.v1.TechProfiles
+	22, // 73: volt.v1.VoltService.GetTechProfile:output_type -> volt.v1.TechProfile
+	22, // 74: volt.v1.VoltService.SetTechProfile:output_type -> volt.v1.TechProfile
+	17, // 75: volt.v1.VoltService.DeleteTechProfile:output_type -> google.protobuf.Empty
+	37, // 76: volt.v1.VoltService.GetDeviceMib:output_type -> volt.v1.DeviceMib
+	38, // 77: volt.v1.VoltService.GetDeviceOmci:output_type -> volt.v1.OmciStats
+	43, // [43:78] is the sub-list for method output_type
+	8,  // [8:43] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -783,6 +807,8 @@ func file_volt_v1_volt_service_proto_init() {
 	file_volt_v1_device_proto_init()
 	file_volt_v1_event_proto_init()
 	file_volt_v1_logical_device_proto_init()
+	file_volt_v1_techprofile_proto_init()
+	file_volt_v1_omci_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -50,6 +50,12 @@ const (
 	VoltService_StreamPacketsOut_FullMethodName                  = "/volt.v1.VoltService/StreamPacketsOut"
 	VoltService_ReceivePacketsIn_FullMethodName                  = "/volt.v1.VoltService/ReceivePacketsIn"
 	VoltService_ReceiveChangeEvents_FullMethodName               = "/volt.v1.VoltService/ReceiveChangeEvents"
+	VoltService_ListTechProfiles_FullMethodName                  = "/volt.v1.VoltService/ListTechProfiles"
+	VoltService_GetTechProfile_FullMethodName                    = "/volt.v1.VoltService/GetTechProfile"
+	VoltService_SetTechProfile_FullMethodName                    = "/volt.v1.VoltService/SetTechProfile"
+	VoltService_DeleteTechProfile_FullMethodName                 = "/volt.v1.VoltService/DeleteTechProfile"
+	VoltService_GetDeviceMib_FullMethodName                      = "/volt.v1.VoltService/GetDeviceMib"
+	VoltService_GetDeviceOmci_FullMethodName                     = "/volt.v1.VoltService/GetDeviceOmci"
 )
 
 // VoltServiceClient is the client API for VoltService service.
@@ -98,6 +104,20 @@ type VoltServiceClient interface {
 	// response header is sent once the stream is subscribed: a client that
 	// waits for it, then reads state, misses no change made after the read.
 	ReceiveChangeEvents(ctx context.Context, in *ReceiveChangeEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// Technology profiles (VOLTHA's tech-profile JSON). SetTechProfile
+	// validates the JSON (InvalidArgument naming the field) and stores it
+	// unchanged; a default (id 64) exists for GPON and XGS-PON until one is
+	// set; deleting a set default brings the built-in one back.
+	ListTechProfiles(ctx context.Context, in *ListTechProfilesRequest, opts ...grpc.CallOption) (*TechProfiles, error)
+	GetTechProfile(ctx context.Context, in *TechProfileID, opts ...grpc.CallOption) (*TechProfile, error)
+	SetTechProfile(ctx context.Context, in *TechProfile, opts ...grpc.CallOption) (*TechProfile, error)
+	DeleteTechProfile(ctx context.Context, in *TechProfileID, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// GetDeviceMib returns the MIB an OMCI-managed ONU's adapter learned
+	// (FailedPrecondition when it has none: not an OMCI ONU, or not
+	// synchronised yet).
+	GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error)
+	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
+	GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error)
 }
 
 type voltServiceClient struct {
@@ -419,6 +439,66 @@ func (c *voltServiceClient) ReceiveChangeEvents(ctx context.Context, in *Receive
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type VoltService_ReceiveChangeEventsClient = grpc.ServerStreamingClient[Event]
 
+func (c *voltServiceClient) ListTechProfiles(ctx context.Context, in *ListTechProfilesRequest, opts ...grpc.CallOption) (*TechProfiles, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TechProfiles)
+	err := c.cc.Invoke(ctx, VoltService_ListTechProfiles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) GetTechProfile(ctx context.Context, in *TechProfileID, opts ...grpc.CallOption) (*TechProfile, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TechProfile)
+	err := c.cc.Invoke(ctx, VoltService_GetTechProfile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) SetTechProfile(ctx context.Context, in *TechProfile, opts ...grpc.CallOption) (*TechProfile, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TechProfile)
+	err := c.cc.Invoke(ctx, VoltService_SetTechProfile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) DeleteTechProfile(ctx context.Context, in *TechProfileID, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, VoltService_DeleteTechProfile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceMib)
+	err := c.cc.Invoke(ctx, VoltService_GetDeviceMib_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OmciStats)
+	err := c.cc.Invoke(ctx, VoltService_GetDeviceOmci_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VoltServiceServer is the server API for VoltService service.
 // All implementations must embed UnimplementedVoltServiceServer
 // for forward compatibility.
@@ -465,6 +545,20 @@ type VoltServiceServer interface {
 	// response header is sent once the stream is subscribed: a client that
 	// waits for it, then reads state, misses no change made after the read.
 	ReceiveChangeEvents(*ReceiveChangeEventsRequest, grpc.ServerStreamingServer[Event]) error
+	// Technology profiles (VOLTHA's tech-profile JSON). SetTechProfile
+	// validates the JSON (InvalidArgument naming the field) and stores it
+	// unchanged; a default (id 64) exists for GPON and XGS-PON until one is
+	// set; deleting a set default brings the built-in one back.
+	ListTechProfiles(context.Context, *ListTechProfilesRequest) (*TechProfiles, error)
+	GetTechProfile(context.Context, *TechProfileID) (*TechProfile, error)
+	SetTechProfile(context.Context, *TechProfile) (*TechProfile, error)
+	DeleteTechProfile(context.Context, *TechProfileID) (*emptypb.Empty, error)
+	// GetDeviceMib returns the MIB an OMCI-managed ONU's adapter learned
+	// (FailedPrecondition when it has none: not an OMCI ONU, or not
+	// synchronised yet).
+	GetDeviceMib(context.Context, *ID) (*DeviceMib, error)
+	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
+	GetDeviceOmci(context.Context, *ID) (*OmciStats, error)
 	mustEmbedUnimplementedVoltServiceServer()
 }
 
@@ -561,6 +655,24 @@ func (UnimplementedVoltServiceServer) ReceivePacketsIn(*ReceivePacketsInRequest,
 }
 func (UnimplementedVoltServiceServer) ReceiveChangeEvents(*ReceiveChangeEventsRequest, grpc.ServerStreamingServer[Event]) error {
 	return status.Error(codes.Unimplemented, "method ReceiveChangeEvents not implemented")
+}
+func (UnimplementedVoltServiceServer) ListTechProfiles(context.Context, *ListTechProfilesRequest) (*TechProfiles, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTechProfiles not implemented")
+}
+func (UnimplementedVoltServiceServer) GetTechProfile(context.Context, *TechProfileID) (*TechProfile, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTechProfile not implemented")
+}
+func (UnimplementedVoltServiceServer) SetTechProfile(context.Context, *TechProfile) (*TechProfile, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTechProfile not implemented")
+}
+func (UnimplementedVoltServiceServer) DeleteTechProfile(context.Context, *TechProfileID) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteTechProfile not implemented")
+}
+func (UnimplementedVoltServiceServer) GetDeviceMib(context.Context, *ID) (*DeviceMib, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeviceMib not implemented")
+}
+func (UnimplementedVoltServiceServer) GetDeviceOmci(context.Context, *ID) (*OmciStats, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeviceOmci not implemented")
 }
 func (UnimplementedVoltServiceServer) mustEmbedUnimplementedVoltServiceServer() {}
 func (UnimplementedVoltServiceServer) testEmbeddedByValue()                     {}
@@ -1080,6 +1192,114 @@ func _VoltService_ReceiveChangeEvents_Handler(srv interface{}, stream grpc.Serve
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type VoltService_ReceiveChangeEventsServer = grpc.ServerStreamingServer[Event]
 
+func _VoltService_ListTechProfiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTechProfilesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).ListTechProfiles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_ListTechProfiles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).ListTechProfiles(ctx, req.(*ListTechProfilesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_GetTechProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TechProfileID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetTechProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetTechProfile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetTechProfile(ctx, req.(*TechProfileID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_SetTechProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TechProfile)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).SetTechProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_SetTechProfile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).SetTechProfile(ctx, req.(*TechProfile))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_DeleteTechProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TechProfileID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).DeleteTechProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_DeleteTechProfile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).DeleteTechProfile(ctx, req.(*TechProfileID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_GetDeviceMib_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetDeviceMib(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetDeviceMib_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetDeviceMib(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_GetDeviceOmci_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetDeviceOmci(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetDeviceOmci_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetDeviceOmci(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VoltService_ServiceDesc is the grpc.ServiceDesc for VoltService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1190,6 +1410,30 @@ var VoltService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListDeviceTypes",
 			Handler:    _VoltService_ListDeviceTypes_Handler,
+		},
+		{
+			MethodName: "ListTechProfiles",
+			Handler:    _VoltService_ListTechProfiles_Handler,
+		},
+		{
+			MethodName: "GetTechProfile",
+			Handler:    _VoltService_GetTechProfile_Handler,
+		},
+		{
+			MethodName: "SetTechProfile",
+			Handler:    _VoltService_SetTechProfile_Handler,
+		},
+		{
+			MethodName: "DeleteTechProfile",
+			Handler:    _VoltService_DeleteTechProfile_Handler,
+		},
+		{
+			MethodName: "GetDeviceMib",
+			Handler:    _VoltService_GetDeviceMib_Handler,
+		},
+		{
+			MethodName: "GetDeviceOmci",
+			Handler:    _VoltService_GetDeviceOmci_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

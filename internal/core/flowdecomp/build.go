@@ -16,6 +16,7 @@ type deviceFlow struct {
 	setTun uint32               // tunnel_id to set before the output (the UNI), or 0
 	final  *openflowv1.Action   // output or group; nil for a drop
 	extra  []*openflowv1.Action // more outputs after final
+	tp     uint64               // OLT flows: the tech profile of write_metadata (bits 47-32), or 0
 }
 
 // flowParts is a device flow and the messages every one is made of, so
@@ -115,6 +116,12 @@ func (df *deviceFlow) make(f *openflowv1.Flow) *openflowv1.Flow {
 			ins = p.ins[:0:1]
 		}
 		ins = append(ins, &p.apply)
+	}
+	if df.tp != 0 {
+		// The tech profile, for the OLT adapter (after apply, as
+		// OpenFlow orders instructions).
+		ins = append(ins, &openflowv1.Instruction{Instruction: &openflowv1.Instruction_WriteMetadata{
+			WriteMetadata: &openflowv1.InstructionWriteMetadata{Metadata: df.tp << mdTPShift, MetadataMask: mdTPMask}}})
 	}
 	out := &p.flow
 	out.Priority = f.GetPriority()

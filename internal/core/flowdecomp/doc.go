@@ -67,7 +67,10 @@
 //     downstream table-0 flow must name its UNI in bits 31–0; when it pops a
 //     tag, the C-tag of bits 63–48 becomes the OLT flow's inner-VID match.
 //     Upstream, write_metadata is not needed (the ONU's only way out is its
-//     PON port). It is not passed to the devices.
+//     PON port). Only its technology-profile bits reach the devices: the
+//     OLT's flows of a logical flow whose write_metadata names a profile
+//     carry write_metadata:<profile><<32/0xffff00000000, so that the OLT's
+//     adapter can instantiate that profile for the UNI.
 //
 // Multicast (table 0, from the NNI, to a group of type all or indirect):
 // the OLT gets the flow with its actions and the group action, and a copy

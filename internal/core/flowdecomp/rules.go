@@ -16,6 +16,8 @@ import (
 const (
 	mdPortMask  = 0xffffffff
 	mdCTagShift = 48
+	mdTPShift   = 32
+	mdTPMask    = 0xffff << mdTPShift
 	vidMask     = 0xfff
 )
 
@@ -82,6 +84,15 @@ func (d *Decomposer) place(lf *logical, g *openflowv1.GroupDesc, meters map[uint
 	}
 	if err != nil {
 		return err
+	}
+	if tp := lf.wmd & lf.wmdMask & mdTPMask >> mdTPShift; tp != 0 {
+		// The tech profile travels to the OLT's flows (its adapter sets
+		// up the UNI's T-CONT and GEM ports from it).
+		for i := range dfs {
+			if dfs[i].dev == d.routes.OLT() {
+				dfs[i].tp = tp
+			}
+		}
 	}
 	return add(out, lf.f, meters, dfs...)
 }

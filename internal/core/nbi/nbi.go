@@ -71,10 +71,14 @@ type Config struct {
 	Events         Events
 	Flows          Flows
 	FlowMods       FlowMods
-	Logger         *slog.Logger
+	// TechProfiles is the tech-profile store; nil: the RPCs say Unimplemented.
+	TechProfiles TechProfiles
 	// Resolver looks up device host names at create; nil is
 	// net.DefaultResolver.
 	Resolver Resolver
+	// OMCI reads OMCI ONU records (omci.go); nil answers Unimplemented.
+	OMCI   OMCIRecords
+	Logger *slog.Logger
 }
 
 // Server implements voltv1.VoltServiceServer.

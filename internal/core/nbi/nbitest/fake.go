@@ -18,6 +18,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"github.com/openvolt/openvolt/internal/core/nbi"
 )
 
 // Fake is the core's state as plain tables. A test may fill the tables it
@@ -37,6 +38,10 @@ type Fake struct {
 	Meters   map[string][]*openflowv1.Meter
 	Adapters []*voltv1.Adapter
 	Types    []*voltv1.DeviceType
+	// MIBs and OMCIStats are OMCI ONU records by device id, as the
+	// omci_onu adapter stores them (JSON).
+	MIBs      map[string][]byte
+	OMCIStats map[string][]byte
 
 	// Replay is sent first on every change-event stream it matches, as if
 	// it had just happened. With EndEvents set a change-event stream ends
@@ -321,6 +326,25 @@ func (l logical) EnablePort(_ context.Context, ldID, portID string) error {
 
 func (l logical) DisablePort(_ context.Context, ldID, portID string) error {
 	return l.setPortDown(ldID, portID, true)
+}
+
+// omci reads the OMCI ONU records as the NBI sees them.
+type omci struct{ f *Fake }
+
+func (o omci) record(m map[string][]byte, id string) ([]byte, error) {
+	o.f.Lock()
+	defer o.f.Unlock()
+	b, ok := m[id]
+	if !ok {
+		return nil, nbi.ErrNoRecord
+	}
+	return b, nil
+}
+
+func (o omci) MIB(_ context.Context, id string) ([]byte, error) { return o.record(o.f.MIBs, id) }
+
+func (o omci) Stats(_ context.Context, id string) ([]byte, error) {
+	return o.record(o.f.OMCIStats, id)
 }
 
 // adapters is the adapter registry as the NBI sees it.

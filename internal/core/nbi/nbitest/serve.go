@@ -113,7 +113,7 @@ func (f *Fake) Register(r grpc.ServiceRegistrar) {
 	f.init()
 	srv := nbi.New(nbi.Config{
 		Devices: devices{f}, LogicalDevices: logical{f}, Adapters: adapters{f},
-		Events: events{f}, Flows: tables{f}, FlowMods: tables{f},
+		Events: events{f}, Flows: tables{f}, FlowMods: tables{f}, OMCI: omci{f},
 	})
 	voltv1.RegisterVoltServiceServer(r, server{Server: srv, f: f})
 }

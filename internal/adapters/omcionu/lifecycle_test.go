@@ -1,0 +1,74 @@
+package omcionu_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+	"github.com/openvolt/openvolt/internal/kvstore"
+)
+
+// TestRebootAndDelete reboots one ONU over OMCI: it drops off the PON,
+// comes back, and — its MIB reset by the reboot, so the audit differs —
+// is synchronised again (a full upload) and ACTIVE. Deleting it removes
+// its records from the store.
+func TestRebootAndDelete(t *testing.T) {
+	s := newStack(t, omcionu.Options{Timeout: time.Second})
+	p := s.newSim(1, 2, 1, 0)
+	olt := s.create(p.addr)
+	s.waitONUs(olt, 2, 1, omcionu.ReasonMibDownload)
+	onu := s.children(olt)[0]
+
+	// Disable locks the UNI over OMCI: the ONU raises LAN LOS and the UNI
+	// port goes down; re-enable unlocks it and the alarm clears.
+	if _, err := s.nbi.DisableDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitUNIOper(onu.GetId(), voltv1.OperStatus_OPER_STATUS_FAILED)
+	if _, err := s.nbi.EnableDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitUNIOper(onu.GetId(), voltv1.OperStatus_OPER_STATUS_ACTIVE)
+
+	before := p.face.OMCICounters().Sent
+	if _, err := s.nbi.RebootDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ONU resynchronised after its reboot", func() error {
+		if sent := p.face.OMCICounters().Sent - before; sent < 150 {
+			return fmt.Errorf("%d OMCI responses since the reboot, want a full MIB upload (over 150)", sent)
+		}
+		return nil
+	})
+	s.waitONUs(olt, 2, 1, omcionu.ReasonMibDownload)
+
+	if _, err := s.nbi.DeleteDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ONU records removed", func() error {
+		_, err := s.kv.Get(s.ctx(), omcionu.MIBKey("volt", onu.GetId()))
+		if !errors.Is(err, kvstore.ErrNotFound) {
+			return fmt.Errorf("MIB record: %v", err)
+		}
+		return nil
+	})
+}
+
+func (s *stack) waitUNIOper(dev string, want voltv1.OperStatus) {
+	s.t.Helper()
+	eventually(s.t, "UNI port "+want.String(), func() error {
+		ps, err := s.nbi.ListDevicePorts(s.ctx(), &voltv1.ID{Id: dev})
+		if err != nil {
+			return err
+		}
+		for _, p := range ps.GetItems() {
+			if p.GetType() == voltv1.PortType_PORT_TYPE_ETHERNET_UNI && p.GetOperStatus() != want {
+				return fmt.Errorf("UNI %d is %s", p.GetPortNo(), p.GetOperStatus())
+			}
+		}
+		return nil
+	})
+}

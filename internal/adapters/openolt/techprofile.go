@@ -1,0 +1,436 @@
+package openolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/opencord/voltha-protos/v5/go/tech_profile"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/openvolt/openvolt/adapter"
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	"github.com/openvolt/openvolt/internal/techprofile"
+)
+
+// DefaultTechProfileID is the profile a subscriber flow gets when its
+// write_metadata names none (VOLTHA's default id).
+const DefaultTechProfileID = techprofile.DefaultID
+
+// DefaultTechnology is the technology profiles are looked up under when
+// the OLT's device info names none.
+const DefaultTechnology = "XGS-PON"
+
+// TPInstance is a tech profile instantiated for one UNI, in the spirit of
+// VOLTHA's tech-profile instance: the T-CONT (AllocID, with the profile's
+// upstream scheduler) and a GEM port per priority queue of the profile,
+// each with the p-bits it carries and its queue attributes both ways.
+// It is persisted as JSON under <prefix>/openolt/<olt>/tp/<pon>/<onu>/<uni>/<tp id>;
+// the ONU's adapter needs the same to configure OMCI (T-CONT, GEM port
+// network CTPs, 802.1p mapper): see UNIInstances and DecodeTPInstance.
+type TPInstance struct {
+	Ref         tpRef                 `json:"ref"`
+	Technology  string                `json:"technology,omitempty"`
+	Name        string                `json:"name"`
+	AllocID     uint32                `json:"alloc_id"`
+	USScheduler techprofile.Scheduler `json:"us_scheduler"`
+	DSScheduler techprofile.Scheduler `json:"ds_scheduler"`
+	GemPorts    []gemPort             `json:"gem_ports"`
+	// Shaping and DSShaping come from the meters of the UNI's flows:
+	// upstream (the T-CONT's scheduler) and downstream.
+	Shaping   *shapingCfg `json:"shaping,omitempty"`
+	DSShaping *shapingCfg `json:"ds_shaping,omitempty"`
+}
+
+// tpInstance is the name the adapter's code uses.
+type tpInstance = TPInstance
+
+// DecodeTPInstance reads an instance as UNIInstances' callers and the
+// store hold it (JSON).
+func DecodeTPInstance(data []byte) (*TPInstance, error) {
+	in := new(TPInstance)
+	if err := json.Unmarshal(data, in); err != nil {
+		return nil, fmt.Errorf("tech-profile instance: %w", err)
+	}
+	if in.AllocID == 0 || len(in.GemPorts) == 0 {
+		return nil, errors.New("tech-profile instance: no alloc_id or no gem_ports")
+	}
+	return in, nil
+}
+
+// PON, ONU, UNI and ProfileID say whose instance it is (the ONU id as the
+// OLT numbers it, the UNI index on the ONU).
+func (in *TPInstance) PON() uint32       { return in.Ref.PON }
+func (in *TPInstance) ONU() uint32       { return in.Ref.ONU }
+func (in *TPInstance) UNI() uint32       { return in.Ref.UNI }
+func (in *TPInstance) ProfileID() uint32 { return in.Ref.TPID }
+
+// shapingCfg is what a meter gives a scheduler (kb/s, bytes).
+type shapingCfg struct {
+	CIR, CBS, PIR, PBS uint32
+}
+
+// gemPort is one GEM port of an instance: its id, the p-bits it carries
+// (pbit_map, "0b" and eight digits, the last p-bit 0) and its upstream
+// priority queue; Upstream and Downstream are the profile's attributes.
+type gemPort struct {
+	ID         uint32                     `json:"gemport_id"`
+	PbitMap    string                     `json:"pbit_map"`
+	Priority   uint32                     `json:"priority_q"`
+	Upstream   *techprofile.GEMAttributes `json:"upstream,omitempty"`
+	Downstream *techprofile.GEMAttributes `json:"downstream,omitempty"`
+}
+
+// gemFor is the GEM port carrying p-bit pbit (-1: any: the first).
+func (in *tpInstance) gemFor(pbit int) uint32 {
+	if pbit >= 0 && pbit <= 7 {
+		for _, g := range in.GemPorts {
+			if bits, ok := techprofile.PbitBits(g.PbitMap); ok && bits&(1<<pbit) != 0 {
+				return g.ID
+			}
+		}
+	}
+	return in.GemPorts[0].ID
+}
+
+// pbitToGem maps every p-bit the instance carries to its GEM port: a flow
+// that matches no p-bit on a UNI with several GEM ports is replicated by
+// the OLT, one flow per p-bit (openolt's replicate_flow).
+func (in *tpInstance) pbitToGem() map[uint32]uint32 {
+	m := make(map[uint32]uint32)
+	for _, g := range in.GemPorts {
+		bits, _ := techprofile.PbitBits(g.PbitMap)
+		for p := range uint32(8) {
+			if bits&(1<<p) != 0 {
+				m[p] = g.ID
+			}
+		}
+	}
+	return m
+}
+
+// technology is what the OLT calls its PON technology: the profile
+// store's directory.
+func (o *olt) technology() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, r := range o.info.GetRanges() {
+		if t := r.GetTechnology(); t != "" {
+			return t
+		}
+	}
+	return DefaultTechnology
+}
+
+// profile reads the tech profile id from the store (the core's etcd).
+func (o *olt) profile(ctx context.Context, id uint32) (string, *techprofile.Profile, error) {
+	tech := o.technology()
+	e, err := o.h.tps.Get(ctx, tech, id)
+	switch {
+	case errors.Is(err, techprofile.ErrNotFound):
+		return "", nil, status.Errorf(codes.FailedPrecondition,
+			"tech profile %s/%d (from the flow's write_metadata) does not exist: set it with volt techprofile set %d --technology %s", tech, id, id, tech)
+	case err != nil:
+		return "", nil, err
+	}
+	return tech, e.Profile, nil
+}
+
+// UNIInstances returns the tech-profile instances of a UNI of the OLT
+// (a copy; none when the OLT or UNI has none yet).
+func (h *handler) UNIInstances(oltID string, pon, onuID, uni uint32) []*TPInstance {
+	h.mu.Lock()
+	o := h.olts[oltID]
+	h.mu.Unlock()
+	if o == nil {
+		return nil
+	}
+	_, fs, err := o.stores()
+	if err != nil {
+		return nil
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var out []*TPInstance
+	for r, in := range fs.tps {
+		if r.PON == pon && r.ONU == onuID && r.UNI == uni {
+			c := *in
+			c.GemPorts = append([]gemPort(nil), in.GemPorts...)
+			out = append(out, &c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.TPID < out[j].Ref.TPID })
+	return out
+}
+
+// uniProfileLocked is the profile id of an instance the UNI has (the
+// lowest), or 0. fs.mu held.
+func (fs *flowStore) uniProfileLocked(pon, onuID, uni uint32) uint32 {
+	var id uint32
+	for r := range fs.tps {
+		if r.PON == pon && r.ONU == onuID && r.UNI == uni && (id == 0 || r.TPID < id) {
+			id = r.TPID
+		}
+	}
+	return id
+}
+
+func shapingFrom(m *openflowv1.MeterConfig) *shapingCfg {
+	if m == nil {
+		return nil
+	}
+	s := &shapingCfg{}
+	for i, b := range m.GetBands() {
+		switch i {
+		case 0:
+			s.CIR, s.CBS = b.GetRate(), b.GetBurstSize()
+			s.PIR, s.PBS = b.GetRate(), b.GetBurstSize()
+		case 1:
+			s.PIR, s.PBS = b.GetRate(), b.GetBurstSize()
+		}
+	}
+	return s
+}
+
+// instance returns the tech-profile instance of ref, creating it (ids,
+// schedulers and queues on the OLT, the record in the store) when the UNI
+// has none.
+func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef) (*tpInstance, error) {
+	fs.mu.Lock()
+	in := fs.tps[ref]
+	fs.mu.Unlock()
+	if in != nil {
+		return in, nil
+	}
+	tech, prof, err := o.profile(ctx, ref.TPID)
+	if err != nil {
+		return nil, err
+	}
+	owner := ref.owner()
+	alloc, err := res.Get(ctx, int(ref.PON), PoolAlloc, owner, 1)
+	if err != nil {
+		return nil, err
+	}
+	gems, err := res.Get(ctx, int(ref.PON), PoolGEM, owner, len(prof.UpstreamGEMs))
+	if err != nil {
+		_ = res.Free(ctx, int(ref.PON), PoolAlloc, alloc...)
+		return nil, err
+	}
+	in = &tpInstance{Ref: ref, Technology: tech, Name: prof.Name, AllocID: alloc[0],
+		USScheduler: prof.USScheduler, DSScheduler: prof.DSScheduler}
+	for i, us := range prof.UpstreamGEMs {
+		// Validate paired the lists by index.
+		us, ds := us, prof.DownstreamGEMs[i]
+		in.GemPorts = append(in.GemPorts, gemPort{ID: gems[i], PbitMap: us.PbitMap, Priority: uint32(us.PriorityQ),
+			Upstream: &us, Downstream: &ds})
+	}
+	free := func() {
+		c := context.WithoutCancel(ctx)
+		_ = res.Free(c, int(ref.PON), PoolAlloc, alloc...)
+		_ = res.Free(c, int(ref.PON), PoolGEM, gems...)
+	}
+	if err := o.createSchedulers(ctx, in); err != nil {
+		free()
+		return nil, err
+	}
+	body, err := json.Marshal(in)
+	if err == nil {
+		_, err = fs.kv.Put(ctx, fs.tpKey(ref), body)
+	}
+	if err != nil {
+		o.removeSchedulers(context.WithoutCancel(ctx), in)
+		free()
+		return nil, fmt.Errorf("persisting tech-profile instance %s: %w", owner, err)
+	}
+	fs.mu.Lock()
+	fs.tps[ref] = in
+	fs.mu.Unlock()
+	// Issue 15 hooks in here: the new instance goes to the ONU's adapter
+	// (an inter-adapter message carrying the TPInstance JSON).
+	return in, nil
+}
+
+func shapingInfo(s *shapingCfg) *tech_profile.TrafficShapingInfo {
+	if s == nil {
+		return &tech_profile.TrafficShapingInfo{}
+	}
+	return &tech_profile.TrafficShapingInfo{Cir: s.CIR, Cbs: s.CBS, Pir: s.PIR, Pbs: s.PBS}
+}
+
+func schedulersOf(in *tpInstance) *tech_profile.TrafficSchedulers {
+	r := in.Ref
+	sched := func(dir tech_profile.Direction, cfg techprofile.Scheduler, sh *shapingCfg) *tech_profile.TrafficScheduler {
+		return &tech_profile.TrafficScheduler{
+			Direction: dir, AllocId: in.AllocID, TechProfileId: r.TPID,
+			Scheduler: &tech_profile.SchedulerConfig{Direction: dir, AdditionalBw: additionalBW(cfg.AdditionalBW),
+				Priority: uint32(cfg.Priority), Weight: uint32(cfg.Weight), SchedPolicy: schedPolicy(cfg.QSchedPolicy, tech_profile.SchedulingPolicy_Hybrid)},
+			TrafficShapingInfo: shapingInfo(sh),
+		}
+	}
+	ts := &tech_profile.TrafficSchedulers{IntfId: r.PON, OnuId: r.ONU, UniId: r.UNI, PortNo: uniPort(r),
+		TrafficScheds: []*tech_profile.TrafficScheduler{sched(tech_profile.Direction_UPSTREAM, in.USScheduler, in.Shaping)}}
+	if in.DSShaping != nil {
+		ts.TrafficScheds = append(ts.TrafficScheds, sched(tech_profile.Direction_DOWNSTREAM, in.DSScheduler, in.DSShaping))
+	}
+	return ts
+}
+
+// The profile's enumerations (validated, any case) as openolt's.
+func additionalBW(v string) tech_profile.AdditionalBW {
+	switch strings.TrimPrefix(strings.ToLower(v), "additionalbw_") {
+	case "none":
+		return tech_profile.AdditionalBW_AdditionalBW_None
+	case "na":
+		return tech_profile.AdditionalBW_AdditionalBW_NA
+	case "auto":
+		return tech_profile.AdditionalBW_AdditionalBW_Auto
+	}
+	return tech_profile.AdditionalBW_AdditionalBW_BestEffort
+}
+
+func schedPolicy(v string, def tech_profile.SchedulingPolicy) tech_profile.SchedulingPolicy {
+	switch strings.ReplaceAll(strings.ToLower(v), "_", "") {
+	case "wrr":
+		return tech_profile.SchedulingPolicy_WRR
+	case "strictpriority":
+		return tech_profile.SchedulingPolicy_StrictPriority
+	case "hybrid":
+		return tech_profile.SchedulingPolicy_Hybrid
+	}
+	return def
+}
+
+func discardPolicy(v string) tech_profile.DiscardPolicy {
+	switch strings.ToLower(v) {
+	case "wtaildrop":
+		return tech_profile.DiscardPolicy_WTailDrop
+	case "red":
+		return tech_profile.DiscardPolicy_Red
+	case "wred":
+		return tech_profile.DiscardPolicy_WRed
+	}
+	return tech_profile.DiscardPolicy_TailDrop
+}
+
+// shape records the meter of a flow of the instance (its first meter per
+// direction) and updates the schedulers on the OLT.
+func (o *olt) shape(ctx context.Context, fs *flowStore, in *tpInstance, downstream bool, m *openflowv1.MeterConfig) error {
+	if m == nil {
+		return nil
+	}
+	fs.mu.Lock()
+	next := *in
+	switch {
+	case downstream && in.DSShaping == nil:
+		next.DSShaping = shapingFrom(m)
+	case !downstream && in.Shaping == nil:
+		next.Shaping = shapingFrom(m)
+	default:
+		fs.mu.Unlock()
+		return nil
+	}
+	fs.mu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(&next)); err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("CreateTrafficSchedulers (meter %d) for %s: %w", m.GetMeterId(), in.Ref.owner(), err)
+	}
+	body, err := json.Marshal(&next)
+	if err == nil {
+		_, err = fs.kv.Put(ctx, fs.tpKey(in.Ref), body)
+	}
+	if err != nil {
+		return fmt.Errorf("persisting tech-profile instance %s: %w", in.Ref.owner(), err)
+	}
+	fs.mu.Lock()
+	*in = next
+	fs.mu.Unlock()
+	return nil
+}
+
+// queuesOf is a queue per GEM port and direction, with the profile's
+// attributes (an instance persisted before they were kept: one
+// bidirectional strict-priority queue per GEM port).
+func queuesOf(in *tpInstance) *tech_profile.TrafficQueues {
+	r := in.Ref
+	q := &tech_profile.TrafficQueues{IntfId: r.PON, OnuId: r.ONU, UniId: r.UNI, PortNo: uniPort(r), TechProfileId: r.TPID}
+	queue := func(dir tech_profile.Direction, g gemPort, a *techprofile.GEMAttributes) *tech_profile.TrafficQueue {
+		return &tech_profile.TrafficQueue{Direction: dir, GemportId: g.ID, PbitMap: a.PbitMap, AesEncryption: strings.EqualFold(a.AESEncryption, "true"),
+			Priority: uint32(a.PriorityQ), Weight: uint32(a.Weight), SchedPolicy: schedPolicy(a.SchedulingPolicy, tech_profile.SchedulingPolicy_StrictPriority),
+			DiscardPolicy: discardPolicy(a.DiscardPolicy)}
+	}
+	for _, g := range in.GemPorts {
+		if g.Upstream == nil || g.Downstream == nil {
+			q.TrafficQueues = append(q.TrafficQueues, &tech_profile.TrafficQueue{Direction: tech_profile.Direction_BIDIRECTIONAL,
+				GemportId: g.ID, PbitMap: g.PbitMap, Priority: g.Priority, SchedPolicy: tech_profile.SchedulingPolicy_StrictPriority,
+				DiscardPolicy: tech_profile.DiscardPolicy_TailDrop})
+			continue
+		}
+		q.TrafficQueues = append(q.TrafficQueues, queue(tech_profile.Direction_UPSTREAM, g, g.Upstream))
+	}
+	for _, g := range in.GemPorts {
+		if g.Downstream != nil && g.Upstream != nil {
+			q.TrafficQueues = append(q.TrafficQueues, queue(tech_profile.Direction_DOWNSTREAM, g, g.Downstream))
+		}
+	}
+	return q
+}
+
+func (o *olt) createSchedulers(ctx context.Context, in *tpInstance) error {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(in)); err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("CreateTrafficSchedulers for %s: %w", in.Ref.owner(), err)
+	}
+	if _, err := o.cli.CreateTrafficQueues(cctx, queuesOf(in)); err != nil && status.Code(err) != codes.AlreadyExists {
+		o.removeSchedulers(ctx, in)
+		return fmt.Errorf("CreateTrafficQueues for %s: %w", in.Ref.owner(), err)
+	}
+	return nil
+}
+
+func (o *olt) removeSchedulers(ctx context.Context, in *tpInstance) {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if _, err := o.cli.RemoveTrafficQueues(cctx, queuesOf(in)); err != nil {
+		o.log.Info("RemoveTrafficQueues", "tp", in.Ref.owner(), "err", err)
+	}
+	if _, err := o.cli.RemoveTrafficSchedulers(cctx, schedulersOf(in)); err != nil {
+		o.log.Info("RemoveTrafficSchedulers", "tp", in.Ref.owner(), "err", err)
+	}
+}
+
+// dropInstanceIfUnused removes the instance ref when no flow uses it: its
+// queues and schedulers, its record and its ids.
+func (o *olt) dropInstanceIfUnused(ctx context.Context, res *pools, fs *flowStore, ref *tpRef) {
+	if ref == nil {
+		return
+	}
+	fs.mu.Lock()
+	for _, r := range fs.flows {
+		if r.TP != nil && *r.TP == *ref {
+			fs.mu.Unlock()
+			return
+		}
+	}
+	in := fs.tps[*ref]
+	delete(fs.tps, *ref)
+	fs.mu.Unlock()
+	if in == nil {
+		return
+	}
+	if err := o.tpToONU(ctx, in, adapter.MsgTechProfileDelete); err != nil {
+		o.log.Warn("telling the ONU's adapter a tech-profile instance is gone", "tp", ref.owner(), "err", err)
+	}
+	o.removeSchedulers(ctx, in)
+	if err := fs.kv.Delete(ctx, fs.tpKey(*ref)); err != nil {
+		o.log.Warn("deleting a tech-profile instance", "tp", ref.owner(), "err", err)
+	}
+	if err := res.FreeOwner(ctx, int(ref.PON), ref.owner()); err != nil {
+		o.log.Warn("freeing a tech-profile instance's ids", "tp", ref.owner(), "err", err)
+	}
+}
