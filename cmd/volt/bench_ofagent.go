@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openvolt/openvolt/internal/bench"
-	"github.com/openvolt/openvolt/internal/ofagent"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -28,7 +27,7 @@ of a running stack is used (volt up listens on 127.0.0.1:6634).`,
 		Args: cobra.NoArgs,
 	}, true, func(cmd *cobra.Command, reg *logging.Registry) error {
 		cfg.Logs = reg
-		return runBench(cmd, func() (ofagent.BenchResult, error) { return bench.OFAgent(cmd.Context(), cfg) }, func(res ofagent.BenchResult) string {
+		return runBench(cmd, func() (bench.OFAgentResult, error) { return bench.OFAgent(cmd.Context(), cfg) }, func(res bench.OFAgentResult) string {
 			return fmt.Sprintf("%d flow-mods in %.3f s: %.0f flow-mods/s (barrier p50 %.1f ms, max %.1f ms)",
 				res.FlowMods, res.Seconds, res.FlowModsPerS, res.BarrierP50Ms, res.BarrierMaxMs)
 		})

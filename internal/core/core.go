@@ -19,10 +19,10 @@ import (
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
 	"github.com/openvolt/openvolt/internal/core/nbi"
 	"github.com/openvolt/openvolt/internal/core/sbi"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
-	"github.com/openvolt/openvolt/internal/store"
 	"github.com/openvolt/openvolt/internal/techprofile"
 	"github.com/openvolt/openvolt/logging"
 )

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // tables reads the flow, group and meter tables for the NBI: the logical

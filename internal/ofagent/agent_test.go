@@ -29,7 +29,7 @@ const testDPID = 0x0000aabbccddeeff
 func withFake(t *testing.T, mod func(*Config)) (*nbitest.Fake, *runningAgent) {
 	t.Helper()
 	f := newFakeNBI()
-	ld, ports := testLD("ld1", testDPID)
+	ld, ports := nbitest.LogicalDevice("ld1", testDPID)
 	f.AddLogical(ld, ports)
 	cfg := Config{Server: f.Serve(t), Listen: "127.0.0.1:0"}
 	if mod != nil {
@@ -475,7 +475,7 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 	}
 
 	// A port change goes to both, as port-status.
-	_, ports := testLD("ld1", testDPID)
+	_, ports := nbitest.LogicalDevice("ld1", testDPID)
 	up := ports[1]
 	up.OfpPort.State = 1 // link down
 	f.Publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_LogicalPort{LogicalPort: &voltv1.LogicalPortChange{

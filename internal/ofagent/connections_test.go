@@ -11,6 +11,7 @@ import (
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/nbi/nbitest"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
@@ -26,7 +27,7 @@ func TestActiveConnections(t *testing.T) {
 	}
 	defer ctl.Close()
 	f := newFakeNBI()
-	ld, ports := testLD("ld1", testDPID)
+	ld, ports := nbitest.LogicalDevice("ld1", testDPID)
 	f.AddLogical(ld, ports)
 	startAgent(t, Config{Server: f.Serve(t), Controllers: []string{ctl.Addr().String()}, MaxBackoff: 200 * time.Millisecond})
 
@@ -50,7 +51,7 @@ func TestActiveConnections(t *testing.T) {
 	}
 	c.nc.Close()
 	c = accept() // redialed
-	ld2, ports2 := testLD("ld2", 0x42)
+	ld2, ports2 := nbitest.LogicalDevice("ld2", 0x42)
 	f.AddLogical(ld2, ports2)
 	c2 := accept()
 	if fr := c2.request(&ofp13.FeaturesRequest{}).(*ofp13.FeaturesReply); fr.DatapathID != 0x42 {
@@ -106,8 +107,8 @@ func TestKeepalive(t *testing.T) {
 // id order gets the next port.
 func TestListenerPorts(t *testing.T) {
 	f := newFakeNBI()
-	ldB, portsB := testLD("ld-b", 0xb)
-	ldA, portsA := testLD("ld-a", 0xa)
+	ldB, portsB := nbitest.LogicalDevice("ld-b", 0xb)
+	ldA, portsA := nbitest.LogicalDevice("ld-a", 0xa)
 	f.AddLogical(ldB, portsB)
 	f.AddLogical(ldA, portsA)
 	base := freePortPair(t)
@@ -157,8 +158,8 @@ func freePortPair(t *testing.T) string {
 // devices, dropping the connections of one that is gone.
 func TestCoreRestart(t *testing.T) {
 	f := newFakeNBI()
-	ld1, ports1 := testLD("ld1", 1)
-	ld2, ports2 := testLD("ld2", 2)
+	ld1, ports1 := nbitest.LogicalDevice("ld1", 1)
+	ld2, ports2 := nbitest.LogicalDevice("ld2", 2)
 	f.AddLogical(ld1, ports1)
 	f.AddLogical(ld2, ports2)
 	addr, stop := f.ServeAt(t, "127.0.0.1:0")

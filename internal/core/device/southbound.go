@@ -10,7 +10,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // This file holds what adapters report (the CoreService side).

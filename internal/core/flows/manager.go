@@ -32,7 +32,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/flowdecomp"
 	"github.com/openvolt/openvolt/internal/core/flowtable"
 	"github.com/openvolt/openvolt/internal/core/route"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // NTables is the number of flow tables a logical device has.

@@ -15,11 +15,11 @@ import (
 	"github.com/openvolt/openvolt/internal/core/coreerr"
 	"github.com/openvolt/openvolt/internal/core/route"
 	"github.com/openvolt/openvolt/internal/core/route/routetest"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
-	"github.com/openvolt/openvolt/internal/store"
 )
 
 // recorder is a Pushers that keeps what each device was given.

@@ -14,8 +14,8 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/kvstore"
-	"github.com/openvolt/openvolt/internal/store"
 )
 
 // fakeDevices is the device manager as the logical side sees it: snapshots

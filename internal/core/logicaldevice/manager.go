@@ -25,7 +25,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // Devices is what the logical side reads of the devices. Snapshots it

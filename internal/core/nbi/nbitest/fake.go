@@ -122,6 +122,29 @@ func sortedByID[T interface {
 	return clones(slices.SortedFunc(maps.Values(m), func(a, b T) int { return cmp.Compare(a.GetId(), b.GetId()) }))
 }
 
+// LogicalDevice is a logical device like the core's: two tables, an NNI and two
+// UNIs.
+func LogicalDevice(id string, dpid uint64) (*voltv1.LogicalDevice, []*voltv1.LogicalPort) {
+	ld := &voltv1.LogicalDevice{
+		Id: id, DatapathId: dpid, RootDeviceId: "olt-" + id,
+		Desc: &openflowv1.Desc{MfrDesc: "OpenVOLT", HwDesc: "ponsim", SwDesc: "test", SerialNum: "S" + id, DpDesc: id},
+		SwitchFeatures: &openflowv1.SwitchFeatures{
+			DatapathId: dpid, NBuffers: 256, NTables: 2, Capabilities: 0xf,
+		},
+	}
+	port := func(no uint32, name string, root bool) *voltv1.LogicalPort {
+		return &voltv1.LogicalPort{
+			Id: name, LogicalDeviceId: id, RootPort: root, DeviceId: "dev", DevicePortNo: no,
+			OfpPort: &openflowv1.Port{
+				PortNo: no, Name: name, HwAddr: []byte{0, 0, 0, 0, byte(no >> 8), byte(no)},
+				State: 4, Curr: 1<<5 | 1<<12, CurrSpeed: 1000000, MaxSpeed: 1000000,
+			},
+			Stats: &openflowv1.PortStats{PortNo: no, RxPackets: uint64(no), TxPackets: 2 * uint64(no)},
+		}
+	}
+	return ld, []*voltv1.LogicalPort{port(1, "nni-1", true), port(16, "uni-16", false), port(32, "uni-32", false)}
+}
+
 // AddLogical adds a logical device with its ports and tells the event
 // streams.
 func (f *Fake) AddLogical(ld *voltv1.LogicalDevice, ports []*voltv1.LogicalPort) {
