@@ -154,7 +154,7 @@ func Run(ctx context.Context, cfg Config) error {
 	c.nbi.Register(srv.Server())
 
 	// Stop order (defers run last first): cancel the background work,
-	// wait for the tasks, then for the bus goroutine, then close the bus.
+	// wait for the tasks, then for the Kafka goroutine, then close Kafka.
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer c.tasks.wait()
@@ -168,7 +168,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.bus.run(runCtx)
+		c.kafka.run(runCtx, c.sbi, c.reconcileRegistered)
 	}()
 
 	log.Info("core serving", "nbi", srv.Addr(), "brokers", strings.Join(cfg.Brokers, ","), "prefix", cfg.Prefix)
@@ -181,13 +181,13 @@ func Run(ctx context.Context, cfg Config) error {
 // parts is the built core.
 type parts struct {
 	store    *store.Store
-	events   *events.Bus
+	events   *events.FanOut
 	devices  *device.Manager
 	logical  *logicaldevice.Manager
 	registry *adapterreg.Registry
 	nbi      *nbi.Server
 	sbi      *sbi.Server
-	bus      *bus
+	kafka    *kafka
 	tasks    *tasks
 	flows    *flows.Manager
 	pushers  *flows.AdapterPushers
@@ -197,24 +197,24 @@ type parts struct {
 func (p *parts) close() {
 	p.flows.Close()
 	p.pushers.Close()
-	p.bus.close()
+	p.kafka.close()
 }
 
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
 	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout}
 	var err error
-	if p.bus, err = newBus(cfg, cfg.Logs.Logger("core/bus")); err != nil {
+	if p.kafka, err = newKafka(cfg, cfg.Logs.Logger("core/kafka")); err != nil {
 		return nil, err
 	}
-	p.events = events.New(p.bus.publishEvent)
+	p.events = events.New(p.kafka.publishEvent)
 	p.registry, err = adapterreg.New(adapterreg.Config{Store: st, Logger: cfg.Logs.Logger("core/adapterreg")})
 	if err != nil {
 		return nil, err
 	}
 	p.devices = device.New(device.Config{
 		Store:          st,
-		Adapters:       adapterClients{reg: p.registry, bus: p.bus},
+		Adapters:       adapterClients{reg: p.registry, kafka: p.kafka},
 		Events:         p.events,
 		Logger:         cfg.Logs.Logger("core/device"),
 		AdapterTimeout: cfg.AdapterTimeout,
@@ -270,17 +270,18 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		PacketIns: packetIns{p: p},
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
-	p.bus.sbi = p.sbi
-	p.bus.onConnect = func() {
-		// Adapters that registered before this core started may not
-		// register again soon: reconcile their devices now.
-		types := make(map[string]bool)
-		for _, t := range p.registry.DeviceTypes() {
-			types[t.GetId()] = true
-		}
-		p.tasks.Go(func(ctx context.Context) { p.devices.Reconcile(ctx, types) })
-	}
 	return p, nil
+}
+
+// reconcileRegistered reconciles the devices of the adapters registered
+// before this core started, once Kafka is up: they may not register again
+// soon. It must not block.
+func (p *parts) reconcileRegistered() {
+	types := make(map[string]bool)
+	for _, t := range p.registry.DeviceTypes() {
+		types[t.GetId()] = true
+	}
+	p.tasks.Go(func(ctx context.Context) { p.devices.Reconcile(ctx, types) })
 }
 
 // logger returns l or a discarding logger.

@@ -36,7 +36,7 @@ func (p *parts) topology(ldID string) (route.Snapshot, error) {
 // type asks for whole tables.
 func (p *parts) adapterClient(ctx context.Context, deviceType string) (adapterv1.AdapterServiceClient, bool, error) {
 	dt, _, _ := p.registry.ForType(deviceType)
-	c, _, err := adapterClients{reg: p.registry, bus: p.bus}.For(ctx, deviceType)
+	c, _, err := adapterClients{reg: p.registry, kafka: p.kafka}.For(ctx, deviceType)
 	if err != nil {
 		return nil, false, err
 	}
