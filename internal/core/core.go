@@ -231,19 +231,23 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	}
 	p.devices.SetLogical(p.logical)
 	p.pushers = flows.NewAdapterPushers(flows.AdapterConfig{
-		Tables:  p.deviceTables,
+		Tables: func(ctx context.Context, id string) (flows.DeviceTables, error) {
+			return p.flows.TablesOfDevice(ctx, id)
+		},
 		Device:  p.devices.Get,
 		Client:  p.adapterClient,
 		Timeout: cfg.AdapterTimeout,
 		Logger:  cfg.Logs.Logger("core/flows"),
 	})
 	p.flows, err = flows.New(flows.Config{
-		Store:    st,
-		Exists:   func(id string) error { _, err := p.logical.Get(id); return err },
-		Topology: p.topology,
-		Push:     p.pushers,
-		Events:   p.events,
-		Logger:   cfg.Logs.Logger("core/flows"),
+		Store:         st,
+		Exists:        func(id string) error { _, err := p.logical.Get(id); return err },
+		Topology:      p.topology,
+		Push:          p.pushers,
+		Events:        p.events,
+		Devices:       p.devices,
+		SendPacketOut: p.sendPacketOut,
+		Logger:        cfg.Logs.Logger("core/flows"),
 	})
 	if err != nil {
 		return nil, err
@@ -258,8 +262,8 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		LogicalDevices: p.logical,
 		Adapters:       p.registry,
 		Events:         p.events,
-		Flows:          tables{st: st, p: p},
-		FlowMods:       flowMods{p: p},
+		Flows:          p.flows,
+		FlowMods:       p.flows,
 		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
 		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
 		Logger:         cfg.Logs.Logger("core/nbi"),
@@ -267,7 +271,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,
 		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
-		PacketIns: packetIns{p: p},
+		PacketIns: p.flows,
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
 	return p, nil

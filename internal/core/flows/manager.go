@@ -56,7 +56,11 @@ type Config struct {
 	Topology Topology
 	Push     Pushers
 	Events   Publisher
-	Logger   *slog.Logger
+	// Devices reads the devices behind logical ports; SendPacketOut sends
+	// a frame out of one through its adapter.
+	Devices       Devices
+	SendPacketOut PacketOutSender
+	Logger        *slog.Logger
 }
 
 // Manager holds the tables of every logical device.
