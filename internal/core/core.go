@@ -190,13 +190,11 @@ type parts struct {
 	kafka    *kafka
 	tasks    *tasks
 	flows    *flows.Manager
-	pushers  *flows.AdapterPushers
 	timeout  time.Duration
 }
 
 func (p *parts) close() {
 	p.flows.Close()
-	p.pushers.Close()
 	p.kafka.close()
 }
 
@@ -212,46 +210,47 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.devices = device.New(device.Config{
-		Store:          st,
-		Adapters:       adapterClients{reg: p.registry, kafka: p.kafka},
-		Events:         p.events,
-		Logger:         cfg.Logs.Logger("core/device"),
-		AdapterTimeout: cfg.AdapterTimeout,
-		Reconciled:     func(id string) { p.pushers.Resend(id) },
-	})
+	index := device.NewIndex() // the devices' read side, for what is built before their manager
 	p.logical, err = logicaldevice.New(logicaldevice.Config{
 		Store:   st,
-		Devices: p.devices,
+		Devices: index,
 		Events:  p.events,
 		Logger:  cfg.Logs.Logger("core/logicaldevice"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.devices.SetLogical(p.logical)
-	p.pushers = flows.NewAdapterPushers(flows.AdapterConfig{
-		Tables: func(ctx context.Context, id string) (flows.DeviceTables, error) {
-			return p.flows.TablesOfDevice(ctx, id)
-		},
-		Device:  p.devices.Get,
-		Client:  p.adapterClient,
-		Timeout: cfg.AdapterTimeout,
-		Logger:  cfg.Logs.Logger("core/flows"),
-	})
 	p.flows, err = flows.New(flows.Config{
-		Store:         st,
-		Exists:        func(id string) error { _, err := p.logical.Get(id); return err },
-		Topology:      p.topology,
-		Push:          p.pushers,
+		Store:    st,
+		Exists:   func(id string) error { _, err := p.logical.Get(id); return err },
+		Topology: topology(p.logical, index),
+		Push: func(tables func(context.Context, string) (flows.DeviceTables, error)) flows.Senders {
+			return flows.NewAdapterPushers(flows.AdapterConfig{
+				Tables:  tables,
+				Device:  index.Get,
+				Client:  p.adapterClient,
+				Timeout: cfg.AdapterTimeout,
+				Logger:  cfg.Logs.Logger("core/flows"),
+			})
+		},
 		Events:        p.events,
-		Devices:       p.devices,
+		Devices:       index,
 		SendPacketOut: p.sendPacketOut,
 		Logger:        cfg.Logs.Logger("core/flows"),
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.devices = device.New(device.Config{
+		Index:          index,
+		Store:          st,
+		Adapters:       adapterClients{reg: p.registry, kafka: p.kafka},
+		Logical:        p.logical,
+		Events:         p.events,
+		Logger:         cfg.Logs.Logger("core/device"),
+		AdapterTimeout: cfg.AdapterTimeout,
+		Reconciled:     p.flows.Resend,
+	})
 	for _, load := range []func(context.Context) error{p.registry.Load, p.devices.Load, p.logical.Load} {
 		if err := load(ctx); err != nil {
 			return nil, fmt.Errorf("core: reload state: %w", err)

@@ -5,27 +5,31 @@ import (
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/device"
 	"github.com/openvolt/openvolt/internal/core/flows"
+	"github.com/openvolt/openvolt/internal/core/logicaldevice"
 	"github.com/openvolt/openvolt/internal/core/route"
 )
 
-// topology is the route snapshot of a logical device: its logical ports and
-// the ports of its OLT and ONUs.
-func (p *parts) topology(ldID string) (route.Snapshot, error) {
-	ld, err := p.logical.Get(ldID)
-	if err != nil {
-		return route.Snapshot{}, err
+// topology makes the route snapshot of a logical device: its logical ports
+// and the ports of its OLT and ONUs.
+func topology(logical *logicaldevice.Manager, devices *device.Index) flows.Topology {
+	return func(ldID string) (route.Snapshot, error) {
+		ld, err := logical.Get(ldID)
+		if err != nil {
+			return route.Snapshot{}, err
+		}
+		lports, err := logical.Ports(ldID)
+		if err != nil {
+			return route.Snapshot{}, err
+		}
+		root := ld.GetRootDeviceId()
+		snap := route.Snapshot{LogicalPorts: lports, Ports: map[string][]*voltv1.Port{root: devices.Ports(root)}}
+		for _, c := range devices.Children(root) {
+			snap.Ports[c.GetId()] = devices.Ports(c.GetId())
+		}
+		return snap, nil
 	}
-	lports, err := p.logical.Ports(ldID)
-	if err != nil {
-		return route.Snapshot{}, err
-	}
-	root := ld.GetRootDeviceId()
-	snap := route.Snapshot{LogicalPorts: lports, Ports: map[string][]*voltv1.Port{root: p.devices.Ports(root)}}
-	for _, c := range p.devices.Children(root) {
-		snap.Ports[c.GetId()] = p.devices.Ports(c.GetId())
-	}
-	return snap, nil
 }
 
 // adapterClient is the client of a device type's adapter and whether the
@@ -76,4 +80,4 @@ func (p *parts) followTopology(ch <-chan *voltv1.Event) {
 	}
 }
 
-var _ flows.Pushers = (*flows.AdapterPushers)(nil)
+var _ flows.Senders = (*flows.AdapterPushers)(nil)

@@ -166,10 +166,8 @@ func (m *Manager) PortRemoved(ctx context.Context, id string, portNo uint32) err
 	if p == nil {
 		return coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %s has no port %d", id, portNo))
 	}
-	if m.logical != nil {
-		if err := m.logical.PortRemoved(ctx, a.device(), p); err != nil {
-			return fmt.Errorf("remove logical port of device %s port %d: %w", id, portNo, err)
-		}
+	if err := m.logical.PortRemoved(ctx, a.device(), p); err != nil {
+		return fmt.Errorf("remove logical port of device %s port %d: %w", id, portNo, err)
 	}
 	if err := m.store.Ports.Delete(ctx, store.PortID(id, portNo)); err != nil {
 		return err
@@ -196,10 +194,8 @@ func (m *Manager) commitPort(ctx context.Context, a *agent, p *voltv1.Port, kind
 			Payload:  &voltv1.Event_Port{Port: &voltv1.PortChange{Kind: kind, Port: p}},
 		})
 	}
-	if m.logical != nil {
-		if err := m.logical.PortChanged(ctx, a.device(), p); err != nil {
-			m.log.Error("logical port update failed", "device", p.GetDeviceId(), "port", p.GetPortNo(), "err", err)
-		}
+	if err := m.logical.PortChanged(ctx, a.device(), p); err != nil {
+		m.log.Error("logical port update failed", "device", p.GetDeviceId(), "port", p.GetPortNo(), "err", err)
 	}
 	return nil
 }

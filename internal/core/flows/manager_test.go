@@ -42,6 +42,9 @@ func (r *recorder) Push(dev string, d *Delta) {
 	}
 }
 
+func (r *recorder) Resend(string) {}
+func (r *recorder) Close()        {}
+
 func (r *recorder) count(dev string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -84,7 +87,7 @@ func newManager(t testing.TB, kv kvstore.Store, onus int) (*Manager, *recorder) 
 	rec := &recorder{flows: map[string]map[uint64]bool{}}
 	topo := topology(t, onus)
 	exists := func(id string) error { _, err := topo(id); return err }
-	m, err := New(Config{Store: store.New(kv, "volt"), Exists: exists, Topology: topo, Push: rec})
+	m, err := New(Config{Store: store.New(kv, "volt"), Exists: exists, Topology: topo, Push: func(func(context.Context, string) (DeviceTables, error)) Senders { return rec }})
 	if err != nil {
 		t.Fatal(err)
 	}
