@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/adapterreg"
 	"github.com/openvolt/openvolt/internal/core/device"
 	"github.com/openvolt/openvolt/internal/core/events"
@@ -226,8 +227,11 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Topology: topology(p.logical, index),
 		Push: func(tables func(context.Context, string) (flows.DeviceTables, error)) flows.Senders {
 			return flows.NewAdapterPushers(flows.AdapterConfig{
-				Tables:  tables,
-				Device:  index.Get,
+				Tables: tables,
+				Device: func(id string) (*voltv1.Device, bool) {
+					d, err := index.Device(id)
+					return d, err == nil
+				},
 				Client:  p.adapterClient,
 				Timeout: cfg.AdapterTimeout,
 				Logger:  cfg.Logs.Logger("core/flows"),

@@ -24,9 +24,9 @@ func topology(logical *logicaldevice.Manager, devices *device.Index) flows.Topol
 			return route.Snapshot{}, err
 		}
 		root := ld.GetRootDeviceId()
-		snap := route.Snapshot{LogicalPorts: lports, Ports: map[string][]*voltv1.Port{root: devices.Ports(root)}}
-		for _, c := range devices.Children(root) {
-			snap.Ports[c.GetId()] = devices.Ports(c.GetId())
+		snap := route.Snapshot{LogicalPorts: lports, Ports: map[string][]*voltv1.Port{}}
+		for _, d := range append([]*voltv1.Device{{Id: root}}, devices.Children(root)...) {
+			snap.Ports[d.GetId()], _ = devices.Ports(d.GetId()) // none for a device gone meanwhile
 		}
 		return snap, nil
 	}

@@ -40,16 +40,8 @@ func (x *Index) agent(id string) (*agent, error) {
 	return a, nil
 }
 
-// Get returns a snapshot of a device; callers must not modify it.
-func (x *Index) Get(id string) (*voltv1.Device, bool) {
-	a, err := x.agent(id)
-	if err != nil {
-		return nil, false
-	}
-	return a.device(), true
-}
-
-// Device returns a device or a NotFound error.
+// Device returns a snapshot of a device (callers must not modify it), or
+// a NotFound error.
 func (x *Index) Device(id string) (*voltv1.Device, error) {
 	a, err := x.agent(id)
 	if err != nil {
@@ -73,18 +65,9 @@ func (x *Index) List(filter func(*voltv1.Device) bool) []*voltv1.Device {
 	return out
 }
 
-// Ports returns snapshots of a device's ports sorted by number (nil when the
-// device is unknown).
-func (x *Index) Ports(id string) []*voltv1.Port {
-	a, err := x.agent(id)
-	if err != nil {
-		return nil
-	}
-	return a.portList()
-}
-
-// DevicePorts is Ports with a NotFound error for an unknown device.
-func (x *Index) DevicePorts(id string) ([]*voltv1.Port, error) {
+// Ports returns snapshots of a device's ports sorted by number, or a
+// NotFound error.
+func (x *Index) Ports(id string) ([]*voltv1.Port, error) {
 	a, err := x.agent(id)
 	if err != nil {
 		return nil, err

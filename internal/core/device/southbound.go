@@ -259,7 +259,7 @@ func (m *Manager) ChildDetected(ctx context.Context, req *adapterv1.ChildDeviceD
 		m.log.Warn("enable detected child", "parent", parent.GetId(), "child", child.Id, "err", err)
 		_ = m.SetReason(ctx, child.Id, "enable failed: "+err.Error())
 	}
-	d, _ := m.Get(child.Id)
+	d, _ := m.Device(child.Id)
 	if d == nil {
 		return child, nil
 	}

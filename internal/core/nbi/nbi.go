@@ -24,7 +24,7 @@ import (
 type Devices interface {
 	List(filter func(*voltv1.Device) bool) []*voltv1.Device
 	Device(id string) (*voltv1.Device, error)
-	DevicePorts(id string) ([]*voltv1.Port, error)
+	Ports(id string) ([]*voltv1.Port, error)
 	Create(ctx context.Context, d *voltv1.Device) (*voltv1.Device, error)
 	Enable(ctx context.Context, id string) error
 	Disable(ctx context.Context, id string) error
@@ -192,7 +192,7 @@ func (s *Server) ListDevicePorts(_ context.Context, req *voltv1.ID) (*voltv1.Por
 	if err := needID(req.GetId()); err != nil {
 		return nil, err
 	}
-	ports, err := s.cfg.Devices.DevicePorts(req.GetId())
+	ports, err := s.cfg.Devices.Ports(req.GetId())
 	if err != nil {
 		return nil, coreerr.ToStatus(err)
 	}

@@ -196,7 +196,7 @@ func (d devices) Device(id string) (*voltv1.Device, error) {
 	return proto.CloneOf(dev), nil
 }
 
-func (d devices) DevicePorts(id string) ([]*voltv1.Port, error) {
+func (d devices) Ports(id string) ([]*voltv1.Port, error) {
 	d.f.Lock()
 	defer d.f.Unlock()
 	if _, err := d.deviceLocked(id); err != nil {
