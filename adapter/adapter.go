@@ -131,6 +131,7 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	if err != nil {
 		return fmt.Errorf("adapter %s: %w", a.cfg.ID, err)
 	}
+	grpcSrv.Watch(daemon.BrokerDependency(a.cfg.Brokers))
 	svc := NewService(a.cfg.ID, h, a.log)
 	// The same AdapterService on the gRPC port: a direct transport for
 	// debugging (grpcurl) and tests.

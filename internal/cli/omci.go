@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func mibColumns() []Column[*voltv1.MibEntity] {
 			sort.Strings(keys)
 			parts := make([]string, len(keys))
 			for i, k := range keys {
-				parts[i] = fmt.Sprintf("%s=%v", k, m[k])
+				parts[i] = k + "=" + attrText(m[k])
 			}
 			return strings.Join(parts, " ")
 		}},
@@ -98,4 +99,13 @@ func omciColumns() []Column[*voltv1.OmciStats] {
 		{Header: "FAILED", Value: n((*voltv1.OmciStats).GetFailed)},
 		{Header: "LAST ERROR", Value: (*voltv1.OmciStats).GetLastError},
 	}
+}
+
+// attrText shows an attribute value: whole numbers (every OMCI integer
+// attribute, carried as a JSON number) without an exponent.
+func attrText(v any) string {
+	if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return fmt.Sprint(v)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -152,6 +153,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	srv.Watch(daemon.Dependency{Name: "etcd", Check: func(ctx context.Context) error {
+		_, err := kv.Get(ctx, path.Join("/", cfg.Prefix, "health"))
+		if errors.Is(err, kvstore.ErrNotFound) {
+			return nil
+		}
+		return err
+	}}, daemon.BrokerDependency(cfg.Brokers))
 	c.nbi.Register(srv.Server())
 
 	// Stop order (defers run last first): cancel the background work,
@@ -165,7 +173,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// Subscribed here, not in the task, so that no topology change made
 	// once the core is ready (an NBI call right after Ready) is missed.
 	topology := c.subscribeTopology(runCtx)
-	c.tasks.Go(func(context.Context) { c.followTopology(topology) })
+	c.tasks.Go(func(ctx context.Context) { c.followTopology(ctx, topology) })
+	c.tasks.Go(c.devices.Run)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -192,6 +201,7 @@ type parts struct {
 	tasks    *tasks
 	flows    *flows.Manager
 	timeout  time.Duration
+	log      *slog.Logger
 }
 
 func (p *parts) close() {
@@ -201,7 +211,7 @@ func (p *parts) close() {
 
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
-	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout}
+	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout, log: cfg.Logs.Logger("core/flows")}
 	var err error
 	if p.kafka, err = newKafka(cfg, cfg.Logs.Logger("core/kafka")); err != nil {
 		return nil, err

@@ -65,13 +65,20 @@ func (p *parts) subscribeTopology(ctx context.Context) <-chan *voltv1.Event {
 
 // followTopology drops cached routes when logical ports change and forgets
 // removed logical devices, until ch (subscribeTopology) closes.
-func (p *parts) followTopology(ch <-chan *voltv1.Event) {
+func (p *parts) followTopology(ctx context.Context, ch <-chan *voltv1.Event) {
 	for ev := range ch {
 		switch {
 		case ev.GetLogicalDevice().GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED:
 			p.flows.Forget(ev.GetLogicalDeviceId())
 		case ev.GetLogicalPort() != nil:
 			p.flows.TopologyChanged(ev.GetLogicalDeviceId())
+			if lp := ev.GetLogicalPort(); lp.GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED {
+				// Flows that name a port that is gone go with it.
+				no := lp.GetPort().GetOfpPort().GetPortNo()
+				if err := p.flows.PortRemoved(ctx, ev.GetLogicalDeviceId(), no); err != nil {
+					p.log.Warn("flows of a removed logical port not removed", "logical_device", ev.GetLogicalDeviceId(), "port", no, "err", err)
+				}
+			}
 		case ev.GetPort() != nil:
 			if ld, err := p.flows.LogicalDeviceOf(ev.GetDeviceId()); err == nil {
 				p.flows.TopologyChanged(ld)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,6 +26,12 @@ type GRPCServer struct {
 	srv    *grpc.Server
 	lis    net.Listener
 	health *health.Server
+	log    *slog.Logger
+	deps   []Dependency // followed by the health service (Watch)
+
+	statusMu sync.Mutex // guards status and stopped
+	status   healthpb.HealthCheckResponse_ServingStatus
+	stopped  bool
 }
 
 // ListenGRPC binds addr and prepares a server that already carries the
@@ -38,7 +46,7 @@ func ListenGRPC(addr string, reg *logging.Registry, opts ...grpc.ServerOption) (
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	logging.Register(srv, reg)
-	return &GRPCServer{srv: srv, lis: lis, health: hs}, nil
+	return &GRPCServer{srv: srv, lis: lis, health: hs, log: reg.Logger("daemon")}, nil
 }
 
 // Listen binds a TCP address with an error a person can act on.
@@ -62,7 +70,14 @@ func (s *GRPCServer) Addr() string { return s.lis.Addr().String() }
 // Serve serves until ctx ends, then stops gracefully (bounded: streams that
 // never end are cut after a few seconds).
 func (s *GRPCServer) Serve(ctx context.Context) error {
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.setStatus(healthpb.HealthCheckResponse_SERVING)
+	wctx, stopWatch := context.WithCancel(ctx)
+	var watching sync.WaitGroup
+	defer watching.Wait()
+	defer stopWatch()
+	if len(s.deps) > 0 {
+		watching.Go(func() { s.watch(wctx, s.log) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.lis) }()
 	select {
@@ -70,6 +85,9 @@ func (s *GRPCServer) Serve(ctx context.Context) error {
 		return fmt.Errorf("grpc serve on %s: %w", s.Addr(), err)
 	case <-ctx.Done():
 	}
+	s.statusMu.Lock()
+	s.stopped = true
+	s.statusMu.Unlock()
 	s.health.Shutdown()
 	done := make(chan struct{})
 	go func() { s.srv.GracefulStop(); close(done) }()

@@ -14,6 +14,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/openvolt/openvolt/internal/kvstore/internal/zapbridge"
 )
@@ -95,6 +97,12 @@ func NewEtcd(ctx context.Context, cfg Config) (*Etcd, error) {
 		DialTimeout: cfg.DialTimeout,
 		// The client logs every retry at warn; only errors are worth seeing.
 		Logger: zapbridge.New(cfg.Logger, zapcore.ErrorLevel, nil),
+		// An etcd that was down for a while is reached again within a
+		// second of its return, not after gRPC's backoff grew to minutes.
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 2 * time.Second,
+		})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kvstore: etcd client for %s: %w", strings.Join(cfg.Endpoints, ","), err)

@@ -26,7 +26,7 @@ type readmeBlock struct {
 
 // readmeSections are the names TestREADME runs; every sh block of the
 // README carries one of them, or skip with a reason.
-var readmeSections = []string{"build", "up", "client", "parts", "openflow", "subscriber"}
+var readmeSections = []string{"build", "up", "client", "parts", "openflow", "subscriber", "openolt"}
 
 var markerRE = regexp.MustCompile(`^<!-- e2e: (\S+)(.*)-->$`)
 
@@ -322,6 +322,15 @@ func TestREADME(t *testing.T) {
 	section("subscriber", func(t *testing.T) {
 		out := startShell(t, ns, dir, path, blocks["subscriber"].text).wait(t, "subscriber", 2*time.Minute)
 		mustContain(t, "subscriber", out, "ethertype 802.1Q-QinQ (0x88a8), length", "vlan 1000, p 0, ethertype 802.1Q (0x8100), vlan 101")
+	})
+
+	section("openolt", func(t *testing.T) {
+		out := startShell(t, ns, dir, path, blocks["openolt"].text).wait(t, "openolt", 2*time.Minute)
+		mustContain(t, "openolt", out, "openolt.Openolt", `"ponPorts": 1`, "initial-mib-downloaded", "PhysicalPathTerminationPointEthernetUni",
+			"XGS-PON      65")
+		if n := strings.Count(out, "omci_onu"); n < 4 {
+			t.Errorf("openolt: %d omci_onu lines, want the 4 ONUs:\n%s", n, out)
+		}
 	})
 
 }

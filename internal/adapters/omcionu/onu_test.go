@@ -38,6 +38,9 @@ func TestONUsActiveAfterMIBSync(t *testing.T) {
 			t.Errorf("ONU %s: vendor %q model %q firmware %q: want the ONU-G / ONU2-G / software image values",
 				k.GetSerialNumber(), k.GetVendor(), k.GetModel(), k.GetFirmwareVersion())
 		}
+		if len(k.GetSerialNumber()) != 12 {
+			t.Errorf("ONU %s: serial %q: want the 12 characters of its discovery, kept when OMCI fills the rest", k.GetId(), k.GetSerialNumber())
+		}
 		ps, err := s.nbi.ListDevicePorts(s.ctx(), &voltv1.ID{Id: k.GetId()})
 		if err != nil {
 			t.Fatal(err)

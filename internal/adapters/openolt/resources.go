@@ -24,6 +24,10 @@ const (
 	PoolFlow  = "flow_id"
 )
 
+// DefaultFlowIDEnd ends the flow id pool of an OLT whose GetDeviceInfo
+// names none: ids 1..DefaultFlowIDEnd.
+const DefaultFlowIDEnd = 1<<24 - 1
+
 // oltWide is the "PON" of the flow id pool: flow ids are unique per OLT
 // (an openolt agent keys its flows by flow_id alone).
 const oltWide = -1
@@ -117,7 +121,9 @@ func poolsFromInfo(kv poolKV, prefix string, info *openolt.DeviceInfo) (*pools, 
 		}
 	}
 	if _, ok := p.pools[poolKey{oltWide, PoolFlow}]; !ok {
-		return nil, fmt.Errorf("%w: ranges has no %s pool", errDeviceInfo, PoolFlow)
+		// Agents that leave flow ids to the adapter (BBSim, openolt agents
+		// since flow_id became 64 bits) report no flow pool.
+		p.pools[poolKey{oltWide, PoolFlow}] = newPool(oltWide, PoolFlow, 1, DefaultFlowIDEnd)
 	}
 	return p, nil
 }

@@ -84,3 +84,18 @@ func TestDeviceInfoWithoutRanges(t *testing.T) {
 		t.Errorf("no alloc pool: %v", err)
 	}
 }
+
+// BBSim's GetDeviceInfo names ONU, alloc and GEM port ranges but no flow
+// ids: the adapter then hands out flow ids 1..DefaultFlowIDEnd itself.
+func TestDeviceInfoWithoutFlowPool(t *testing.T) {
+	in := info(3)
+	in.Ranges[0].Pools = in.Ranges[0].Pools[:3]
+	p, err := poolsFromInfo(kvstore.NewMemory(), "/p/", in)
+	if err != nil {
+		t.Fatalf("no flow pool: %v", err)
+	}
+	fl := p.pools[poolKey{oltWide, PoolFlow}]
+	if fl == nil || fl.start != 1 || fl.end != DefaultFlowIDEnd {
+		t.Fatalf("flow pool %+v, want 1..%d", fl, DefaultFlowIDEnd)
+	}
+}

@@ -203,3 +203,38 @@ func vendorID(serial string) string {
 	}
 	return serial[:4]
 }
+
+// ghosts reports the ONUs the core has under the OLT that ponsim no longer
+// has (a smaller ponsim since the last run): INACTIVE and UNREACHABLE with
+// a reason, so their logical ports go. One line is logged per sync that
+// finds any; an ONU already reported is not reported again.
+func (h *handler) ghosts(o *olt, onus []*ponsimv1.OnuInfo) {
+	present := make(map[string]bool, len(onus))
+	for _, onu := range onus {
+		present[onu.GetSerialNumber()] = true
+	}
+	want := onuState{oper: voltv1.OperStatus_OPER_STATUS_INACTIVE, conn: voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE}
+	var missing []string
+	o.mu.Lock()
+	for serial, c := range o.children {
+		if !present[serial] && (c.oper != want.oper || c.conn != want.conn) {
+			missing = append(missing, serial)
+		}
+	}
+	o.mu.Unlock()
+	if len(missing) == 0 {
+		return
+	}
+	o.log.Info("ONUs the core has are not on ponsim's PONs: reported unreachable", "count", len(missing), "first", missing[0])
+	for _, serial := range missing {
+		w := want
+		w.reason = fmt.Sprintf("not on the PON: ponsim at %s no longer reports ONU %s", o.addr, serial)
+		h.a.Submit(onuKey(o, serial), func(ctx context.Context) error {
+			c := o.child(serial)
+			if c == nil || (c.oper == w.oper && c.conn == w.conn) {
+				return nil
+			}
+			return retry(ctx, func() error { return h.setChildState(ctx, o, serial, c, w) })
+		})
+	}
+}

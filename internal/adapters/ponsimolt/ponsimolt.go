@@ -280,7 +280,7 @@ func (h *handler) DeleteDevice(ctx context.Context, d *voltv1.Device) error {
 		}
 		o.stopSession()
 		o.setEnabled(false)
-		if err := o.call(ctx, "disable OLT", ponsimv1.PonSimClient.DisableDevice); err != nil {
+		if err := h.disableDeleted(ctx, o, d); err != nil {
 			o.log.Info("deleted OLT not disabled in ponsim", "err", err)
 		}
 		o.close()
@@ -288,6 +288,26 @@ func (h *handler) DeleteDevice(ctx context.Context, d *voltv1.Device) error {
 	})
 	h.a.Forget(d.GetId())
 	return err
+}
+
+// disableDeleted disables the ponsim OLT of a deleted device, when it is
+// the device's: a device that never got as far as learning its OLT's
+// serial number (a failed adoption, a second device on an OLT another
+// device holds) leaves ponsim alone, as does a ponsim whose OLT has
+// another serial number than the device.
+func (h *handler) disableDeleted(ctx context.Context, o *olt, d *voltv1.Device) error {
+	if d.GetSerialNumber() == "" {
+		return nil
+	}
+	info, err := o.info(ctx, callTimeout)
+	if err != nil {
+		return err
+	}
+	if got := info.GetOlt().GetSerialNumber(); got != d.GetSerialNumber() {
+		o.log.Info("deleted OLT's ponsim now has another OLT: left alone", "serial", d.GetSerialNumber(), "ponsim_serial", got)
+		return nil
+	}
+	return o.call(ctx, "disable OLT", ponsimv1.PonSimClient.DisableDevice)
 }
 
 // Close drops the connections of the OLTs left when the adapter stops.

@@ -49,6 +49,10 @@ func (h *handler) session(ctx context.Context, o *olt, adopting bool) {
 		if ctx.Err() != nil {
 			return
 		}
+		if gone(err) {
+			h.end(o, err)
+			return
+		}
 		if followed {
 			adopting = false
 			delay = retryMin
@@ -66,6 +70,10 @@ func (h *handler) session(ctx context.Context, o *olt, adopting bool) {
 			return
 		}
 		if err := h.a.Do(ctx, reportKey(o), func(ctx context.Context) error { return h.lost(ctx, o, err) }); err != nil {
+			if gone(err) {
+				h.end(o, err)
+				return
+			}
 			o.log.Debug("outage not reported", "err", err)
 		}
 		o.log.Debug("reconnecting to ponsim", "err", err, "in", delay)
@@ -93,6 +101,12 @@ func (h *handler) follow(ctx context.Context, o *olt, adopting bool) (followed b
 	info, err := o.info(ctx, dialTimeout)
 	if err != nil {
 		return false, err
+	}
+	// Ask the core first whether the device is still its and this OLT is
+	// not another device's already (same serial number), before touching
+	// anything in ponsim.
+	if _, err := h.core.DeviceUpdate(ctx, identity(o.id, info.GetOlt())); err != nil {
+		return false, fmt.Errorf("device update: %w", err)
 	}
 	if err := h.tablesOnConnect(ctx, o, info, adopting); err != nil {
 		return false, err
@@ -136,14 +150,7 @@ func (h *handler) sync(ctx context.Context, o *olt, onus bool) error {
 		return err
 	}
 	oi := info.GetOlt()
-	if _, err := h.core.DeviceUpdate(ctx, &voltv1.Device{
-		Id:              o.id,
-		Vendor:          oi.GetVendor(),
-		Model:           oi.GetModel(),
-		SerialNumber:    oi.GetSerialNumber(),
-		MacAddress:      oi.GetMacAddress(),
-		FirmwareVersion: oi.GetFirmwareVersion(),
-	}); err != nil {
+	if _, err := h.core.DeviceUpdate(ctx, identity(o.id, oi)); err != nil {
 		return fmt.Errorf("device update: %w", err)
 	}
 	if err := h.reportPorts(ctx, o, oi); err != nil {
@@ -163,6 +170,9 @@ func (h *handler) sync(ctx context.Context, o *olt, onus bool) error {
 		return fmt.Errorf("get child devices: %w", err)
 	}
 	o.addChildren(kids.GetItems())
+	if enabled && oi.GetEnabled() {
+		h.ghosts(o, info.GetOnus())
+	}
 
 	if err := h.setReason(ctx, o.id, ""); err != nil {
 		return err
@@ -299,6 +309,43 @@ func (h *handler) event(o *olt, ev *ponsimv1.Event) {
 	default:
 		o.log.Debug("unknown ponsim event", "type", ev.GetType())
 	}
+}
+
+// identity is what the adapter tells the core about the OLT itself.
+func identity(id string, oi *ponsimv1.OltInfo) *voltv1.Device {
+	return &voltv1.Device{
+		Id:              id,
+		Vendor:          oi.GetVendor(),
+		Model:           oi.GetModel(),
+		SerialNumber:    oi.GetSerialNumber(),
+		MacAddress:      oi.GetMacAddress(),
+		FirmwareVersion: oi.GetFirmwareVersion(),
+	}
+}
+
+// gone reports that the core answered that the device is not (or no
+// longer) the adapter's to run: deleted (NotFound), or the same hardware as
+// another device (AlreadyExists). The work for it ends; retrying cannot
+// help.
+func gone(err error) bool {
+	switch status.Code(err) {
+	case codes.NotFound, codes.AlreadyExists:
+		return true
+	}
+	return false
+}
+
+// end forgets an OLT whose session stops because the core said gone. It
+// runs in the session, which it therefore does not wait for.
+func (h *handler) end(o *olt, cause error) {
+	o.log.Info("the core no longer has this OLT for the adapter: its session ends", "err", message(cause))
+	h.mu.Lock()
+	if h.olts[o.id] == o {
+		delete(h.olts, o.id)
+		delete(h.tables, o.id)
+	}
+	h.mu.Unlock()
+	o.close()
 }
 
 // grpcPrefix is what a gRPC status error puts before its message.

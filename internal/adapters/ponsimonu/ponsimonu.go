@@ -121,13 +121,41 @@ func (h *handler) ReconcileDevice(_ context.Context, d *voltv1.Device) error {
 		return err
 	}
 	h.a.Submit(d.GetId(), func(ctx context.Context) error {
+		var err error
 		switch d.GetOperStatus() {
 		case voltv1.OperStatus_OPER_STATUS_ACTIVATING, voltv1.OperStatus_OPER_STATUS_DISCOVERED, voltv1.OperStatus_OPER_STATUS_UNSPECIFIED:
-			return h.activate(ctx, d, d.GetAdminState() == voltv1.AdminState_ADMIN_STATE_ENABLED)
+			err = h.activate(ctx, d, d.GetAdminState() == voltv1.AdminState_ADMIN_STATE_ENABLED)
+		default:
+			err = h.activate(ctx, d, false)
 		}
-		return h.activate(ctx, d, false)
+		if status.Code(err) == codes.NotFound {
+			// Deleted in the core: the work for it ends here.
+			h.a.Forget(d.GetId())
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return h.applyAdmin(ctx, d)
 	})
 	return nil
+}
+
+// applyAdmin makes ponsim's ONU enabled or disabled as the core stores it
+// (a disable or re-enable the core stored but this adapter never applied,
+// say during a broker outage). ponsim does nothing when it already is.
+func (h *handler) applyAdmin(ctx context.Context, d *voltv1.Device) error {
+	var err error
+	switch d.GetAdminState() {
+	case voltv1.AdminState_ADMIN_STATE_DISABLED:
+		err = h.relay(ctx, d, "disable", ponsimv1.PonSimClient.DisableDevice, true)
+	case voltv1.AdminState_ADMIN_STATE_ENABLED:
+		err = h.relay(ctx, d, "enable", ponsimv1.PonSimClient.EnableDevice, true)
+	}
+	if status.Code(err) == codes.NotFound {
+		return nil // not on the PON (any more): the OLT adapter reports it
+	}
+	return err
 }
 
 // activate reports the UNI and the PON port (removing any other port the

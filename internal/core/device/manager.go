@@ -15,8 +15,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -42,6 +45,9 @@ type Config struct {
 	// Reconciled, when set, is told of each device its adapter reconciled
 	// (so its flows can be sent again).
 	Reconciled func(deviceID string)
+	// ReconcileInterval is the mean time between two passes of the
+	// reconciler (Run); each pass is jittered by ±25% (default 5s).
+	ReconcileInterval time.Duration
 }
 
 // Manager owns every device: it writes them (its Index is their read
@@ -55,6 +61,12 @@ type Manager struct {
 	log        *slog.Logger
 	timeout    time.Duration
 	reconciled func(string)
+	interval   time.Duration
+
+	dirtyMu sync.Mutex          // guards dirty and warned
+	dirty   map[string]struct{} // devices whose adapter missed an operation
+	warned  map[string]bool     // devices whose failed reconcile was logged
+	kick    chan struct{}       // asks the reconciler for a pass soon
 }
 
 // New returns an empty manager; call Load to restore persisted devices.
@@ -71,8 +83,15 @@ func New(cfg Config) *Manager {
 	if cfg.Logical == nil {
 		cfg.Logical = noLogical{}
 	}
+	if cfg.ReconcileInterval <= 0 {
+		cfg.ReconcileInterval = 5 * time.Second
+	}
 	return &Manager{
 		Index:      cfg.Index,
+		interval:   cfg.ReconcileInterval,
+		dirty:      make(map[string]struct{}),
+		warned:     make(map[string]bool),
+		kick:       make(chan struct{}, 1),
 		store:      cfg.Store,
 		adapters:   cfg.Adapters,
 		logical:    cfg.Logical,
@@ -188,7 +207,11 @@ func check(o op, d *voltv1.Device) error {
 }
 
 // Enable adopts a pre-provisioned device, re-enables a disabled one (and
-// its children), or retries a failed adoption.
+// its children), or retries a failed adoption. The intent is stored before
+// the adapter hears of it: when the store fails nothing changes anywhere;
+// when the adapter refuses, the device goes back to what it was; when the
+// adapter does not answer, the intent stands and the reconciler applies it
+// (the caller still sees the error).
 func (m *Manager) Enable(ctx context.Context, id string) error {
 	a, release, err := m.lockDevice(ctx, id)
 	if err != nil {
@@ -211,6 +234,9 @@ func (m *Manager) Enable(ctx context.Context, id string) error {
 	if !reenable {
 		next.OperStatus = voltv1.OperStatus_OPER_STATUS_ACTIVATING
 	}
+	if err := m.commit(ctx, a, next); err != nil {
+		return fmt.Errorf("enable device %s: intent not stored, nothing changed: %w", id, err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, m.timeout)
 	if reenable {
 		_, err = client.ReenableDevice(cctx, next)
@@ -219,25 +245,61 @@ func (m *Manager) Enable(ctx context.Context, id string) error {
 	}
 	cancel()
 	if err != nil {
-		return fmt.Errorf("adapter %s: enable device %s: %w", endpoint, id, err)
-	}
-	if err := m.commit(ctx, a, next); err != nil {
+		err = m.afterAdapterError(ctx, a, cur, fmt.Errorf("adapter %s: enable device %s: %w", endpoint, id, err))
+		if reenable && !refused(err) {
+			m.intendChildren(ctx, id, voltv1.AdminState_ADMIN_STATE_DISABLED, voltv1.AdminState_ADMIN_STATE_ENABLED)
+		}
 		return err
 	}
 	if reenable {
-		for _, c := range m.Children(id) {
-			if c.GetAdminState() != voltv1.AdminState_ADMIN_STATE_DISABLED {
-				continue
-			}
-			if err := m.Enable(ctx, c.GetId()); err != nil {
-				m.log.Warn("re-enable child", "parent", id, "child", c.GetId(), "err", err)
-			}
-		}
+		m.enableChildren(ctx, id)
 	}
 	return nil
 }
 
-// Disable disables a device and then its children.
+// intendChildren stores admin state to for the children of a parent that
+// are in state from, and leaves telling their adapters to the reconciler:
+// the parent's adapter did not answer, so the children's would make the
+// caller wait a timeout each.
+func (m *Manager) intendChildren(ctx context.Context, id string, from, to voltv1.AdminState) {
+	for _, c := range m.Children(id) {
+		if c.GetAdminState() != from {
+			continue
+		}
+		a, release, err := m.lockDevice(ctx, c.GetId())
+		if err != nil {
+			continue
+		}
+		if cur := a.device(); cur.GetAdminState() == from {
+			next := clone(cur)
+			next.AdminState = to
+			if err := m.commit(ctx, a, next); err != nil {
+				m.log.Warn("child intent not stored", "parent", id, "child", c.GetId(), "err", err)
+			} else {
+				m.markDirty(c.GetId())
+			}
+		}
+		release()
+	}
+}
+
+// enableChildren enables the children a re-enabled parent had disabled
+// (and any whose enabling a crash cut short).
+func (m *Manager) enableChildren(ctx context.Context, id string) {
+	for _, c := range m.Children(id) {
+		switch c.GetAdminState() {
+		case voltv1.AdminState_ADMIN_STATE_DISABLED, voltv1.AdminState_ADMIN_STATE_PREPROVISIONED:
+		default:
+			continue
+		}
+		if err := m.Enable(ctx, c.GetId()); err != nil {
+			m.log.Warn("re-enable child", "parent", id, "child", c.GetId(), "err", err)
+		}
+	}
+}
+
+// Disable disables a device and then its children, the intent first (see
+// Enable).
 func (m *Manager) Disable(ctx context.Context, id string) error {
 	a, release, err := m.lockDevice(ctx, id)
 	if err != nil {
@@ -248,17 +310,30 @@ func (m *Manager) Disable(ctx context.Context, id string) error {
 	if err := check(opDisable, cur); err != nil {
 		return err
 	}
+	if _, _, err := m.adapters.For(ctx, cur.GetType()); err != nil {
+		return err
+	}
 	next := clone(cur)
 	next.AdminState = voltv1.AdminState_ADMIN_STATE_DISABLED
-	if err := m.callAdapter(ctx, cur, "disable", func(ctx context.Context, c adapterClient) error {
+	if err := m.commit(ctx, a, next); err != nil {
+		return fmt.Errorf("disable device %s: intent not stored, nothing changed: %w", id, err)
+	}
+	if err := m.callAdapter(ctx, next, "disable", func(ctx context.Context, c adapterClient) error {
 		_, err := c.DisableDevice(ctx, next)
 		return err
 	}); err != nil {
+		err = m.afterAdapterError(ctx, a, cur, err)
+		if !refused(err) {
+			// Not answered: the intent stands, and so does the cascade.
+			m.intendChildren(ctx, id, voltv1.AdminState_ADMIN_STATE_ENABLED, voltv1.AdminState_ADMIN_STATE_DISABLED)
+		}
 		return err
 	}
-	if err := m.commit(ctx, a, next); err != nil {
-		return err
-	}
+	m.disableChildren(ctx, id)
+	return nil
+}
+
+func (m *Manager) disableChildren(ctx context.Context, id string) {
 	for _, c := range m.Children(id) {
 		if c.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED {
 			continue
@@ -267,7 +342,34 @@ func (m *Manager) Disable(ctx context.Context, id string) error {
 			m.log.Warn("disable child", "parent", id, "child", c.GetId(), "err", err)
 		}
 	}
-	return nil
+}
+
+// afterAdapterError handles an adapter call that failed after the intent
+// was stored: a refusal puts prev back (nothing changed), anything else
+// (no answer) leaves the intent for the reconciler. It returns err.
+func (m *Manager) afterAdapterError(ctx context.Context, a *agent, prev *voltv1.Device, err error) error {
+	if !refused(err) {
+		m.markDirty(prev.GetId())
+		return fmt.Errorf("%w (stored: the core applies it when the adapter answers)", err)
+	}
+	back := clone(prev)
+	if rerr := m.commit(ctx, a, back); rerr != nil {
+		// The refused intent stays stored: the reconciler retries it.
+		m.markDirty(prev.GetId())
+		m.log.Error("refused operation not undone", "device", prev.GetId(), "err", rerr)
+	}
+	return err
+}
+
+// refused reports that an adapter answered a call with a refusal (the
+// operation cannot be done), as opposed to not answering at all.
+func refused(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.NotFound, codes.AlreadyExists,
+		codes.PermissionDenied, codes.Unimplemented, codes.OutOfRange:
+		return true
+	}
+	return errors.Is(err, coreerr.ErrInvalidArgument) || errors.Is(err, coreerr.ErrFailedPrecondition)
 }
 
 // Reboot asks the adapter to reboot an enabled device; the adapter reports
@@ -305,14 +407,33 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 			_, err := c.DeleteDevice(ctx, cur)
 			return err
 		})
-		if err != nil && !isNoAdapter(err) {
+		switch {
+		case err == nil || isNoAdapter(err):
+		case refused(err):
 			return err
+		default:
+			// The adapter does not answer: the device goes all the same
+			// (gone means gone); the adapter learns it from the core's
+			// NotFound and ends its work for the device.
+			m.log.Warn("device deleted without its adapter", "device", id, "err", err)
 		}
 	}
-	for _, c := range m.Children(id) {
+	var (
+		mu   sync.Mutex // guards errs
+		errs []error
+	)
+	parallel(ctx, m.Children(id), func(c *voltv1.Device) {
 		if err := m.deleteChild(ctx, c.GetId(), true); err != nil {
-			return err
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return m.purge(ctx, a)
 }
@@ -384,20 +505,8 @@ func (m *Manager) transition(ctx context.Context, a *agent, prev, cur state) {
 		var err error
 		switch act {
 		case actActivate:
-			var ldID string
-			ldID, err = m.logical.DeviceActive(ctx, d, a.portList())
-			// Record the logical device even when some port was refused:
-			// the logical device exists either way.
-			if d.GetRoot() && ldID != "" && ldID != d.GetLogicalDeviceId() {
-				next := clone(d)
-				next.LogicalDeviceId = ldID
-				if perr := m.store.Devices.Put(ctx, next.GetId(), next); perr != nil {
-					err = errors.Join(err, perr)
-				} else {
-					a.setDevice(next)
-					d = next
-				}
-			}
+			err = m.activate(ctx, a)
+			d = a.device()
 		case actGone:
 			err = m.logical.DeviceGone(ctx, d)
 		case actPortsDown:
@@ -409,6 +518,25 @@ func (m *Manager) transition(ctx context.Context, a *agent, prev, cur state) {
 			m.log.Error("state transition action failed", "device", d.GetId(), "from", prev, "to", cur, "action", act, "err", err)
 		}
 	}
+}
+
+// activate makes the logical side of an active device: the logical device
+// of a root (recorded on the device), the logical ports of a child. The
+// caller holds the device's queue.
+func (m *Manager) activate(ctx context.Context, a *agent) error {
+	d := a.device()
+	ldID, err := m.logical.DeviceActive(ctx, d, a.portList())
+	// Record the logical device even when some port was refused: the
+	// logical device exists either way.
+	if d.GetRoot() && ldID != "" && ldID != d.GetLogicalDeviceId() {
+		next := clone(d)
+		next.LogicalDeviceId = ldID
+		if perr := m.store.Devices.Put(ctx, next.GetId(), next); perr != nil {
+			return errors.Join(err, perr)
+		}
+		a.setDevice(next)
+	}
+	return err
 }
 
 func (m *Manager) publishDevice(kind voltv1.ChangeKind, d *voltv1.Device, prev state) {

@@ -2,6 +2,7 @@ package device
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -66,13 +67,22 @@ func (m *Manager) Update(ctx context.Context, in *voltv1.Device) error {
 		return err
 	}
 	defer release()
+	if err := m.checkSerial(ctx, a, in.GetSerialNumber()); err != nil {
+		return err
+	}
 	next := clone(a.device())
 	next.Vendor = in.GetVendor()
 	next.Model = in.GetModel()
 	next.HardwareVersion = in.GetHardwareVersion()
 	next.FirmwareVersion = in.GetFirmwareVersion()
-	next.SerialNumber = in.GetSerialNumber()
-	next.VendorId = in.GetVendorId()
+	// An ONU's serial and vendor id come from its discovery; an adapter
+	// that learns the rest later (OMCI) leaves them empty.
+	if sn := in.GetSerialNumber(); sn != "" {
+		next.SerialNumber = sn
+	}
+	if vid := in.GetVendorId(); vid != "" {
+		next.VendorId = vid
+	}
 	if in.GetVlan() != 0 {
 		next.Vlan = in.GetVlan()
 	}
@@ -93,6 +103,38 @@ func (m *Manager) Update(ctx context.Context, in *voltv1.Device) error {
 		return nil
 	}
 	return m.commit(ctx, a, next)
+}
+
+// checkSerial refuses a root device whose adapter reached hardware that
+// another root device already holds (two addresses of one OLT): the
+// newcomer turns FAILED with a reason naming the original, which is left
+// alone, and the adapter gets AlreadyExists (its work for the device ends).
+// The caller holds a's queue.
+func (m *Manager) checkSerial(ctx context.Context, a *agent, serial string) error {
+	d := a.device()
+	if !d.GetRoot() || serial == "" || d.GetSerialNumber() == serial {
+		return nil
+	}
+	others := m.List(func(o *voltv1.Device) bool {
+		return o.GetRoot() && o.GetId() != d.GetId() && o.GetSerialNumber() == serial
+	})
+	if len(others) == 0 {
+		return nil
+	}
+	orig := others[0]
+	msg := fmt.Sprintf("serial number %s is already held by device %s (address %s): the same %s adopted twice",
+		serial, orig.GetId(), addressOf(orig), d.GetType())
+	if d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_FAILED || d.GetReason() != msg {
+		next := clone(d)
+		next.OperStatus = voltv1.OperStatus_OPER_STATUS_FAILED
+		next.ConnectStatus = voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE
+		next.Reason = msg
+		if err := m.commit(ctx, a, next); err != nil {
+			return err
+		}
+		m.log.Warn("duplicate device refused", "device", d.GetId(), "original", orig.GetId(), "serial", serial)
+	}
+	return coreerr.New(coreerr.ErrAlreadyExists, fmt.Sprintf("device %s: %s", d.GetId(), msg))
 }
 
 // SetReason records why a device is in its state.
@@ -127,6 +169,13 @@ func (m *Manager) PortCreated(ctx context.Context, id string, in *voltv1.Port) e
 	p := proto.Clone(in).(*voltv1.Port)
 	p.DeviceId = id
 	if old := a.port(p.GetPortNo()); old != nil && proto.Equal(old, p) {
+		// Stored already; its logical port may not be (a crash between
+		// the two): the logical side writes only what differs.
+		if m.logical != nil {
+			if err := m.logical.PortChanged(ctx, a.device(), old); err != nil {
+				m.log.Error("logical port update failed", "device", id, "port", p.GetPortNo(), "err", err)
+			}
+		}
 		return nil
 	}
 	return m.commitPort(ctx, a, p, voltv1.ChangeKind_CHANGE_KIND_ADDED)
@@ -256,8 +305,13 @@ func (m *Manager) ChildDetected(ctx context.Context, req *adapterv1.ChildDeviceD
 	m.publishDevice(voltv1.ChangeKind_CHANGE_KIND_ADDED, child, state{})
 
 	if err := m.Enable(ctx, child.Id); err != nil {
-		m.log.Warn("enable detected child", "parent", parent.GetId(), "child", child.Id, "err", err)
-		_ = m.SetReason(ctx, child.Id, "enable failed: "+err.Error())
+		if d, derr := m.Device(child.Id); derr == nil && errors.Is(err, coreerr.ErrFailedPrecondition) &&
+			d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
+			// The reconciler enabled it first.
+		} else {
+			m.log.Warn("enable detected child", "parent", parent.GetId(), "child", child.Id, "err", err)
+			_ = m.SetReason(ctx, child.Id, "enable failed: "+err.Error())
+		}
 	}
 	d, _ := m.Device(child.Id)
 	if d == nil {
@@ -287,25 +341,4 @@ func (m *Manager) ChildrenLost(ctx context.Context, parentID string) error {
 		}
 	}
 	return nil
-}
-
-// Reconcile asks the adapters to re-learn every adopted device of the given
-// types (after a core or adapter restart). Failures are logged: the next
-// registration of the adapter tries again.
-func (m *Manager) Reconcile(ctx context.Context, types map[string]bool) {
-	for _, d := range m.List(func(d *voltv1.Device) bool {
-		return types[d.GetType()] && d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED
-	}) {
-		err := m.callAdapter(ctx, d, "reconcile", func(ctx context.Context, c adapterClient) error {
-			_, err := c.ReconcileDevice(ctx, d)
-			return err
-		})
-		if err != nil {
-			m.log.Warn("reconcile device", "device", d.GetId(), "err", err)
-			continue
-		}
-		if m.reconciled != nil {
-			m.reconciled(d.GetId())
-		}
-	}
 }

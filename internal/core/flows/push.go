@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
@@ -17,6 +19,9 @@ import (
 const (
 	retryMin = 100 * time.Millisecond
 	retryMax = 5 * time.Second
+	// absentRetry is how often flows for a device its adapter cannot find
+	// are tried again.
+	absentRetry = 30 * time.Second
 )
 
 // Pushers deliver device deltas to the devices' adapters. Push must not
@@ -176,6 +181,7 @@ func (p *AdapterPushers) queue(deviceID string, merge func(*batch)) {
 func (p *AdapterPushers) send(deviceID string) {
 	defer p.wg.Done()
 	backoff := retryMin
+	failures := 0
 	for {
 		p.mu.Lock()
 		b := p.pending[deviceID]
@@ -190,18 +196,32 @@ func (p *AdapterPushers) send(deviceID string) {
 		p.mu.Unlock()
 		err := p.deliver(deviceID, b)
 		if err == nil {
-			backoff = retryMin
+			if failures > 0 {
+				p.log.Info("flows pushed to adapter", "device", deviceID, "after_failures", failures)
+			}
+			backoff, failures = retryMin, 0
 			continue
 		}
-		if p.ctx.Err() == nil { // a push cut off by Close is not news
-			p.log.Warn("push flows to adapter", "device", deviceID, "err", err, "retry_in", backoff)
+		failures++
+		wait := backoff
+		if status.Code(err) == codes.NotFound {
+			// The device is not there (an ONU no longer on the PON): its
+			// flows wait, and are tried rarely, until it is back.
+			wait = absentRetry
+		}
+		switch {
+		case p.ctx.Err() != nil: // a push cut off by Close is not news
+		case failures == 1:
+			p.log.Warn("push flows to adapter: retrying quietly", "device", deviceID, "err", err, "retry_in", wait)
+		default:
+			p.log.Debug("push flows to adapter", "device", deviceID, "err", err, "retry_in", wait)
 		}
 		p.mu.Lock()
 		p.pending[deviceID].mergeOlder(b)
 		p.mu.Unlock()
 		select {
 		case <-p.ctx.Done():
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, retryMax)
 	}
