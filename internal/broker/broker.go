@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -22,6 +23,17 @@ import (
 const (
 	DefaultListen     = "127.0.0.1:9092"
 	DefaultPartitions = 3
+	// DefaultRetainBytes is Config.RetainBytes's default: 8 MiB of
+	// records per partition, some 200,000 records (20 s of the busiest
+	// partition while 1,024 ONUs synchronise their MIBs over OMCI), well
+	// beyond the deadline of the requests in them.
+	DefaultRetainBytes = 8 << 20
+	// segmentBytes is the size of a partition's log segments, the unit
+	// retention drops (kfake's default, 100 MiB, kept everything; a
+	// segment's memory grows by doubling, so small ones waste less).
+	segmentBytes = 256 << 10
+	// retainEvery is how often retention is applied.
+	retainEvery = time.Second
 )
 
 // Config configures an embedded broker.
@@ -37,6 +49,12 @@ type Config struct {
 	Partitions int
 	// Logger receives the broker's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// RetainBytes bounds the records kept per partition (the broker keeps
+	// them in memory): beyond it the oldest segments (256 KiB) are dropped,
+	// as Kafka's retention.bytes does; a consumer behind them starts at
+	// the oldest record kept. Default DefaultRetainBytes; negative keeps
+	// everything.
+	RetainBytes int64
 }
 
 func (c *Config) setDefaults() error {
@@ -65,6 +83,9 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.RetainBytes == 0 {
+		c.RetainBytes = DefaultRetainBytes
+	}
 	return nil
 }
 
@@ -73,6 +94,8 @@ type Broker struct {
 	c     *kfake.Cluster
 	addrs []string
 	once  sync.Once
+	stop  chan struct{} // closed by Close: ends the retention loop
+	done  chan struct{} // closed when the retention loop has ended
 }
 
 // Start listens on cfg.Listen and serves the Kafka protocol there until
@@ -108,12 +131,45 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		kfake.DefaultNumPartitions(cfg.Partitions),
 		kfake.MaxVersions(maxVersions()),
 		kfake.WithLogger(kfakeLogger{cfg.Logger}),
+		kfake.BrokerConfigs(brokerConfigs(cfg.RetainBytes)),
 	)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	return &Broker{c: c, addrs: c.ListenAddrs()}, nil
+	b := &Broker{c: c, addrs: c.ListenAddrs(), stop: make(chan struct{}), done: make(chan struct{})}
+	if cfg.RetainBytes > 0 {
+		go b.retain()
+	} else {
+		close(b.done)
+	}
+	return b, nil
+}
+
+func brokerConfigs(retain int64) map[string]string {
+	if retain <= 0 {
+		return nil
+	}
+	return map[string]string{
+		"log.segment.bytes":   strconv.Itoa(segmentBytes),
+		"log.retention.bytes": strconv.FormatInt(retain, 10),
+	}
+}
+
+// retain applies retention every retainEvery until Close (kfake applies
+// it on its own only to topics with their own retention settings).
+func (b *Broker) retain() {
+	defer close(b.done)
+	t := time.NewTicker(retainEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.c.ApplyRetention()
+		}
+	}
 }
 
 // maxVersions caps Produce at v12 (topics by name). kfake's v13 handler
@@ -135,7 +191,11 @@ func (b *Broker) Addrs() []string { return append([]string(nil), b.addrs...) }
 // Close stops the broker and closes its connections; its topics are gone
 // (they live in memory). Close is idempotent.
 func (b *Broker) Close() error {
-	b.once.Do(b.c.Close)
+	b.once.Do(func() {
+		close(b.stop)
+		<-b.done
+		b.c.Close()
+	})
 	return nil
 }
 

@@ -304,6 +304,7 @@ func (s *Sim) packetIn(d *device, u *onu, in *port, p packet) {
 	}
 	// p.b is never changed, so the streams may share it.
 	fr := &ponsimv1.Frame{Device: &ponsimv1.DeviceRef{SerialNumber: s.ref(d)}, PortNo: no, Payload: p.b}
+	s.log.Debug("frame to the controller", "device", d.label, "port", no, "bytes", len(p.b))
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	if len(s.frameSubs) == 0 {
@@ -339,6 +340,7 @@ func (s *Sim) sendFrame(fr *ponsimv1.Frame) error {
 	if !s.devUp(u) {
 		return fmt.Errorf("device %q: %w", fr.GetDevice().GetSerialNumber(), ErrDeviceDown)
 	}
+	s.log.Debug("frame from the controller", "device", d.label, "port", fr.GetPortNo(), "bytes", len(fr.GetPayload()))
 	s.transmit(u, p, packet{b: clone(fr.GetPayload())}, 0)
 	return nil
 }

@@ -112,6 +112,7 @@ func (s *Sim) setActivation(serial string, activated bool) error {
 	}
 	u.activated = activated
 	s.changeONULocked(u, func() { u.enabled = true })
+	s.log.Debug("onu activation", "serial", serial, "activated", activated)
 	return nil
 }
 

@@ -302,7 +302,16 @@ func TestUpdateFlowTable(t *testing.T) {
 		if !proto.Equal(got, ft) {
 			t.Errorf("stored %v, want %v", got, ft)
 		}
+		viaAPI, err := s.client.GetFlowTable(ctx, ft.GetDevice())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(viaAPI, ft) {
+			t.Errorf("GetFlowTable %v, want %v", viaAPI, ft)
+		}
 	}
+	_, err := s.client.GetFlowTable(ctx, &ponsimv1.DeviceRef{SerialNumber: "NOSUCH000000"})
+	wantCode(t, err, codes.NotFound)
 	// The OLT's serial names the OLT too; an empty table replaces.
 	if _, err := s.client.UpdateFlowTable(ctx, &ponsimv1.FlowTable{Device: &ponsimv1.DeviceRef{SerialNumber: s.sim.OLTSerial()}}); err != nil {
 		t.Fatal(err)
@@ -314,7 +323,7 @@ func TestUpdateFlowTable(t *testing.T) {
 		t.Errorf("onu table changed: %v", got)
 	}
 	// A bad table is rejected whole and the old one stays.
-	_, err := s.client.UpdateFlowTable(ctx, &ponsimv1.FlowTable{Device: onuTable.GetDevice(), Flows: []*openflowv1.Flow{flow(1, nil, push(0x9999))}})
+	_, err = s.client.UpdateFlowTable(ctx, &ponsimv1.FlowTable{Device: onuTable.GetDevice(), Flows: []*openflowv1.Flow{flow(1, nil, push(0x9999))}})
 	wantCode(t, err, codes.InvalidArgument)
 	if got, _ := s.sim.FlowTable(onu); !proto.Equal(got, onuTable) {
 		t.Errorf("onu table after a rejected update: %v", got)

@@ -82,6 +82,12 @@ func (s *Sim) GetStats(_ context.Context, ref *ponsimv1.DeviceRef) (*ponsimv1.St
 	return st, toStatus(err)
 }
 
+// GetFlowTable is the gRPC form of FlowTable.
+func (s *Sim) GetFlowTable(_ context.Context, ref *ponsimv1.DeviceRef) (*ponsimv1.FlowTable, error) {
+	ft, err := s.FlowTable(ref.GetSerialNumber())
+	return ft, toStatus(err)
+}
+
 // SetFlowTable replaces the tables of ft.device (which must be set: an empty
 // serial names the OLT) with ft's flows, groups and meters.
 func (s *Sim) SetFlowTable(ft *ponsimv1.FlowTable) error {

@@ -1,7 +1,9 @@
 package faults
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/msgbus"
 )
 
 const brokerDown = 10 * time.Second
@@ -121,4 +124,35 @@ func TestBrokerKilled(t *testing.T) {
 		return s.allEnabled(sim, olt, 16)
 	})
 	say(t, "broker down %v during an enable: OLT and 16 ONUs ENABLED/ACTIVE in the core and ponsim %v after its return (limit 15s)", brokerDown, took.Round(time.Millisecond))
+
+	// The change the enable made while the broker was away (the OLT's
+	// admin state, DISABLED → ENABLED) is on volt.events: the broker came
+	// back empty, so it can only be there if the core kept it and sent it.
+	conn, err := msgbus.Dial(ctxT(t, 10*time.Second), msgbus.Config{Brokers: []string{s.brokers}, Name: "faults-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var enabled atomic.Bool
+	sub, err := conn.Subscribe(ctxT(t, 10*time.Second), "volt.events", "faults-events", func(_ context.Context, ev *msgbus.Event) {
+		e, ok := ev.Message.(*voltv1.Event)
+		if !ok || e.GetDeviceId() != olt {
+			return
+		}
+		dc := e.GetDevice()
+		if dc.GetPreviousAdminState() == voltv1.AdminState_ADMIN_STATE_DISABLED && dc.GetDevice().GetAdminState() == voltv1.AdminState_ADMIN_STATE_ENABLED {
+			enabled.Store(true)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	poll(t, 15*time.Second, "the enable's change event on volt.events", func() error {
+		if !enabled.Load() {
+			return fmt.Errorf("no event of OLT %s going from DISABLED to ENABLED", olt)
+		}
+		return nil
+	})
+	say(t, "the change event of the enable made while the broker was down is on volt.events after its return")
 }

@@ -3,12 +3,14 @@ package faults
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 )
@@ -17,6 +19,15 @@ import (
 func cookies(fs *openflowv1.Flows) map[uint64]bool {
 	out := make(map[uint64]bool, len(fs.GetItems()))
 	for _, f := range fs.GetItems() {
+		out[f.GetCookie()] = true
+	}
+	return out
+}
+
+// tableCookies returns the cookies of the flows of a ponsim table.
+func tableCookies(ft *ponsimv1.FlowTable) map[uint64]bool {
+	out := make(map[uint64]bool, len(ft.GetFlows()))
+	for _, f := range ft.GetFlows() {
 		out[f.GetCookie()] = true
 	}
 	return out
@@ -33,6 +44,7 @@ func TestCoreKilledDuringFlowMods(t *testing.T) {
 	const total, senders = 500, 4
 	s := newStack(t)
 	_, simAddr := s.ponsim(2, 8, "flows")
+	sim := ponsimClient(t, simAddr)
 	olt := s.createOLT(simAddr)
 	s.enable(olt)
 	poll(t, 30*time.Second, "activation", func() error { return s.converged(olt, 16) })
@@ -121,12 +133,26 @@ func TestCoreKilledDuringFlowMods(t *testing.T) {
 			}
 			onuFlows[k.GetId()] = cookies(f)
 		}
+		// What ponsim itself holds: the OLT's table and each ONU's.
+		simOLT, err := sim.GetFlowTable(ctxT(t, 10*time.Second), &ponsimv1.DeviceRef{})
+		if err != nil {
+			return err
+		}
+		inSimOLT := tableCookies(simOLT)
+		inSimONU := make(map[string]map[uint64]bool)
+		for _, k := range kids {
+			ft, err := sim.GetFlowTable(ctxT(t, 10*time.Second), &ponsimv1.DeviceRef{SerialNumber: k.GetSerialNumber()})
+			if err != nil {
+				return err
+			}
+			inSimONU[k.GetId()] = tableCookies(ft)
+		}
 		halves = 0
 		for c := uint64(1); c <= total; c++ {
-			in := []bool{logical[c], oltFlows[c], onuFlows[onuOf[c]][c]}
-			all, none := in[0] && in[1] && in[2], !in[0] && !in[1] && !in[2]
+			in := []bool{logical[c], oltFlows[c], onuFlows[onuOf[c]][c], inSimOLT[c], inSimONU[onuOf[c]][c]}
+			all, none := !slices.Contains(in, false), !slices.Contains(in, true)
 			if acked[c] && !all {
-				return fmt.Errorf("acknowledged flow %d: logical %v, OLT %v, ONU %v", c, in[0], in[1], in[2])
+				return fmt.Errorf("acknowledged flow %d: logical %v, OLT %v, ONU %v, ponsim OLT %v, ponsim ONU %v", c, in[0], in[1], in[2], in[3], in[4])
 			}
 			if !all && !none {
 				halves++
@@ -137,6 +163,6 @@ func TestCoreKilledDuringFlowMods(t *testing.T) {
 		}
 		return nil
 	})
-	say(t, "after the restart (%v): all %d acknowledged flows in the logical table, the OLT's and the ONUs' device flows; none half applied",
+	say(t, "after the restart (%v): all %d acknowledged flows in the logical table, the OLT's and the ONUs' device flows and ponsim's tables; none half applied",
 		time.Since(killed).Round(time.Millisecond), nAcked)
 }

@@ -940,7 +940,7 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\x19EVENT_TYPE_ONU_DISCOVERED\x10\x01\x12\x17\n" +
 	"\x13EVENT_TYPE_ONU_LOST\x10\x02\x12\x18\n" +
 	"\x14EVENT_TYPE_ONU_STATE\x10\x03\x12\x18\n" +
-	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xe8\x04\n" +
+	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xa4\x05\n" +
 	"\x06PonSim\x12>\n" +
 	"\rGetDeviceInfo\x12\x16.google.protobuf.Empty\x1a\x15.ponsim.v1.DeviceInfo\x12<\n" +
 	"\fEnableDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12=\n" +
@@ -948,7 +948,8 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\fRebootDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12?\n" +
 	"\x0fUpdateFlowTable\x12\x14.ponsim.v1.FlowTable\x1a\x16.google.protobuf.Empty\x12=\n" +
 	"\vUpdateFlows\x12\x16.ponsim.v1.FlowChanges\x1a\x16.google.protobuf.Empty\x122\n" +
-	"\bGetStats\x12\x14.ponsim.v1.DeviceRef\x1a\x10.ponsim.v1.Stats\x125\n" +
+	"\bGetStats\x12\x14.ponsim.v1.DeviceRef\x1a\x10.ponsim.v1.Stats\x12:\n" +
+	"\fGetFlowTable\x12\x14.ponsim.v1.DeviceRef\x1a\x14.ponsim.v1.FlowTable\x125\n" +
 	"\tSendFrame\x12\x10.ponsim.v1.Frame\x1a\x16.google.protobuf.Empty\x12;\n" +
 	"\rReceiveFrames\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Frame0\x01\x12;\n" +
 	"\rReceiveEvents\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Event0\x01B5Z3github.com/openvolt/openvolt/api/ponsim/v1;ponsimv1b\x06proto3"
@@ -1009,21 +1010,23 @@ var file_ponsim_v1_ponsim_proto_depIdxs = []int32{
 	6,  // 20: ponsim.v1.PonSim.UpdateFlowTable:input_type -> ponsim.v1.FlowTable
 	7,  // 21: ponsim.v1.PonSim.UpdateFlows:input_type -> ponsim.v1.FlowChanges
 	5,  // 22: ponsim.v1.PonSim.GetStats:input_type -> ponsim.v1.DeviceRef
-	10, // 23: ponsim.v1.PonSim.SendFrame:input_type -> ponsim.v1.Frame
-	15, // 24: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
-	15, // 25: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
-	4,  // 26: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
-	15, // 27: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
-	15, // 28: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
-	15, // 29: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
-	15, // 30: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
-	15, // 31: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
-	9,  // 32: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
-	15, // 33: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
-	10, // 34: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
-	11, // 35: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
-	26, // [26:36] is the sub-list for method output_type
-	16, // [16:26] is the sub-list for method input_type
+	5,  // 23: ponsim.v1.PonSim.GetFlowTable:input_type -> ponsim.v1.DeviceRef
+	10, // 24: ponsim.v1.PonSim.SendFrame:input_type -> ponsim.v1.Frame
+	15, // 25: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
+	15, // 26: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
+	4,  // 27: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
+	15, // 28: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
+	15, // 29: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
+	15, // 30: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
+	15, // 31: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
+	15, // 32: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
+	9,  // 33: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
+	6,  // 34: ponsim.v1.PonSim.GetFlowTable:output_type -> ponsim.v1.FlowTable
+	15, // 35: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
+	10, // 36: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
+	11, // 37: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
+	27, // [27:38] is the sub-list for method output_type
+	16, // [16:27] is the sub-list for method input_type
 	16, // [16:16] is the sub-list for extension type_name
 	16, // [16:16] is the sub-list for extension extendee
 	0,  // [0:16] is the sub-list for field type_name

@@ -29,6 +29,7 @@ const (
 	PonSim_UpdateFlowTable_FullMethodName = "/ponsim.v1.PonSim/UpdateFlowTable"
 	PonSim_UpdateFlows_FullMethodName     = "/ponsim.v1.PonSim/UpdateFlows"
 	PonSim_GetStats_FullMethodName        = "/ponsim.v1.PonSim/GetStats"
+	PonSim_GetFlowTable_FullMethodName    = "/ponsim.v1.PonSim/GetFlowTable"
 	PonSim_SendFrame_FullMethodName       = "/ponsim.v1.PonSim/SendFrame"
 	PonSim_ReceiveFrames_FullMethodName   = "/ponsim.v1.PonSim/ReceiveFrames"
 	PonSim_ReceiveEvents_FullMethodName   = "/ponsim.v1.PonSim/ReceiveEvents"
@@ -47,6 +48,9 @@ type PonSimClient interface {
 	// whole.
 	UpdateFlows(ctx context.Context, in *FlowChanges, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	GetStats(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*Stats, error)
+	// GetFlowTable returns the flows, groups and meters of the OLT (empty
+	// serial) or one ONU as they were given.
+	GetFlowTable(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*FlowTable, error)
 	// SendFrame sends a frame out of a device port (packet-out).
 	SendFrame(ctx context.Context, in *Frame, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// ReceiveFrames streams frames sent to the controller (packet-in).
@@ -134,6 +138,16 @@ func (c *ponSimClient) GetStats(ctx context.Context, in *DeviceRef, opts ...grpc
 	return out, nil
 }
 
+func (c *ponSimClient) GetFlowTable(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*FlowTable, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FlowTable)
+	err := c.cc.Invoke(ctx, PonSim_GetFlowTable_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ponSimClient) SendFrame(ctx context.Context, in *Frame, opts ...grpc.CallOption) (*emptypb.Empty, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(emptypb.Empty)
@@ -195,6 +209,9 @@ type PonSimServer interface {
 	// whole.
 	UpdateFlows(context.Context, *FlowChanges) (*emptypb.Empty, error)
 	GetStats(context.Context, *DeviceRef) (*Stats, error)
+	// GetFlowTable returns the flows, groups and meters of the OLT (empty
+	// serial) or one ONU as they were given.
+	GetFlowTable(context.Context, *DeviceRef) (*FlowTable, error)
 	// SendFrame sends a frame out of a device port (packet-out).
 	SendFrame(context.Context, *Frame) (*emptypb.Empty, error)
 	// ReceiveFrames streams frames sent to the controller (packet-in).
@@ -232,6 +249,9 @@ func (UnimplementedPonSimServer) UpdateFlows(context.Context, *FlowChanges) (*em
 }
 func (UnimplementedPonSimServer) GetStats(context.Context, *DeviceRef) (*Stats, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStats not implemented")
+}
+func (UnimplementedPonSimServer) GetFlowTable(context.Context, *DeviceRef) (*FlowTable, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFlowTable not implemented")
 }
 func (UnimplementedPonSimServer) SendFrame(context.Context, *Frame) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendFrame not implemented")
@@ -389,6 +409,24 @@ func _PonSim_GetStats_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PonSim_GetFlowTable_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeviceRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PonSimServer).GetFlowTable(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PonSim_GetFlowTable_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PonSimServer).GetFlowTable(ctx, req.(*DeviceRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PonSim_SendFrame_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Frame)
 	if err := dec(in); err != nil {
@@ -463,6 +501,10 @@ var PonSim_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStats",
 			Handler:    _PonSim_GetStats_Handler,
+		},
+		{
+			MethodName: "GetFlowTable",
+			Handler:    _PonSim_GetFlowTable_Handler,
 		},
 		{
 			MethodName: "SendFrame",

@@ -56,7 +56,7 @@ type onu struct {
 	log      *slog.Logger
 
 	mu     sync.Mutex // guards the fields below
-	rec    *mibRecord // nil until synchronised or loaded
+	rec    *mibRecord // the MIB's compact form (compact); nil until synchronised or loaded
 	up     bool       // the OLT reports it up
 	synced bool       // MIB synchronised and base configuration done
 	unis   []uniRef
@@ -84,6 +84,49 @@ type mibEntity struct {
 	ClassName  string         `json:"class_name"`
 	Instance   uint16         `json:"instance"`
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// related is a priority queue's related port in the compact form
+	// (no Attributes).
+	related uint32
+}
+
+// compact is what the adapter keeps of a MIB in memory: the identity and
+// the MEs it configures against (UNIs, T-CONTs, priority queues with
+// their related port), without attributes. The whole MIB lives in the
+// store (a 1,024-ONU OLT's MIBs as maps took some 80 MiB).
+func (r *mibRecord) compact() *mibRecord {
+	out := &mibRecord{MibDataSync: r.MibDataSync, Vendor: r.Vendor, Version: r.Version, EquipmentID: r.EquipmentID}
+	n := 0
+	for _, e := range r.Entities {
+		if keptClass(me.ClassID(e.Class)) {
+			n++
+		}
+	}
+	out.Entities = make([]mibEntity, 0, n)
+	for _, e := range r.Entities {
+		if !keptClass(me.ClassID(e.Class)) {
+			continue
+		}
+		c := mibEntity{Class: e.Class, Instance: e.Instance, related: relatedPort(e)}
+		out.Entities = append(out.Entities, c)
+	}
+	return out
+}
+
+func keptClass(c me.ClassID) bool {
+	switch c {
+	case me.PhysicalPathTerminationPointEthernetUniClassID, me.VirtualEthernetInterfacePointClassID,
+		me.TContClassID, me.PriorityQueueClassID:
+		return true
+	}
+	return false
+}
+
+// relatedPort is a priority queue's related port (T-CONT << 16 | queue).
+func relatedPort(e mibEntity) uint32 {
+	if e.Attributes == nil {
+		return e.related
+	}
+	return uint32(number(e.Attributes[me.PriorityQueue_RelatedPort]))
 }
 
 func newONU(h *handler, d *voltv1.Device, pon, num uint32) (*onu, error) {
@@ -188,6 +231,7 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 			return err
 		}
 	}
+	rec = rec.compact()
 	u.mu.Lock()
 	u.rec = rec
 	u.unis = unisOf(rec, u.pon, u.num)
@@ -367,21 +411,27 @@ func (u *onu) lockUNIs(ctx context.Context, lock bool) error {
 	return u.restoreSync(ctx)
 }
 
-// restoreSync stores the ONU's MIB data sync counter after a change.
+// restoreSync stores the ONU's MIB data sync counter after a change: in
+// the compact MIB and in the stored one.
 func (u *onu) restoreSync(ctx context.Context) error {
 	mds, err := u.mibDataSync(ctx)
 	if err != nil {
 		return fmt.Errorf("ONU %s: %w", u.id, err)
 	}
 	u.mu.Lock()
-	rec := u.rec
-	if rec != nil {
-		rec.MibDataSync = mds
+	have := u.rec != nil
+	if have {
+		u.rec.MibDataSync = mds
 	}
 	u.mu.Unlock()
-	if rec == nil {
+	if !have {
 		return nil
 	}
+	rec, err := u.load(ctx)
+	if err != nil || rec == nil {
+		return err // nothing stored (deleted meanwhile): nothing to correct
+	}
+	rec.MibDataSync = mds
 	return u.store(ctx, rec)
 }
 
@@ -506,9 +556,7 @@ func (u *onu) load(ctx context.Context) (*mibRecord, error) {
 }
 
 func (u *onu) store(ctx context.Context, rec *mibRecord) error {
-	u.mu.Lock()
 	b, err := json.Marshal(rec)
-	u.mu.Unlock()
 	if err == nil {
 		_, err = u.h.opts.KV.Put(ctx, u.key(), b)
 	}

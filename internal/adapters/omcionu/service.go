@@ -115,7 +115,7 @@ func planOf(rec *mibRecord, in *openolt.TechProfileInstance, unis int) (*tpPlan,
 	var queues []int
 	for _, e := range rec.Entities {
 		if me.ClassID(e.Class) == me.PriorityQueueClassID && e.Instance&0x8000 != 0 &&
-			uint16(number(e.Attributes[me.PriorityQueue_RelatedPort])>>16) == p.tcont {
+			uint16(relatedPort(e)>>16) == p.tcont {
 			queues = append(queues, int(e.Instance))
 		}
 	}

@@ -178,6 +178,9 @@ func (o *olt) describe(ctx context.Context, info *openolt.DeviceInfo) error {
 		SerialNumber:    info.GetDeviceSerialNumber(),
 		MacAddress:      macFor(info.GetDeviceSerialNumber() + "/" + info.GetDeviceId()),
 	})
+	if status.Code(err) == codes.NotFound {
+		return fmt.Errorf("olt %s update: %w: %w", o.id, errGone, err)
+	}
 	if err != nil {
 		return fmt.Errorf("olt %s update: %w", o.id, err)
 	}

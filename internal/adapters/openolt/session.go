@@ -25,6 +25,10 @@ type session struct {
 // signature.
 var errRebooted = errors.New("the OLT rebooted (new heartbeat signature)")
 
+// errGone says the core no longer has the OLT: it was deleted while this
+// adapter did not hear of it (down, or the core deleted it unanswered).
+var errGone = errors.New("the core no longer has this OLT")
+
 // errHeartbeat ends a stream whose OLT stopped answering heartbeats.
 var errHeartbeat = errors.New("heartbeat lost")
 
@@ -72,6 +76,10 @@ func (o *olt) session(ctx context.Context, adopting bool) {
 			o.mu.Unlock()
 			return
 		}
+		if errors.Is(err, errGone) {
+			o.gone(ctx, err)
+			return
+		}
 		if followed {
 			adopting = false
 			delay = retryMin
@@ -95,6 +103,24 @@ func (o *olt) session(ctx context.Context, adopting bool) {
 		}
 		delay = min(2*delay, retryMax)
 	}
+}
+
+// gone ends the work for an OLT the core no longer has, as a delete
+// would: its ONUs are deleted on the OLT and its ids and flows dropped.
+func (o *olt) gone(ctx context.Context, why error) {
+	o.log.Info("OLT deleted: its ONUs, ids and flows go", "reason", why)
+	o.h.mu.Lock()
+	if o.h.olts[o.id] == o {
+		delete(o.h.olts, o.id)
+	}
+	o.h.mu.Unlock()
+	o.mu.Lock()
+	o.sess = nil
+	o.mu.Unlock()
+	if err := o.deleteAll(ctx); err != nil {
+		o.log.Warn("OLT deleted: dropping what the store holds of it", "err", err)
+	}
+	o.close()
 }
 
 // follow connects, reads the device info, opens the indication stream and
@@ -209,6 +235,11 @@ func (o *olt) checkSignature(ctx context.Context, sig uint32) (rebooted bool, er
 		}
 	}
 	if old == sig {
+		// Known (read from the store after a restart): remember it, or the
+		// heartbeat would take every check for a reboot.
+		o.mu.Lock()
+		o.signature = sig
+		o.mu.Unlock()
 		return false, nil
 	}
 	if _, err := o.h.opts.KV.Put(ctx, key, []byte(strconv.FormatUint(uint64(sig), 10))); err != nil {

@@ -411,6 +411,10 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 		case err == nil || isNoAdapter(err):
 		case refused(err):
 			return err
+		case status.Code(err) == codes.Unavailable || errors.Is(err, coreerr.ErrUnavailable):
+			// The core's own bus is down (not the adapter silent): the
+			// delete changes nothing yet; the caller tries again.
+			return err
 		default:
 			// The adapter does not answer: the device goes all the same
 			// (gone means gone); the adapter learns it from the core's

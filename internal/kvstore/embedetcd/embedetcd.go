@@ -201,6 +201,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// The raft log kept in memory: a snapshot every snapshotCount entries,
+// keeping snapshotCatchUp entries behind it.
+const (
+	snapshotCount   = 2000
+	snapshotCatchUp = 500
+)
+
 // peerPortTries bounds the peer ports Start picks before it gives up.
 const peerPortTries = 3
 
@@ -217,6 +224,11 @@ func (s *Server) etcdConfig(c config) *embed.Config {
 	ec.EnableGRPCGateway = false // only the gRPC API is used
 	ec.UnsafeNoFsync = c.UnsafeNoFsync
 	ec.MaxTxnOps = uint(c.MaxTxnOps)
+	// One member, no follower to catch up: raft's in-memory log is cut
+	// short (etcd's defaults, 10,000 + 5,000 entries, held some 25 MiB
+	// of the MIBs and device records 1,024 ONUs write).
+	ec.SnapshotCount = snapshotCount
+	ec.SnapshotCatchUpEntries = snapshotCatchUp
 	ec.LogLevel = "error"
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(
 		zapbridge.New(c.Logger, zapcore.ErrorLevel, s.dropShutdownNoise))
