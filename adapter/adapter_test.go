@@ -23,6 +23,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/broker"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/logging"
 	"github.com/openvolt/openvolt/msgbus"
 )
@@ -186,23 +187,6 @@ func (c *fakeCore) counts() (registers, states int) {
 	return len(c.registers), len(c.states)
 }
 
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	wait := 5 * time.Millisecond
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 100*time.Millisecond)
-	}
-}
-
 func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 	b, err := broker.Start(context.Background(), broker.Config{Listen: "127.0.0.1:0"})
 	if err != nil {
@@ -234,7 +218,7 @@ func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 	go func() { done <- a.Run(ctx, h) }()
 
 	// No core yet: registration fails and is retried.
-	eventually(t, "a failed registration", func() error {
+	testkit.Eventually(t, "a failed registration", func() error {
 		if !strings.Contains(lines.String(), "registration with the core failed") {
 			return errors.New("no failure logged")
 		}
@@ -260,7 +244,7 @@ func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("not ready after the core appeared")
 	}
-	eventually(t, "registration and heartbeats", func() error {
+	testkit.Eventually(t, "registration and heartbeats", func() error {
 		if n, _ := core.counts(); n < 3 {
 			return fmt.Errorf("%d registrations", n)
 		}
@@ -305,7 +289,7 @@ func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 		t.Errorf("DisableDevice over Kafka: %v, want Unimplemented", err)
 	}
 	// The work queued by AdoptDevice reached the core.
-	eventually(t, "state update from the adoption work", func() error {
+	testkit.Eventually(t, "state update from the adoption work", func() error {
 		if _, n := core.counts(); n != 1 {
 			return fmt.Errorf("%d state updates", n)
 		}

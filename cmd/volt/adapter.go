@@ -10,6 +10,7 @@ import (
 	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
 	"github.com/openvolt/openvolt/internal/cli"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/logging"
 )
 
 // newAdapterCmd returns `volt adapter`: the client's `list` (from
@@ -42,9 +43,8 @@ func newAdapterDaemonCmd(use, short, topic string, run func(context.Context, ada
 	var (
 		cfg     adapter.Config
 		brokers string
-		logs    daemon.LogFlags
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   use,
 		Short: short,
 		Long: short + `.
@@ -53,20 +53,14 @@ The adapter serves the core's calls on its Kafka topic (` + topic + `), register
 with the core (retrying until the core answers, then every 10s as a
 heartbeat), and serves gRPC health, reflection and the LogService on --grpc.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
-			}
-			cfg.Logs = reg
-			cfg.Brokers = daemon.List(brokers)
-			return run(cmd.Context(), cfg)
-		},
-	}
+	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
+		cfg.Logs = reg
+		cfg.Brokers = daemon.List(brokers)
+		return run(cmd.Context(), cfg)
+	})
 	fs := cmd.Flags()
-	fs.StringVar(&brokers, "brokers", daemon.Env("VOLT_BROKERS", "127.0.0.1:9092"), "Kafka brokers (comma-separated)")
+	addBrokersFlag(fs, &brokers, "127.0.0.1:9092", "")
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
 	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
-	logs.AddFlags(fs)
 	return cmd
 }

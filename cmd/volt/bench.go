@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
 	"github.com/openvolt/openvolt/internal/bench"
@@ -65,7 +64,7 @@ p50 over the floor's.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&brokers, "brokers", daemon.Env("VOLT_BROKERS", ""), "Kafka brokers (comma-separated); empty starts an embedded broker")
+	addBrokersFlag(fs, &brokers, "", "starts an embedded broker")
 	fs.IntVarP(&cfg.Calls, "calls", "n", 10000, "measured calls")
 	fs.IntVarP(&cfg.Concurrency, "concurrency", "c", 1, "calls in flight")
 	fs.IntVar(&cfg.Keys, "keys", 1000, "distinct record keys (devices)")
@@ -123,12 +122,4 @@ func checkBenchOutput(out string) error {
 		return nil
 	}
 	return fmt.Errorf("invalid --output %q (valid: table, json, yaml)", out)
-}
-
-// addQuietLogFlags adds the log flags with warn as the default level: a
-// benchmark's output is its result, not the stack's info lines.
-func addQuietLogFlags(fs *pflag.FlagSet, logs *daemon.LogFlags) {
-	logs.AddFlags(fs)
-	fs.Lookup("log-level").DefValue = "warn"
-	_ = fs.Set("log-level", "warn")
 }

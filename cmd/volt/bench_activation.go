@@ -9,34 +9,29 @@ import (
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/internal/stack"
+	"github.com/openvolt/openvolt/logging"
 )
 
 func newBenchActivationCmd() *cobra.Command {
 	var (
 		cfg     bench.ActivationConfig
 		ponsims string
-		logs    daemon.LogFlags
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   "activation",
 		Short: "Measure the time from enabling OLTs until every ONU is ACTIVE with its UNI logical port",
 		Long: `Start a whole stack in this process (or use --server with the --ponsim
 addresses of a running one), enable the OLTs, and wait until every ONU is ACTIVE
 and every UNI logical port exists.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
-			}
-			cfg.Logs = reg
-			cfg.PonSims = daemon.List(ponsims)
-			return runBench(cmd, func() (bench.ActivationResult, error) { return bench.Activation(cmd.Context(), cfg) }, func(res bench.ActivationResult) string {
-				return fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
-					res.OLTs, res.ONUs, res.UpSeconds, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
-			})
-		},
-	}
+	}, true, func(cmd *cobra.Command, reg *logging.Registry) error {
+		cfg.Logs = reg
+		cfg.PonSims = daemon.List(ponsims)
+		return runBench(cmd, func() (bench.ActivationResult, error) { return bench.Activation(cmd.Context(), cfg) }, func(res bench.ActivationResult) string {
+			return fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
+				res.OLTs, res.ONUs, res.UpSeconds, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
+		})
+	})
 	fs := cmd.Flags()
 	fs.IntVar(&cfg.OLTs, "olts", 1, "OLTs to enable")
 	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, fmt.Sprintf("PON ports per OLT (1..%d)", ponsim.MaxPONPorts))
@@ -45,6 +40,5 @@ and every UNI logical port exists.`,
 	fs.StringVar(&ponsims, "ponsim", "", "with --server: the ponsim addresses of the OLTs to enable (comma-separated)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long to wait for every ONU (default 5m)")
 	fs.StringVar(&cfg.OLTType, "olt-type", stack.OLTType, "how the OLTs are driven: ponsim_olt, or openolt (ponsim's openolt face, the openolt adapter)")
-	addQuietLogFlags(fs, &logs)
 	return cmd
 }

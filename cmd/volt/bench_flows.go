@@ -6,16 +6,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openvolt/openvolt/internal/bench"
-	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/stack"
+	"github.com/openvolt/openvolt/logging"
 )
 
 func newBenchFlowsCmd() *cobra.Command {
 	var (
-		cfg  bench.FlowsConfig
-		logs daemon.LogFlags
+		cfg bench.FlowsConfig
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   "flows",
 		Short: "Measure the time from the first flow-mod until every subscriber's device flows are in ponsim",
 		Long: `Start a whole stack in this process (a ponsim of ceil(N/64) PONs of up to 64
@@ -27,18 +26,13 @@ flow-mod. With --server and --ponsim, use a running stack instead; ponsim's
 tables cannot be read over its API then, so the time ends when the NBI has
 taken every flow-mod (ponsim_checked: false).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
-			}
-			cfg.Logs = reg
-			return runBench(cmd, func() (bench.FlowsResult, error) { return bench.Flows(cmd.Context(), cfg) }, func(res bench.FlowsResult) string {
-				return fmt.Sprintf("%d subscribers: %d logical flows, %d device flows in %.3f s (%.0f logical flows/s)",
-					res.Subscribers, res.LogicalFlows, res.DeviceFlows, res.Seconds, res.FlowsPerS)
-			})
-		},
-	}
+	}, true, func(cmd *cobra.Command, reg *logging.Registry) error {
+		cfg.Logs = reg
+		return runBench(cmd, func() (bench.FlowsResult, error) { return bench.Flows(cmd.Context(), cfg) }, func(res bench.FlowsResult) string {
+			return fmt.Sprintf("%d subscribers: %d logical flows, %d device flows in %.3f s (%.0f logical flows/s)",
+				res.Subscribers, res.LogicalFlows, res.DeviceFlows, res.Seconds, res.FlowsPerS)
+		})
+	})
 	fs := cmd.Flags()
 	fs.IntVarP(&cfg.Subscribers, "subscribers", "n", 1024, "subscribers to provision")
 	fs.IntVarP(&cfg.Concurrency, "concurrency", "c", 32, "flow-mods in flight")
@@ -47,6 +41,5 @@ taken every flow-mod (ponsim_checked: false).`,
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long the whole run may take, activation included (default 10m)")
 	fs.StringVar(&cfg.OLTType, "olt-type", stack.OLTType, "how the OLT is driven: ponsim_olt, or openolt (ponsim's openolt face, the openolt adapter)")
-	addQuietLogFlags(fs, &logs)
 	return cmd
 }

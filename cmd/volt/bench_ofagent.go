@@ -6,16 +6,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openvolt/openvolt/internal/bench"
-	"github.com/openvolt/openvolt/internal/daemon"
-	"github.com/openvolt/openvolt/internal/ofagent"
+	"github.com/openvolt/openvolt/logging"
 )
 
 func newBenchOFAgentCmd() *cobra.Command {
 	var (
-		cfg  bench.OFAgentConfig
-		logs daemon.LogFlags
+		cfg bench.OFAgentConfig
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   "ofagent",
 		Short: "Measure flow-mods per second from one OpenFlow connection into the core, barrier-confirmed",
 		Long: `Connect to an OpenFlow agent's passive listener as a controller and send N
@@ -27,18 +25,13 @@ Without --addr, a whole stack starts in this process (embedded etcd and
 broker, ponsim with 2 ONUs, adapters, core, agent); with --addr, the agent
 of a running stack is used (volt up listens on 127.0.0.1:6634).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
-			}
-			cfg.Logs = reg
-			return runBench(cmd, func() (ofagent.BenchResult, error) { return bench.OFAgent(cmd.Context(), cfg) }, func(res ofagent.BenchResult) string {
-				return fmt.Sprintf("%d flow-mods in %.3f s: %.0f flow-mods/s (barrier p50 %.1f ms, max %.1f ms)",
-					res.FlowMods, res.Seconds, res.FlowModsPerS, res.BarrierP50Ms, res.BarrierMaxMs)
-			})
-		},
-	}
+	}, true, func(cmd *cobra.Command, reg *logging.Registry) error {
+		cfg.Logs = reg
+		return runBench(cmd, func() (bench.OFAgentResult, error) { return bench.OFAgent(cmd.Context(), cfg) }, func(res bench.OFAgentResult) string {
+			return fmt.Sprintf("%d flow-mods in %.3f s: %.0f flow-mods/s (barrier p50 %.1f ms, max %.1f ms)",
+				res.FlowMods, res.Seconds, res.FlowModsPerS, res.BarrierP50Ms, res.BarrierMaxMs)
+		})
+	})
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Addr, "addr", "", "a running agent's passive listener, HOST:PORT (default: start a stack in this process)")
 	fs.IntVarP(&cfg.Bench.FlowMods, "flow-mods", "n", 20000, "flow-mods to send")
@@ -46,6 +39,5 @@ of a running stack is used (volt up listens on 127.0.0.1:6634).`,
 	fs.IntVar(&cfg.Bench.Window, "window", 4, "barriers that may be unanswered")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured part to this file")
 	fs.DurationVar(&cfg.Timeout, "timeout", 0, "how long the whole run may take (default 10m)")
-	addQuietLogFlags(fs, &logs)
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/openvolt/openvolt/internal/cli"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ofagent"
+	"github.com/openvolt/openvolt/logging"
 )
 
 // newOfagentCmd returns `volt ofagent`: flags into an ofagent.Config, then
@@ -14,9 +15,8 @@ func newOfagentCmd() *cobra.Command {
 	var (
 		cfg         ofagent.Config
 		controllers string
-		logs        daemon.LogFlags
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   "ofagent",
 		Short: "Run the OpenFlow agent: one OpenFlow 1.3 switch per logical device",
 		Long: `Run the OpenFlow agent: every logical device of the core appears to SDN
@@ -34,16 +34,11 @@ messages get an OpenFlow error reply and a log line; the connection stays.`,
   volt ofagent --controller 10.0.0.5:6653,10.0.0.6:6653 --listen 127.0.0.1:6634
   ovs-ofctl -O OpenFlow13 dump-ports-desc tcp:127.0.0.1:6634`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
-			}
-			cfg.Logs = reg
-			cfg.Controllers = daemon.List(controllers)
-			return ofagent.Run(cmd.Context(), cfg)
-		},
-	}
+	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
+		cfg.Logs = reg
+		cfg.Controllers = daemon.List(controllers)
+		return ofagent.Run(cmd.Context(), cfg)
+	})
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Server, "server", daemon.Env(cli.ServerEnv, cli.DefaultServer), "HOST:PORT of the core's NBI (env "+cli.ServerEnv+")")
 	fs.StringVar(&controllers, "controller", daemon.Env("VOLT_OFAGENT_CONTROLLERS", ofagent.DefaultController),
@@ -54,6 +49,5 @@ messages get an OpenFlow error reply and a log line; the connection stays.`,
 	fs.DurationVar(&cfg.EchoInterval, "echo-interval", ofagent.DefaultEchoInterval, "probe an idle controller this often; close after three silent intervals")
 	fs.DurationVar(&cfg.MaxBackoff, "max-backoff", ofagent.DefaultMaxBackoff, "longest wait between redials of a controller or the NBI")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", ofagent.DefaultMaxInFlight, "flow-mods one connection may have queued or in the core at once")
-	logs.AddFlags(fs)
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/internal/ponsim/openolt"
+	"github.com/openvolt/openvolt/logging"
 )
 
 func newPonsimCmd() *cobra.Command {
@@ -17,9 +18,8 @@ func newPonsimCmd() *cobra.Command {
 		addr      string
 		nniIface  string
 		uniIfaces string
-		logs      daemon.LogFlags
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   "ponsim",
 		Short: "Run the PON simulator: one OLT with its PON ports and ONUs, on the PonSim and openolt gRPC APIs",
 		Long: `Run the PON simulator: one OLT with --pon-ports PON ports and --onus-per-pon
@@ -28,32 +28,27 @@ restart with the same name presents the same devices. The --grpc port
 serves the PonSim API and the openolt API (the one real OLTs and BBSim
 serve; every ONU answers OMCI) over the same OLT.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
-			}
-			cfg.Logger = reg.Logger("ponsim")
-			sim, err := ponsim.New(cfg)
-			if err != nil {
-				return err
-			}
-			defer sim.Close()
-			face.Logger = reg.Logger("ponsim/openolt")
-			if _, err := openolt.Attach(sim, face); err != nil {
-				return err
-			}
-			ports, err := sim.BindInterfaces(nniIface, daemon.List(uniIfaces), reg.Logger("frameio"))
-			if err != nil {
-				return err
-			}
-			defer ports.Close()
-			return sim.Serve(cmd.Context(), addr, reg, nil)
-		},
-	}
+	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		cfg.Logger = reg.Logger("ponsim")
+		sim, err := ponsim.New(cfg)
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+		face.Logger = reg.Logger("ponsim/openolt")
+		if _, err := openolt.Attach(sim, face); err != nil {
+			return err
+		}
+		ports, err := sim.BindInterfaces(nniIface, daemon.List(uniIfaces), reg.Logger("frameio"))
+		if err != nil {
+			return err
+		}
+		defer ports.Close()
+		return sim.Serve(cmd.Context(), addr, reg, nil)
+	})
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Name, "name", daemon.Env("VOLT_PONSIM_NAME", ponsim.DefaultName), "OLT name; serial numbers and MACs derive from it")
 	fs.StringVar(&addr, "grpc", daemon.Env("VOLT_PONSIM_GRPC", "127.0.0.1:50060"), "gRPC listen address of the PonSim and openolt APIs")
@@ -65,6 +60,5 @@ serve; every ONU answers OMCI) over the same OLT.`,
 	fs.Float64Var(&face.OMCIDropRate, "omci-drop-rate", 0, "share (0..1) of OMCI responses the openolt face drops, to test retries")
 	fs.DurationVar(&face.DiscoveryInterval, "onu-discovery-interval", openolt.DefaultDiscoveryInterval, "how often the openolt face announces ONUs not activated again")
 	fs.IntVar(&face.UNIsPerONU, "unis-per-onu", 1, "PPTP UNIs in each ONU's OMCI MIB (1..8; the dataplane forwards on the first)")
-	logs.AddFlags(fs)
 	return cmd
 }

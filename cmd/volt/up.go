@@ -20,6 +20,7 @@ import (
 	"github.com/openvolt/openvolt/internal/ofagent"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/internal/stack"
+	"github.com/openvolt/openvolt/logging"
 )
 
 func newUpCmd() *cobra.Command {
@@ -30,9 +31,8 @@ func newUpCmd() *cobra.Command {
 		ctrls     string
 		ofListen  string
 		provision bool
-		logs      daemon.LogFlags
 	)
-	cmd := &cobra.Command{
+	cmd := logged(&cobra.Command{
 		Use:   "up",
 		Short: "Run the whole stack in one process: etcd, broker, core, ponsim, adapters",
 		Long: `Run the whole stack on one machine: an embedded etcd (data in --data-dir), an
@@ -44,31 +44,26 @@ With --olt-type openolt the simulated OLT is driven over its openolt face by the
 openolt adapter (the adapter real OLTs and BBSim take), and --provision creates
 an OLT of type openolt.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg, err := logs.Registry()
-			if err != nil {
-				return err
+	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
+		cfg.Logs = reg
+		sim.UNIIfaces = daemon.List(uniIfaces)
+		controllers := daemon.List(ctrls)
+		cfg.OFAgent = func(ctx context.Context, nbi string, ready func(string)) error {
+			return ofagent.Run(ctx, ofagent.Config{Server: nbi, Controllers: controllers, Listen: ofListen, Logs: reg, Ready: ready})
+		}
+		cfg.PonSims = []stack.PonSim{sim}
+		out := cmd.OutOrStdout()
+		return stack.Run(cmd.Context(), cfg, func(a stack.Addrs) {
+			fmt.Fprintf(out, "OpenVOLT is up: NBI %s, Kafka %s, ponsim %s, data in %s\n", a.NBI, a.Brokers[0], a.PonSims[0], cfg.DataDir)
+			fmt.Fprintf(out, "OpenFlow agent: dialing %s, listening on %s (ovs-ofctl -O OpenFlow13 show tcp:%s)\n",
+				ctrls, a.OFListen, a.OFListen)
+			ld := ""
+			if provision {
+				ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType)
 			}
-			cfg.Logs = reg
-			sim.UNIIfaces = daemon.List(uniIfaces)
-			controllers := daemon.List(ctrls)
-			cfg.OFAgent = func(ctx context.Context, nbi string, ready func(string)) error {
-				return ofagent.Run(ctx, ofagent.Config{Server: nbi, Controllers: controllers, Listen: ofListen, Logs: reg, Ready: ready})
-			}
-			cfg.PonSims = []stack.PonSim{sim}
-			out := cmd.OutOrStdout()
-			return stack.Run(cmd.Context(), cfg, func(a stack.Addrs) {
-				fmt.Fprintf(out, "OpenVOLT is up: NBI %s, Kafka %s, ponsim %s, data in %s\n", a.NBI, a.Brokers[0], a.PonSims[0], cfg.DataDir)
-				fmt.Fprintf(out, "OpenFlow agent: dialing %s, listening on %s (ovs-ofctl -O OpenFlow13 show tcp:%s)\n",
-					ctrls, a.OFListen, a.OFListen)
-				ld := ""
-				if provision {
-					ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType)
-				}
-				fmt.Fprint(out, tryHints(selfCommand(os.Args[0]), a, ld))
-			})
-		},
-	}
+			fmt.Fprint(out, tryHints(selfCommand(os.Args[0]), a, ld))
+		})
+	})
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("VOLT_DATA_DIR", ".volt"), "data directory of the embedded etcd")
 	fs.StringVar(&cfg.NBI, "nbi", daemon.Env("VOLT_NBI", "127.0.0.1:50057"), "gRPC listen address of the NBI")
@@ -85,7 +80,6 @@ an OLT of type openolt.`,
 	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
 	fs.StringVar(&cfg.OLTType, "olt-type", daemon.Env("VOLT_OLT_TYPE", stack.OLTType),
 		"how the bundled ponsim is driven: ponsim_olt (PonSim API, ponsim adapters) or openolt (its openolt face, the openolt adapter)")
-	logs.AddFlags(fs)
 	return cmd
 }
 

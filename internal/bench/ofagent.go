@@ -22,7 +22,7 @@ type OFAgentConfig struct {
 	// one PON with two ONUs, the agent listening on a free port).
 	Addr string
 	// Bench is what to send; its Addr is filled in.
-	Bench ofagent.BenchConfig
+	Bench FlowMods
 	// CPUProfile, when set, gets the CPU profile of the measured part.
 	CPUProfile string
 	// Timeout bounds the whole run, the stack's start included. Default
@@ -33,9 +33,9 @@ type OFAgentConfig struct {
 
 // OFAgent measures barrier-confirmed flow-mods per second from one
 // OpenFlow connection through the agent into the core.
-func OFAgent(ctx context.Context, cfg OFAgentConfig) (ofagent.BenchResult, error) {
+func OFAgent(ctx context.Context, cfg OFAgentConfig) (OFAgentResult, error) {
 	if cfg.Bench.FlowMods < 0 || cfg.Bench.Batch < 0 || cfg.Bench.Window < 0 {
-		return ofagent.BenchResult{}, fmt.Errorf("bench ofagent: -n %d, --batch %d, --window %d: none may be negative",
+		return OFAgentResult{}, fmt.Errorf("bench ofagent: -n %d, --batch %d, --window %d: none may be negative",
 			cfg.Bench.FlowMods, cfg.Bench.Batch, cfg.Bench.Window)
 	}
 	if cfg.Timeout <= 0 {
@@ -52,7 +52,7 @@ func OFAgent(ctx context.Context, cfg OFAgentConfig) (ofagent.BenchResult, error
 
 	dir, err := os.MkdirTemp("", "volt-bench-")
 	if err != nil {
-		return ofagent.BenchResult{}, err
+		return OFAgentResult{}, err
 	}
 	defer os.RemoveAll(dir)
 	scfg := stack.Config{
@@ -66,7 +66,7 @@ func OFAgent(ctx context.Context, cfg OFAgentConfig) (ofagent.BenchResult, error
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var (
-		res    ofagent.BenchResult
+		res    OFAgentResult
 		runErr error
 	)
 	err = stack.Run(runCtx, scfg, func(a stack.Addrs) {
@@ -98,7 +98,7 @@ func provisionOne(ctx context.Context, a stack.Addrs) error {
 	return err
 }
 
-func runOFBench(ctx context.Context, cfg OFAgentConfig, addr string) (ofagent.BenchResult, error) {
+func runOFBench(ctx context.Context, cfg OFAgentConfig, addr string) (OFAgentResult, error) {
 	bc := cfg.Bench
 	bc.Addr = addr
 	if bc.FlowMods == 0 {
@@ -108,11 +108,11 @@ func runOFBench(ctx context.Context, cfg OFAgentConfig, addr string) (ofagent.Be
 	if cfg.CPUProfile != "" {
 		stop, err := cpuProfile(cfg.CPUProfile)
 		if err != nil {
-			return ofagent.BenchResult{}, err
+			return OFAgentResult{}, err
 		}
 		defer stop()
 	}
-	res, err := ofagent.Bench(ctx, bc)
+	res, err := controllerLoad(ctx, bc)
 	if err != nil {
 		return res, fmt.Errorf("bench ofagent: %w", err)
 	}

@@ -137,7 +137,7 @@ func TestDeviceCreate(t *testing.T) {
 		{"mac, normalised, with an id", []string{"--type", "ponsim_olt", "--mac", "AA-BB-CC-00-00-09", "--id", "olt9"}, "olt9\n",
 			&voltv1.Device{Id: "olt9", Type: "ponsim_olt", Root: true, MacAddress: "aa:bb:cc:00:00:09",
 				AdminState: voltv1.AdminState_ADMIN_STATE_PREPROVISIONED}},
-		{"format", []string{"--type", "ponsim_olt", "--address", "h:1", "--id", "olt10", "--format", "{{.Id}} {{.AdminState}}"},
+		{"format", []string{"--type", "ponsim_olt", "--address", "10.0.0.10:1", "--id", "olt10", "--format", "{{.Id}} {{.AdminState}}"},
 			"olt10 ADMIN_STATE_PREPROVISIONED\n", nil},
 	}
 	for _, tt := range tests {
@@ -152,9 +152,9 @@ func TestDeviceCreate(t *testing.T) {
 			if tt.stored == nil {
 				return
 			}
-			nbi.mu.Lock()
-			got := nbi.devices[tt.stored.GetId()]
-			nbi.mu.Unlock()
+			nbi.Lock()
+			got := nbi.Devices[tt.stored.GetId()]
+			nbi.Unlock()
 			if !proto.Equal(got, tt.stored) {
 				t.Errorf("the core got\n%v\nwant\n%v", got, tt.stored)
 			}
@@ -162,13 +162,13 @@ func TestDeviceCreate(t *testing.T) {
 	}
 
 	// With -o json the device, as a protojson object.
-	out, _, err := run(t, cli.NewDeviceCommand(), "create", "--type", "ponsim_olt", "--address", "h:2", "--id", "olt11",
+	out, _, err := run(t, cli.NewDeviceCommand(), "create", "--type", "ponsim_olt", "--address", "10.0.0.11:2", "--id", "olt11",
 		"-o", "json", "--server", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var dev voltv1.Device
-	if err := protojsonUnmarshal(out, &dev); err != nil || dev.GetId() != "olt11" || dev.GetHostAndPort() != "h:2" {
+	if err := protojsonUnmarshal(out, &dev); err != nil || dev.GetId() != "olt11" || dev.GetHostAndPort() != "10.0.0.11:2" {
 		t.Errorf("create -o json = %v (%v):\n%s", &dev, err, out)
 	}
 }
@@ -196,9 +196,9 @@ func TestDeviceOperations(t *testing.T) {
 		if out != "" || errOut != s.want {
 			t.Errorf("%v: stdout %q, stderr %q, want stderr %q", s.args, out, errOut, s.want)
 		}
-		nbi.mu.Lock()
-		got := nbi.devices["olt2"].GetAdminState()
-		nbi.mu.Unlock()
+		nbi.Lock()
+		got := nbi.Devices["olt2"].GetAdminState()
+		nbi.Unlock()
 		if got != s.admin {
 			t.Errorf("%v: admin state %v, want %v", s.args, got, s.admin)
 		}
@@ -216,10 +216,10 @@ func TestDeviceErrors(t *testing.T) {
 		{"unknown device", []string{"get", "nope"}, `NotFound: device "nope" not found`},
 		{"ports of an unknown device", []string{"ports", "nope"}, `NotFound: device "nope" not found`},
 		{"flows of an unknown device", []string{"flows", "nope", "-o", "json"}, `NotFound: device "nope" not found`},
-		{"enable an enabled device", []string{"enable", "olt1"}, `FailedPrecondition: device "olt1" is ADMIN_STATE_ENABLED`},
+		{"enable an enabled device", []string{"enable", "olt1"}, `FailedPrecondition: cannot enable device olt1: it is ADMIN_STATE_ENABLED`},
 		{"delete an unknown device", []string{"delete", "nope"}, `NotFound: device "nope" not found`},
 		{"unknown type", []string{"create", "--type", "cisco", "--address", "h:1"},
-			`InvalidArgument: unknown device type "cisco" (known: ponsim_olt, ponsim_onu)`},
+			`InvalidArgument: unknown device type "cisco" (registered by the adapters: ponsim_olt, ponsim_onu)`},
 		{"duplicate id", []string{"create", "--type", "ponsim_olt", "--mac", "aa:bb:cc:dd:ee:03", "--id", "olt1"},
 			`AlreadyExists: device "olt1" already exists`},
 		{"get without id", []string{"get"}, "device get needs a device ID"},
@@ -277,10 +277,10 @@ func TestDeviceCreateChecksFlags(t *testing.T) {
 			t.Errorf("create %v printed: stdout %q, stderr %q", tt.args, out, errOut)
 		}
 	}
-	nbi.mu.Lock()
-	defer nbi.mu.Unlock()
-	if nbi.creates != 0 {
-		t.Errorf("%d CreateDevice calls reached the server", nbi.creates)
+	nbi.Lock()
+	defer nbi.Unlock()
+	if nbi.Creates != 0 {
+		t.Errorf("%d CreateDevice calls reached the server", nbi.Creates)
 	}
 }
 

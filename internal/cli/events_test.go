@@ -18,6 +18,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/cli"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // testEvents are what the fake core streams: one of every kind.
@@ -133,26 +134,14 @@ func startEvents(t *testing.T, args ...string) (out *syncBuffer, stop func() err
 	return out, stop
 }
 
-// waitFor polls cond until it holds, failing the test after a while.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // events prints one line per event and stops, without error, when
 // interrupted.
 func TestEventsFollow(t *testing.T) {
 	nbi := newFakeNBI()
-	nbi.events = testEvents()
+	nbi.Replay = testEvents()
 	addr := serveNBI(t, nbi)
 	out, stop := startEvents(t, "--server", addr)
-	waitFor(t, "8 events", func() bool { return strings.Count(out.String(), "\n") == 8 })
+	testkit.Becomes(t, "8 events", func() bool { return strings.Count(out.String(), "\n") == 8 })
 	if err := stop(); err != nil {
 		t.Errorf("after Ctrl-C: %v", err)
 	}
@@ -163,7 +152,7 @@ func TestEventsFollow(t *testing.T) {
 
 func TestEventsFilters(t *testing.T) {
 	nbi := newFakeNBI()
-	nbi.events = testEvents()
+	nbi.Replay = testEvents()
 	addr := serveNBI(t, nbi)
 	tests := []struct {
 		args []string
@@ -179,7 +168,7 @@ func TestEventsFilters(t *testing.T) {
 	for _, tt := range tests {
 		out, stop := startEvents(t, append(tt.args, "--server", addr, "--format", "{{.Id}}")...)
 		want := strings.Join(tt.want, "\n") + "\n"
-		waitFor(t, "events "+strings.Join(tt.args, " "), func() bool { return out.String() == want })
+		testkit.Becomes(t, "events "+strings.Join(tt.args, " "), func() bool { return out.String() == want })
 		if err := stop(); err != nil {
 			t.Errorf("%v: %v", tt.args, err)
 		}
@@ -190,11 +179,11 @@ func TestEventsFilters(t *testing.T) {
 // event.
 func TestEventsJSONAndYAML(t *testing.T) {
 	nbi := newFakeNBI()
-	nbi.events = testEvents()
+	nbi.Replay = testEvents()
 	addr := serveNBI(t, nbi)
 
 	out, stop := startEvents(t, "-o", "json", "--server", addr)
-	waitFor(t, "8 JSON lines", func() bool { return strings.Count(out.String(), "\n") == 8 })
+	testkit.Becomes(t, "8 JSON lines", func() bool { return strings.Count(out.String(), "\n") == 8 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +207,7 @@ func TestEventsJSONAndYAML(t *testing.T) {
 	}
 
 	out, stop = startEvents(t, "-o", "yaml", "--device", "onu1", "--server", addr)
-	waitFor(t, "2 YAML documents", func() bool {
+	testkit.Becomes(t, "2 YAML documents", func() bool {
 		return strings.Count(out.String(), "---\n") == 2 && strings.Contains(out.String(), "id: e4")
 	})
 	if err := stop(); err != nil {
@@ -231,10 +220,10 @@ func TestEventsJSONAndYAML(t *testing.T) {
 
 func TestEventsErrors(t *testing.T) {
 	ended := newFakeNBI()
-	ended.events, ended.endStream = testEvents()[:1], true
+	ended.Replay, ended.EndEvents = testEvents()[:1], true
 	endedAddr := serveNBI(t, ended)
 	failed := newFakeNBI()
-	failed.endStream, failed.endWith = true, status.Error(codes.Unavailable, "core is shutting down")
+	failed.EndEvents, failed.EndWith = true, status.Error(codes.Unavailable, "core is shutting down")
 	failedAddr := serveNBI(t, failed)
 	closed := closedAddr(t)
 
@@ -281,9 +270,9 @@ func TestEventsReconnect(t *testing.T) {
 	addr := lis.Addr().String()
 	serveOn := func(lis net.Listener, events []*voltv1.Event) (stop func()) {
 		nbi := newFakeNBI()
-		nbi.events = events
+		nbi.Replay = events
 		srv := grpc.NewServer()
-		voltv1.RegisterVoltServiceServer(srv, nbi)
+		nbi.Register(srv)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -314,11 +303,11 @@ func TestEventsReconnect(t *testing.T) {
 		<-done
 	}()
 	first := lines(wantEventLines)
-	waitFor(t, "the first event", func() bool { return out.String() == first[0]+"\n" })
+	testkit.Becomes(t, "the first event", func() bool { return out.String() == first[0]+"\n" })
 
 	stop1()
 	stop1 = nil
-	waitFor(t, "the went-away line", func() bool { return strings.Contains(errOut.String(), "went away") })
+	testkit.Becomes(t, "the went-away line", func() bool { return strings.Contains(errOut.String(), "went away") })
 	if want := "volt events: " + addr + " went away (connection lost); reconnecting until it is back (Ctrl-C to stop)\n"; errOut.String() != want {
 		t.Errorf("stderr = %q, want %q", errOut.String(), want)
 	}
@@ -329,7 +318,7 @@ func TestEventsReconnect(t *testing.T) {
 	}
 	stop2 := serveOn(lis2, testEvents()[1:2])
 	defer stop2()
-	waitFor(t, "the event after reconnecting", func() bool { return out.String() == first[0]+"\n"+first[1]+"\n" })
+	testkit.Becomes(t, "the event after reconnecting", func() bool { return out.String() == first[0]+"\n"+first[1]+"\n" })
 	if want := "volt events: reconnected to " + addr + "; events published meanwhile were not seen\n"; !strings.HasSuffix(errOut.String(), want) ||
 		strings.Count(errOut.String(), "\n") != 2 {
 		t.Errorf("stderr = %q, want one went-away line and then %q", errOut.String(), want)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/cli"
@@ -25,8 +27,8 @@ func TestTableCommands(t *testing.T) {
 		{[]string{"add-flow", ldID, "table=0,priority=11,in_port=4112,actions=output:1"},
 			"table=0, priority=11, cookie=0x0, in_port=4112, actions=output:1", "flow added to logical device " + ldID + "\n", ""},
 		{[]string{"del-flow", ldID, "in_port=uni-4112"}, "in_port=4112", "flows deleted from logical device " + ldID + "\n", ""},
-		{[]string{"add-meter", ldID, "meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000"},
-			"meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000", "meter 1 added to logical device " + ldID + "\n", ""},
+		{[]string{"add-meter", ldID, "meter=2,kbps,burst,band=type=drop,rate=100000,burst_size=1000"},
+			"meter=2,kbps,burst,band=type=drop,rate=100000,burst_size=1000", "meter 2 added to logical device " + ldID + "\n", ""},
 		{[]string{"del-meter", ldID, "meter=1"}, "meter=1", "meter 1 deleted from logical device " + ldID + "\n", ""},
 		{[]string{"add-group", ldID, "group_id=7,type=all,bucket=actions=output:uni-4112"},
 			"group_id=7,type=all,bucket=actions=output:4112", "group 7 added to logical device " + ldID + "\n", ""},
@@ -54,9 +56,18 @@ func TestTableCommands(t *testing.T) {
 			t.Errorf("%v: %v, stderr %q, want %q", tt.args, err, errOut, tt.stderr)
 			continue
 		}
-		nbi.mu.Lock()
-		mods := nbi.tableMods
-		nbi.mu.Unlock()
+		nbi.Lock()
+		var mods []proto.Message
+		for _, m := range nbi.FlowMods {
+			mods = append(mods, m)
+		}
+		for _, m := range nbi.GroupMods {
+			mods = append(mods, m)
+		}
+		for _, m := range nbi.MeterMods {
+			mods = append(mods, m)
+		}
+		nbi.Unlock()
 		if len(mods) != 1 {
 			t.Errorf("%v: %d table updates sent, want 1", tt.args, len(mods))
 			continue

@@ -284,11 +284,11 @@ func TestLogComponent(t *testing.T) {
 	adapterReg.Logger("adapter")
 	adapterAddr := serve(t, func(s grpc.ServiceRegistrar) { logging.Register(s, adapterReg) })
 	nbi := newFakeNBI()
-	nbi.adapters[0].AdminAddress = adapterAddr
+	nbi.Adapters[0].AdminAddress = adapterAddr
 	coreReg := logging.Discard()
 	coreReg.Logger("core/device")
 	core := serve(t, func(s grpc.ServiceRegistrar) {
-		voltv1.RegisterVoltServiceServer(s, nbi)
+		nbi.Register(s)
 		logging.Register(s, coreReg)
 	})
 
@@ -305,7 +305,7 @@ func TestLogComponent(t *testing.T) {
 	}
 	// An adapter in one process with the core (volt up) shows that process's
 	// levels, and says so.
-	nbi.adapters[0].AdminAddress = core
+	nbi.Adapters[0].AdminAddress = core
 	out, errOut, err = volt(t, "list", "--component", "ponsim_olt", "--server", core, "--format", "{{.Package}}")
 	if err != nil || out != "default\ncore/device\n" ||
 		errOut != "volt log: ponsim_olt runs in one process with the core (volt up): these levels are that process's, shared by all its parts\n" {

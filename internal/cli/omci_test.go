@@ -1,38 +1,28 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/structpb"
-
-	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/cli"
+	"github.com/openvolt/openvolt/internal/core/nbi/nbitest"
 )
 
-// omciNBI is the fake NBI with one OMCI ONU's records (onu1).
-type omciNBI struct{ *fakeNBI }
-
-func (n omciNBI) GetDeviceMib(_ context.Context, req *voltv1.ID) (*voltv1.DeviceMib, error) {
-	if req.GetId() != "onu1" {
-		return nil, status.Errorf(codes.FailedPrecondition, "device %s has no MIB: not an OMCI ONU, or its adapter has not synchronised it yet", req.GetId())
-	}
-	attrs, _ := structpb.NewStruct(map[string]any{"VendorId": "PSMO", "AdministrativeState": 0})
-	return &voltv1.DeviceMib{DeviceId: "onu1", MibDataSync: 9, Vendor: "PSMO", Version: "ponsim-1.0", EquipmentId: "PONSIM-ONU",
-		Entities: []*voltv1.MibEntity{{ClassId: 256, ClassName: "OnuG", Instance: 0, Attributes: attrs}}}, nil
-}
-
-func (n omciNBI) GetDeviceOmci(_ context.Context, req *voltv1.ID) (*voltv1.OmciStats, error) {
-	return &voltv1.OmciStats{DeviceId: req.GetId(), Sent: 206, Received: 206, Retries: 1, LastError: "Get Request: no response"}, nil
+// omciNBI is the fake NBI with one OMCI ONU's records (onu1), as the
+// omci_onu adapter stores them.
+func omciNBI() *nbitest.Fake {
+	f := newFakeNBI()
+	f.MIBs = map[string][]byte{"onu1": []byte(`{"mib_data_sync": 9, "vendor": "PSMO", "version": "ponsim-1.0",
+		"equipment_id": "PONSIM-ONU", "entities": [{"class": 256, "class_name": "OnuG", "instance": 0,
+		"attributes": {"VendorId": "PSMO", "AdministrativeState": 0}}]}`)}
+	f.OMCIStats = map[string][]byte{"onu1": []byte(`{"Sent": 206, "Received": 206, "Retries": 1,
+		"LastError": "Get Request: no response", "updated": "2026-12-07T10:00:00Z"}`)}
+	return f
 }
 
 func TestDeviceMibAndOmci(t *testing.T) {
-	addr := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterVoltServiceServer(s, omciNBI{newFakeNBI()}) })
+	addr := serveNBI(t, omciNBI())
 
 	out, _, err := run(t, cli.NewDeviceCommand(), "mib", "onu1", "--server", addr)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 func wantCode(t *testing.T, what string, err error, code codes.Code, substr string) {
@@ -142,7 +143,7 @@ func TestAdapterDoesNotAnswer(t *testing.T) {
 	}
 	// The adapter answers again: the reconciler brings the device up.
 	close(block)
-	eventually(t, "the reconciler applies the stored enable", func() error {
+	testkit.Eventually(t, "the reconciler applies the stored enable", func() error {
 		d := s.device(id)
 		if n := mute.reconcileCount(id); n == 0 || d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_ACTIVE {
 			return fmt.Errorf("reconciled %d times, oper %s", n, d.GetOperStatus())

@@ -7,7 +7,8 @@ import (
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // Deleting an ONU removes the logical flows that name its UNI (as in_port
@@ -57,7 +58,7 @@ func TestRemovedPortTakesItsFlows(t *testing.T) {
 			t.Errorf("flow-removed reason %s", fc.GetRemovedReason())
 		}
 	}
-	eventually(t, "only the other ONU's flow left", func() error {
+	testkit.Eventually(t, "only the other ONU's flow left", func() error {
 		fl, err := s.nbi.ListLogicalDeviceFlows(ctx(t), &voltv1.ID{Id: ld})
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/adapterreg"
 	"github.com/openvolt/openvolt/internal/core/device"
 	"github.com/openvolt/openvolt/internal/core/events"
@@ -20,10 +21,10 @@ import (
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
 	"github.com/openvolt/openvolt/internal/core/nbi"
 	"github.com/openvolt/openvolt/internal/core/sbi"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
-	"github.com/openvolt/openvolt/internal/store"
 	"github.com/openvolt/openvolt/internal/techprofile"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -162,7 +163,7 @@ func Run(ctx context.Context, cfg Config) error {
 	c.nbi.Register(srv.Server())
 
 	// Stop order (defers run last first): cancel the background work,
-	// wait for the tasks, then for the bus goroutine, then close the bus.
+	// wait for the tasks, then for the Kafka goroutine, then close Kafka.
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer c.tasks.wait()
@@ -177,7 +178,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.bus.run(runCtx)
+		c.kafka.run(runCtx, c.sbi, c.reconcileRegistered)
 	}()
 
 	log.Info("core serving", "nbi", srv.Addr(), "brokers", strings.Join(cfg.Brokers, ","), "prefix", cfg.Prefix)
@@ -190,74 +191,80 @@ func Run(ctx context.Context, cfg Config) error {
 // parts is the built core.
 type parts struct {
 	store    *store.Store
-	events   *events.Bus
+	events   *events.FanOut
 	devices  *device.Manager
 	logical  *logicaldevice.Manager
 	registry *adapterreg.Registry
 	nbi      *nbi.Server
 	sbi      *sbi.Server
-	bus      *bus
+	kafka    *kafka
 	tasks    *tasks
 	flows    *flows.Manager
-	pushers  *flows.AdapterPushers
 	timeout  time.Duration
 	log      *slog.Logger
 }
 
 func (p *parts) close() {
 	p.flows.Close()
-	p.pushers.Close()
-	p.bus.close()
+	p.kafka.close()
 }
 
 func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
 	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout, log: cfg.Logs.Logger("core/flows")}
 	var err error
-	if p.bus, err = newBus(cfg, cfg.Logs.Logger("core/bus")); err != nil {
+	if p.kafka, err = newKafka(cfg, cfg.Logs.Logger("core/kafka")); err != nil {
 		return nil, err
 	}
-	p.events = events.New(p.bus.publishEvent)
+	p.events = events.New(p.kafka.publishEvent)
 	p.registry, err = adapterreg.New(adapterreg.Config{Store: st, Logger: cfg.Logs.Logger("core/adapterreg")})
 	if err != nil {
 		return nil, err
 	}
-	p.devices = device.New(device.Config{
-		Store:          st,
-		Adapters:       adapterClients{reg: p.registry, bus: p.bus},
-		Events:         p.events,
-		Logger:         cfg.Logs.Logger("core/device"),
-		AdapterTimeout: cfg.AdapterTimeout,
-		Reconciled:     func(id string) { p.pushers.Resend(id) },
-	})
+	index := device.NewIndex() // the devices' read side, for what is built before their manager
 	p.logical, err = logicaldevice.New(logicaldevice.Config{
 		Store:   st,
-		Devices: p.devices,
+		Devices: index,
 		Events:  p.events,
 		Logger:  cfg.Logs.Logger("core/logicaldevice"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	p.devices.SetLogical(p.logical)
-	p.pushers = flows.NewAdapterPushers(flows.AdapterConfig{
-		Tables:  p.deviceTables,
-		Device:  p.devices.Get,
-		Client:  p.adapterClient,
-		Timeout: cfg.AdapterTimeout,
-		Logger:  cfg.Logs.Logger("core/flows"),
-	})
 	p.flows, err = flows.New(flows.Config{
 		Store:    st,
 		Exists:   func(id string) error { _, err := p.logical.Get(id); return err },
-		Topology: p.topology,
-		Push:     p.pushers,
-		Events:   p.events,
-		Logger:   cfg.Logs.Logger("core/flows"),
+		Topology: topology(p.logical, index),
+		Push: func(tables func(context.Context, string) (flows.DeviceTables, error)) flows.Senders {
+			return flows.NewAdapterPushers(flows.AdapterConfig{
+				Tables: tables,
+				Device: func(id string) (*voltv1.Device, bool) {
+					d, err := index.Device(id)
+					return d, err == nil
+				},
+				Client:  p.adapterClient,
+				Timeout: cfg.AdapterTimeout,
+				Logger:  cfg.Logs.Logger("core/flows"),
+			})
+		},
+		Events:        p.events,
+		Devices:       index,
+		SendPacketOut: p.sendPacketOut,
+		Logger:        cfg.Logs.Logger("core/flows"),
 	})
 	if err != nil {
 		return nil, err
 	}
+	p.devices = device.New(device.Config{
+		Index:          index,
+		Store:          st,
+		Adapters:       adapterClients{reg: p.registry, kafka: p.kafka},
+		Logical:        p.logical,
+		Events:         p.events,
+		Logger:         cfg.Logs.Logger("core/device"),
+		AdapterTimeout: cfg.AdapterTimeout,
+		Reconciled:     p.flows.Resend,
+	})
 	for _, load := range []func(context.Context) error{p.registry.Load, p.devices.Load, p.logical.Load} {
 		if err := load(ctx); err != nil {
 			return nil, fmt.Errorf("core: reload state: %w", err)
@@ -268,8 +275,8 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		LogicalDevices: p.logical,
 		Adapters:       p.registry,
 		Events:         p.events,
-		Flows:          tables{st: st, p: p},
-		FlowMods:       flowMods{p: p},
+		Flows:          p.flows,
+		FlowMods:       p.flows,
 		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
 		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
 		Logger:         cfg.Logs.Logger("core/nbi"),
@@ -277,20 +284,21 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,
 		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
-		PacketIns: packetIns{p: p},
+		PacketIns: p.flows,
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
-	p.bus.sbi = p.sbi
-	p.bus.onConnect = func() {
-		// Adapters that registered before this core started may not
-		// register again soon: reconcile their devices now.
-		types := make(map[string]bool)
-		for _, t := range p.registry.DeviceTypes() {
-			types[t.GetId()] = true
-		}
-		p.tasks.Go(func(ctx context.Context) { p.devices.Reconcile(ctx, types) })
-	}
 	return p, nil
+}
+
+// reconcileRegistered reconciles the devices of the adapters registered
+// before this core started, once Kafka is up: they may not register again
+// soon. It must not block.
+func (p *parts) reconcileRegistered() {
+	types := make(map[string]bool)
+	for _, t := range p.registry.DeviceTypes() {
+		types[t.GetId()] = true
+	}
+	p.tasks.Go(func(ctx context.Context) { p.devices.Reconcile(ctx, types) })
 }
 
 // logger returns l or a discarding logger.

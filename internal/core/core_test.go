@@ -19,6 +19,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // stack is a core with a real broker and a real etcd.
@@ -93,20 +94,6 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: %v", what, err)
-}
-
 // subscribe opens a change-event stream and waits until the core has it in
 // place, so no event published after it returns is missed.
 func (s *stack) subscribe(c context.Context, req *voltv1.ReceiveChangeEventsRequest) grpc.ServerStreamingClient[voltv1.Event] {
@@ -148,7 +135,7 @@ func (s *stack) createOLT(addr string) string {
 // device id.
 func (s *stack) waitActive(oltID string, onus int) string {
 	var ldID string
-	eventually(s.t, "OLT and ONUs active with logical ports", func() error {
+	testkit.Eventually(s.t, "OLT and ONUs active with logical ports", func() error {
 		olt := s.device(oltID)
 		if olt.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_ACTIVE || olt.GetLogicalDeviceId() == "" {
 			return fmt.Errorf("olt %s", olt.GetOperStatus())
@@ -259,7 +246,7 @@ func TestLifecycle(t *testing.T) {
 	if _, err := s.nbi.RebootDevice(ctx(t), &voltv1.ID{Id: onu}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "ONU back after reboot", func() error {
+	testkit.Eventually(t, "ONU back after reboot", func() error {
 		if onuAd.callCount("reboot") != 1 {
 			return fmt.Errorf("reboot not seen")
 		}
@@ -344,7 +331,7 @@ func TestRestartRecovery(t *testing.T) {
 	s.nbi, s.stop = startCore(t, s.kv, s.brokers, 5*time.Second)
 	// The restarted core asks the adapters to reconcile what they adopted
 	// (not the pre-provisioned device); their answers change nothing.
-	eventually(t, "reconcile after restart", func() error {
+	testkit.Eventually(t, "reconcile after restart", func() error {
 		if oltAd.reconcileCount(id) == 0 {
 			return fmt.Errorf("OLT not reconciled")
 		}

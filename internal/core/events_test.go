@@ -9,6 +9,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/msgbus"
 )
 
@@ -43,7 +44,7 @@ func TestEventsOnKafka(t *testing.T) {
 	if _, err := s.nbi.DeleteDevice(ctx(t), &voltv1.ID{Id: id}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the device's events on volt.events", func() error {
+	testkit.Eventually(t, "the device's events on volt.events", func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if seen[id] != voltv1.ChangeKind_CHANGE_KIND_REMOVED {

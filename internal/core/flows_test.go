@@ -11,6 +11,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 func (s *stack) flowMod(ldID, text string, cmd openflowv1.FlowModCommand) error {
@@ -94,7 +95,7 @@ func TestFlows(t *testing.T) {
 	if oltFlows == 0 || onuFlows == 0 {
 		t.Fatalf("device flows: OLT %d, ONU %d", oltFlows, onuFlows)
 	}
-	eventually(t, "device flows reach the adapters", func() error {
+	testkit.Eventually(t, "device flows reach the adapters", func() error {
 		if a, b := oltAd.flowCount(olt), onuAd.flowCount(onu); a != oltFlows || b != onuFlows {
 			return fmt.Errorf("adapters have %d and %d flows, want %d and %d", a, b, oltFlows, onuFlows)
 		}
@@ -142,7 +143,7 @@ func TestFlows(t *testing.T) {
 	if n := s.logicalFlows(ld); n != 2 {
 		t.Errorf("%d logical flows after delete, want 2", n)
 	}
-	eventually(t, "ONU flows removed from the adapter", func() error {
+	testkit.Eventually(t, "ONU flows removed from the adapter", func() error {
 		if n := onuAd.flowCount(onu); n != s.deviceFlows(onu) {
 			return fmt.Errorf("adapter has %d ONU flows, store %d", n, s.deviceFlows(onu))
 		}

@@ -13,7 +13,9 @@ import (
 // omciRecords reads the records the omci_onu adapter keeps in the core's
 // store (<prefix>/omci_onu/<device id>/{mib,omci}) for the NBI.
 type omciRecords struct {
-	kv     kvstore.Store
+	kv interface {
+		Get(ctx context.Context, key string) (kvstore.KV, error)
+	}
 	prefix string
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // devicePortNos lists the numbers of a device's ports.
@@ -61,7 +62,7 @@ func TestPortRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "stale NNI has a logical port", func() error {
+	testkit.Eventually(t, "stale NNI has a logical port", func() error {
 		if !s.logicalPortIDs(ldID)[staleName] {
 			return fmt.Errorf("no logical port %s", staleName)
 		}
@@ -111,7 +112,7 @@ func TestPortRemoved(t *testing.T) {
 	// The removal was stored: a restarted core does not bring it back.
 	s.stop()
 	s.nbi, s.stop = startCore(t, s.kv, s.brokers, 5*time.Second)
-	eventually(t, "reconcile after restart", func() error {
+	testkit.Eventually(t, "reconcile after restart", func() error {
 		if oltAd.reconcileCount(id) == 0 {
 			return fmt.Errorf("OLT not reconciled")
 		}

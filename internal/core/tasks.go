@@ -6,7 +6,7 @@ import (
 )
 
 // tasks owns the core's background work (reconciles after a registration
-// or a bus connect): each runs with the core's context and Run waits for
+// or Kafka connecting): each runs with the core's context and Run waits for
 // all of them before it returns.
 type tasks struct {
 	mu  sync.Mutex // guards ctx against Go racing with start

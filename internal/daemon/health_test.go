@@ -14,23 +14,9 @@ import (
 
 	"github.com/openvolt/openvolt/internal/broker"
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/logging"
 )
-
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // Health follows a dependency: NOT_SERVING while its check fails, SERVING
 // again when it passes.
@@ -69,11 +55,11 @@ func TestHealthFollowsDependency(t *testing.T) {
 			return nil
 		}
 	}
-	eventually(t, "serving", want(healthpb.HealthCheckResponse_SERVING))
+	testkit.Eventually(t, "serving", want(healthpb.HealthCheckResponse_SERVING))
 	broken.Store(true)
-	eventually(t, "not serving while the dependency fails", want(healthpb.HealthCheckResponse_NOT_SERVING))
+	testkit.Eventually(t, "not serving while the dependency fails", want(healthpb.HealthCheckResponse_NOT_SERVING))
 	broken.Store(false)
-	eventually(t, "serving again", want(healthpb.HealthCheckResponse_SERVING))
+	testkit.Eventually(t, "serving again", want(healthpb.HealthCheckResponse_SERVING))
 }
 
 // The broker check fails once the broker is gone.
@@ -89,9 +75,9 @@ func TestBrokerDependency(t *testing.T) {
 		defer cancel()
 		return dep.Check(ctx)
 	}
-	eventually(t, "broker answers", check)
+	testkit.Eventually(t, "broker answers", check)
 	b.Close()
-	eventually(t, "broker gone", func() error {
+	testkit.Eventually(t, "broker gone", func() error {
 		if check() == nil {
 			return errors.New("check passes with the broker closed")
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // newLink returns two connected ports, closed when the test ends. Each
@@ -141,18 +143,6 @@ func (s *sink) expect(t testing.TB, want ...[]byte) {
 		if got := s.next(t); !bytes.Equal(got, w) {
 			t.Fatalf("%s: frame %d:\n got % x\nwant % x", s.name, i, got, w)
 		}
-	}
-}
-
-// eventually polls cond until it holds or the wait runs out.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -470,7 +460,7 @@ func testSlowSubscriber(t *testing.T, link newLink) {
 	for i := range n {
 		mustSend(t, a, frameOf(macB, etTest, fmt.Sprint("frame ", i), 60))
 	}
-	eventually(t, "all frames received", func() bool { return b.Counters().Received == n })
+	testkit.Becomes(t, "all frames received", func() bool { return b.Counters().Received == n })
 	// The handler holds one frame and its queue two; the rest are dropped
 	// (one more if a frame arrived before the handler took the first).
 	c := b.Counters()
@@ -478,7 +468,7 @@ func testSlowSubscriber(t *testing.T, link newLink) {
 		t.Fatalf("counters = %+v, want %d or %d dropped", c, n-queue-1, n-queue)
 	}
 	free()
-	eventually(t, "slow subscriber to drain", func() bool { return got.Load() == n-c.Dropped })
+	testkit.Becomes(t, "slow subscriber to drain", func() bool { return got.Load() == n-c.Dropped })
 }
 
 func testUnsubscribe(t *testing.T, link newLink) {
@@ -489,7 +479,7 @@ func testUnsubscribe(t *testing.T, link newLink) {
 	f := frameOf(macB, etTest, "first", 60)
 	mustSend(t, a, f)
 	fence.expect(t, f)
-	eventually(t, "first delivery", func() bool { return calls.Load() == 1 })
+	testkit.Becomes(t, "first delivery", func() bool { return calls.Load() == 1 })
 	unsub()
 	unsub() // idempotent
 	g := frameOf(macB, etTest, "second", 60)
@@ -545,7 +535,7 @@ func testConcurrentSenders(t *testing.T, link newLink) {
 		})
 	}
 	wg.Wait()
-	eventually(t, "all frames", func() bool { return got.Load() == senders*each })
+	testkit.Becomes(t, "all frames", func() bool { return got.Load() == senders*each })
 	if c := a.Counters(); c.Sent != senders*each {
 		t.Fatalf("counters = %+v, want %d sent", c, senders*each)
 	}

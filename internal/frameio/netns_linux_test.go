@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -50,7 +51,7 @@ func newVeth(t testing.TB) veth {
 	}
 	// Until linkwatch sees the carrier the qdisc drops everything.
 	for _, ifname := range []string{v.a, v.b} {
-		eventually(t, ifname+" up", func() bool {
+		testkit.Becomes(t, ifname+" up", func() bool {
 			out, err := exec.Command("ip", "-n", v.ns, "-o", "link", "show", "dev", ifname).Output()
 			return err == nil && strings.Contains(string(out), "state UP")
 		})

@@ -340,7 +340,7 @@ func (a *agent) upsert(ld *voltv1.LogicalDevice) (dp *datapath, isNew bool) {
 	}
 	dp = newDatapath(a, ld)
 	a.dps[ld.GetId()] = dp
-	a.log.Info("logical device found", "logical_device", ld.GetId(), "dpid", dpidString(ld.GetDatapathId()))
+	a.log.Info("logical device found", "logical_device", ld.GetId(), "dpid", ofp13.DPIDString(ld.GetDatapathId()))
 	a.slotsChangedLocked()
 	return dp, true
 }
@@ -359,18 +359,6 @@ func (a *agent) remove(id string) {
 		a.log.Info("logical device gone; closing its connections", "logical_device", id)
 		dp.stop()
 	}
-}
-
-// dpidString formats a datapath id as OpenFlow tools print it.
-func dpidString(d uint64) string {
-	var b strings.Builder
-	for i := 7; i >= 0; i-- {
-		fmt.Fprintf(&b, "%02x", byte(d>>(8*i)))
-		if i > 0 {
-			b.WriteByte(':')
-		}
-	}
-	return b.String()
 }
 
 // isClosed reports whether err is the use of a closed network connection.

@@ -11,25 +11,27 @@ import (
 	"sync"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"github.com/openvolt/openvolt/internal/core/nbi/nbitest"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 const testDPID = 0x0000aabbccddeeff
 
 // withFake runs an agent listening on a random port in front of a fake NBI
 // with one logical device.
-func withFake(t *testing.T, mod func(*Config)) (*fakeNBI, *runningAgent) {
+func withFake(t *testing.T, mod func(*Config)) (*nbitest.Fake, *runningAgent) {
 	t.Helper()
 	f := newFakeNBI()
-	ld, ports := testLD("ld1", testDPID)
-	f.addLD(ld, ports)
-	cfg := Config{Server: f.serve(t), Listen: "127.0.0.1:0"}
+	ld, ports := nbitest.LogicalDevice("ld1", testDPID)
+	f.AddLogical(ld, ports)
+	cfg := Config{Server: f.Serve(t), Listen: "127.0.0.1:0"}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -97,7 +99,7 @@ func TestMultipart(t *testing.T) {
 	if got := c.barrier(); len(got) != 0 {
 		t.Fatalf("unexpected replies before the barrier: %v", got)
 	}
-	if n := len(f.flowCalls); n != 3 {
+	if n := len(f.FlowMods); n != 3 {
 		t.Fatalf("%d flow-mods reached the NBI", n)
 	}
 
@@ -190,9 +192,9 @@ func TestLargeMultipartSplits(t *testing.T) {
 			{Type: openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT, Value: 16},
 		}}})
 	}
-	f.mu.Lock()
-	f.flows["ld1"] = flows
-	f.mu.Unlock()
+	f.Lock()
+	f.Flows["ld1"] = flows
+	f.Unlock()
 	c := dialOF(t, ag.listen)
 	parts := c.multipart(&ofp13.FlowStatsRequest{TableID: ofp13.TableAll, OutPort: ofp13.PortAny, OutGroup: ofp13.GroupAny})
 	n := 0
@@ -210,8 +212,8 @@ func TestLargeMultipartSplits(t *testing.T) {
 func TestPipeliningAndBarrier(t *testing.T) {
 	gate := make(chan struct{})
 	f, ag := withFake(t, nil)
-	f.mu.Lock()
-	f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
+	f.Lock()
+	f.FlowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
 		select {
 		case <-gate:
 		case <-ctx.Done():
@@ -222,7 +224,7 @@ func TestPipeliningAndBarrier(t *testing.T) {
 		}
 		return nil
 	}
-	f.mu.Unlock()
+	f.Unlock()
 	c := dialOF(t, ag.listen)
 	var failed uint32
 	for i := range 10 {
@@ -233,11 +235,11 @@ func TestPipeliningAndBarrier(t *testing.T) {
 	}
 	barrier := c.send(&ofp13.BarrierRequest{})
 	echo := c.send(&ofp13.EchoRequest{})
-	eventually(t, "10 flow-mods in the core at once", func() error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.inFlight != 10 {
-			return fmt.Errorf("%d in flight", f.inFlight)
+	testkit.Eventually(t, "10 flow-mods in the core at once", func() error {
+		f.Lock()
+		defer f.Unlock()
+		if f.InFlight != 10 {
+			return fmt.Errorf("%d in flight", f.InFlight)
 		}
 		return nil
 	})
@@ -270,12 +272,12 @@ func TestOrderKept(t *testing.T) {
 	var started []string // in the order the fake starts them
 	held := false
 	release := make(chan struct{})
-	f.mu.Lock()
-	f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
+	f.Lock()
+	f.FlowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
 		fm := req.GetFlowMod()
-		f.mu.Lock()
-		groups := len(f.groupCalls)
-		f.mu.Unlock()
+		f.Lock()
+		groups := len(f.GroupMods)
+		f.Unlock()
 		mu.Lock()
 		started = append(started, fmt.Sprintf("%s/%d/g%d", strings.TrimPrefix(fm.GetCommand().String(), "FLOW_MOD_COMMAND_"), fm.GetPriority(), groups))
 		// The first add of priority 1 is slow; the mods of its flow must wait.
@@ -290,10 +292,10 @@ func TestOrderKept(t *testing.T) {
 		}
 		return nil
 	}
-	f.mu.Unlock()
+	f.Unlock()
 	c := dialOF(t, ag.listen)
 	c.send(flowMod(ofp13.FlowAdd, 1, 16, 1))
-	eventually(t, "the first add held in the core", func() error {
+	testkit.Eventually(t, "the first add held in the core", func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if !held {
@@ -314,10 +316,10 @@ func TestOrderKept(t *testing.T) {
 		Buckets: []ofp13.Bucket{{Actions: []ofp13.Action{&ofp13.ActionOutput{Port: 16}}}}})
 	c.send(flowMod(ofp13.FlowAdd, 3, 1, 16))
 	c.barrier()
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.Lock()
+	defer f.Unlock()
 	var applied []string
-	for _, fc := range f.flowCalls {
+	for _, fc := range f.FlowMods {
 		applied = append(applied, fmt.Sprintf("%s/%d", strings.TrimPrefix(fc.GetFlowMod().GetCommand().String(), "FLOW_MOD_COMMAND_"), fc.GetFlowMod().GetPriority()))
 	}
 	before := func(list []string, a, b string) bool {
@@ -332,8 +334,8 @@ func TestOrderKept(t *testing.T) {
 	if len(started) != 4 || started[3] != "ADD/3/g1" {
 		t.Errorf("flow-mods started %v: want ADD/3 last, after the group", started)
 	}
-	if len(f.groupCalls) != 1 {
-		t.Errorf("%d group-mods", len(f.groupCalls))
+	if len(f.GroupMods) != 1 {
+		t.Errorf("%d group-mods", len(f.GroupMods))
 	}
 }
 
@@ -361,15 +363,15 @@ func TestBatching(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ag := withFake(t, nil)
 			gate := make(chan struct{})
-			f.mu.Lock()
-			f.flowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
+			f.Lock()
+			f.FlowHook = func(ctx context.Context, req *voltv1.FlowTableUpdate) error {
 				select {
 				case <-gate:
 				case <-ctx.Done():
 				}
 				return nil
 			}
-			f.mu.Unlock()
+			f.Unlock()
 			c := dialOF(t, ag.listen)
 			size := 0
 			for i := range tc.n {
@@ -384,17 +386,17 @@ func TestBatching(t *testing.T) {
 			c.alive() // the agent has read them all; the core holds the first batches
 			close(gate)
 			c.barrier()
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			if len(f.flowCalls) != tc.n {
-				t.Fatalf("%d flow-mods applied, want %d", len(f.flowCalls), tc.n)
+			f.Lock()
+			defer f.Unlock()
+			if len(f.FlowMods) != tc.n {
+				t.Fatalf("%d flow-mods applied, want %d", len(f.FlowMods), tc.n)
 			}
-			if len(f.batches) > tc.most {
-				t.Errorf("%d calls for %d flow-mods sent while the core was busy, want at most %d: %v", len(f.batches), tc.n, tc.most, f.batches)
+			if len(f.Batches) > tc.most {
+				t.Errorf("%d calls for %d flow-mods sent while the core was busy, want at most %d: %v", len(f.Batches), tc.n, tc.most, f.Batches)
 			}
 			// Half gRPC's 4 MiB message limit leaves room for the protobuf
 			// form, which is larger than OpenFlow's.
-			for _, b := range f.batches {
+			for _, b := range f.Batches {
 				if b*size > 2<<20 || b > maxBatch {
 					t.Errorf("a batch of %d flow-mods of %d bytes", b, size)
 				}
@@ -403,21 +405,26 @@ func TestBatching(t *testing.T) {
 	}
 }
 
+// badPrereq is a core error that names its OpenFlow error
+// (OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ).
+type badPrereq struct{ error }
+
+func (badPrereq) OpenFlowError() (typ, code uint16) { return 4, 9 }
+func (e badPrereq) Unwrap() error                   { return e.error }
+
 func TestErrorsFromNBI(t *testing.T) {
 	f, ag := withFake(t, nil)
-	detail, _ := status.New(codes.InvalidArgument, "bad").WithDetails(&errdetails.ErrorInfo{
-		Domain: ErrorInfoDomain, Reason: "OFPBMC_BAD_PREREQ", Metadata: map[string]string{"type": "4", "code": "9"}})
 	errs := map[uint16]error{
 		1: status.Error(codes.InvalidArgument, "logical device ld1: flow table=0 priority=1 cookie=0x0: unsupported match field mpls_label"),
 		2: status.Error(codes.Unavailable, "etcd is down"),
-		3: detail.Err(),
+		3: badPrereq{coreerr.New(coreerr.ErrInvalidArgument, "bad")}, // as the core's flow decomposition says it
 		4: status.Error(codes.NotFound, `logical device "ld1" not found`),
 	}
-	f.mu.Lock()
-	f.flowHook = func(_ context.Context, req *voltv1.FlowTableUpdate) error {
+	f.Lock()
+	f.FlowHook = func(_ context.Context, req *voltv1.FlowTableUpdate) error {
 		return errs[uint16(req.GetFlowMod().GetPriority())]
 	}
-	f.mu.Unlock()
+	f.Unlock()
 	c := dialOF(t, ag.listen)
 	for prio, want := range map[uint16][2]uint16{
 		1: {uint16(ofp13.ErrTypeBadMatch), ofp13.BadMatchBadField},
@@ -456,8 +463,8 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 	}
 
 	// A packet-in goes to the master only.
-	f.waitPacketInStreams(t, 1)
-	f.publishPacketIn(&voltv1.PacketIn{LogicalDeviceId: "ld1", PacketIn: &openflowv1.PacketIn{
+	waitPacketInStreams(t, f, 1)
+	f.PublishPacketIn(&voltv1.PacketIn{LogicalDeviceId: "ld1", PacketIn: &openflowv1.PacketIn{
 		BufferId: ofp13.NoBuffer, TotalLen: 3, Reason: openflowv1.PacketInReason_PACKET_IN_REASON_ACTION,
 		Match: &openflowv1.Match{Fields: []*openflowv1.MatchField{{Type: openflowv1.MatchFieldType_MATCH_FIELD_TYPE_IN_PORT, Value: 16}}},
 		Data:  []byte{1, 2, 3},
@@ -468,10 +475,10 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 	}
 
 	// A port change goes to both, as port-status.
-	_, ports := testLD("ld1", testDPID)
+	_, ports := nbitest.LogicalDevice("ld1", testDPID)
 	up := ports[1]
 	up.OfpPort.State = 1 // link down
-	f.publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_LogicalPort{LogicalPort: &voltv1.LogicalPortChange{
+	f.Publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_LogicalPort{LogicalPort: &voltv1.LogicalPortChange{
 		Kind: voltv1.ChangeKind_CHANGE_KIND_MODIFIED, Port: up}}})
 	for _, c := range []*ofClient{master, slave} {
 		ps := c.waitFor("port-status", func(m ofp13.Message) bool { return m.Hdr().Type == ofp13.TypePortStatus }).(*ofp13.PortStatus)
@@ -482,10 +489,10 @@ func TestAsyncMessagesAndRoles(t *testing.T) {
 
 	// A removed flow: flow-removed to the master when it asked for it.
 	flow := &openflowv1.Flow{TableId: 0, Priority: 7, Cookie: 0x77, Flags: 0, Match: &openflowv1.Match{}}
-	f.publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_Flow{Flow: &voltv1.FlowChange{
+	f.Publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_Flow{Flow: &voltv1.FlowChange{
 		Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: flow}}})
 	withRem := &openflowv1.Flow{TableId: 0, Priority: 8, Cookie: 0x88, Flags: uint32(ofp13.FlowFlagSendFlowRem), Match: &openflowv1.Match{}}
-	f.publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_Flow{Flow: &voltv1.FlowChange{
+	f.Publish(&voltv1.Event{LogicalDeviceId: "ld1", Payload: &voltv1.Event_Flow{Flow: &voltv1.FlowChange{
 		Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: withRem, RemovedReason: openflowv1.FlowRemovedReason_FLOW_REMOVED_REASON_HARD_TIMEOUT}}})
 	fr := master.waitFor("flow-removed", func(m ofp13.Message) bool { return m.Hdr().Type == ofp13.TypeFlowRemoved }).(*ofp13.FlowRemoved)
 	if fr.Cookie != 0x88 || fr.Reason != ofp13.FlowRemovedHardTimeout || fr.Priority != 8 {
@@ -524,22 +531,22 @@ func TestPacketOutAndPortMod(t *testing.T) {
 	if got := c.barrier(); len(got) != 0 {
 		t.Fatalf("errors: %v", got)
 	}
-	eventually(t, "packet-out at the NBI", func() error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if len(f.packetOuts) != 1 {
-			return fmt.Errorf("%d packet-outs", len(f.packetOuts))
+	testkit.Eventually(t, "packet-out at the NBI", func() error {
+		f.Lock()
+		defer f.Unlock()
+		if len(f.PacketOuts) != 1 {
+			return fmt.Errorf("%d packet-outs", len(f.PacketOuts))
 		}
-		po := f.packetOuts[0]
+		po := f.PacketOuts[0]
 		if po.GetLogicalDeviceId() != "ld1" || string(po.GetPacketOut().GetData()) != "frame" || po.GetPacketOut().GetActions()[0].GetOutput().GetPort() != 16 {
 			return fmt.Errorf("packet-out %v", po)
 		}
 		return nil
 	})
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if want := []string{"disable uni-32", "enable uni-32"}; !slices.Equal(f.portCalls, want) {
-		t.Errorf("port calls %v, want %v", f.portCalls, want)
+	f.Lock()
+	defer f.Unlock()
+	if want := []string{"disable uni-32", "enable uni-32"}; !slices.Equal(f.PortCalls, want) {
+		t.Errorf("port calls %v, want %v", f.PortCalls, want)
 	}
 }
 

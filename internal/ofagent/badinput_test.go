@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 func TestVersionNegotiation(t *testing.T) {
@@ -132,7 +133,7 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("error data %x, want the first %d bytes of the message", e.Data, n)
 			}
 			c.alive()
-			eventually(t, "a log line", func() error {
+			testkit.Eventually(t, "a log line", func() error {
 				if !strings.Contains(ag.logs.String(), ofp13.ErrorCodeName(tc.typ, tc.code)) {
 					return fmt.Errorf("no log line names %s", ofp13.ErrorCodeName(tc.typ, tc.code))
 				}

@@ -11,7 +11,9 @@ import (
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/nbi/nbitest"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -25,9 +27,9 @@ func TestActiveConnections(t *testing.T) {
 	}
 	defer ctl.Close()
 	f := newFakeNBI()
-	ld, ports := testLD("ld1", testDPID)
-	f.addLD(ld, ports)
-	startAgent(t, Config{Server: f.serve(t), Controllers: []string{ctl.Addr().String()}, MaxBackoff: 200 * time.Millisecond})
+	ld, ports := nbitest.LogicalDevice("ld1", testDPID)
+	f.AddLogical(ld, ports)
+	startAgent(t, Config{Server: f.Serve(t), Controllers: []string{ctl.Addr().String()}, MaxBackoff: 200 * time.Millisecond})
 
 	accept := func() *ofClient {
 		t.Helper()
@@ -49,21 +51,21 @@ func TestActiveConnections(t *testing.T) {
 	}
 	c.nc.Close()
 	c = accept() // redialed
-	ld2, ports2 := testLD("ld2", 0x42)
-	f.addLD(ld2, ports2)
+	ld2, ports2 := nbitest.LogicalDevice("ld2", 0x42)
+	f.AddLogical(ld2, ports2)
 	c2 := accept()
 	if fr := c2.request(&ofp13.FeaturesRequest{}).(*ofp13.FeaturesReply); fr.DatapathID != 0x42 {
 		t.Fatalf("dpid %x, want the new logical device's", fr.DatapathID)
 	}
 	// A port added to ld2 arrives as port-status ADD.
 	np := &voltv1.LogicalPort{Id: "uni-48", LogicalDeviceId: "ld2", OfpPort: &openflowv1.Port{PortNo: 48, Name: "uni-48", HwAddr: make([]byte, 6)}}
-	f.publish(&voltv1.Event{LogicalDeviceId: "ld2", Payload: &voltv1.Event_LogicalPort{LogicalPort: &voltv1.LogicalPortChange{
+	f.Publish(&voltv1.Event{LogicalDeviceId: "ld2", Payload: &voltv1.Event_LogicalPort{LogicalPort: &voltv1.LogicalPortChange{
 		Kind: voltv1.ChangeKind_CHANGE_KIND_ADDED, Port: np}}})
 	ps := c2.waitFor("port-status", func(m ofp13.Message) bool { return m.Hdr().Type == ofp13.TypePortStatus }).(*ofp13.PortStatus)
 	if ps.Reason != 0 || ps.Desc.PortNo != 48 {
 		t.Errorf("port-status %+v", ps)
 	}
-	f.removeLD("ld2")
+	f.RemoveLogical("ld2")
 	if err := c2.closed(); err != nil {
 		t.Fatalf("connection of a removed logical device: %v", err)
 	}
@@ -83,7 +85,7 @@ func TestKeepalive(t *testing.T) {
 	go func() { quietGone <- quiet.closed() }()
 	// The talker keeps answering (alive reads and answers the agent's
 	// echo requests) until the quiet one is dropped.
-	eventually(t, "silent controller dropped", func() error {
+	testkit.Eventually(t, "silent controller dropped", func() error {
 		talker.alive()
 		select {
 		case err := <-quietGone:
@@ -105,19 +107,19 @@ func TestKeepalive(t *testing.T) {
 // id order gets the next port.
 func TestListenerPorts(t *testing.T) {
 	f := newFakeNBI()
-	ldB, portsB := testLD("ld-b", 0xb)
-	ldA, portsA := testLD("ld-a", 0xa)
-	f.addLD(ldB, portsB)
-	f.addLD(ldA, portsA)
+	ldB, portsB := nbitest.LogicalDevice("ld-b", 0xb)
+	ldA, portsA := nbitest.LogicalDevice("ld-a", 0xa)
+	f.AddLogical(ldB, portsB)
+	f.AddLogical(ldA, portsA)
 	base := freePortPair(t)
-	ag := startAgent(t, Config{Server: f.serve(t), Listen: base})
+	ag := startAgent(t, Config{Server: f.Serve(t), Listen: base})
 	host, port, _ := net.SplitHostPort(base)
 	var p int
 	fmt.Sscan(port, &p)
 	for i, want := range []uint64{0xa, 0xb} {
 		addr := net.JoinHostPort(host, fmt.Sprint(p+i))
 		var c *ofClient
-		eventually(t, "listener "+addr, func() error {
+		testkit.Eventually(t, "listener "+addr, func() error {
 			nc, err := net.Dial("tcp", addr)
 			if err == nil {
 				nc.Close()
@@ -156,18 +158,18 @@ func freePortPair(t *testing.T) string {
 // devices, dropping the connections of one that is gone.
 func TestCoreRestart(t *testing.T) {
 	f := newFakeNBI()
-	ld1, ports1 := testLD("ld1", 1)
-	ld2, ports2 := testLD("ld2", 2)
-	f.addLD(ld1, ports1)
-	f.addLD(ld2, ports2)
-	addr, stop := f.serveAt(t, "127.0.0.1:0")
+	ld1, ports1 := nbitest.LogicalDevice("ld1", 1)
+	ld2, ports2 := nbitest.LogicalDevice("ld2", 2)
+	f.AddLogical(ld1, ports1)
+	f.AddLogical(ld2, ports2)
+	addr, stop := f.ServeAt(t, "127.0.0.1:0")
 	ag := startAgent(t, Config{Server: addr, Listen: "127.0.0.1:0", MaxBackoff: 100 * time.Millisecond})
 	c1 := dialOF(t, ag.listen) // the first in id order: ld1
 	if fr := c1.request(&ofp13.FeaturesRequest{}).(*ofp13.FeaturesReply); fr.DatapathID != 1 {
 		t.Fatalf("dpid %d", fr.DatapathID)
 	}
 	stop()
-	eventually(t, "the agent notices", func() error {
+	testkit.Eventually(t, "the agent notices", func() error {
 		if !strings.Contains(ag.logs.String(), "lost the core's event stream") {
 			return fmt.Errorf("not yet")
 		}
@@ -187,8 +189,8 @@ func TestCoreRestart(t *testing.T) {
 
 	// The core comes back without ld1.
 	f2 := newFakeNBI()
-	f2.addLD(ld2, ports2)
-	f2.serveAt(t, addr)
+	f2.AddLogical(ld2, ports2)
+	f2.ServeAt(t, addr)
 	if err := c1.closed(); err != nil {
 		t.Fatalf("connection of the vanished logical device: %v", err)
 	}

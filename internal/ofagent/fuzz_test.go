@@ -3,6 +3,7 @@ package ofagent
 import (
 	"testing"
 
+	"github.com/openvolt/openvolt/internal/core/nbi/nbitest"
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 )
 
@@ -29,9 +30,9 @@ func FuzzConn(f *testing.F) {
 	f.Add([]byte{4, 99, 0, 8, 0, 0, 0, 1})
 	// One agent and connection for the whole run.
 	fk := newFakeNBI()
-	ld, ports := testLD("ld1", testDPID)
-	fk.addLD(ld, ports)
-	ag := startAgent(f, Config{Server: fk.serve(f), Listen: "127.0.0.1:0"})
+	ld, ports := nbitest.LogicalDevice("ld1", testDPID)
+	fk.AddLogical(ld, ports)
+	ag := startAgent(f, Config{Server: fk.Serve(f), Listen: "127.0.0.1:0"})
 	c := dialOF(f, ag.listen)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > ofp13.MaxMessageLen {

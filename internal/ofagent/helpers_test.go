@@ -33,20 +33,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// eventually polls cond until it holds or 30s pass.
-func eventually(t testing.TB, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = cond(); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("%s: %v", what, err)
-}
-
 // runningAgent is an agent run by a test.
 type runningAgent struct {
 	listen string

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/openvolt/openvolt/internal/daemon"
+	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 )
 
 // slot is one passive listener. Slot i serves the i-th logical device in
@@ -115,7 +116,7 @@ func (a *agent) slotsChangedLocked() {
 		if s := a.slots[i]; s.served != dp.id {
 			s.served = dp.id
 			a.log.Info("passive listener serves logical device", "addr", s.addr, "logical_device", dp.id,
-				"dpid", dpidString(dp.logicalDevice().GetDatapathId()))
+				"dpid", ofp13.DPIDString(dp.logicalDevice().GetDatapathId()))
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openvolt/openvolt/adapter/portno"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -175,7 +176,7 @@ func startPeer(t *testing.T, env []string, name string, args ...string) *peerPro
 // waitLine waits until the peer's output has a line containing s.
 func (p *peerProcess) waitLine(t *testing.T, s string) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%q in the peer's output", s), func() error {
+	testkit.Eventually(t, fmt.Sprintf("%q in the peer's output", s), func() error {
 		select {
 		case <-p.done:
 			t.Fatalf("peer exited:\n%s", p.out)
@@ -220,7 +221,7 @@ func TestOVSTestController(t *testing.T) {
 	// the features reply it got, with our datapath id.
 	p.waitLine(t, "OFPT_FEATURES_REPLY")
 	p.waitLine(t, fmt.Sprintf("dpid:%016x", s.ld.GetDatapathId()))
-	eventually(t, "the agent's log", func() error {
+	testkit.Eventually(t, "the agent's log", func() error {
 		if !strings.Contains(ag.logs.String(), "connected to controller") {
 			return fmt.Errorf("no connection logged")
 		}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/openvolt/openvolt/adapter/portno"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // wire records what a port sends.
@@ -239,7 +239,7 @@ func TestPacketInOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error { return n.sim.frameStreams(1) })
+	testkit.Eventually(t, "frame streams", func() error { return n.sim.frameStreams(1) })
 
 	eapol := frame(0x888e, []byte{1, 0, 0, 5})
 	u2 := portno.UNI(0, 2, 0)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openvolt/openvolt/adapter/portno"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -446,7 +447,7 @@ func TestServeStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error { return sim.frameStreams(1) })
+	testkit.Eventually(t, "frame streams", func() error { return sim.frameStreams(1) })
 
 	start := time.Now()
 	cancel()

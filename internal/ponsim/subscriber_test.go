@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/types/known/emptypb"
 
@@ -12,6 +11,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // The device flows below are what internal/core/flowdecomp makes of an
@@ -158,7 +158,7 @@ func TestSubscriberDataplane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error { return sim.frameStreams(1) })
+	testkit.Eventually(t, "frame streams", func() error { return sim.frameStreams(1) })
 	if err := sim.Enable(""); err != nil {
 		t.Fatal(err)
 	}

@@ -22,17 +22,26 @@ type Entry struct {
 	BuiltIn bool
 }
 
+// KV is what the profile store asks of a key-value store: reads and
+// writes of one key.
+type KV interface {
+	Get(ctx context.Context, key string) (kvstore.KV, error)
+	List(ctx context.Context, prefix string) ([]kvstore.KV, error)
+	Put(ctx context.Context, key string, value []byte, opts ...kvstore.PutOption) (int64, error)
+	Delete(ctx context.Context, key string) error
+}
+
 // Store keeps profiles under /<prefix>/techprofiles/<technology>/<id>. It
 // holds no state of its own: every call reads or writes the KV store, so
 // the core and the adapters share one view.
 type Store struct {
-	kv   kvstore.Store
+	kv   KV
 	keys string // "/volt/techprofiles/"
 }
 
 // NewStore returns the profile store of the core with key prefix prefix
 // ("volt" when empty).
-func NewStore(kv kvstore.Store, prefix string) *Store {
+func NewStore(kv KV, prefix string) *Store {
 	prefix = strings.Trim(prefix, "/")
 	if prefix == "" {
 		prefix = "volt"

@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/nbi/nbitest"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -51,13 +49,7 @@ func waitType(t *testing.T, nbi, typ string) {
 }
 
 func nbiClient(t *testing.T, addr string) voltv1.VoltServiceClient {
-	t.Helper()
-	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cc.Close() })
-	return voltv1.NewVoltServiceClient(cc)
+	return nbitest.Dial(t, addr)
 }
 
 func deviceIDs(t *testing.T, c voltv1.VoltServiceClient) []string {

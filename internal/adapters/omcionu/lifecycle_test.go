@@ -9,6 +9,7 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/kvstore"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // TestRebootAndDelete reboots one ONU over OMCI: it drops off the PON,
@@ -37,7 +38,7 @@ func TestRebootAndDelete(t *testing.T) {
 	if _, err := s.nbi.RebootDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "ONU resynchronised after its reboot", func() error {
+	testkit.Eventually(t, "ONU resynchronised after its reboot", func() error {
 		if sent := p.face.OMCICounters().Sent - before; sent < 150 {
 			return fmt.Errorf("%d OMCI responses since the reboot, want a full MIB upload (over 150)", sent)
 		}
@@ -48,7 +49,7 @@ func TestRebootAndDelete(t *testing.T) {
 	if _, err := s.nbi.DeleteDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "ONU records removed", func() error {
+	testkit.Eventually(t, "ONU records removed", func() error {
 		_, err := s.kv.Get(s.ctx(), omcionu.MIBKey("volt", onu.GetId()))
 		if !errors.Is(err, kvstore.ErrNotFound) {
 			return fmt.Errorf("MIB record: %v", err)
@@ -59,7 +60,7 @@ func TestRebootAndDelete(t *testing.T) {
 
 func (s *stack) waitUNIOper(dev string, want voltv1.OperStatus) {
 	s.t.Helper()
-	eventually(s.t, "UNI port "+want.String(), func() error {
+	testkit.Eventually(s.t, "UNI port "+want.String(), func() error {
 		ps, err := s.nbi.ListDevicePorts(s.ctx(), &voltv1.ID{Id: dev})
 		if err != nil {
 			return err

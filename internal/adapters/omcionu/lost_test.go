@@ -8,6 +8,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // TestLostResponsesRetried drops one OMCI response in 25: the ONUs still
@@ -29,7 +30,7 @@ func TestAllResponsesLostFails(t *testing.T) {
 	s := newStack(t, omcionu.Options{Timeout: 100 * time.Millisecond, Retries: 2})
 	p := s.newSim(1, 2, 1, 1)
 	olt := s.create(p.addr)
-	eventually(t, "ONUs failed", func() error {
+	testkit.Eventually(t, "ONUs failed", func() error {
 		kids := s.children(olt)
 		failed := 0
 		for _, k := range kids {

@@ -15,6 +15,7 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -84,7 +85,7 @@ func TestONUsActiveAfterMIBSync(t *testing.T) {
 	s.startONUAdapter()
 	// Reconcile after the restart reports the ONUs again; wait until every
 	// ONU answered its audit.
-	eventually(t, "audit after the adapter restart", func() error {
+	testkit.Eventually(t, "audit after the adapter restart", func() error {
 		sent := p.face.OMCICounters().Sent - before
 		if sent < 6 {
 			return fmt.Errorf("%d OMCI responses since the restart, want one audit per ONU (6)", sent)

@@ -12,6 +12,7 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // attFlows is the OLT's share of the ATT-like subscriber on UNI uni of
@@ -89,7 +90,7 @@ func TestTechProfileConfiguresONU(t *testing.T) {
 
 func (s *stack) waitReason(dev, r string) {
 	s.t.Helper()
-	eventually(s.t, "ONU reason "+r, func() error {
+	testkit.Eventually(s.t, "ONU reason "+r, func() error {
 		d, err := s.nbi.GetDevice(s.ctx(), &voltv1.ID{Id: dev})
 		if err != nil {
 			return err

@@ -28,6 +28,7 @@ import (
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -128,7 +129,7 @@ func newStackHB(t testing.TB, onuOpts omcionu.Options, heartbeat time.Duration) 
 	t.Cleanup(func() { occ.Close() })
 	s.olt = adapterv1.NewAdapterServiceClient(occ)
 	s.startONUAdapter()
-	eventually(t, "adapters registered", func() error {
+	testkit.Eventually(t, "adapters registered", func() error {
 		types, err := s.nbi.ListDeviceTypes(s.ctx(), &emptypb.Empty{})
 		if err != nil {
 			return err
@@ -194,23 +195,6 @@ func (s *stack) newSimWith(pons, onus int, fc face.Config) *sim {
 	return p
 }
 
-func eventually(t testing.TB, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	wait := 5 * time.Millisecond
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 100*time.Millisecond)
-	}
-}
-
 func (s *stack) ctx() context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	s.t.Cleanup(cancel)
@@ -242,7 +226,7 @@ func (s *stack) children(id string) []*voltv1.Device {
 // reason r and the logical device has unis UNI logical ports per ONU.
 func (s *stack) waitONUs(oltID string, want, unis int, r string) {
 	s.t.Helper()
-	eventually(s.t, "ONUs active with UNI logical ports", func() error {
+	testkit.Eventually(s.t, "ONUs active with UNI logical ports", func() error {
 		kids := s.children(oltID)
 		active := 0
 		for _, k := range kids {

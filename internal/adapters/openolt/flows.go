@@ -47,10 +47,18 @@ func (r tpRef) owner() string {
 	return fmt.Sprintf("pon/%d/onu/%d/uni/%d/tp/%d", r.PON, r.ONU, r.UNI, r.TPID)
 }
 
+// flowKV is what the flow store asks of the store: reads and writes of
+// one key.
+type flowKV interface {
+	List(ctx context.Context, prefix string) ([]kvstore.KV, error)
+	Put(ctx context.Context, key string, value []byte, opts ...kvstore.PutOption) (int64, error)
+	Delete(ctx context.Context, key string) error
+}
+
 // flowStore is the OLT's flows and tech-profile instances, cached from
 // the store.
 type flowStore struct {
-	kv   kvstore.Store
+	kv   flowKV
 	keys string
 
 	mu    sync.Mutex // guards flows and tps
@@ -58,7 +66,7 @@ type flowStore struct {
 	tps   map[tpRef]*tpInstance
 }
 
-func newFlowStore(kv kvstore.Store, keys string) *flowStore {
+func newFlowStore(kv flowKV, keys string) *flowStore {
 	return &flowStore{kv: kv, keys: keys, flows: make(map[uint64]*flowRecord), tps: make(map[tpRef]*tpInstance)}
 }
 

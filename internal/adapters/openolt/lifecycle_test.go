@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // checkONUIDs checks that every child has an ONU id unique on its PON and
@@ -75,11 +76,11 @@ func TestTwoOLTsActivateAndSurviveRestarts(t *testing.T) {
 
 	// Deleting an OLT frees its ids; the other OLT keeps its own.
 	other := s.resources(ids[1])
-	eventually(t, "delete the OLT (once the restarted core reaches the bus)", func() error {
+	testkit.Eventually(t, "delete the OLT (once the restarted core reaches the bus)", func() error {
 		_, err := s.nbi.DeleteDevice(s.ctx(), &voltv1.ID{Id: ids[0]})
 		return err
 	})
-	eventually(t, "resources freed", func() error {
+	testkit.Eventually(t, "resources freed", func() error {
 		if n := len(s.resources(ids[0])); n != 0 {
 			return fmt.Errorf("%d ids left", n)
 		}
@@ -94,7 +95,7 @@ func TestUnreachableAddressFailsThenEnableSucceeds(t *testing.T) {
 	s := newStack(t)
 	p := s.newOLT("late", 1, 2)
 	id := s.create(p.addr)
-	eventually(t, "OLT failed", func() error {
+	testkit.Eventually(t, "OLT failed", func() error {
 		d := s.device(id)
 		if d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_FAILED {
 			return fmt.Errorf("OLT %s", state(d))
@@ -123,7 +124,7 @@ func TestRebootAndOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ONUs come back activated with the same ids.
-	eventually(t, "ONUs activated again after the reboot", func() error {
+	testkit.Eventually(t, "ONUs activated again after the reboot", func() error {
 		for _, v := range p.sim.ONUs() {
 			if !v.Activated {
 				return fmt.Errorf("onu %s not activated", v.Serial)
@@ -138,7 +139,7 @@ func TestRebootAndOutage(t *testing.T) {
 
 	// The agent goes away: UNREACHABLE; back: REACHABLE and ACTIVE.
 	p.stop()
-	eventually(t, "OLT unreachable", func() error {
+	testkit.Eventually(t, "OLT unreachable", func() error {
 		if d := s.device(id); d.GetConnectStatus() != voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE {
 			return fmt.Errorf("OLT %s", state(d))
 		}

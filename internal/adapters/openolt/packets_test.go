@@ -12,6 +12,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // wire keeps what a simulator port sends.
@@ -55,7 +56,7 @@ func TestPacketInAndOut(t *testing.T) {
 	id := s.create(p.addr)
 	s.waitActive(id, 1, 1)
 	var ld string
-	eventually(t, "logical device", func() error {
+	testkit.Eventually(t, "logical device", func() error {
 		if ld = s.device(id).GetLogicalDeviceId(); ld == "" {
 			return fmt.Errorf("none yet")
 		}
@@ -84,7 +85,7 @@ func TestPacketInAndOut(t *testing.T) {
 		if err != nil {
 			t.Fatalf("packet-out to %d: %v", out.port, err)
 		}
-		eventually(t, fmt.Sprintf("frame out of port %d", out.port), func() error { return out.w.has(out.frame) })
+		testkit.Eventually(t, fmt.Sprintf("frame out of port %d", out.port), func() error { return out.w.has(out.frame) })
 	}
 
 	// Packet-in: an LLDP trap on the NNI, then a frame from the network.

@@ -50,9 +50,17 @@ type pool struct {
 	next       uint32            // where the next search starts
 }
 
+// poolKV is what the pools ask of the store: a list at start, and
+// compare-and-swap or batched writes to claim and free ids.
+type poolKV interface {
+	List(ctx context.Context, prefix string) ([]kvstore.KV, error)
+	CompareAndSwap(ctx context.Context, key string, expectRevision int64, value []byte, opts ...kvstore.PutOption) (int64, error)
+	Batch(ctx context.Context, ops []kvstore.Op) error
+}
+
 // pools are the resource pools of one OLT.
 type pools struct {
-	kv     kvstore.Store
+	kv     poolKV
 	prefix string // <prefix>/openolt/<olt id>/resources/
 
 	mu    sync.Mutex // guards pools and their contents
@@ -70,7 +78,7 @@ var errDeviceInfo = errors.New("GetDeviceInfo")
 // poolsFromInfo checks the resource ranges of info and builds empty pools:
 // onu, alloc and GEM port ids per PON, flow ids per OLT. A missing range
 // is an error naming the field.
-func poolsFromInfo(kv kvstore.Store, prefix string, info *openolt.DeviceInfo) (*pools, error) {
+func poolsFromInfo(kv poolKV, prefix string, info *openolt.DeviceInfo) (*pools, error) {
 	if info.GetPonPorts() == 0 {
 		return nil, fmt.Errorf("%w: pon_ports is 0", errDeviceInfo)
 	}

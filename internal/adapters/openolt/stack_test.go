@@ -27,6 +27,7 @@ import (
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -99,7 +100,7 @@ func newStack(t testing.TB) *stack {
 	s.brokers = b.Addrs()
 	s.startCore()
 	s.startAdapter()
-	eventually(t, "adapter registered", func() error {
+	testkit.Eventually(t, "adapter registered", func() error {
 		types, err := s.nbi.ListDeviceTypes(s.ctx(), &emptypb.Empty{})
 		if err != nil {
 			return err
@@ -196,23 +197,6 @@ func (p *olt) start() {
 
 func (p *olt) stop() { p.d.stop(p.s.t, "ponsim "+p.name) }
 
-func eventually(t testing.TB, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	wait := 5 * time.Millisecond
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 100*time.Millisecond)
-	}
-}
-
 func (s *stack) ctx() context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	s.t.Cleanup(cancel)
@@ -257,7 +241,7 @@ func state(d *voltv1.Device) string {
 // and onus children ACTIVE and REACHABLE.
 func (s *stack) waitActive(oltID string, pons, onus int) {
 	s.t.Helper()
-	eventually(s.t, "OLT "+oltID+" and its ONUs active", func() error {
+	testkit.Eventually(s.t, "OLT "+oltID+" and its ONUs active", func() error {
 		d := s.device(oltID)
 		if d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_ACTIVE || d.GetConnectStatus() != voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE {
 			return fmt.Errorf("OLT %s (%s)", state(d), d.GetReason())

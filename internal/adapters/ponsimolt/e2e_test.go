@@ -19,6 +19,7 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // simClient is a direct PonSim client, to see what the adapters did to
@@ -271,7 +272,7 @@ func TestPonsimOutage(t *testing.T) {
 	s.waitActive(id, 4)
 
 	p.stop()
-	eventually(t, "OLT and ONUs unreachable", func() error {
+	testkit.Eventually(t, "OLT and ONUs unreachable", func() error {
 		olt := s.device(id)
 		if olt.GetConnectStatus() != voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE {
 			return fmt.Errorf("OLT %s", olt.GetConnectStatus())
@@ -297,7 +298,7 @@ func TestAdoptionFailsWhenNothingListens(t *testing.T) {
 	s := newStack(t)
 	p := s.newSim("late", 1, 2)
 	id := s.createOLT(p.addr) // nothing listens there yet
-	eventually(t, "adoption failed", func() error {
+	testkit.Eventually(t, "adoption failed", func() error {
 		d := s.device(id)
 		if d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_FAILED {
 			return fmt.Errorf("OLT %s/%s", d.GetOperStatus(), d.GetConnectStatus())
@@ -386,7 +387,7 @@ func TestAdapterRestartReconciles(t *testing.T) {
 
 	// The new OLT adapter rebuilds the OLT from the reconcile and finds
 	// ponsim gone…
-	eventually(t, "OLT unreachable after the restart", func() error {
+	testkit.Eventually(t, "OLT unreachable after the restart", func() error {
 		if c := s.device(id).GetConnectStatus(); c != voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE {
 			return fmt.Errorf("OLT %s", c)
 		}
@@ -419,7 +420,7 @@ func TestCoreRestartReconciles(t *testing.T) {
 	s.core.stop(t, "core")
 	p.stop()
 	s.startCore()
-	eventually(t, "OLT unreachable after the core restarted", func() error {
+	testkit.Eventually(t, "OLT unreachable after the core restarted", func() error {
 		if c := s.device(id).GetConnectStatus(); c != voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE {
 			return fmt.Errorf("OLT %s", c)
 		}

@@ -15,7 +15,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
-	"github.com/openvolt/openvolt/internal/ponsim/flowpush"
+	"github.com/openvolt/openvolt/internal/adapters/flowpush"
 )
 
 // Flows, packet-in and packet-out of the OLT.

@@ -14,6 +14,7 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -46,7 +47,7 @@ func (s *stack) inPonSim(sim *ponsim.Sim, oltID string) {
 	for _, k := range s.children(oltID) {
 		devs[k.GetId()] = k.GetSerialNumber()
 	}
-	eventually(s.t, "device flows in ponsim", func() error {
+	testkit.Eventually(s.t, "device flows in ponsim", func() error {
 		for id, serial := range devs {
 			fl, err := s.nbi.ListDeviceFlows(s.ctx(), &voltv1.ID{Id: id})
 			if err != nil {
@@ -278,7 +279,7 @@ func TestSubscriberTraffic(t *testing.T) {
 		// The stream may not be subscribed yet when it opens: send until a
 		// packet-in comes.
 		var in *voltv1.PacketIn
-		eventually(t, "EAPOL packet-in", func() error {
+		testkit.Eventually(t, "EAPOL packet-in", func() error {
 			if err := sim.Inject(onuSerial, uni, eapol); err != nil {
 				return err
 			}
@@ -323,7 +324,7 @@ func TestSubscriberTraffic(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got [][]byte
-		eventually(t, "packet-out at the UNI", func() error {
+		testkit.Eventually(t, "packet-out at the UNI", func() error {
 			got = append(got, uniPort.take()...)
 			if len(got) == 0 {
 				return fmt.Errorf("nothing yet")

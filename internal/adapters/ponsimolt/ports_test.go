@@ -12,6 +12,7 @@ import (
 	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimonu"
 	"github.com/openvolt/openvolt/internal/core"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/msgbus"
 )
 
@@ -101,7 +102,7 @@ func TestReconcileRemovesStalePorts(t *testing.T) {
 		wantLogical = append(wantLogical, u.GetUniPort())
 	}
 	slices.Sort(wantLogical)
-	eventually(t, "stale ports removed", func() error {
+	testkit.Eventually(t, "stale ports removed", func() error {
 		if got := portNos(s.ports(id)); !slices.Equal(got, wantOLT) {
 			return fmt.Errorf("OLT ports %v, want %v", got, wantOLT)
 		}

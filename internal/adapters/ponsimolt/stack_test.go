@@ -27,6 +27,7 @@ import (
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
 	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -111,7 +112,7 @@ func newStack(t *testing.T) *stack {
 // waitRegistered waits until the core knows both device types.
 func (s *stack) waitRegistered() {
 	s.t.Helper()
-	eventually(s.t, "adapters registered", func() error {
+	testkit.Eventually(s.t, "adapters registered", func() error {
 		types, err := s.nbi.ListDeviceTypes(s.ctx(), &emptypb.Empty{})
 		if err != nil {
 			return err
@@ -200,24 +201,6 @@ func (p *sim) start() {
 
 func (p *sim) stop() { p.d.stop(p.s.t, "ponsim "+p.name) }
 
-// eventually polls cond until it holds (nats-server's checkFor).
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	wait := 5 * time.Millisecond
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 100*time.Millisecond)
-	}
-}
-
 func (s *stack) ctx() context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	s.t.Cleanup(cancel)
@@ -287,7 +270,7 @@ func (s *stack) livePorts(ldID string) (live, all int) {
 func (s *stack) waitActive(oltID string, onus int) string {
 	s.t.Helper()
 	var ldID string
-	eventually(s.t, "OLT "+oltID+" and its ONUs active", func() error {
+	testkit.Eventually(s.t, "OLT "+oltID+" and its ONUs active", func() error {
 		olt := s.device(oltID)
 		if olt.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_ACTIVE ||
 			olt.GetConnectStatus() != voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE || olt.GetLogicalDeviceId() == "" {

@@ -16,6 +16,7 @@ import (
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/frameio"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -52,7 +53,7 @@ func (n *netns) veth(a, b string) {
 	for _, ifname := range []string{a, b} {
 		ip(n.t, "-n", n.name, "link", "set", ifname, "up")
 	}
-	eventually(n.t, a+" up", func() error {
+	testkit.Eventually(n.t, a+" up", func() error {
 		for _, ifname := range []string{a, b} {
 			out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", ifname).Output()
 			if err != nil || !strings.Contains(string(out), "state UP") {
@@ -92,7 +93,7 @@ func catch(p frameio.Port) *catcher {
 func (c *catcher) wait(t *testing.T, what string) []byte {
 	t.Helper()
 	var got []byte
-	eventually(t, what, func() error {
+	testkit.Eventually(t, what, func() error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.frames) == 0 {
@@ -166,7 +167,7 @@ func TestSubscriberOnVeth(t *testing.T) {
 	ins := s.packetIns(t, ld)
 	eapol := ethFrame(0x888e, payload)
 	var in *voltv1.PacketIn
-	eventually(t, "EAPOL packet-in", func() error {
+	testkit.Eventually(t, "EAPOL packet-in", func() error {
 		if err := host.Send(eapol); err != nil {
 			return err
 		}

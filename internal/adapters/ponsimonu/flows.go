@@ -15,7 +15,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
-	"github.com/openvolt/openvolt/internal/ponsim/flowpush"
+	"github.com/openvolt/openvolt/internal/adapters/flowpush"
 )
 
 // Flows and packet-out of an ONU.
@@ -132,28 +132,26 @@ func parentID(d *voltv1.Device) string {
 	return d.GetParentId()
 }
 
+// pushTable replaces the ONU's table in the ponsim of its OLT.
 func (h *handler) pushTable(ctx context.Context, id string, f *onuFlows, ft *ponsimv1.FlowTable) error {
-	addr := f.target()
-	if addr == "" {
-		return status.Errorf(codes.FailedPrecondition, "ONU %s: the ponsim of its OLT is not known yet", id)
-	}
-	cc, err := h.conn(addr)
-	if err != nil {
+	return h.push(ctx, id, f, "update flow table", len(ft.GetFlows()), func(ctx context.Context, c ponsimv1.PonSimClient) error {
+		_, err := c.UpdateFlowTable(ctx, ft)
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	_, err = ponsimv1.NewPonSimClient(cc).UpdateFlowTable(ctx, ft)
-	h.log.Debug("ONU flow table to ponsim", "device", id, "serial", f.serial, "ponsim", addr, "flows", len(ft.GetFlows()), "err", err)
-	if err != nil {
-		st := status.Convert(err)
-		return status.Errorf(st.Code(), "ponsim at %s: update flow table of ONU %s: %s", addr, f.serial, st.Message())
-	}
-	return nil
+	})
 }
 
 // pushChanges sends changes to the ONU's table to the ponsim of its OLT.
 func (h *handler) pushChanges(ctx context.Context, id string, f *onuFlows, fc *ponsimv1.FlowChanges) error {
+	return h.push(ctx, id, f, "update flows", prototext.MarshalOptions{}.Format(fc), func(ctx context.Context, c ponsimv1.PonSimClient) error {
+		_, err := c.UpdateFlows(ctx, fc)
+		return err
+	})
+}
+
+// push makes one call (what) to the ponsim of the ONU's OLT; detail is
+// logged with it.
+func (h *handler) push(ctx context.Context, id string, f *onuFlows, what string, detail any,
+	call func(context.Context, ponsimv1.PonSimClient) error) error {
 	addr := f.target()
 	if addr == "" {
 		return status.Errorf(codes.FailedPrecondition, "ONU %s: the ponsim of its OLT is not known yet", id)
@@ -164,11 +162,11 @@ func (h *handler) pushChanges(ctx context.Context, id string, f *onuFlows, fc *p
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	_, err = ponsimv1.NewPonSimClient(cc).UpdateFlows(ctx, fc)
-	h.log.Debug("ONU flow changes to ponsim", "device", id, "serial", f.serial, "ponsim", addr, "changes", prototext.MarshalOptions{}.Format(fc), "err", err)
+	err = call(ctx, ponsimv1.NewPonSimClient(cc))
+	h.log.Debug("ONU flows to ponsim", "device", id, "serial", f.serial, "ponsim", addr, "call", what, "detail", detail, "err", err)
 	if err != nil {
 		st := status.Convert(err)
-		return status.Errorf(st.Code(), "ponsim at %s: update flows of ONU %s: %s", addr, f.serial, st.Message())
+		return status.Errorf(st.Code(), "ponsim at %s: %s of ONU %s: %s", addr, what, f.serial, st.Message())
 	}
 	return nil
 }

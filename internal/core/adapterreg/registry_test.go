@@ -14,9 +14,9 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/adapterreg"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
-	"github.com/openvolt/openvolt/internal/store"
 )
 
 // clock is a settable time source.

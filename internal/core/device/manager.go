@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -26,16 +25,21 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // Config wires a Manager.
 type Config struct {
+	// Index is where the Manager keeps the devices it owns; what only reads
+	// devices is given it, built first (nil: a new one).
+	Index    *Index
 	Store    *store.Store
 	Adapters Adapters
-	Logical  Logical
-	Events   Publisher
-	Logger   *slog.Logger
+	// Logical is told of devices and ports that come, change and go (nil:
+	// nobody).
+	Logical Logical
+	Events  Publisher
+	Logger  *slog.Logger
 	// AdapterTimeout bounds each call to an adapter (default 10s).
 	AdapterTimeout time.Duration
 	// Reconciled, when set, is told of each device its adapter reconciled
@@ -46,8 +50,10 @@ type Config struct {
 	ReconcileInterval time.Duration
 }
 
-// Manager owns every device.
+// Manager owns every device: it writes them (its Index is their read
+// side).
 type Manager struct {
+	*Index
 	store      *store.Store
 	adapters   Adapters
 	logical    Logical
@@ -61,11 +67,6 @@ type Manager struct {
 	dirty   map[string]struct{} // devices whose adapter missed an operation
 	warned  map[string]bool     // devices whose failed reconcile was logged
 	kick    chan struct{}       // asks the reconciler for a pass soon
-
-	mu       sync.RWMutex                   // guards agents, byAddr, children
-	agents   map[string]*agent              // device id → agent
-	byAddr   map[string]string              // host:port or MAC of a root → device id
-	children map[string]map[string]struct{} // parent id → child ids
 }
 
 // New returns an empty manager; call Load to restore persisted devices.
@@ -76,10 +77,17 @@ func New(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Index == nil {
+		cfg.Index = NewIndex()
+	}
+	if cfg.Logical == nil {
+		cfg.Logical = noLogical{}
+	}
 	if cfg.ReconcileInterval <= 0 {
 		cfg.ReconcileInterval = 5 * time.Second
 	}
 	return &Manager{
+		Index:      cfg.Index,
 		interval:   cfg.ReconcileInterval,
 		dirty:      make(map[string]struct{}),
 		warned:     make(map[string]bool),
@@ -91,15 +99,8 @@ func New(cfg Config) *Manager {
 		log:        cfg.Logger,
 		timeout:    cfg.AdapterTimeout,
 		reconciled: cfg.Reconciled,
-		agents:     make(map[string]*agent),
-		byAddr:     make(map[string]string),
-		children:   make(map[string]map[string]struct{}),
 	}
 }
-
-// SetLogical completes the wiring when the logical-device manager is built
-// after this one (each needs the other).
-func (m *Manager) SetLogical(l Logical) { m.logical = l }
 
 // Load restores every device and port from the store.
 func (m *Manager) Load(ctx context.Context) error {
@@ -127,36 +128,6 @@ func (m *Manager) Load(ctx context.Context) error {
 	return nil
 }
 
-func (m *Manager) addAgentLocked(a *agent) {
-	d := a.device()
-	m.agents[d.GetId()] = a
-	if key := addrKey(d); key != "" {
-		m.byAddr[key] = d.GetId()
-	}
-	if p := d.GetParentId(); p != "" {
-		if m.children[p] == nil {
-			m.children[p] = make(map[string]struct{})
-		}
-		m.children[p][d.GetId()] = struct{}{}
-	}
-}
-
-func (m *Manager) removeAgent(d *voltv1.Device) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.agents, d.GetId())
-	if key := addrKey(d); key != "" && m.byAddr[key] == d.GetId() {
-		delete(m.byAddr, key)
-	}
-	if p := d.GetParentId(); p != "" {
-		delete(m.children[p], d.GetId())
-		if len(m.children[p]) == 0 {
-			delete(m.children, p)
-		}
-	}
-	delete(m.children, d.GetId())
-}
-
 // addrKey is what makes two root devices the same device.
 func addrKey(d *voltv1.Device) string {
 	if !d.GetRoot() {
@@ -169,82 +140,6 @@ func addrKey(d *voltv1.Device) string {
 		return "mac:" + d.GetMacAddress()
 	}
 	return ""
-}
-
-func (m *Manager) agent(id string) (*agent, error) {
-	m.mu.RLock()
-	a := m.agents[id]
-	m.mu.RUnlock()
-	if a == nil {
-		return nil, coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %q not found", id))
-	}
-	return a, nil
-}
-
-// Get returns a snapshot of a device; callers must not modify it.
-func (m *Manager) Get(id string) (*voltv1.Device, bool) {
-	a, err := m.agent(id)
-	if err != nil {
-		return nil, false
-	}
-	return a.device(), true
-}
-
-// Device returns a device or a NotFound error.
-func (m *Manager) Device(id string) (*voltv1.Device, error) {
-	a, err := m.agent(id)
-	if err != nil {
-		return nil, err
-	}
-	return a.device(), nil
-}
-
-// List returns snapshots of the devices that match filter (nil: all),
-// sorted by id.
-func (m *Manager) List(filter func(*voltv1.Device) bool) []*voltv1.Device {
-	m.mu.RLock()
-	out := make([]*voltv1.Device, 0, len(m.agents))
-	for _, a := range m.agents {
-		if d := a.device(); filter == nil || filter(d) {
-			out = append(out, d)
-		}
-	}
-	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
-	return out
-}
-
-// Ports returns snapshots of a device's ports sorted by number (nil when the
-// device is unknown).
-func (m *Manager) Ports(id string) []*voltv1.Port {
-	a, err := m.agent(id)
-	if err != nil {
-		return nil
-	}
-	return a.portList()
-}
-
-// DevicePorts is Ports with a NotFound error for an unknown device.
-func (m *Manager) DevicePorts(id string) ([]*voltv1.Port, error) {
-	a, err := m.agent(id)
-	if err != nil {
-		return nil, err
-	}
-	return a.portList(), nil
-}
-
-// Children returns snapshots of a device's children sorted by id.
-func (m *Manager) Children(parentID string) []*voltv1.Device {
-	m.mu.RLock()
-	out := make([]*voltv1.Device, 0, len(m.children[parentID]))
-	for id := range m.children[parentID] {
-		if a := m.agents[id]; a != nil {
-			out = append(out, a.device())
-		}
-	}
-	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
-	return out
 }
 
 func newID() string {
@@ -575,10 +470,8 @@ func (m *Manager) deleteChild(ctx context.Context, id string, tell bool) error {
 // purge removes every trace of a device; the caller holds its queue.
 func (m *Manager) purge(ctx context.Context, a *agent) error {
 	d := a.device()
-	if m.logical != nil {
-		if err := m.logical.DeviceGone(ctx, d); err != nil {
-			return fmt.Errorf("remove logical side of device %s: %w", d.GetId(), err)
-		}
+	if err := m.logical.DeviceGone(ctx, d); err != nil {
+		return fmt.Errorf("remove logical side of device %s: %w", d.GetId(), err)
 	}
 	id := d.GetId()
 	for _, del := range []func() error{
@@ -611,9 +504,6 @@ func (m *Manager) commit(ctx context.Context, a *agent, next *voltv1.Device) err
 
 // transition runs the actions the state machine gives for prev → cur.
 func (m *Manager) transition(ctx context.Context, a *agent, prev, cur state) {
-	if m.logical == nil {
-		return
-	}
 	d := a.device()
 	for _, act := range actionsFor(d.GetRoot(), prev, cur) {
 		var err error

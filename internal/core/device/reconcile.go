@@ -80,8 +80,8 @@ func (m *Manager) Run(ctx context.Context) {
 // pass is one round of the reconciler.
 func (m *Manager) pass(ctx context.Context) {
 	for _, id := range m.takeDirty() {
-		d, ok := m.Get(id)
-		if !ok {
+		d, err := m.Device(id)
+		if err != nil {
 			continue // deleted meanwhile
 		}
 		m.reconcileOne(ctx, d)
@@ -96,7 +96,7 @@ func (m *Manager) pass(ctx context.Context) {
 // can leave): gone means gone.
 func (m *Manager) dropOrphans(ctx context.Context) {
 	for _, c := range m.List(func(d *voltv1.Device) bool { return d.GetParentId() != "" }) {
-		if _, ok := m.Get(c.GetParentId()); ok {
+		if _, err := m.Device(c.GetParentId()); err == nil {
 			continue
 		}
 		m.log.Info("removing a child whose parent is gone", "device", c.GetId(), "parent", c.GetParentId())
@@ -165,8 +165,8 @@ func (m *Manager) resumeChildren(ctx context.Context, types map[string]bool) {
 		return d.GetParentId() != "" && d.GetAdminState() == voltv1.AdminState_ADMIN_STATE_PREPROVISIONED &&
 			(types == nil || types[d.GetType()])
 	}), func(c *voltv1.Device) {
-		p, ok := m.Get(c.GetParentId())
-		if !ok || p.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED {
+		p, err := m.Device(c.GetParentId())
+		if err != nil || p.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED {
 			return
 		}
 		m.log.Info("enabling a child whose enabling was cut short", "parent", p.GetId(), "child", c.GetId())

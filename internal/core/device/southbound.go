@@ -11,7 +11,7 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // This file holds what adapters report (the CoreService side).
@@ -215,10 +215,8 @@ func (m *Manager) PortRemoved(ctx context.Context, id string, portNo uint32) err
 	if p == nil {
 		return coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %s has no port %d", id, portNo))
 	}
-	if m.logical != nil {
-		if err := m.logical.PortRemoved(ctx, a.device(), p); err != nil {
-			return fmt.Errorf("remove logical port of device %s port %d: %w", id, portNo, err)
-		}
+	if err := m.logical.PortRemoved(ctx, a.device(), p); err != nil {
+		return fmt.Errorf("remove logical port of device %s port %d: %w", id, portNo, err)
 	}
 	if err := m.store.Ports.Delete(ctx, store.PortID(id, portNo)); err != nil {
 		return err
@@ -245,10 +243,8 @@ func (m *Manager) commitPort(ctx context.Context, a *agent, p *voltv1.Port, kind
 			Payload:  &voltv1.Event_Port{Port: &voltv1.PortChange{Kind: kind, Port: p}},
 		})
 	}
-	if m.logical != nil {
-		if err := m.logical.PortChanged(ctx, a.device(), p); err != nil {
-			m.log.Error("logical port update failed", "device", p.GetDeviceId(), "port", p.GetPortNo(), "err", err)
-		}
+	if err := m.logical.PortChanged(ctx, a.device(), p); err != nil {
+		m.log.Error("logical port update failed", "device", p.GetDeviceId(), "port", p.GetPortNo(), "err", err)
 	}
 	return nil
 }
@@ -309,7 +305,7 @@ func (m *Manager) ChildDetected(ctx context.Context, req *adapterv1.ChildDeviceD
 	m.publishDevice(voltv1.ChangeKind_CHANGE_KIND_ADDED, child, state{})
 
 	if err := m.Enable(ctx, child.Id); err != nil {
-		if d, ok := m.Get(child.Id); ok && errors.Is(err, coreerr.ErrFailedPrecondition) &&
+		if d, derr := m.Device(child.Id); derr == nil && errors.Is(err, coreerr.ErrFailedPrecondition) &&
 			d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_PREPROVISIONED {
 			// The reconciler enabled it first.
 		} else {
@@ -317,7 +313,7 @@ func (m *Manager) ChildDetected(ctx context.Context, req *adapterv1.ChildDeviceD
 			_ = m.SetReason(ctx, child.Id, "enable failed: "+err.Error())
 		}
 	}
-	d, _ := m.Get(child.Id)
+	d, _ := m.Device(child.Id)
 	if d == nil {
 		return child, nil
 	}

@@ -26,12 +26,12 @@ type sub struct {
 	filter func(*voltv1.Event) bool
 }
 
-// Bus delivers every published event to every subscriber whose filter
+// FanOut delivers every published event to every subscriber whose filter
 // accepts it, and to the sink.
-type Bus struct {
+type FanOut struct {
 	sink func(*voltv1.Event)
 
-	// Event ids are idBase, random per Bus so unique across restarts, and
+	// Event ids are idBase, random per FanOut so unique across restarts, and
 	// a sequence number: no random read per event.
 	idBase string
 	seq    atomic.Uint64
@@ -42,16 +42,16 @@ type Bus struct {
 	dropped atomic.Uint64
 }
 
-// New returns a bus; sink (may be nil) sees every event and must not block.
-func New(sink func(*voltv1.Event)) *Bus {
+// New returns a fan-out; sink (may be nil) sees every event and must not block.
+func New(sink func(*voltv1.Event)) *FanOut {
 	var base [8]byte
 	_, _ = rand.Read(base[:]) // never fails (crypto/rand documents it)
-	return &Bus{sink: sink, idBase: hex.EncodeToString(base[:]), subs: make(map[*sub]struct{})}
+	return &FanOut{sink: sink, idBase: hex.EncodeToString(base[:]), subs: make(map[*sub]struct{})}
 }
 
 // Publish stamps ev with an id and time (when missing) and delivers it.
-// Ids are "<16 hex digits, random per Bus>-<sequence number in base 36>".
-func (b *Bus) Publish(ev *voltv1.Event) {
+// Ids are "<16 hex digits, random per FanOut>-<sequence number in base 36>".
+func (b *FanOut) Publish(ev *voltv1.Event) {
 	if ev.GetId() == "" {
 		ev.Id = b.nextID()
 	}
@@ -79,7 +79,7 @@ func (b *Bus) Publish(ev *voltv1.Event) {
 }
 
 // nextID returns a new event id in one allocation.
-func (b *Bus) nextID() string {
+func (b *FanOut) nextID() string {
 	var buf [48]byte
 	id := append(append(buf[:0], b.idBase...), '-')
 	return string(strconv.AppendUint(id, b.seq.Add(1), 36))
@@ -88,7 +88,7 @@ func (b *Bus) nextID() string {
 // Subscribe returns a channel of the events that filter (nil: all) accepts,
 // published after the call. The channel closes when ctx ends or when the
 // subscriber falls too far behind.
-func (b *Bus) Subscribe(ctx context.Context, filter func(*voltv1.Event) bool) <-chan *voltv1.Event {
+func (b *FanOut) Subscribe(ctx context.Context, filter func(*voltv1.Event) bool) <-chan *voltv1.Event {
 	s := &sub{ch: make(chan *voltv1.Event, subBuffer), filter: filter}
 	b.mu.Lock()
 	b.subs[s] = struct{}{}
@@ -105,4 +105,4 @@ func (b *Bus) Subscribe(ctx context.Context, filter func(*voltv1.Event) bool) <-
 }
 
 // Dropped counts subscribers cut off for falling behind.
-func (b *Bus) Dropped() uint64 { return b.dropped.Load() }
+func (b *FanOut) Dropped() uint64 { return b.dropped.Load() }

@@ -10,7 +10,7 @@ import (
 )
 
 // Publish gives every event without an id one that no other event of this
-// bus, or of another bus (a core restarted), has; it keeps an id it is
+// fan-out, or of another (a core restarted), has; it keeps an id it is
 // given, and stamps the time.
 func TestPublishIDs(t *testing.T) {
 	seen := map[string]bool{}
@@ -26,29 +26,29 @@ func TestPublishIDs(t *testing.T) {
 		}
 		seen[ev.GetId()] = true
 	}
-	const buses, perBus = 4, 1000
+	const fanOuts, perFanOut = 4, 1000
 	var wg sync.WaitGroup
-	for range buses {
-		bus := events.New(sink)
+	for range fanOuts {
+		fo := events.New(sink)
 		for range 2 {
 			wg.Go(func() {
-				for range perBus / 2 {
-					bus.Publish(&voltv1.Event{})
+				for range perFanOut / 2 {
+					fo.Publish(&voltv1.Event{})
 				}
 			})
 		}
 	}
 	wg.Wait()
-	if len(seen) != buses*perBus {
-		t.Fatalf("%d ids, want %d", len(seen), buses*perBus)
+	if len(seen) != fanOuts*perFanOut {
+		t.Fatalf("%d ids, want %d", len(seen), fanOuts*perFanOut)
 	}
 	prefixes := map[string]bool{}
 	for id := range seen {
 		p, _, _ := strings.Cut(id, "-")
 		prefixes[p] = true
 	}
-	if len(prefixes) != buses {
-		t.Errorf("%d id prefixes, want one per bus (%d)", len(prefixes), buses)
+	if len(prefixes) != fanOuts {
+		t.Errorf("%d id prefixes, want one per fan-out (%d)", len(prefixes), fanOuts)
 	}
 	ev := &voltv1.Event{Id: "mine"}
 	events.New(sink).Publish(ev)
@@ -60,8 +60,8 @@ func TestPublishIDs(t *testing.T) {
 // BenchmarkPublish measures what Publish costs the core per event: the id,
 // the time and the hand-off to the sink, with no stream subscribed.
 func BenchmarkPublish(b *testing.B) {
-	bus := events.New(func(*voltv1.Event) {})
+	fo := events.New(func(*voltv1.Event) {})
 	for b.Loop() {
-		bus.Publish(&voltv1.Event{LogicalDeviceId: "ld-1"})
+		fo.Publish(&voltv1.Event{LogicalDeviceId: "ld-1"})
 	}
 }

@@ -32,7 +32,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/flowdecomp"
 	"github.com/openvolt/openvolt/internal/core/flowtable"
 	"github.com/openvolt/openvolt/internal/core/route"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // NTables is the number of flow tables a logical device has.
@@ -54,15 +54,31 @@ type Config struct {
 	// must be built again.
 	Exists   func(ldID string) error
 	Topology Topology
-	Push     Pushers
-	Events   Publisher
-	Logger   *slog.Logger
+	// Push makes, from the manager's own reads of a device's whole tables
+	// (TablesOfDevice, for a reconcile), what sends the device flows to
+	// the adapters (NewAdapterPushers). The manager owns and closes it.
+	Push   func(tables func(ctx context.Context, deviceID string) (DeviceTables, error)) Senders
+	Events Publisher
+	// Devices reads the devices behind logical ports; SendPacketOut sends
+	// a frame out of one through its adapter.
+	Devices       Devices
+	SendPacketOut PacketOutSender
+	Logger        *slog.Logger
+}
+
+// Senders are the Pushers a Manager owns: it sends a device's whole
+// tables again when the device was reconciled, and closes them.
+type Senders interface {
+	Pushers
+	Resend(deviceID string)
+	Close()
 }
 
 // Manager holds the tables of every logical device.
 type Manager struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	push Senders
 
 	ctx    context.Context // ends the flushes (Close)
 	cancel context.CancelFunc
@@ -118,13 +134,21 @@ func New(cfg Config) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{cfg: cfg, log: log, ctx: ctx, cancel: cancel, lds: map[string]*ld{}}, nil
+	m := &Manager{cfg: cfg, log: log, ctx: ctx, cancel: cancel, lds: map[string]*ld{}}
+	m.push = cfg.Push(m.TablesOfDevice)
+	return m, nil
 }
 
-// Close waits for queued mods to be stored (or to fail) and stops.
+// Resend sends a device's whole tables to its adapter again (after the
+// adapter reconciled the device).
+func (m *Manager) Resend(deviceID string) { m.push.Resend(deviceID) }
+
+// Close waits for queued mods to be stored (or to fail) and stops, then
+// closes its senders.
 func (m *Manager) Close() {
 	m.wg.Wait()
 	m.cancel()
+	m.push.Close()
 }
 
 func (m *Manager) get(id string) *ld {

@@ -15,11 +15,11 @@ import (
 	"github.com/openvolt/openvolt/internal/core/coreerr"
 	"github.com/openvolt/openvolt/internal/core/route"
 	"github.com/openvolt/openvolt/internal/core/route/routetest"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
 	"github.com/openvolt/openvolt/internal/kvstore/kvstoretest"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
-	"github.com/openvolt/openvolt/internal/store"
 )
 
 // recorder is a Pushers that keeps what each device was given.
@@ -41,6 +41,9 @@ func (r *recorder) Push(dev string, d *Delta) {
 		r.flows[dev][f.GetId()] = true
 	}
 }
+
+func (r *recorder) Resend(string) {}
+func (r *recorder) Close()        {}
 
 func (r *recorder) count(dev string) int {
 	r.mu.Lock()
@@ -84,7 +87,7 @@ func newManager(t testing.TB, kv kvstore.Store, onus int) (*Manager, *recorder) 
 	rec := &recorder{flows: map[string]map[uint64]bool{}}
 	topo := topology(t, onus)
 	exists := func(id string) error { _, err := topo(id); return err }
-	m, err := New(Config{Store: store.New(kv, "volt"), Exists: exists, Topology: topo, Push: rec})
+	m, err := New(Config{Store: store.New(kv, "volt"), Exists: exists, Topology: topo, Push: func(func(context.Context, string) (DeviceTables, error)) Senders { return rec }})
 	if err != nil {
 		t.Fatal(err)
 	}

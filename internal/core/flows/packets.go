@@ -32,8 +32,13 @@ func (m *Manager) portOf(ctx context.Context, ldID string, n uint32) (route.Port
 }
 
 // PacketIn turns a frame an adapter received on a device port into a
-// packet-in of the logical port with the same number (see adapter/portno).
-func (m *Manager) PacketIn(ctx context.Context, ldID string, portNo uint32, packet []byte) error {
+// packet-in of the logical port with the same number (see adapter/portno)
+// of the device's logical device.
+func (m *Manager) PacketIn(ctx context.Context, deviceID string, portNo uint32, packet []byte) error {
+	ldID, err := m.LogicalDeviceOf(deviceID)
+	if err != nil {
+		return err
+	}
 	if _, err := m.portOf(ctx, ldID, portNo); err != nil {
 		return err
 	}
@@ -59,7 +64,7 @@ func (m *Manager) PacketIn(ctx context.Context, ldID string, portNo uint32, pack
 
 // PacketOut sends a controller's frame out of the logical ports its output
 // actions name.
-func (m *Manager) PacketOut(ctx context.Context, ldID string, po *openflowv1.PacketOut, dev func(string) (*voltv1.Device, bool), send PacketOutSender) error {
+func (m *Manager) PacketOut(ctx context.Context, ldID string, po *openflowv1.PacketOut) error {
 	var outs []uint32
 	for _, a := range po.GetActions() {
 		switch {
@@ -77,11 +82,11 @@ func (m *Manager) PacketOut(ctx context.Context, ldID string, po *openflowv1.Pac
 		if err != nil {
 			return err
 		}
-		d, ok := dev(p.DeviceID)
-		if !ok {
+		d, err := m.cfg.Devices.Device(p.DeviceID)
+		if err != nil {
 			return coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %s behind port %d is gone", p.DeviceID, n))
 		}
-		if err := send(ctx, d, &adapterv1.PacketOutRequest{Device: d, EgressPortNo: p.DevicePort, Packet: po}); err != nil {
+		if err := m.cfg.SendPacketOut(ctx, d, &adapterv1.PacketOutRequest{Device: d, EgressPortNo: p.DevicePort, Packet: po}); err != nil {
 			return err
 		}
 	}

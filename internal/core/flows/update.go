@@ -196,7 +196,7 @@ func (m *Manager) flush(l *ld) {
 		}
 		for _, cm := range batch {
 			for dev, d := range cm.delta {
-				m.cfg.Push.Push(dev, d)
+				m.push.Push(dev, d)
 			}
 			m.publish(l.id, cm.changes)
 			close(cm.done)

@@ -13,9 +13,10 @@ import (
 	"github.com/openvolt/openvolt/adapter/portno"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/coreerr"
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
+	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/kvstore"
-	"github.com/openvolt/openvolt/internal/store"
 )
 
 // fakeDevices is the device manager as the logical side sees it: snapshots
@@ -39,17 +40,23 @@ func (f *fakeDevices) set(d *voltv1.Device, ports ...*voltv1.Port) {
 	}
 }
 
-func (f *fakeDevices) Get(id string) (*voltv1.Device, bool) {
+func (f *fakeDevices) Device(id string) (*voltv1.Device, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, ok := f.devs[id]
-	return d, ok
+	if !ok {
+		return nil, coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %q not found", id))
+	}
+	return d, nil
 }
 
-func (f *fakeDevices) Ports(id string) []*voltv1.Port {
+func (f *fakeDevices) Ports(id string) ([]*voltv1.Port, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.ports[id])
+	if _, ok := f.devs[id]; !ok {
+		return nil, coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %q not found", id))
+	}
+	return slices.Clone(f.ports[id]), nil
 }
 
 func (f *fakeDevices) Children(parentID string) []*voltv1.Device {

@@ -118,11 +118,12 @@ func (m *Manager) adoptChild(ctx context.Context, l *logical, childID string) er
 		return err
 	}
 	defer release()
-	c, ok := m.devices.Get(childID)
-	if !ok || !deviceActive(c) {
+	c, err := m.devices.Device(childID)
+	if err != nil || !deviceActive(c) {
 		return nil
 	}
-	return m.upsertAllLocked(ctx, l, c, m.devices.Ports(childID))
+	ports, _ := m.devices.Ports(childID) // none for a device gone meanwhile
+	return m.upsertAllLocked(ctx, l, c, ports)
 }
 
 // addPorts makes a logical port for each of dev's ports that should have
@@ -253,7 +254,8 @@ func (m *Manager) SetPortsUp(ctx context.Context, dev *voltv1.Device, up bool) e
 	defer release()
 	devPorts := make(map[uint32]*voltv1.Port)
 	if up {
-		for _, p := range m.devices.Ports(dev.GetId()) {
+		ports, _ := m.devices.Ports(dev.GetId()) // none for a device gone meanwhile
+		for _, p := range ports {
 			devPorts[p.GetPortNo()] = p
 		}
 	}
@@ -410,11 +412,12 @@ func (m *Manager) setPortDown(ctx context.Context, ldID, portID string, down boo
 
 // linkUp reports whether the device port behind lp is up now.
 func (m *Manager) linkUp(lp *voltv1.LogicalPort) bool {
-	d, ok := m.devices.Get(lp.GetDeviceId())
-	if !ok || !deviceUp(d) {
+	d, err := m.devices.Device(lp.GetDeviceId())
+	if err != nil || !deviceUp(d) {
 		return false
 	}
-	for _, p := range m.devices.Ports(d.GetId()) {
+	ports, _ := m.devices.Ports(d.GetId())
+	for _, p := range ports {
 		if p.GetPortNo() == lp.GetDevicePortNo() {
 			return portUp(p)
 		}

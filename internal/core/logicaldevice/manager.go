@@ -25,15 +25,16 @@ import (
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
-	"github.com/openvolt/openvolt/internal/store"
+	"github.com/openvolt/openvolt/internal/core/store"
 )
 
 // Devices is what the logical side reads of the devices. Snapshots it
 // returns are immutable.
 type Devices interface {
-	Get(id string) (*voltv1.Device, bool)
-	// Ports returns the device's ports (nil for an unknown device).
-	Ports(id string) []*voltv1.Port
+	// Device returns a device or a NotFound error.
+	Device(id string) (*voltv1.Device, error)
+	// Ports returns the device's ports or a NotFound error.
+	Ports(id string) ([]*voltv1.Port, error)
 	Children(parentID string) []*voltv1.Device
 }
 

@@ -24,7 +24,7 @@ import (
 type Devices interface {
 	List(filter func(*voltv1.Device) bool) []*voltv1.Device
 	Device(id string) (*voltv1.Device, error)
-	DevicePorts(id string) ([]*voltv1.Port, error)
+	Ports(id string) ([]*voltv1.Port, error)
 	Create(ctx context.Context, d *voltv1.Device) (*voltv1.Device, error)
 	Enable(ctx context.Context, id string) error
 	Disable(ctx context.Context, id string) error
@@ -192,7 +192,7 @@ func (s *Server) ListDevicePorts(_ context.Context, req *voltv1.ID) (*voltv1.Por
 	if err := needID(req.GetId()); err != nil {
 		return nil, err
 	}
-	ports, err := s.cfg.Devices.DevicePorts(req.GetId())
+	ports, err := s.cfg.Devices.Ports(req.GetId())
 	if err != nil {
 		return nil, coreerr.ToStatus(err)
 	}
@@ -357,7 +357,7 @@ func (s *Server) ListDeviceTypes(context.Context, *emptypb.Empty) (*voltv1.Devic
 // header is sent once the subscription is in place: a client that waits for
 // it (ClientStream.Header) sees every event published after that.
 func (s *Server) ReceiveChangeEvents(req *voltv1.ReceiveChangeEventsRequest, stream grpc.ServerStreamingServer[voltv1.Event]) error {
-	filter, err := EventFilter(req)
+	filter, err := eventFilter(req)
 	if err != nil {
 		return err
 	}
@@ -389,9 +389,9 @@ func eventPayloads() protoreflect.OneofDescriptor {
 	return (&voltv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload")
 }
 
-// EventFilter turns a stream request into a filter (nil: every event); a
+// eventFilter turns a stream request into a filter (nil: every event); a
 // request naming an unknown payload or change kind is InvalidArgument.
-func EventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
+func eventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bool, error) {
 	dev, ld := req.GetDeviceId(), req.GetLogicalDeviceId()
 	oneof := eventPayloads()
 	payloads := map[protoreflect.Name]bool{}

@@ -20,7 +20,7 @@ import (
 // Devices is the device manager as adapters reach it.
 type Devices interface {
 	Device(id string) (*voltv1.Device, error)
-	DevicePorts(id string) ([]*voltv1.Port, error)
+	Ports(id string) ([]*voltv1.Port, error)
 	Children(parentID string) []*voltv1.Device
 	Update(ctx context.Context, d *voltv1.Device) error
 	UpdateState(ctx context.Context, id string, oper voltv1.OperStatus, conn voltv1.ConnectStatus) error
@@ -118,7 +118,7 @@ func (s *Server) PortRemoved(ctx context.Context, req *adapterv1.PortRemovedRequ
 }
 
 func (s *Server) ListDevicePorts(_ context.Context, req *adapterv1.DeviceRequest) (*voltv1.Ports, error) {
-	ports, err := s.cfg.Devices.DevicePorts(req.GetDeviceId())
+	ports, err := s.cfg.Devices.Ports(req.GetDeviceId())
 	if err != nil {
 		return nil, coreerr.ToStatus(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Version is the OpenFlow 1.3 wire version.
@@ -267,4 +268,16 @@ func noEOF(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// DPIDString formats a datapath id as OpenFlow tools print it.
+func DPIDString(d uint64) string {
+	var b strings.Builder
+	for i := 7; i >= 0; i-- {
+		fmt.Fprintf(&b, "%02x", byte(d>>(8*i)))
+		if i > 0 {
+			b.WriteByte(':')
+		}
+	}
+	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
 	"github.com/openvolt/openvolt/internal/ponsim/openolt/oltclient"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 func cloneFlow(f *openolt.Flow) *openolt.Flow {
@@ -235,7 +236,7 @@ func TestOMCIDrop(t *testing.T) {
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- c.MIBReset(rctx, oltclient.ONU{PON: 0, ID: 1}) }()
-		eventually(t, "response sent or dropped", func() error {
+		testkit.Eventually(t, "response sent or dropped", func() error {
 			now := b.face.OMCICounters()
 			if now.Sent+now.Dropped == before.Sent+before.Dropped {
 				return context.DeadlineExceeded

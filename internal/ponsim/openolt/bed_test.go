@@ -17,6 +17,7 @@ import (
 	"github.com/openvolt/openvolt/internal/ponsim"
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
 	"github.com/openvolt/openvolt/internal/ponsim/openolt/oltclient"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -73,21 +74,6 @@ func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func eventually(t testing.TB, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func wantCode(t testing.TB, what string, err error, code codes.Code) {
@@ -155,7 +141,7 @@ func expectStart(t testing.TB, ctx context.Context, c *oltclient.Client, pons, o
 // (rebooting), and reads its first indication: OLT up.
 func connect(t testing.TB, ctx context.Context, c *oltclient.Client) {
 	t.Helper()
-	eventually(t, "indication stream", func() error {
+	testkit.Eventually(t, "indication stream", func() error {
 		if err := c.Connect(ctx); err != nil {
 			return err
 		}

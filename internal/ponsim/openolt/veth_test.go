@@ -18,6 +18,7 @@ import (
 	"github.com/openvolt/openvolt/internal/ponsim"
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
 	"github.com/openvolt/openvolt/internal/ponsim/openolt/oltclient"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -53,7 +54,7 @@ func (n *netns) veth(a, b string) {
 	for _, ifname := range []string{a, b} {
 		ip(n.t, "-n", n.name, "link", "set", ifname, "up")
 	}
-	eventually(n.t, a+" up", func() error {
+	testkit.Eventually(n.t, a+" up", func() error {
 		for _, ifname := range []string{a, b} {
 			out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", ifname).Output()
 			if err != nil || !strings.Contains(string(out), "state UP") {
@@ -92,7 +93,7 @@ func catch(p frameio.Port) *catcher {
 func (c *catcher) wait(t *testing.T, what string) []byte {
 	t.Helper()
 	var got []byte
-	eventually(t, what, func() error {
+	testkit.Eventually(t, what, func() error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.frames) == 0 {
@@ -170,7 +171,7 @@ func TestSubscriberOnVethOpenOLT(t *testing.T) {
 	bcast := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	discover := frame(hostMAC, bcast, 0x0800, udp4(68, 67))
 	var pkt *openolt.PacketIndication
-	eventually(t, "dhcp discover packet-in", func() error {
+	testkit.Eventually(t, "dhcp discover packet-in", func() error {
 		if err := host.Send(discover); err != nil {
 			return err
 		}

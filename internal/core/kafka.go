@@ -34,16 +34,14 @@ const maxEventBatch = 1024
 // behind, a line per event would add to the load.
 const dropLogEvery = time.Second
 
-// bus connects the core to Kafka: the client conn to adapters, the server
+// kafka connects the core to Kafka: the client conn to adapters, the server
 // of CoreService, and the events publisher. It keeps trying while Kafka is
-// away, so the NBI serves reads even before the bus is up.
-type bus struct {
-	cfg       Config
-	log       *slog.Logger
-	sbi       *sbi.Server
-	onConnect func() // must not block
+// away, so the NBI serves reads even before Kafka is up.
+type kafka struct {
+	cfg Config
+	log *slog.Logger
 
-	events        *msgbus.Publisher // queues events, and sends them once the bus is up
+	events        *msgbus.Publisher // queues events, and sends them once Kafka is up
 	dropped       atomic.Uint64     // events not queued because the queue was full
 	droppedLogged atomic.Uint64     // dropped as of the last warning
 	dropLogged    atomic.Int64      // unix nanoseconds of the last warning
@@ -54,7 +52,7 @@ type bus struct {
 	clients map[string]adapterv1.AdapterServiceClient // by topic
 }
 
-func newBus(cfg Config, log *slog.Logger) (*bus, error) {
+func newKafka(cfg Config, log *slog.Logger) (*kafka, error) {
 	log = logger(log)
 	topic := cfg.EventsTopic
 	if topic == "" {
@@ -66,7 +64,7 @@ func newBus(cfg Config, log *slog.Logger) (*bus, error) {
 	if err != nil { // a bad EventsTopic
 		return nil, fmt.Errorf("core: %w", err)
 	}
-	return &bus{
+	return &kafka{
 		cfg:     cfg,
 		log:     log,
 		events:  events,
@@ -74,11 +72,12 @@ func newBus(cfg Config, log *slog.Logger) (*bus, error) {
 	}, nil
 }
 
-// run connects (retrying with backoff), then publishes events until ctx ends.
-func (b *bus) run(ctx context.Context) {
+// run connects (retrying with backoff) and serves sbi, calls onConnect
+// (nil: none; it must not block), then publishes events until ctx ends.
+func (b *kafka) run(ctx context.Context, sbi *sbi.Server, onConnect func()) {
 	backoff := 200 * time.Millisecond
 	for {
-		err := b.connect(ctx)
+		err := b.connect(ctx, sbi)
 		if err == nil {
 			break
 		}
@@ -91,13 +90,13 @@ func (b *bus) run(ctx context.Context) {
 		backoff = min(2*backoff, 5*time.Second)
 	}
 	b.log.Info("message bus connected", "topic", b.cfg.Topic)
-	if b.onConnect != nil {
-		b.onConnect()
+	if onConnect != nil {
+		onConnect()
 	}
 	b.publishLoop(ctx)
 }
 
-func (b *bus) connect(ctx context.Context) error {
+func (b *kafka) connect(ctx context.Context, sbi *sbi.Server) error {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := msgbus.Dial(dctx, msgbus.Config{
@@ -119,7 +118,7 @@ func (b *bus) connect(ctx context.Context) error {
 		conn.Close()
 		return err
 	}
-	b.sbi.RegisterOn(srv)
+	sbi.RegisterOn(srv)
 	if err := srv.Start(dctx); err != nil {
 		conn.Close()
 		return err
@@ -135,7 +134,7 @@ func (b *bus) connect(ctx context.Context) error {
 // events of each key stay in order), each tried again until the broker
 // takes it, so that an outage of the broker loses none of the events
 // queued (msgbus.Publisher).
-func (b *bus) publishLoop(ctx context.Context) {
+func (b *kafka) publishLoop(ctx context.Context) {
 	b.mu.RLock()
 	conn := b.conn
 	b.mu.RUnlock()
@@ -153,10 +152,10 @@ func outgoing(ev *voltv1.Event) msgbus.Outgoing {
 	return msgbus.Outgoing{Message: ev, Key: key}
 }
 
-// publishEvent is the event bus's sink: it never blocks the core. When the
+// publishEvent is the event fan-out's sink: it never blocks the core. When the
 // queue is full it drops the event, counts it and warns, at most once per
 // dropLogEvery.
-func (b *bus) publishEvent(ev *voltv1.Event) {
+func (b *kafka) publishEvent(ev *voltv1.Event) {
 	o := outgoing(ev)
 	if b.events.Publish(o.Message, o.Key) {
 		return
@@ -171,12 +170,12 @@ func (b *bus) publishEvent(ev *voltv1.Event) {
 	b.log.Warn("event dropped: Kafka is behind", "event", ev.GetId(), "dropped", since, "dropped_total", total)
 }
 
-// droppedEvents counts the events dropped since the bus started.
-func (b *bus) droppedEvents() uint64 { return b.dropped.Load() }
+// droppedEvents counts the events dropped since the core started.
+func (b *kafka) droppedEvents() uint64 { return b.dropped.Load() }
 
 // client returns the AdapterService client for topic, or Unavailable while
-// the bus is down.
-func (b *bus) client(topic string) (adapterv1.AdapterServiceClient, error) {
+// Kafka is down.
+func (b *kafka) client(topic string) (adapterv1.AdapterServiceClient, error) {
 	b.mu.RLock()
 	c, conn := b.clients[topic], b.conn
 	b.mu.RUnlock()
@@ -193,7 +192,7 @@ func (b *bus) client(topic string) (adapterv1.AdapterServiceClient, error) {
 	return c, nil
 }
 
-func (b *bus) close() {
+func (b *kafka) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.server != nil {
@@ -206,22 +205,25 @@ func (b *bus) close() {
 
 // adapterClients resolves a device type to its adapter's client.
 type adapterClients struct {
-	reg *adapterreg.Registry
-	bus *bus
+	reg   *adapterreg.Registry
+	kafka *kafka
 }
 
 var _ device.Adapters = adapterClients{}
 
+// For returns the client of the adapter of deviceType and its topic (the
+// adapter's registered endpoint is the Kafka topic it serves on).
 func (a adapterClients) For(_ context.Context, deviceType string) (adapterv1.AdapterServiceClient, string, error) {
 	_, ad, ok := a.reg.ForType(deviceType)
 	if !ok {
 		return nil, "", coreerr.New(coreerr.ErrFailedPrecondition, fmt.Sprintf("no adapter serves device type %q", deviceType))
 	}
-	c, err := a.bus.client(ad.GetEndpoint())
+	topic := ad.GetEndpoint()
+	c, err := a.kafka.client(topic)
 	if err != nil {
 		return nil, "", err
 	}
-	return c, ad.GetEndpoint(), nil
+	return c, topic, nil
 }
 
 // registrar stores registrations and reconciles an adapter's devices the
@@ -242,7 +244,7 @@ func (r *registrar) Register(ctx context.Context, a *voltv1.Adapter, types []*vo
 	for _, t := range types {
 		names[t.GetId()] = true
 	}
-	r.log.Info("adapter registered", "adapter", a.GetId(), "endpoint", a.GetEndpoint(), "types", len(types))
+	r.log.Info("adapter registered", "adapter", a.GetId(), "topic", a.GetEndpoint(), "types", len(types))
 	// Reconcile after answering: the adapter's registration call must not
 	// wait on calls back into the adapter.
 	r.tasks.Go(func(ctx context.Context) { r.devices.Reconcile(ctx, names) })

@@ -44,7 +44,7 @@ func (h *recordLog) Handle(_ context.Context, r slog.Record) error {
 func TestPublishEventDropsWhenBehind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &recordLog{}
-		b, err := newBus(Config{}, slog.New(h))
+		b, err := newKafka(Config{}, slog.New(h))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestEventsInOrderPerDevice(t *testing.T) {
 			t.Errorf("%s: %d events, in order %v", dev, len(ids), slices.IsSorted(ids))
 		}
 	}
-	if d := p.bus.droppedEvents(); d != 0 || len(got) != devices {
+	if d := p.kafka.droppedEvents(); d != 0 || len(got) != devices {
 		t.Errorf("%d devices, %d events dropped", len(got), d)
 	}
 }

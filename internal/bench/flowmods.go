@@ -1,4 +1,4 @@
-package ofagent
+package bench
 
 import (
 	"bufio"
@@ -16,8 +16,9 @@ import (
 	"github.com/openvolt/openvolt/internal/openflow/ofp13"
 )
 
-// BenchConfig configures Bench.
-type BenchConfig struct {
+// FlowMods is what `volt bench ofagent` sends, as a controller, to an
+// agent (controllerLoad).
+type FlowMods struct {
 	// Addr is an agent's passive listener, HOST:PORT. The logical device it
 	// serves needs an NNI and a UNI.
 	Addr string
@@ -33,9 +34,9 @@ type BenchConfig struct {
 	Cleanup bool
 }
 
-// BenchResult is what Bench measured. Every flow-mod is confirmed by a
+// OFAgentResult is what controllerLoad measured. Every flow-mod is confirmed by a
 // barrier reply before it counts.
-type BenchResult struct {
+type OFAgentResult struct {
 	DPID           string  `json:"dpid"`
 	InPort         uint32  `json:"inPort"`
 	OutPort        uint32  `json:"outPort"`
@@ -49,13 +50,13 @@ type BenchResult struct {
 	CleanupSeconds float64 `json:"cleanupSeconds,omitempty"`
 }
 
-// Bench measures how many flow-mods per second one controller connection
+// controllerLoad measures how many flow-mods per second one controller connection
 // gets into the core through the agent at cfg.Addr: it sends upstream
 // subscriber-like flows (in_port a UNI, eth_type IPv4 and a distinct
 // ipv4_dst each, push a VLAN, output to the NNI) with a barrier after every
 // Batch, keeping Window barriers in flight, and stops the clock at the last
 // barrier reply.
-func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
+func controllerLoad(ctx context.Context, cfg FlowMods) (OFAgentResult, error) {
 	if cfg.FlowMods <= 0 {
 		cfg.FlowMods = 20000
 	}
@@ -68,13 +69,13 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
-		return BenchResult{}, err
+		return OFAgentResult{}, err
 	}
 	defer nc.Close()
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 	bc := &benchConn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), bw: bufio.NewWriterSize(nc, 64<<10)}
-	var res BenchResult
+	var res OFAgentResult
 	if err := bc.setup(&res); err != nil {
 		return res, err
 	}
@@ -261,7 +262,7 @@ func (c *benchConn) transact(m ofp13.Message) error {
 }
 
 // setup exchanges hellos, reads the features and picks a UNI and the NNI.
-func (c *benchConn) setup(res *BenchResult) error {
+func (c *benchConn) setup(res *OFAgentResult) error {
 	_ = c.nc.SetDeadline(time.Now().Add(30 * time.Second))
 	defer c.nc.SetDeadline(time.Time{})
 	if err := c.write(ofp13.NewHello(1)); err != nil {
@@ -284,7 +285,7 @@ func (c *benchConn) setup(res *BenchResult) error {
 		}
 		switch m := m.(type) {
 		case *ofp13.FeaturesReply:
-			res.DPID = dpidString(m.DatapathID)
+			res.DPID = ofp13.DPIDString(m.DatapathID)
 			got++
 		case *ofp13.PortDescReply:
 			for _, p := range m.Ports {

@@ -15,9 +15,9 @@ import (
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 )
 
-// BenchmarkEventsToKafka measures the change-event path from the event bus
-// to the topic volt.events on an embedded broker: events.Bus.Publish, the
-// bus's sink and its publisher, msgbus and kgo. One op is one FlowChange
+// BenchmarkEventsToKafka measures the change-event path from the event fan-out
+// to the topic volt.events on an embedded broker: events.FanOut.Publish, the
+// fan-out's sink and its publisher, msgbus and kgo. One op is one FlowChange
 // event, counted when the broker has it. The broker is on loopback
 // (rtt=0) or behind a link that delays each way by half a millisecond
 // (rtt=1ms; with timer slack a produce there takes about 2 ms), about
@@ -80,12 +80,12 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 		}
 	}
 	published := func() uint64 {
-		p.bus.mu.RLock()
-		defer p.bus.mu.RUnlock()
-		if p.bus.conn == nil {
+		p.kafka.mu.RLock()
+		defer p.kafka.mu.RUnlock()
+		if p.kafka.conn == nil {
 			return 0
 		}
-		return p.bus.conn.Stats().Published
+		return p.kafka.conn.Stats().Published
 	}
 	// drain waits until the broker has want events, or until the queue is
 	// empty and nothing more arrives (the rest were dropped); it returns
@@ -96,7 +96,7 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 		for last < want && stable < 20 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 			n := published()
-			if n == last && p.bus.events.Len() == 0 {
+			if n == last && p.kafka.events.Len() == 0 {
 				stable++
 			} else {
 				stable = 0
@@ -105,7 +105,7 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 		}
 		return last
 	}
-	// The bus is up and the topic exists.
+	// Kafka is up and the topic exists.
 	p.events.Publish(event(0))
 	if n := drain(1); n != 1 {
 		b.Fatalf("warm-up: %d events published, want 1", n)
@@ -134,7 +134,7 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 	}
 	b.Run("max", func(b *testing.B) {
 		run(b, func(int) {
-			for p.bus.events.Len() > eventBuffer/2 {
+			for p.kafka.events.Len() > eventBuffer/2 {
 				time.Sleep(100 * time.Microsecond)
 			}
 		}, true)
@@ -154,8 +154,8 @@ func benchEvents(b *testing.B, rtt time.Duration) {
 	})
 }
 
-// runBus builds a core on an in-memory store and runs its bus on brokers
-// until the test ends; it returns once the bus is connected.
+// runBus builds a core on an in-memory store and runs its Kafka side on brokers
+// until the test ends; it returns once Kafka is connected.
 func runBus(t testing.TB, brokers []string) *parts {
 	t.Helper()
 	cfg := Config{KV: kvstore.NewMemory(), Brokers: brokers}
@@ -170,7 +170,7 @@ func runBus(t testing.TB, brokers []string) *parts {
 	running := make(chan struct{})
 	go func() {
 		defer close(running)
-		p.bus.run(ctx)
+		p.kafka.run(ctx, p.sbi, nil)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -179,14 +179,14 @@ func runBus(t testing.TB, brokers []string) *parts {
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		p.bus.mu.RLock()
-		up := p.bus.conn != nil
-		p.bus.mu.RUnlock()
+		p.kafka.mu.RLock()
+		up := p.kafka.conn != nil
+		p.kafka.mu.RUnlock()
 		if up {
 			return p
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the bus did not connect")
+			t.Fatal("Kafka did not connect")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-// Package store keeps the core's objects in a kvstore.Store as protobuf,
+// Package store keeps the core's objects in a key-value store (KV) as protobuf,
 // one key per object under /<prefix>/<kind>/<id>.
 package store
 
@@ -19,12 +19,12 @@ import (
 // Repo stores one kind of message under a key prefix. Ids may contain "/"
 // to group objects under a parent (ports under their device).
 type Repo[T proto.Message] struct {
-	kv     kvstore.Store
+	kv     KV
 	prefix string // "/volt/devices/"
 	newT   func() T
 }
 
-func newRepo[T proto.Message](kv kvstore.Store, prefix, kind string, newT func() T) Repo[T] {
+func newRepo[T proto.Message](kv KV, prefix, kind string, newT func() T) Repo[T] {
 	return Repo[T]{kv: kv, prefix: prefix + "/" + kind + "/", newT: newT}
 }
 
@@ -102,9 +102,22 @@ func (r Repo[T]) list(ctx context.Context, prefix string) ([]T, error) {
 	return out, nil
 }
 
+// KV is what the core asks of a key-value store (kvstore.Etcd,
+// kvstore.Memory): reads, writes of one key or a prefix, and batched
+// writes. Leases and watches it does not use.
+type KV interface {
+	Get(ctx context.Context, key string) (kvstore.KV, error)
+	List(ctx context.Context, prefix string) ([]kvstore.KV, error)
+	Put(ctx context.Context, key string, value []byte, opts ...kvstore.PutOption) (int64, error)
+	Delete(ctx context.Context, key string) error
+	DeletePrefix(ctx context.Context, prefix string) error
+	Batch(ctx context.Context, ops []kvstore.Op) error
+	MaxBatch() int
+}
+
 // Store holds a repository per kind.
 type Store struct {
-	KV             kvstore.Store
+	KV             KV
 	Prefix         string
 	Devices        Repo[*voltv1.Device]        // <id>
 	Ports          Repo[*voltv1.Port]          // <device id>/<port no>
@@ -118,7 +131,7 @@ type Store struct {
 }
 
 // New returns the repositories under /<prefix>/ (prefix "volt" when empty).
-func New(kv kvstore.Store, prefix string) *Store {
+func New(kv KV, prefix string) *Store {
 	prefix = "/" + strings.Trim(prefix, "/")
 	if prefix == "/" {
 		prefix = "/volt"
