@@ -18,6 +18,7 @@ import (
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
 	"github.com/openvolt/openvolt/internal/techprofile"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // flowMod sends one flow-mod (add, or strict delete) to the logical
@@ -105,7 +106,7 @@ func TestSubscriberFlowsBecomeVLANRules(t *testing.T) {
 		fmt.Sprintf("eth_type=0x0800,actions=push_vlan:0x8100,set_field:%d->vlan_vid", cVID),                          // DHCP, IGMP up
 		fmt.Sprintf("in_port=%d,tunnel_id=%#x,vlan_vid=%d,actions=pop_vlan,output:%d", portno.ONUPON, uni, cVID, uni), // down
 	}
-	eventually(t, "the ONU's dataplane tags the subscriber's frames", func() error {
+	testkit.Eventually(t, "the ONU's dataplane tags the subscriber's frames", func() error {
 		table := p.onuTable(sn)
 		for _, w := range want {
 			if !containsFlow(table, w) {
@@ -116,7 +117,7 @@ func TestSubscriberFlowsBecomeVLANRules(t *testing.T) {
 	})
 
 	s.flowMod(ld, flows[0], true) // the EAPOL trap
-	eventually(t, "the EAPOL rule deleted", func() error {
+	testkit.Eventually(t, "the EAPOL rule deleted", func() error {
 		table := p.onuTable(sn)
 		if containsFlow(table, want[1]) {
 			return fmt.Errorf("the EAPOL rule is still in ponsim's ONU table:\n%s", table)
@@ -187,19 +188,19 @@ func TestRebootRestoresService(t *testing.T) {
 		}
 		return nil
 	}
-	eventually(t, "the ONU tags the subscriber's frames", tagged)
+	testkit.Eventually(t, "the ONU tags the subscriber's frames", tagged)
 
 	before := p.face.OMCICounters().Sent
 	if _, err := s.nbi.RebootDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "ONU resynchronised after its reboot", func() error {
+	testkit.Eventually(t, "ONU resynchronised after its reboot", func() error {
 		if sent := p.face.OMCICounters().Sent - before; sent < 150 {
 			return fmt.Errorf("%d OMCI responses since the reboot, want a full MIB upload (over 150)", sent)
 		}
 		return nil
 	})
-	eventually(t, "the ONU tags the subscriber's frames after its reboot", tagged)
+	testkit.Eventually(t, "the ONU tags the subscriber's frames after its reboot", tagged)
 }
 
 // TestTechProfileTooBigRefused: with ONUs whose T-CONTs have one priority

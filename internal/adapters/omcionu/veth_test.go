@@ -19,6 +19,7 @@ import (
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/frameio"
+	"github.com/openvolt/openvolt/internal/testkit"
 	"github.com/openvolt/openvolt/internal/testpeer"
 )
 
@@ -54,7 +55,7 @@ func (n *netns) veth(a, b string) {
 	for _, ifname := range []string{a, b} {
 		ip(n.t, "-n", n.name, "link", "set", ifname, "up")
 	}
-	eventually(n.t, a+" up", func() error {
+	testkit.Eventually(n.t, a+" up", func() error {
 		for _, ifname := range []string{a, b} {
 			out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", ifname).Output()
 			if err != nil || !strings.Contains(string(out), "state UP") {
@@ -94,7 +95,7 @@ func catch(p frameio.Port) *catcher {
 func (c *catcher) wait(t *testing.T, what string) []byte {
 	t.Helper()
 	var got []byte
-	eventually(t, what, func() error {
+	testkit.Eventually(t, what, func() error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if len(c.frames) == 0 {
@@ -252,7 +253,7 @@ func TestSubscriberOnVethOMCI(t *testing.T) {
 	// DHCPv4), the OLT traps it: a packet-in of the UNI.
 	discover := frame(hostMAC, bcast, 0x0800, udp4(68, 67))
 	var in *voltv1.PacketIn
-	eventually(t, "DHCP discover packet-in", func() error {
+	testkit.Eventually(t, "DHCP discover packet-in", func() error {
 		if err := host.Send(discover); err != nil {
 			return err
 		}
@@ -279,7 +280,7 @@ func TestSubscriberOnVethOMCI(t *testing.T) {
 	if err := network.Send(offerIn); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DHCP offer packet-in", func() error {
+	testkit.Eventually(t, "DHCP offer packet-in", func() error {
 		select {
 		case in = <-ins:
 			if inPort(in) != nni {
