@@ -180,15 +180,17 @@ func TestServerFromEnv(t *testing.T) {
 	}
 }
 
-// blocking is a LogService that answers GetLogLevels only when the call ends,
-// and SetLogLevel with a server-side Unavailable.
+// blocking is a LogService that never answers GetLogLevels while the test
+// runs (an answer when the call's deadline passes would race the client's
+// own), and answers SetLogLevel with a server-side Unavailable.
 type blocking struct {
 	voltv1.UnimplementedLogServiceServer
+	release chan struct{} // closed when the test ends
 }
 
-func (blocking) GetLogLevels(ctx context.Context, _ *voltv1.GetLogLevelsRequest) (*voltv1.GetLogLevelsResponse, error) {
-	<-ctx.Done()
-	return nil, status.FromContextError(ctx.Err()).Err()
+func (b blocking) GetLogLevels(context.Context, *voltv1.GetLogLevelsRequest) (*voltv1.GetLogLevelsResponse, error) {
+	<-b.release
+	return nil, status.Error(codes.Unavailable, "test over")
 }
 
 func (blocking) SetLogLevel(context.Context, *voltv1.SetLogLevelRequest) (*voltv1.SetLogLevelResponse, error) {
@@ -211,7 +213,9 @@ func (gaveUp) SetLogLevel(context.Context, *voltv1.SetLogLevelRequest) (*voltv1.
 
 func TestLogErrors(t *testing.T) {
 	_, addr := component(t)
-	slow := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, blocking{}) })
+	release := make(chan struct{})
+	slow := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, blocking{release: release}) })
+	t.Cleanup(func() { close(release) }) // before the server stops
 	server := serve(t, func(s grpc.ServiceRegistrar) { voltv1.RegisterLogServiceServer(s, gaveUp{}) })
 	closed := closedAddr(t)
 
