@@ -211,6 +211,10 @@ func (p *AdapterPushers) send(deviceID string) {
 		}
 		switch {
 		case p.ctx.Err() != nil: // a push cut off by Close is not news
+		case failures == 1 && status.Code(err) == codes.NotFound:
+			// Expected for a device the hardware no longer reports (it is
+			// UNREACHABLE with its reason): one line, not a warning.
+			p.log.Info("push flows to adapter: the device is absent; retrying rarely", "device", deviceID, "err", err, "retry_in", wait)
 		case failures == 1:
 			p.log.Warn("push flows to adapter: retrying quietly", "device", deviceID, "err", err, "retry_in", wait)
 		default:
