@@ -3,12 +3,8 @@ package omcionu_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,92 +16,8 @@ import (
 	"github.com/openvolt/openvolt/internal/bench"
 	"github.com/openvolt/openvolt/internal/frameio"
 	"github.com/openvolt/openvolt/internal/testkit"
-	"github.com/openvolt/openvolt/internal/testpeer"
+	"github.com/openvolt/openvolt/internal/testkit/netns"
 )
-
-// netns is a network namespace made for one test, with veth pairs in it.
-type netns struct {
-	t    *testing.T
-	name string
-	path string
-}
-
-func ip(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-func newNetns(t *testing.T) *netns {
-	testpeer.Root(t, "creates a network namespace and veth pairs and opens AF_PACKET sockets")
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	n := &netns{t: t, name: "vx-" + hex.EncodeToString(r[:])}
-	n.path = "/run/netns/" + n.name
-	ip(t, "netns", "add", n.name)
-	t.Cleanup(func() { ip(t, "netns", "del", n.name) })
-	// No IPv6 chatter on the links: only the test's frames cross them.
-	ip(t, "netns", "exec", n.name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-	return n
-}
-
-func (n *netns) veth(a, b string) {
-	ip(n.t, "-n", n.name, "link", "add", a, "type", "veth", "peer", "name", b)
-	for _, ifname := range []string{a, b} {
-		ip(n.t, "-n", n.name, "link", "set", ifname, "up")
-	}
-	testkit.Eventually(n.t, a+" up", func() error {
-		for _, ifname := range []string{a, b} {
-			out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", ifname).Output()
-			if err != nil || !strings.Contains(string(out), "state UP") {
-				return fmt.Errorf("%s not up", ifname)
-			}
-		}
-		return nil
-	})
-}
-
-func (n *netns) open(ifname string) *frameio.RawPort {
-	p, err := frameio.Open(ifname, frameio.Options{NetNS: n.path})
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.t.Cleanup(func() { p.Close() })
-	return p
-}
-
-// catcher keeps the frames a port receives.
-type catcher struct {
-	mu     sync.Mutex // guards frames
-	frames [][]byte
-}
-
-func catch(p frameio.Port) *catcher {
-	c := &catcher{}
-	p.Subscribe(nil, func(f []byte) {
-		c.mu.Lock()
-		c.frames = append(c.frames, bytes.Clone(f))
-		c.mu.Unlock()
-	})
-	return c
-}
-
-// wait returns the first frame received since the last wait.
-func (c *catcher) wait(t *testing.T, what string) []byte {
-	t.Helper()
-	var got []byte
-	testkit.Eventually(t, what, func() error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if len(c.frames) == 0 {
-			return fmt.Errorf("no frame yet")
-		}
-		got, c.frames = c.frames[0], c.frames[1:]
-		return nil
-	})
-	return got
-}
 
 var (
 	hostMAC = []byte{0x02, 0, 0, 0, 0, 1}
@@ -212,18 +124,18 @@ func inPort(in *voltv1.PacketIn) uint32 {
 // packet-in of the NNI and reaches the host untagged by packet-out; data
 // leaves the NNI with S-tag and C-tag and comes back untagged.
 func TestSubscriberOnVethOMCI(t *testing.T) {
-	ns := newNetns(t)
-	ns.veth("nni-sim", "nni-net")
-	ns.veth("uni-sim", "uni-host")
+	ns := netns.New(t, "vx")
+	ns.Veth("nni-sim", "nni-net")
+	ns.Veth("uni-sim", "uni-host")
 	s := newStack(t, omcionu.Options{Timeout: time.Second})
 	p := s.newSim(1, 1, 1, 0)
-	bound, err := p.sim.Bind(ns.open("nni-sim"), []frameio.Port{ns.open("uni-sim")})
+	bound, err := p.sim.Bind(ns.Open("nni-sim"), []frameio.Port{ns.Open("uni-sim")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bound.Close()
-	network, host := ns.open("nni-net"), ns.open("uni-host")
-	fromNNI, toHost := catch(network), catch(host)
+	network, host := ns.Open("nni-net"), ns.Open("uni-host")
+	fromNNI, toHost := netns.Catch(network), netns.Catch(host)
 
 	oltID := s.create(p.addr)
 	s.waitONUs(oltID, 1, 1, omcionu.ReasonMibDownload)
@@ -271,7 +183,7 @@ func TestSubscriberOnVethOMCI(t *testing.T) {
 	// The controller relays it to the network, S-tagged.
 	relayed := frame(hostMAC, bcast, 0x0800, udp4(68, 67), [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID})
 	s.packetOut(t, ld, nni, relayed)
-	if got := fromNNI.wait(t, "discover on the network"); !bytes.Equal(got, relayed) {
+	if got := fromNNI.Wait(t, "discover on the network"); !bytes.Equal(got, relayed) {
 		t.Errorf("network received %x, want %x", got, relayed)
 	}
 	// The offer from the network: a packet-in of the NNI, relayed to the
@@ -296,7 +208,7 @@ func TestSubscriberOnVethOMCI(t *testing.T) {
 	}
 	offer := frame(netMAC, hostMAC, 0x0800, udp4(67, 68))
 	s.packetOut(t, ld, uni, offer)
-	if got := toHost.wait(t, "offer at the host"); !bytes.Equal(got, offer) {
+	if got := toHost.Wait(t, "offer at the host"); !bytes.Equal(got, offer) {
 		t.Errorf("host received %x, want %x", got, offer)
 	}
 
@@ -305,14 +217,14 @@ func TestSubscriberOnVethOMCI(t *testing.T) {
 	if err := host.Send(frame(hostMAC, netMAC, 0x0800, data)); err != nil {
 		t.Fatal(err)
 	}
-	got := fromNNI.wait(t, "upstream data on the network")
+	got := fromNNI.Wait(t, "upstream data on the network")
 	if want := frame(hostMAC, netMAC, 0x0800, data, [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID}); !bytes.Equal(got, want) {
 		t.Errorf("network received %x, want %x", got, want)
 	}
 	if err := network.Send(frame(netMAC, hostMAC, 0x0800, data, [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID})); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := toHost.wait(t, "downstream data at the host"), frame(netMAC, hostMAC, 0x0800, data); !bytes.Equal(got, want) {
+	if got, want := toHost.Wait(t, "downstream data at the host"), frame(netMAC, hostMAC, 0x0800, data); !bytes.Equal(got, want) {
 		t.Errorf("host received %x, want %x", got, want)
 	}
 }

@@ -3,12 +3,6 @@ package openolt_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"os/exec"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,91 +13,9 @@ import (
 	face "github.com/openvolt/openvolt/internal/ponsim/openolt"
 	"github.com/openvolt/openvolt/internal/ponsim/openolt/oltclient"
 	"github.com/openvolt/openvolt/internal/testkit"
-	"github.com/openvolt/openvolt/internal/testpeer"
+	"github.com/openvolt/openvolt/internal/testkit/netns"
 	"github.com/openvolt/openvolt/logging"
 )
-
-// netns is a network namespace made for one test, with veth pairs in it.
-type netns struct {
-	t    *testing.T
-	name string
-	path string
-}
-
-func ip(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-func newNetns(t *testing.T) *netns {
-	testpeer.Root(t, "creates a network namespace and veth pairs and opens AF_PACKET sockets")
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	n := &netns{t: t, name: "vo-" + hex.EncodeToString(r[:])}
-	n.path = "/run/netns/" + n.name
-	ip(t, "netns", "add", n.name)
-	t.Cleanup(func() { ip(t, "netns", "del", n.name) })
-	ip(t, "netns", "exec", n.name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-	return n
-}
-
-func (n *netns) veth(a, b string) {
-	ip(n.t, "-n", n.name, "link", "add", a, "type", "veth", "peer", "name", b)
-	for _, ifname := range []string{a, b} {
-		ip(n.t, "-n", n.name, "link", "set", ifname, "up")
-	}
-	testkit.Eventually(n.t, a+" up", func() error {
-		for _, ifname := range []string{a, b} {
-			out, err := exec.Command("ip", "-n", n.name, "-o", "link", "show", "dev", ifname).Output()
-			if err != nil || !strings.Contains(string(out), "state UP") {
-				return fmt.Errorf("%s not up", ifname)
-			}
-		}
-		return nil
-	})
-}
-
-func (n *netns) open(ifname string) *frameio.RawPort {
-	p, err := frameio.Open(ifname, frameio.Options{NetNS: n.path})
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.t.Cleanup(func() { p.Close() })
-	return p
-}
-
-// catcher keeps the frames a port receives.
-type catcher struct {
-	mu     sync.Mutex // guards frames
-	frames [][]byte
-}
-
-func catch(p frameio.Port) *catcher {
-	c := &catcher{}
-	p.Subscribe(nil, func(f []byte) {
-		c.mu.Lock()
-		c.frames = append(c.frames, bytes.Clone(f))
-		c.mu.Unlock()
-	})
-	return c
-}
-
-func (c *catcher) wait(t *testing.T, what string) []byte {
-	t.Helper()
-	var got []byte
-	testkit.Eventually(t, what, func() error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if len(c.frames) == 0 {
-			return fmt.Errorf("no frame yet")
-		}
-		got, c.frames = c.frames[0], c.frames[1:]
-		return nil
-	})
-	return got
-}
 
 // TestSubscriberOnVethOpenOLT is TestSubscriberOnVeth
 // (internal/adapters/ponsimolt) driven through openolt: ponsim's NNI and
@@ -113,20 +25,20 @@ func (c *catcher) wait(t *testing.T, what string) []byte {
 // upstream data leaving the NNI with S-tag and C-tag, downstream data
 // reaching the UNI untagged.
 func TestSubscriberOnVethOpenOLT(t *testing.T) {
-	ns := newNetns(t)
-	ns.veth("nni-sim", "nni-net")
-	ns.veth("uni-sim", "uni-host")
+	ns := netns.New(t, "vo")
+	ns.Veth("nni-sim", "nni-net")
+	ns.Veth("uni-sim", "uni-host")
 	sim, err := ponsim.New(ponsim.Config{Name: "veth-openolt", PONPorts: 1, ONUsPerPON: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bound, err := sim.Bind(ns.open("nni-sim"), []frameio.Port{ns.open("uni-sim")})
+	bound, err := sim.Bind(ns.Open("nni-sim"), []frameio.Port{ns.Open("uni-sim")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bound.Close()
-	network, host := ns.open("nni-net"), ns.open("uni-host")
-	fromNNI, toHost := catch(network), catch(host)
+	network, host := ns.Open("nni-net"), ns.Open("uni-host")
+	fromNNI, toHost := netns.Catch(network), netns.Catch(host)
 	if _, err := face.Attach(sim, face.Config{}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +102,7 @@ func TestSubscriberOnVethOpenOLT(t *testing.T) {
 	if _, err := c.OLT.UplinkPacketOut(ctx, &openolt.UplinkPacket{IntfId: 0, Pkt: pkt.GetPkt()}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fromNNI.wait(t, "discover on the network"), frame(hostMAC, bcast, 0x0800, udp4(68, 67), [2]uint16{0x8100, cVID}); !bytes.Equal(got, want) {
+	if got, want := fromNNI.Wait(t, "discover on the network"), frame(hostMAC, bcast, 0x0800, udp4(68, 67), [2]uint16{0x8100, cVID}); !bytes.Equal(got, want) {
 		t.Errorf("network received %x, want %x", got, want)
 	}
 	// The offer from the network: a packet-in from the NNI, sent to the
@@ -205,7 +117,7 @@ func TestSubscriberOnVethOpenOLT(t *testing.T) {
 	if _, err := c.OLT.OnuPacketOut(ctx, &openolt.OnuPacket{IntfId: 0, OnuId: 1, PortNo: s.portNo(), GemportId: s.gem, Pkt: offer}); err != nil {
 		t.Fatal(err)
 	}
-	if got := toHost.wait(t, "offer at the host"); !bytes.Equal(got, offer) {
+	if got := toHost.Wait(t, "offer at the host"); !bytes.Equal(got, offer) {
 		t.Errorf("host received %x, want %x", got, offer)
 	}
 
@@ -214,7 +126,7 @@ func TestSubscriberOnVethOpenOLT(t *testing.T) {
 	if err := host.Send(frame(hostMAC, netMAC, 0x0800, data)); err != nil {
 		t.Fatal(err)
 	}
-	got := fromNNI.wait(t, "upstream data on the network")
+	got := fromNNI.Wait(t, "upstream data on the network")
 	if want := frame(hostMAC, netMAC, 0x0800, data, [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID}); !bytes.Equal(got, want) {
 		t.Errorf("network received %x, want %x", got, want)
 	}
@@ -224,7 +136,7 @@ func TestSubscriberOnVethOpenOLT(t *testing.T) {
 	if err := network.Send(frame(netMAC, hostMAC, 0x0800, data, [2]uint16{0x88a8, sVID}, [2]uint16{0x8100, cVID})); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := toHost.wait(t, "downstream data at the host"), frame(netMAC, hostMAC, 0x0800, data); !bytes.Equal(got, want) {
+	if got, want := toHost.Wait(t, "downstream data at the host"), frame(netMAC, hostMAC, 0x0800, data); !bytes.Equal(got, want) {
 		t.Errorf("host received %x, want %x", got, want)
 	}
 }
