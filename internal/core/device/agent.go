@@ -23,9 +23,14 @@ type agent struct {
 	// only while holding q, so a call that waited behind the delete sees it.
 	gone bool
 
-	mu    sync.RWMutex // guards dev and ports (the pointers, not the messages)
+	mu    sync.RWMutex // guards dev, ports and leaving (the pointers, not the messages)
 	dev   *voltv1.Device
 	ports map[uint32]*voltv1.Port
+	// leaving holds the ports a PortRemoved is taking away: portList
+	// leaves them out, so a logical-port rebuild that runs meanwhile (the
+	// root's activation adopting this child) does not bring back the logical
+	// port the removal just deleted.
+	leaving map[uint32]bool
 }
 
 func newAgent(d *voltv1.Device) *agent {
@@ -59,13 +64,33 @@ func (a *agent) setPort(p *voltv1.Port) {
 func (a *agent) dropPort(no uint32) {
 	a.mu.Lock()
 	delete(a.ports, no)
+	delete(a.leaving, no)
 	a.mu.Unlock()
+}
+
+// leave marks port no as being removed until the returned stay is called
+// (the removal failed) or the port is dropped.
+func (a *agent) leave(no uint32) (stay func()) {
+	a.mu.Lock()
+	if a.leaving == nil {
+		a.leaving = make(map[uint32]bool)
+	}
+	a.leaving[no] = true
+	a.mu.Unlock()
+	return func() {
+		a.mu.Lock()
+		delete(a.leaving, no)
+		a.mu.Unlock()
+	}
 }
 
 func (a *agent) portList() []*voltv1.Port {
 	a.mu.RLock()
 	out := make([]*voltv1.Port, 0, len(a.ports))
-	for _, p := range a.ports {
+	for no, p := range a.ports {
+		if a.leaving[no] {
+			continue
+		}
 		out = append(out, p)
 	}
 	a.mu.RUnlock()

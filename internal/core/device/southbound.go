@@ -215,10 +215,13 @@ func (m *Manager) PortRemoved(ctx context.Context, id string, portNo uint32) err
 	if p == nil {
 		return coreerr.New(coreerr.ErrNotFound, fmt.Sprintf("device %s has no port %d", id, portNo))
 	}
+	stay := a.leave(portNo)
 	if err := m.logical.PortRemoved(ctx, a.device(), p); err != nil {
+		stay()
 		return fmt.Errorf("remove logical port of device %s port %d: %w", id, portNo, err)
 	}
 	if err := m.store.Ports.Delete(ctx, store.PortID(id, portNo)); err != nil {
+		stay()
 		return err
 	}
 	a.dropPort(portNo)
