@@ -60,7 +60,17 @@ type Queue struct {
 	waking  int     // woken or started, not yet at the ready queue
 	closed  bool
 	wg      sync.WaitGroup // the workers
+
+	idleFn func() // WithIdle's; nil if none
 }
+
+// Option configures a Queue.
+type Option func(*Queue)
+
+// WithIdle has a worker call fn when it finds no item ready, before it
+// parks: the end of a burst. msgbus's server produces the responses of a
+// burst then, together. fn must not block or call the Queue.
+func WithIdle(fn func()) Option { return func(q *Queue) { q.idleFn = fn } }
 
 // entry is a ready item with its key. keys holds, for every key with an
 // item ready or running, the items waiting behind it.
@@ -73,11 +83,14 @@ type entry struct {
 // counts as 1). With maxPending > 0, Add blocks while maxPending items are
 // queued or running, so that a producer cannot queue without bound;
 // maxPending <= 0 never blocks.
-func New(limit, maxPending int) *Queue {
+func New(limit, maxPending int, opts ...Option) *Queue {
 	q := &Queue{
 		limit: max(limit, 1),
 		done:  make(chan struct{}),
 		keys:  make(map[string][]Item),
+	}
+	for _, o := range opts {
+		o(q)
 	}
 	q.idle.L = &q.mu
 	if maxPending > 0 {
@@ -153,11 +166,19 @@ func (q *Queue) worker() {
 	defer q.wg.Done()
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	idled := true // no item run since idleFn last ran (or ever)
 	for {
 		if q.closed {
 			q.waking--
 			q.workers--
 			return
+		}
+		if q.head == len(q.ready) && q.idleFn != nil && !idled {
+			idled = true // once per finding the queue empty
+			q.mu.Unlock()
+			q.idleFn()
+			q.mu.Lock()
+			continue
 		}
 		if q.head == len(q.ready) {
 			q.waking--
@@ -169,6 +190,7 @@ func (q *Queue) worker() {
 			}
 			continue
 		}
+		idled = false
 		e := q.ready[q.head]
 		q.ready[q.head] = entry{}
 		if q.head++; q.head == len(q.ready) {
