@@ -244,7 +244,9 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	}
 	p.first = kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts}
 	// Register before producing: the response may beat the produce ack.
-	c.waiters.register(id, p)
+	if !c.waiters.register(id, p) {
+		return errClosing
+	}
 	c.stats.calls.Add(1)
 	c.produce(id, p, &p.first)
 
@@ -261,7 +263,11 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	return nil
 }
 
-// wait waits for id's response until ctx ends, or, when ctx has no
+// errClosing ends the calls of a Conn that is closing.
+var errClosing = status.Error(codes.Canceled, "msgbus: the connection is closing")
+
+// wait waits for id's response until ctx ends (or Close: see
+// waiters.closeAll), or, when ctx has no
 // deadline, for Config.DefaultTimeout: a timer then, not a context of its
 // own, which would cost a call an allocation more and a registration with
 // its parent (a lock every call in flight shares).
@@ -286,9 +292,6 @@ func (c *Conn) wait(ctx context.Context, p *pending, id, topic, method string, h
 	case <-expired:
 		c.waiters.cancel(id)
 		err = c.ctxError(context.DeadlineExceeded, topic, method, p.delivered.Load())
-	case <-c.closing:
-		c.waiters.cancel(id)
-		err = status.Error(codes.Canceled, "msgbus: the connection is closing")
 	}
 	c.stats.failed.Add(1)
 	return result{}, err
@@ -434,6 +437,7 @@ func (c *Conn) handleReply(r *kgo.Record) {
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		close(c.closing)
+		c.waiters.closeAll(result{err: errClosing})
 		c.subsMu.Lock()
 		subs := make([]*Subscription, 0, len(c.subs))
 		for s := range c.subs {
