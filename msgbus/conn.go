@@ -218,13 +218,11 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	if err := ctx.Err(); err != nil { // as gRPC: nothing is sent
 		return status.FromContextError(err).Err()
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.DefaultTimeout)
-		defer cancel()
-	}
-	deadline, _ := ctx.Deadline()
 	now := time.Now()
+	deadline, hasDeadline := ctx.Deadline()
+	if !hasDeadline {
+		deadline = now.Add(c.cfg.DefaultTimeout)
+	}
 
 	id := c.nextID()
 	value, err := c.bodies.encode(&wireEnvelope{
@@ -246,33 +244,57 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	}
 	p.first = kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts}
 	// Register before producing: the response may beat the produce ack.
-	c.waiters.register(id, p)
+	if !c.waiters.register(id, p) {
+		return errClosing
+	}
 	c.stats.calls.Add(1)
 	c.produce(id, p, &p.first)
 
+	r, err := c.wait(ctx, p, id, topic, method, hasDeadline)
+	if err != nil {
+		return err
+	}
+	if err := statusFromProto(r.env.GetStatus()); err != nil {
+		return err
+	}
+	if err := c.bodies.unmarshal(r.env, out); err != nil {
+		return status.Errorf(codes.Internal, "msgbus: response of %s does not decode: %v", method, err)
+	}
+	return nil
+}
+
+// errClosing ends the calls of a Conn that is closing.
+var errClosing = status.Error(codes.Canceled, "msgbus: the connection is closing")
+
+// wait waits for id's response until ctx ends (or Close: see
+// waiters.closeAll), or, when ctx has no
+// deadline, for Config.DefaultTimeout: a timer then, not a context of its
+// own, which would cost a call an allocation more and a registration with
+// its parent (a lock every call in flight shares).
+func (c *Conn) wait(ctx context.Context, p *pending, id, topic, method string, hasDeadline bool) (result, error) {
+	var expired <-chan time.Time
+	if !hasDeadline {
+		t := time.NewTimer(c.cfg.DefaultTimeout)
+		defer t.Stop()
+		expired = t.C
+	}
+	var err error
 	select {
 	case r := <-p.ch:
-		if r.err != nil {
-			c.stats.failed.Add(1)
-			return r.err
+		if r.err == nil {
+			c.stats.responses.Add(1)
+			return r, nil
 		}
-		c.stats.responses.Add(1)
-		if err := statusFromProto(r.env.GetStatus()); err != nil {
-			return err
-		}
-		if err := c.bodies.unmarshal(r.env, out); err != nil {
-			return status.Errorf(codes.Internal, "msgbus: response of %s does not decode: %v", method, err)
-		}
-		return nil
+		err = r.err
 	case <-ctx.Done():
 		c.waiters.cancel(id)
-		c.stats.failed.Add(1)
-		return c.ctxError(ctx, topic, method, p.delivered.Load())
-	case <-c.closing:
+		err = c.ctxError(ctx.Err(), topic, method, p.delivered.Load())
+	case <-expired:
 		c.waiters.cancel(id)
-		c.stats.failed.Add(1)
-		return status.Error(codes.Canceled, "msgbus: the connection is closing")
+		err = c.ctxError(context.DeadlineExceeded, topic, method, p.delivered.Load())
 	}
+	c.stats.failed.Add(1)
+	return result{}, err
 }
 
 // produce sends id's request record. No context for the record: kgo
@@ -350,9 +372,9 @@ func recordCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // ctxError is the status of a call whose context ended first: Unavailable
 // if the broker never took the request (it is down or unreachable),
 // DeadlineExceeded if it did but no response came in time.
-func (c *Conn) ctxError(ctx context.Context, topic, method string, delivered bool) error {
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return status.FromContextError(ctx.Err()).Err()
+func (c *Conn) ctxError(ctxErr error, topic, method string, delivered bool) error {
+	if errors.Is(ctxErr, context.Canceled) {
+		return status.FromContextError(ctxErr).Err()
 	}
 	if !delivered {
 		return status.Errorf(codes.Unavailable, "msgbus: %s: the broker did not take the request to %s before the deadline", method, topic)
@@ -415,6 +437,7 @@ func (c *Conn) handleReply(r *kgo.Record) {
 func (c *Conn) Close() error {
 	c.once.Do(func() {
 		close(c.closing)
+		c.waiters.closeAll(result{err: errClosing})
 		c.subsMu.Lock()
 		subs := make([]*Subscription, 0, len(c.subs))
 		for s := range c.subs {

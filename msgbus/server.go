@@ -57,6 +57,7 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the poll loop
 
+	replies  replyBatch // the responses of calls that ran, until the executor idles
 	replyLog *logLimiter
 	stats    serverStats
 	ended    chan struct{} // closed: the Done of every released callCtx
@@ -236,7 +237,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.repair.start(cl)
 	s.recent = newRecentIDs(recentIDsSize, keptResponses)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency)
+	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency, keyq.WithIdle(s.replies.flush))
 	s.wg.Add(1)
 	go s.poll()
 	return nil
@@ -271,6 +272,7 @@ func (s *Server) Close() error {
 		// Before waiting for the poll loop: it may be blocked adding a
 		// call, and Close unblocks it (dropping what waits).
 		s.sched.Close()
+		s.replies.flush()
 		s.wg.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), flushWait)
 		if err := s.cl.Flush(ctx); err != nil {
@@ -339,7 +341,7 @@ func (s *Server) dispatch(r *kgo.Record) {
 	m := s.methods[env.GetMethod()]
 	if m == nil {
 		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
-		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{})
+		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{}).produce()
 		s.acks.done(ref)
 		return
 	}
@@ -360,8 +362,8 @@ func (s *Server) run(j *job) {
 		deadline = time.UnixMilli(ms)
 		if !now.Before(deadline) {
 			s.stats.expired.Add(1)
-			s.reply(j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
-				"msgbus: %s: the deadline passed before the call started", env.GetMethod()), now)
+			s.replies.add(s.reply(j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
+				"msgbus: %s: the deadline passed before the call started", env.GetMethod()), now))
 			return
 		}
 	}
@@ -392,7 +394,7 @@ func (s *Server) run(j *job) {
 	if err != nil && s.ctx.Err() != nil {
 		err = status.Errorf(codes.Unavailable, "msgbus: the server of %s stopped during the call: %v", s.cfg.Topic, err)
 	}
-	s.reply(j.rec, env, resp, err, time.Time{})
+	s.replies.add(s.reply(j.rec, env, resp, err, time.Time{}))
 }
 
 // call runs the handler; a panic becomes Internal rather than taking the
@@ -407,11 +409,11 @@ func (s *Server) call(ctx context.Context, m *method, name string, dec func(any)
 	return m.handler(m.impl, ctx, dec, s.interceptor)
 }
 
-// reply produces the response to env, asynchronously, unless the caller
+// reply makes the response to env, to be produced; nil if the caller
 // wants none. now is the time to stamp it with; zero reads the clock.
-func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) {
+func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) *outReply {
 	if env.GetReplyTo() == "" {
-		return
+		return nil
 	}
 	if now.IsZero() {
 		now = time.Now()
@@ -444,7 +446,7 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 	// Close flushes it. recordDeliveryTimeout bounds it.
 	o := &outReply{s: s, out: out, id: env.GetId(), try: 1, tooLarge: true}
 	o.rec = kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}
-	o.produce()
+	return o
 }
 
 // outReply is one response on its way to the broker, with what it takes
@@ -458,7 +460,11 @@ type outReply struct {
 	tooLarge bool // a response the broker refuses as too large is answered ResourceExhausted
 }
 
+// produce sends o asynchronously; nil does nothing.
 func (o *outReply) produce() {
+	if o == nil {
+		return
+	}
 	o.s.cl.TryProduce(context.Background(), &o.rec, func(r *kgo.Record, err error) { o.produced(r, err) })
 }
 

@@ -35,17 +35,37 @@ type pending struct {
 // id (after etcd's pkg/wait). A call registers before it produces its
 // request, so a response can never arrive before its waiter.
 type waiters struct {
-	mu sync.Mutex // guards m
-	m  map[string]*pending
+	mu     sync.Mutex // guards m, closed
+	m      map[string]*pending
+	closed bool
 }
 
 func newWaiters() *waiters { return &waiters{m: make(map[string]*pending)} }
 
 // register makes p the waiter of id; p.ch must have room for one result.
-func (w *waiters) register(id string, p *pending) {
+// It reports false, registering nothing, once closeAll has run.
+func (w *waiters) register(id string, p *pending) bool {
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
 	w.m[id] = p
+	return true
+}
+
+// closeAll hands r to every waiting call and refuses new ones: a Conn's
+// Close ends its calls so, rather than each call watching a channel that
+// every call in flight shares (a lock they all take twice a call).
+func (w *waiters) closeAll(r result) {
+	w.mu.Lock()
+	w.closed = true
+	m := w.m
+	w.m = make(map[string]*pending)
 	w.mu.Unlock()
+	for _, p := range m {
+		p.ch <- r
+	}
 }
 
 // trigger hands r to the call waiting for id and reports whether there was

@@ -116,7 +116,8 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 	}
 	defer deleteTopic(brokers, topic)
 	defer srv.Close()
-	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Topic: topic, Name: "volt.bench", Logger: cfg.Logger})
+	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Topic: topic, Name: "volt.bench", Logger: cfg.Logger,
+		DefaultTimeout: 10 * time.Second})
 	if err != nil {
 		return RPCResult{}, err
 	}
@@ -128,10 +129,10 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 		keys[i] = msgbus.WithKey(fmt.Sprintf("dev-%d", i))
 	}
 	req := &healthpb.HealthCheckRequest{}
+	// A call is bounded as the floor's are: by a timer of 10 s (the
+	// Conn's DefaultTimeout), not by a context derived per call.
 	call := func(i int) error {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_, err := client.Check(cctx, req, keys[i%len(keys)])
+		_, err := client.Check(ctx, req, keys[i%len(keys)])
 		return err
 	}
 	f, err := startFloor(ctx, brokers, cfg.Keys)

@@ -3,16 +3,20 @@
 // parallel, at most a limit at once. msgbus's server runs its calls through
 // it (the key is the record key), and the adapter SDK its per-device work.
 //
-// An item with the empty key keeps no order: it runs as soon as a slot is
-// free. A worker goroutine drains one busy key's items at a time; when the
-// key has none left, the worker parks for the next key (at most limit
-// workers park, until Close), since starting a goroutine per call, and
-// growing its stack, costs a fast call a tenth of its time.
+// An item with the empty key keeps no order: it runs as soon as a worker is
+// free. Items whose key is free wait in one ready queue, first in first
+// out; at most limit workers take items from it, and a worker that finishes
+// one takes the next without parking, so that a burst of calls costs a few
+// goroutine wake-ups rather than one per call (under load, the wait for
+// the scheduler was most of a fast call's time). Add wakes a parked worker
+// (or starts one, up to limit) only when none is already on its way to the
+// queue; a worker that takes an item and sees more ready wakes the next,
+// so that a slow item never holds up the keys behind it while a worker is
+// free. Workers park between bursts until Close.
 package keyq
 
 import (
 	"sync"
-	"sync/atomic"
 )
 
 // Item is one unit of work. An interface rather than funcs, so that a
@@ -41,22 +45,36 @@ func (f Funcs) Drop() {
 
 // Queue is the executor. Its zero value is not usable: call New.
 type Queue struct {
-	slots   chan struct{} // one per running item
+	limit   int
 	pending chan struct{} // one per item queued or running; nil: unbounded
-	done    chan struct{} // closed by Close
+	done    chan struct{} // closed by Close: unblocks Adds waiting on pending
 	once    sync.Once
 
-	idle   chan start   // parked workers take new keys from it
-	parked atomic.Int32 // workers parked on idle
+	mu      sync.Mutex // guards everything below
+	idle    sync.Cond  // parked workers wait on it, with mu
+	keys    map[string][]Item
+	ready   []entry // items whose key is free, oldest first from head
+	head    int     // index of the oldest ready item
+	workers int     // started and not returned
+	parked  int     // waiting on idle
+	waking  int     // woken or started, not yet at the ready queue
+	closed  bool
+	wg      sync.WaitGroup // the workers
 
-	mu     sync.Mutex        // guards keys, closed
-	keys   map[string][]Item // items waiting behind each key that has a worker
-	closed bool
-	wg     sync.WaitGroup // the workers
+	idleFn func() // WithIdle's; nil if none
 }
 
-// start is a key for a worker, with its first item.
-type start struct {
+// Option configures a Queue.
+type Option func(*Queue)
+
+// WithIdle has a worker call fn when it finds no item ready, before it
+// parks: the end of a burst. msgbus's server produces the responses of a
+// burst then, together. fn must not block or call the Queue.
+func WithIdle(fn func()) Option { return func(q *Queue) { q.idleFn = fn } }
+
+// entry is a ready item with its key. keys holds, for every key with an
+// item ready or running, the items waiting behind it.
+type entry struct {
 	key string
 	it  Item
 }
@@ -65,22 +83,25 @@ type start struct {
 // counts as 1). With maxPending > 0, Add blocks while maxPending items are
 // queued or running, so that a producer cannot queue without bound;
 // maxPending <= 0 never blocks.
-func New(limit, maxPending int) *Queue {
+func New(limit, maxPending int, opts ...Option) *Queue {
 	q := &Queue{
-		slots: make(chan struct{}, max(limit, 1)),
+		limit: max(limit, 1),
 		done:  make(chan struct{}),
-		idle:  make(chan start),
 		keys:  make(map[string][]Item),
 	}
+	for _, o := range opts {
+		o(q)
+	}
+	q.idle.L = &q.mu
 	if maxPending > 0 {
 		q.pending = make(chan struct{}, maxPending)
 	}
 	return q
 }
 
-// Add queues it behind the other items of key, or starts a worker for it.
-// It reports false, and drops it, once Close has begun; with maxPending set
-// it may block until an item finishes or Close begins.
+// Add queues it behind the other items of key, or makes it ready. It
+// reports false, and drops it, once Close has begun; with maxPending set it
+// may block until an item finishes or Close begins.
 func (q *Queue) Add(key string, it Item) bool {
 	if q.pending != nil {
 		select {
@@ -103,45 +124,106 @@ func (q *Queue) Add(key string, it Item) bool {
 			q.mu.Unlock()
 			return true
 		}
-		q.keys[key] = nil // busy from here on: its worker is starting
+		q.keys[key] = nil // busy from here on: its item is ready
 	}
+	q.pushLocked(entry{key, it})
 	q.mu.Unlock()
-	select {
-	case q.idle <- start{key, it}: // a parked worker takes it
-	default:
-		q.mu.Lock()
-		if q.closed { // Close began meanwhile: it must not wait for a worker added now
-			q.mu.Unlock()
-			q.release()
-			it.Drop()
-			q.dropKey(key)
-			return false
-		}
-		q.wg.Add(1)
-		q.mu.Unlock()
-		go q.worker(start{key, it})
-	}
 	return true
 }
 
-// worker drains keys, parking between them, until Close or until enough
-// workers are parked.
-func (q *Queue) worker(s start) {
-	defer q.wg.Done()
-	for {
-		q.work(s.key, s.it)
-		if q.parked.Add(1) > int32(cap(q.slots)) {
-			q.parked.Add(-1)
-			return
-		}
-		select {
-		case s = <-q.idle:
-			q.parked.Add(-1)
-		case <-q.done:
-			q.parked.Add(-1)
-			return
-		}
+// pushLocked appends e to the ready queue and sees that a worker comes
+// for it.
+func (q *Queue) pushLocked(e entry) {
+	if q.head > 0 && q.head >= len(q.ready)/2 && len(q.ready) == cap(q.ready) {
+		n := copy(q.ready, q.ready[q.head:])
+		clear(q.ready[n:])
+		q.ready, q.head = q.ready[:n], 0
 	}
+	q.ready = append(q.ready, e)
+	q.wakeLocked()
+}
+
+// wakeLocked wakes a parked worker, or starts one below the limit, unless
+// one is already on its way to the ready queue.
+func (q *Queue) wakeLocked() {
+	switch {
+	case q.waking > 0 || q.closed:
+	case q.parked > 0:
+		q.parked--
+		q.waking++
+		q.idle.Signal()
+	case q.workers < q.limit:
+		q.workers++
+		q.waking++
+		q.wg.Add(1)
+		go q.worker()
+	}
+}
+
+// worker takes ready items until Close, parking when there are none. It
+// counts in q.waking whenever it looks at the ready queue.
+func (q *Queue) worker() {
+	defer q.wg.Done()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	idled := true // no item run since idleFn last ran (or ever)
+	for {
+		if q.closed {
+			q.waking--
+			q.workers--
+			return
+		}
+		if q.head == len(q.ready) && q.idleFn != nil && !idled {
+			idled = true // once per finding the queue empty
+			q.mu.Unlock()
+			q.idleFn()
+			q.mu.Lock()
+			continue
+		}
+		if q.head == len(q.ready) {
+			q.waking--
+			q.parked++
+			q.idle.Wait() // wakeLocked moves it back to waking; Close wakes all
+			if q.closed {
+				q.workers--
+				return
+			}
+			continue
+		}
+		idled = false
+		e := q.ready[q.head]
+		q.ready[q.head] = entry{}
+		if q.head++; q.head == len(q.ready) {
+			q.ready, q.head = q.ready[:0], 0
+		}
+		q.waking--
+		if q.head < len(q.ready) {
+			q.wakeLocked() // more ready: the next worker comes for them
+		}
+		q.mu.Unlock()
+		e.it.Run()
+		q.release()
+		q.mu.Lock()
+		q.waking++
+		q.nextLocked(e.key)
+	}
+}
+
+// nextLocked makes ready the item waiting first behind key's, or frees
+// key. Once Close has begun there is none: Close dropped them.
+func (q *Queue) nextLocked(key string) {
+	if key == "" || q.closed {
+		return
+	}
+	waiting := q.keys[key]
+	if len(waiting) == 0 {
+		delete(q.keys, key)
+		return
+	}
+	it := waiting[0]
+	waiting[0] = nil
+	q.keys[key] = waiting[1:]
+	q.pushLocked(entry{key, it})
 }
 
 func (q *Queue) release() {
@@ -150,73 +232,8 @@ func (q *Queue) release() {
 	}
 }
 
-// work runs it and then the items that queue behind it under key.
-func (q *Queue) work(key string, it Item) {
-	for {
-		if !q.acquire() {
-			q.release()
-			it.Drop()
-			q.dropKey(key)
-			return
-		}
-		it.Run()
-		<-q.slots
-		q.release()
-		if key == "" {
-			return
-		}
-		q.mu.Lock()
-		waiting := q.keys[key]
-		if len(waiting) == 0 {
-			delete(q.keys, key)
-			q.mu.Unlock()
-			return
-		}
-		it = waiting[0]
-		waiting[0] = nil
-		q.keys[key] = waiting[1:]
-		q.mu.Unlock()
-	}
-}
-
-// acquire takes a slot; false once Close has begun.
-func (q *Queue) acquire() bool {
-	select {
-	case q.slots <- struct{}{}: // the common case: a slot is free
-		select {
-		case <-q.done:
-			<-q.slots
-			return false
-		default:
-			return true
-		}
-	default:
-	}
-	select {
-	case q.slots <- struct{}{}:
-		return true
-	case <-q.done:
-		return false
-	}
-}
-
-// dropKey drops the items waiting under key and ends its worker's claim.
-func (q *Queue) dropKey(key string) {
-	if key == "" {
-		return
-	}
-	q.mu.Lock()
-	waiting := q.keys[key]
-	delete(q.keys, key)
-	q.mu.Unlock()
-	for _, it := range waiting {
-		q.release()
-		it.Drop()
-	}
-}
-
 // Forget drops the waiting items of every key match accepts; an item
-// already running finishes, and items added later run after it.
+// already ready or running goes on, and items added later run after it.
 func (q *Queue) Forget(match func(key string) bool) {
 	var dropped []Item
 	q.mu.Lock()
@@ -228,13 +245,17 @@ func (q *Queue) Forget(match func(key string) bool) {
 		q.keys[k] = waiting[:0:0]
 	}
 	q.mu.Unlock()
-	for _, it := range dropped {
+	q.drop(dropped)
+}
+
+func (q *Queue) drop(items []Item) {
+	for _, it := range items {
 		q.release()
 		it.Drop()
 	}
 }
 
-// Waiting returns how many items wait behind key's running one.
+// Waiting returns how many items wait behind key's ready or running one.
 func (q *Queue) Waiting(key string) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -245,10 +266,21 @@ func (q *Queue) Waiting(key string) int {
 // running ones to return. Add fails from then on. Close is idempotent.
 func (q *Queue) Close() {
 	q.once.Do(func() {
+		var dropped []Item
 		q.mu.Lock()
 		q.closed = true
+		for _, e := range q.ready[q.head:] {
+			dropped = append(dropped, e.it)
+		}
+		q.ready, q.head = nil, 0
+		for _, waiting := range q.keys {
+			dropped = append(dropped, waiting...)
+		}
+		clear(q.keys)
+		q.idle.Broadcast()
 		q.mu.Unlock()
 		close(q.done)
+		q.drop(dropped)
 	})
 	q.wg.Wait()
 }

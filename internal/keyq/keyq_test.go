@@ -221,3 +221,33 @@ func BenchmarkAdd(b *testing.B) {
 	}
 	wg.Wait()
 }
+
+func TestIdleRunsAtTheEndOfABurst(t *testing.T) {
+	var ran, idles atomic.Int32
+	idle := make(chan int32, 10)
+	q := keyq.New(1, 0, keyq.WithIdle(func() {
+		idles.Add(1)
+		idle <- ran.Load()
+	}))
+	t.Cleanup(q.Close)
+	release := make(chan struct{})
+	q.Add("a", keyq.Funcs{OnRun: func() { <-release; ran.Add(1) }})
+	for i := range 4 {
+		q.Add(fmt.Sprint("k", i), keyq.Funcs{OnRun: func() { ran.Add(1) }})
+	}
+	close(release)
+	// One worker (limit 1) drains the burst and then idles, once.
+	if n := wait(t, idle, "the idle call"); n != 5 {
+		t.Errorf("idle ran after %d of 5 items", n)
+	}
+	select {
+	case n := <-idle:
+		t.Errorf("idle ran again (after %d items) with nothing run since", n)
+	case <-time.After(20 * time.Millisecond):
+	}
+	// The next burst ends with another idle call.
+	q.Add("b", keyq.Funcs{OnRun: func() { ran.Add(1) }})
+	if n := wait(t, idle, "the second idle call"); n != 6 {
+		t.Errorf("idle ran after %d of 6 items", n)
+	}
+}
