@@ -13,7 +13,7 @@ import (
 
 func newCoreCmd() *cobra.Command {
 	var (
-		cfg     core.Config
+		cfg       core.Config
 		etcd      string
 		brokers   string
 		perDevice bool

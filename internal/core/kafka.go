@@ -115,7 +115,7 @@ func (b *kafka) connect(ctx context.Context, sbi *sbi.Server) error {
 		return err
 	}
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{
-		Brokers: b.cfg.Brokers,
+		Brokers:      b.cfg.Brokers,
 		Topic:        b.cfg.Topic,
 		Interceptors: b.serverInterceptors(),
 		Logger:       b.cfg.Logs.Logger("msgbus"),
