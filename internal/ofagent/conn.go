@@ -80,6 +80,8 @@ func (c *conn) serve() error {
 		return c.dp.ctx.Err()
 	}
 	defer c.dp.detach(c)
+	c.dp.a.metrics.connection(+1)
+	defer c.dp.a.metrics.connection(-1)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -163,6 +165,7 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 		c.lastRecv.Store(time.Now().UnixNano())
 		if err != nil {
 			if e, ok := ofp13.AsError(err); ok && raw != nil {
+				c.dp.a.metrics.message(received, raw)
 				c.refuse(raw, e)
 				continue
 			}
@@ -174,6 +177,7 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 			}
 			return fmt.Errorf("read: %w", err)
 		}
+		c.dp.a.metrics.message(received, raw)
 		c.handle(raw)
 	}
 }
@@ -184,6 +188,7 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case b := <-c.out:
+			c.dp.a.metrics.message(sent, b)
 			if _, err := bw.Write(b); err != nil {
 				c.fail("write", err)
 				return
