@@ -32,7 +32,7 @@ type agent struct {
 	ctx context.Context // ends with Run
 	// metrics counts connections and messages (never nil in Run).
 	metrics *ofMetrics
-	wg  sync.WaitGroup  // every goroutine started under ctx
+	wg      sync.WaitGroup // every goroutine started under ctx
 	// synced is closed once the logical devices were first read; passive
 	// listeners accept only after it, so an early client is served, not
 	// turned away (it waits in the listen backlog).

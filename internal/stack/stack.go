@@ -141,8 +141,8 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 
 	addrs.NBI, err = start("core", func(ready func(string)) error {
 		return core.Run(ctx, core.Config{
-			NBI:     cfg.NBI,
-			KV:      kv,
+			NBI:       cfg.NBI,
+			KV:        kv,
 			Brokers:   addrs.Brokers,
 			Logs:      cfg.Logs,
 			Ready:     ready,
