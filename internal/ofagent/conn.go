@@ -114,7 +114,9 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if _, err := c.nc.Write(hello); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
+	c.dp.a.metrics.message(sent, hello)
 	raw, err := ofp13.ReadMessage(br, 0)
+	c.dp.a.metrics.message(received, raw)
 	if err != nil {
 		if _, ok := ofp13.AsError(err); !ok {
 			return fmt.Errorf("read hello: %w", err)
@@ -144,7 +146,9 @@ func (c *conn) handshake(br *bufio.Reader) error {
 		e.Xid = be32(raw[4:])
 	}
 	b, _ := e.MarshalBinary()
-	_, _ = c.nc.Write(b)
+	if _, err := c.nc.Write(b); err == nil {
+		c.dp.a.metrics.message(sent, b)
+	}
 	c.log.Warn("version negotiation failed; closing", "reason", reason)
 	return errors.New("hello failed: " + reason)
 }
