@@ -233,6 +233,10 @@ func TestMetricsFollowCalls(t *testing.T) {
 
 	body, fams = c.scrape()
 	promtoolCheck(t, body)
+	lag := map[string]string{"group": core.DefaultTopic, "topic": core.DefaultTopic}
+	if got := value(fams, "volt_msgbus_consumer_lag_records", lag); got < 0 {
+		t.Errorf("no volt_msgbus_consumer_lag_records%v:\n%s", lag, grep(body, "lag"))
+	}
 	if got := value(fams, "volt_nbi_requests_total", getDevice); got != before+1 {
 		t.Errorf("volt_nbi_requests_total%v = %v, want %v", getDevice, got, before+1)
 	}
