@@ -135,13 +135,10 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	ready := tel.Ready()
 	ready.Set(a.cfg.ID+"/registered", errNotRegistered) // its work starts with the core's answer
 	defer ready.Set(a.cfg.ID+"/registered", ErrStopped)
-	httpCtx, stopHTTP := context.WithCancel(context.Background())
-	_, httpDone, err := tel.ServeHTTP(httpCtx, a.cfg.HTTP, a.cfg.Logs.Logger("daemon"))
+	_, stopHTTP, err := tel.ServeHTTP(context.Background(), a.cfg.HTTP, a.cfg.Logs.Logger("daemon"))
 	if err != nil {
-		stopHTTP()
 		return fmt.Errorf("adapter %s: %w", a.cfg.ID, err)
 	}
-	defer httpDone()
 	defer stopHTTP()
 	a.bus = a.registerMetrics(tel.Registerer(a.cfg.ID))
 	defer a.closeMetrics()

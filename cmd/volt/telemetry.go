@@ -17,11 +17,9 @@ func serveTelemetry(ctx context.Context, addr string, reg *logging.Registry, sta
 	for _, part := range starting {
 		tel.Readiness.Set(part, errors.New("starting"))
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	_, wait, err := tel.ServeHTTP(ctx, addr, reg.Logger("daemon"))
+	_, stop, err := tel.ServeHTTP(ctx, addr, reg.Logger("daemon"))
 	if err != nil {
-		cancel()
 		return nil, nil, err
 	}
-	return tel, func() { cancel(); wait() }, nil
+	return tel, stop, nil
 }

@@ -131,13 +131,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ready, reg := cfg.Telemetry.Ready(), cfg.Telemetry.Registerer("core")
 	ready.Set("core/serving", errStarting) // until the NBI serves
-	httpCtx, stopHTTP := context.WithCancel(ctx)
-	defer stopHTTP()
-	_, httpDone, err := cfg.Telemetry.ServeHTTP(httpCtx, cfg.HTTP, cfg.Logs.Logger("daemon"))
+	_, stopHTTP, err := cfg.Telemetry.ServeHTTP(ctx, cfg.HTTP, cfg.Logs.Logger("daemon"))
 	if err != nil {
 		return fmt.Errorf("core: %w", err)
 	}
-	defer httpDone()
+	defer stopHTTP()
 
 	kv := cfg.KV
 	if kv == nil {

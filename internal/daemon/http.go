@@ -128,10 +128,10 @@ func (t *Telemetry) Ready() *Readiness {
 	return t.Readiness
 }
 
-// ServeHTTP serves t on addr until ctx ends ("" serves nothing); it
-// returns once the port is bound, with a function that waits for the
-// server to stop.
-func (t *Telemetry) ServeHTTP(ctx context.Context, addr string, log *slog.Logger) (bound string, wait func(), err error) {
+// ServeHTTP serves t on addr until ctx ends or stop is called ("" serves
+// nothing); it returns once the port is bound. stop ends the server and
+// waits for it.
+func (t *Telemetry) ServeHTTP(ctx context.Context, addr string, log *slog.Logger) (bound string, stop func(), err error) {
 	if addr == "" {
 		return "", func() {}, nil
 	}
@@ -139,6 +139,7 @@ func (t *Telemetry) ServeHTTP(ctx context.Context, addr string, log *slog.Logger
 	if err != nil {
 		return "", nil, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -148,5 +149,5 @@ func (t *Telemetry) ServeHTTP(ctx context.Context, addr string, log *slog.Logger
 	if log != nil {
 		log.Info("HTTP serving /metrics, /healthz, /readyz", "addr", s.Addr())
 	}
-	return s.Addr(), func() { <-done }, nil
+	return s.Addr(), func() { cancel(); <-done }, nil
 }

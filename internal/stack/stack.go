@@ -88,11 +88,11 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		cfg.Telemetry = daemon.NewTelemetry()
 	}
 	ready = startingUntilReady(cfg.Telemetry, ready)
-	httpAddr, httpDone, err := cfg.Telemetry.ServeHTTP(ctx, cfg.HTTP, cfg.Logs.Logger("daemon"))
+	httpAddr, stopHTTP, err := cfg.Telemetry.ServeHTTP(ctx, cfg.HTTP, cfg.Logs.Logger("daemon"))
 	if err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}
-	defer httpDone()
+	defer stopHTTP()
 
 	kv, closeKV, err := startEtcd(ctx, cfg)
 	if err != nil {
