@@ -30,6 +30,7 @@ type Adapter struct {
 	// peers reaches other adapters' topics (interadapter.go).
 	peers busConn
 	work  *work
+	bus   *busMetrics // set by Run before it connects
 
 	mu      sync.Mutex // guards started
 	started bool
@@ -127,10 +128,25 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	defer a.work.stop() // also when Run fails early: later Submits are dropped
 
 	types := a.deviceTypes(h)
+	tel := a.cfg.Telemetry
+	if a.cfg.HTTP != "" && tel == nil {
+		tel = daemon.NewTelemetry()
+	}
+	ready := tel.Ready()
+	ready.Set(a.cfg.ID+"/registered", errNotRegistered) // its work starts with the core's answer
+	defer ready.Set(a.cfg.ID+"/registered", ErrStopped)
+	_, stopHTTP, err := tel.ServeHTTP(context.Background(), a.cfg.HTTP, a.cfg.Logs.Logger("daemon"))
+	if err != nil {
+		return fmt.Errorf("adapter %s: %w", a.cfg.ID, err)
+	}
+	defer stopHTTP()
+	a.bus = a.registerMetrics(tel.Registerer(a.cfg.ID))
+	defer a.closeMetrics()
 	grpcSrv, err := daemon.ListenGRPC(a.cfg.GRPC, a.cfg.Logs)
 	if err != nil {
 		return fmt.Errorf("adapter %s: %w", a.cfg.ID, err)
 	}
+	grpcSrv.ReportTo(ready, a.cfg.ID)
 	grpcSrv.Watch(daemon.BrokerDependency(a.cfg.Brokers))
 	svc := NewService(a.cfg.ID, h, a.log)
 	// The same AdapterService on the gRPC port: a direct transport for
@@ -151,6 +167,8 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	if err != nil {
 		return nil // ctx ended while waiting for Kafka: a clean stop
 	}
+	a.bus.conn.Store(conn)
+	a.bus.srv.Store(srv)
 	a.core.set(conn.To(a.cfg.CoreTopic))
 	a.peers.set(conn)
 	a.log.Info("adapter serving", "topic", a.cfg.Topic, "grpc", grpcSrv.Addr(),
@@ -161,6 +179,7 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	go func() {
 		defer close(regDone)
 		a.registerLoop(regCtx, types, startTime, grpcSrv.Addr(), func() {
+			ready.Set(a.cfg.ID+"/registered", nil)
 			if a.cfg.Ready != nil {
 				a.cfg.Ready(grpcSrv.Addr())
 			}
@@ -218,6 +237,7 @@ func (a *Adapter) connectOnce(ctx context.Context, svc adapterv1.AdapterServiceS
 		Name:           a.cfg.ID,
 		DefaultTimeout: a.cfg.CallTimeout,
 		Key:            DeviceKeyFunc(),
+		Interceptors:   a.bus.client(a.cfg.CoreTopic),
 		Logger:         mlog,
 	})
 	if err != nil {
@@ -228,6 +248,7 @@ func (a *Adapter) connectOnce(ctx context.Context, svc adapterv1.AdapterServiceS
 		Topic:          a.cfg.Topic,
 		Partitions:     a.cfg.Partitions,
 		MaxConcurrency: a.cfg.MaxConcurrency,
+		Interceptors:   a.bus.server(),
 		Logger:         mlog,
 	})
 	if err != nil {

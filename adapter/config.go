@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -66,6 +67,13 @@ type Config struct {
 	// Partitions is the partition count the adapter's topic is created with
 	// when it does not exist; 0 takes the broker's default.
 	Partitions int
+
+	// Telemetry is the process's metrics registry and readiness (shared
+	// with the other parts in volt up); nil keeps them private. HTTP, when
+	// set, is where the adapter serves Telemetry's /metrics, /healthz and
+	// /readyz.
+	Telemetry *daemon.Telemetry
+	HTTP      string
 
 	// Ready, when set, is called once, with the gRPC address, when the
 	// adapter serves its topic and its gRPC port and the core has taken its

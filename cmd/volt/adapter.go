@@ -61,6 +61,7 @@ heartbeat), and serves gRPC health, reflection and the LogService on --grpc.`,
 	fs := cmd.Flags()
 	addBrokersFlag(fs, &brokers, "127.0.0.1:9092", "")
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
+	daemon.AddHTTPFlag(fs, &cfg.HTTP, "")
 	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
 	return cmd
 }

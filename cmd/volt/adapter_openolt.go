@@ -63,6 +63,7 @@ from <prefix>/techprofiles/.`,
 	fs.DurationVar(&opts.HeartbeatInterval, "heartbeat", openolt.DefaultHeartbeatInterval, "how often the OLT's heartbeat is checked")
 	fs.IntVar(&opts.HeartbeatMisses, "heartbeat-misses", openolt.DefaultHeartbeatMisses, "failed heartbeat checks in a row after which the OLT is unreachable")
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
+	daemon.AddHTTPFlag(fs, &cfg.HTTP, "")
 	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
 	logs.AddFlags(fs)
 	return cmd

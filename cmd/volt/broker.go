@@ -12,8 +12,9 @@ import (
 
 func newBrokerCmd() *cobra.Command {
 	var (
-		cfg  broker.Config
-		grpc string
+		cfg      broker.Config
+		grpc     string
+		httpAddr string
 	)
 	cmd := logged(&cobra.Command{
 		Use:   "broker",
@@ -26,10 +27,16 @@ it; production points OpenVOLT at a Kafka cluster instead.`,
 	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
 		cfg.Logger = reg.Logger("broker")
 		ctx := cmd.Context()
+		tel, stopHTTP, err := serveTelemetry(ctx, httpAddr, reg, "broker/serving")
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
 		srv, err := daemon.ListenGRPC(grpc, reg)
 		if err != nil {
 			return err
 		}
+		srv.ReportTo(tel.Readiness, "broker")
 		b, err := broker.Start(ctx, cfg)
 		if err != nil {
 			return err
@@ -42,6 +49,7 @@ it; production points OpenVOLT at a Kafka cluster instead.`,
 	fs.StringVar(&cfg.Listen, "listen", daemon.Env("VOLT_BROKER_LISTEN", broker.DefaultListen), "Kafka listen address (port 0 picks a free port)")
 	fs.StringVar(&cfg.Advertise, "advertise", daemon.Env("VOLT_BROKER_ADVERTISE", ""), "host clients are told to connect to (default: the listen host, or 127.0.0.1)")
 	fs.IntVar(&cfg.Partitions, "partitions", broker.DefaultPartitions, "partitions of auto-created topics")
+	daemon.AddHTTPFlag(fs, &httpAddr, "")
 	fs.StringVar(&grpc, "grpc", daemon.Env("VOLT_GRPC", "127.0.0.1:0"), "gRPC address for health, reflection and the LogService")
 	return cmd
 }

@@ -13,9 +13,10 @@ import (
 
 func newCoreCmd() *cobra.Command {
 	var (
-		cfg     core.Config
-		etcd    string
-		brokers string
+		cfg       core.Config
+		etcd      string
+		brokers   string
+		perDevice bool
 	)
 	cmd := logged(&cobra.Command{
 		Use:   "core",
@@ -25,6 +26,8 @@ func newCoreCmd() *cobra.Command {
 		cfg.Logs = reg
 		cfg.Etcd = daemon.List(etcd)
 		cfg.Brokers = daemon.List(brokers)
+		cfg.Telemetry = daemon.NewTelemetry()
+		cfg.Telemetry.PerDevice = perDevice
 		return core.Run(cmd.Context(), cfg)
 	})
 	fs := cmd.Flags()
@@ -38,5 +41,7 @@ func newCoreCmd() *cobra.Command {
 	fs.StringVar(&cfg.Topic, "topic", daemon.Env("VOLT_CORE_TOPIC", core.DefaultTopic), "Kafka topic the core serves adapters on")
 	fs.StringVar(&cfg.EventsTopic, "events-topic", core.DefaultEventsTopic, "Kafka topic for change events")
 	fs.DurationVar(&cfg.AdapterTimeout, "adapter-timeout", 10*time.Second, "how long a call to an adapter may take")
+	daemon.AddHTTPFlag(fs, &cfg.HTTP, daemon.DefaultHTTP)
+	addPerDeviceFlag(fs, &perDevice)
 	return cmd
 }

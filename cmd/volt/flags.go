@@ -39,3 +39,8 @@ func addBrokersFlag(fs *pflag.FlagSet, brokers *string, def, empty string) {
 	}
 	fs.StringVar(brokers, "brokers", daemon.Env("VOLT_BROKERS", def), usage)
 }
+
+// addPerDeviceFlag registers --metrics-per-device.
+func addPerDeviceFlag(fs *pflag.FlagSet, on *bool) {
+	fs.BoolVar(on, "metrics-per-device", false, "label the flow, group and meter table metrics with each logical device (small deployments only: a series per device)")
+}

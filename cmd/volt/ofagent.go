@@ -15,6 +15,7 @@ func newOfagentCmd() *cobra.Command {
 	var (
 		cfg         ofagent.Config
 		controllers string
+		httpAddr    string
 	)
 	cmd := logged(&cobra.Command{
 		Use:   "ofagent",
@@ -37,6 +38,12 @@ messages get an OpenFlow error reply and a log line; the connection stays.`,
 	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
 		cfg.Logs = reg
 		cfg.Controllers = daemon.List(controllers)
+		tel, stopHTTP, err := serveTelemetry(cmd.Context(), httpAddr, reg, "ofagent/synced")
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+		cfg.Telemetry = tel
 		return ofagent.Run(cmd.Context(), cfg)
 	})
 	fs := cmd.Flags()
@@ -46,6 +53,7 @@ messages get an OpenFlow error reply and a log line; the connection stays.`,
 	fs.StringVar(&cfg.Listen, "listen", daemon.Env("VOLT_OFAGENT_LISTEN", ""),
 		"HOST:PORT to listen on for controllers and ovs-ofctl (PORT+i serves the i-th logical device); empty: none (env VOLT_OFAGENT_LISTEN)")
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_OFAGENT_GRPC", "127.0.0.1:0"), "gRPC listen address for health, reflection and the LogService")
+	daemon.AddHTTPFlag(fs, &httpAddr, "")
 	fs.DurationVar(&cfg.EchoInterval, "echo-interval", ofagent.DefaultEchoInterval, "probe an idle controller this often; close after three silent intervals")
 	fs.DurationVar(&cfg.MaxBackoff, "max-backoff", ofagent.DefaultMaxBackoff, "longest wait between redials of a controller or the NBI")
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", ofagent.DefaultMaxInFlight, "flow-mods one connection may have queued or in the core at once")

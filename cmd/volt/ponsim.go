@@ -16,6 +16,7 @@ func newPonsimCmd() *cobra.Command {
 		cfg       ponsim.Config
 		face      openolt.Config
 		addr      string
+		httpAddr  string
 		nniIface  string
 		uniIfaces string
 	)
@@ -33,6 +34,12 @@ serve; every ONU answers OMCI) over the same OLT.`,
 			return err
 		}
 		cfg.Logger = reg.Logger("ponsim")
+		tel, stopHTTP, err := serveTelemetry(cmd.Context(), httpAddr, reg, "ponsim/"+cfg.Name+"/serving")
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+		cfg.Telemetry = tel
 		sim, err := ponsim.New(cfg)
 		if err != nil {
 			return err
@@ -52,6 +59,7 @@ serve; every ONU answers OMCI) over the same OLT.`,
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Name, "name", daemon.Env("VOLT_PONSIM_NAME", ponsim.DefaultName), "OLT name; serial numbers and MACs derive from it")
 	fs.StringVar(&addr, "grpc", daemon.Env("VOLT_PONSIM_GRPC", "127.0.0.1:50060"), "gRPC listen address of the PonSim and openolt APIs")
+	daemon.AddHTTPFlag(fs, &httpAddr, "")
 	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, fmt.Sprintf("number of OLT PON ports (1..%d)", ponsim.MaxPONPorts))
 	fs.IntVar(&cfg.ONUsPerPON, "onus-per-pon", 4, fmt.Sprintf("number of ONUs on each PON port (1..%d)", ponsim.MaxONUsPerPON))
 	fs.DurationVar(&cfg.RebootDelay, "reboot-delay", ponsim.DefaultRebootDelay, "how long a rebooted OLT or ONU stays away")

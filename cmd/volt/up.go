@@ -31,6 +31,7 @@ func newUpCmd() *cobra.Command {
 		ctrls     string
 		ofListen  string
 		provision bool
+		perDevice bool
 	)
 	cmd := logged(&cobra.Command{
 		Use:   "up",
@@ -48,8 +49,10 @@ an OLT of type openolt.`,
 		cfg.Logs = reg
 		sim.UNIIfaces = daemon.List(uniIfaces)
 		controllers := daemon.List(ctrls)
+		cfg.Telemetry = daemon.NewTelemetry()
+		cfg.Telemetry.PerDevice = perDevice
 		cfg.OFAgent = func(ctx context.Context, nbi string, ready func(string)) error {
-			return ofagent.Run(ctx, ofagent.Config{Server: nbi, Controllers: controllers, Listen: ofListen, Logs: reg, Ready: ready})
+			return ofagent.Run(ctx, ofagent.Config{Server: nbi, Controllers: controllers, Listen: ofListen, Logs: reg, Ready: ready, Telemetry: cfg.Telemetry})
 		}
 		cfg.PonSims = []stack.PonSim{sim}
 		out := cmd.OutOrStdout()
@@ -57,6 +60,9 @@ an OLT of type openolt.`,
 			fmt.Fprintf(out, "OpenVOLT is up: NBI %s, Kafka %s, ponsim %s, data in %s\n", a.NBI, a.Brokers[0], a.PonSims[0], cfg.DataDir)
 			fmt.Fprintf(out, "OpenFlow agent: dialing %s, listening on %s (ovs-ofctl -O OpenFlow13 show tcp:%s)\n",
 				ctrls, a.OFListen, a.OFListen)
+			if a.HTTP != "" {
+				fmt.Fprintf(out, "Prometheus metrics: http://%s/metrics (probes /healthz, /readyz)\n", a.HTTP)
+			}
 			ld := ""
 			if provision {
 				ld = provisionOLT(cmd.Context(), out, a, cfg.OLTType)
@@ -77,6 +83,8 @@ an OLT of type openolt.`,
 	fs.StringVar(&uniIfaces, "uni-ifaces", "", "bind the simulated ONUs' UNIs, in order, to these interfaces (comma-separated)")
 	fs.StringVar(&ctrls, "controller", "127.0.0.1:6653", "OpenFlow controllers the agent dials (comma-separated; retried quietly)")
 	fs.StringVar(&ofListen, "ofagent-listen", "127.0.0.1:6634", "passive OpenFlow listener of the agent (empty: none)")
+	daemon.AddHTTPFlag(fs, &cfg.HTTP, daemon.DefaultHTTP)
+	addPerDeviceFlag(fs, &perDevice)
 	fs.BoolVar(&provision, "provision", false, "create and enable the OLT of the bundled ponsim")
 	fs.StringVar(&cfg.OLTType, "olt-type", daemon.Env("VOLT_OLT_TYPE", stack.OLTType),
 		"how the bundled ponsim is driven: ponsim_olt (PonSim API, ponsim adapters) or openolt (its openolt face, the openolt adapter)")

@@ -25,6 +25,7 @@ import (
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
+	"github.com/openvolt/openvolt/internal/metrics"
 	"github.com/openvolt/openvolt/internal/techprofile"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -65,6 +66,12 @@ type Config struct {
 	KV kvstore.Store
 	// Ready, when set, is called with the NBI address once it serves.
 	Ready func(nbiAddr string)
+	// Telemetry is the process's metrics registry and readiness (shared
+	// with the other parts in volt up); nil keeps them private.
+	Telemetry *daemon.Telemetry
+	// HTTP, when set, is where the core serves Telemetry's /metrics,
+	// /healthz and /readyz (volt core; volt up serves them itself).
+	HTTP string
 }
 
 // Validate fills defaults and checks the config.
@@ -119,6 +126,16 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	log := cfg.Logs.Logger("core")
+	if cfg.HTTP != "" && cfg.Telemetry == nil {
+		cfg.Telemetry = daemon.NewTelemetry()
+	}
+	ready, reg := cfg.Telemetry.Ready(), cfg.Telemetry.Registerer("core")
+	ready.Set("core/serving", errStarting) // until the NBI serves
+	_, stopHTTP, err := cfg.Telemetry.ServeHTTP(ctx, cfg.HTTP, cfg.Logs.Logger("daemon"))
+	if err != nil {
+		return fmt.Errorf("core: %w", err)
+	}
+	defer stopHTTP()
 
 	kv := cfg.KV
 	if kv == nil {
@@ -142,17 +159,20 @@ func Run(ctx context.Context, cfg Config) error {
 		defer etcdStore.Close()
 		kv = etcdStore
 	}
+	kv = metrics.Store(kv, reg)
 
-	c, err := build(ctx, cfg, kv)
+	c, err := build(ctx, cfg, kv, metrics.NewBus(reg))
 	if err != nil {
 		return err
 	}
 	defer c.close()
+	defer c.registerMetrics(reg, cfg, c.index, cfg.Telemetry != nil && cfg.Telemetry.PerDevice)()
 
-	srv, err := daemon.ListenGRPC(cfg.NBI, cfg.Logs)
+	srv, err := daemon.ListenGRPC(cfg.NBI, cfg.Logs, metrics.NewGRPC(reg, "nbi", "NBI").Options()...)
 	if err != nil {
 		return err
 	}
+	srv.ReportTo(ready, "core")
 	srv.Watch(daemon.Dependency{Name: "etcd", Check: func(ctx context.Context) error {
 		_, err := kv.Get(ctx, path.Join("/", cfg.Prefix, "health"))
 		if errors.Is(err, kvstore.ErrNotFound) {
@@ -175,10 +195,14 @@ func Run(ctx context.Context, cfg Config) error {
 	topology := c.subscribeTopology(runCtx)
 	c.tasks.Go(func(ctx context.Context) { c.followTopology(ctx, topology) })
 	c.tasks.Go(c.devices.Run)
+	ready.Set("core/bus", errBusDown) // until the core serves on the bus
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.kafka.run(runCtx, c.sbi, c.reconcileRegistered)
+		c.kafka.run(runCtx, c.sbi, func() {
+			ready.Set("core/bus", nil)
+			c.reconcileRegistered()
+		})
 	}()
 
 	log.Info("core serving", "nbi", srv.Addr(), "brokers", strings.Join(cfg.Brokers, ","), "prefix", cfg.Prefix)
@@ -188,8 +212,14 @@ func Run(ctx context.Context, cfg Config) error {
 	return srv.Serve(ctx)
 }
 
+var (
+	errStarting = errors.New("starting")
+	errBusDown  = errors.New("not connected to the message bus yet")
+)
+
 // parts is the built core.
 type parts struct {
+	index    *device.Index
 	store    *store.Store
 	events   *events.FanOut
 	devices  *device.Manager
@@ -209,19 +239,21 @@ func (p *parts) close() {
 	p.kafka.close()
 }
 
-func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
+func build(ctx context.Context, cfg Config, kv kvstore.Store, bus *metrics.Bus) (*parts, error) {
 	st := store.New(kv, cfg.Prefix)
 	p := &parts{store: st, tasks: &tasks{}, timeout: cfg.AdapterTimeout, log: cfg.Logs.Logger("core/flows")}
 	var err error
 	if p.kafka, err = newKafka(cfg, cfg.Logs.Logger("core/kafka")); err != nil {
 		return nil, err
 	}
+	p.kafka.bus = bus
 	p.events = events.New(p.kafka.publishEvent)
 	p.registry, err = adapterreg.New(adapterreg.Config{Store: st, Logger: cfg.Logs.Logger("core/adapterreg")})
 	if err != nil {
 		return nil, err
 	}
 	index := device.NewIndex() // the devices' read side, for what is built before their manager
+	p.index = index
 	p.logical, err = logicaldevice.New(logicaldevice.Config{
 		Store:   st,
 		Devices: index,

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -16,6 +18,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/coreerr"
 	"github.com/openvolt/openvolt/internal/core/device"
 	"github.com/openvolt/openvolt/internal/core/sbi"
+	"github.com/openvolt/openvolt/internal/metrics"
 	"github.com/openvolt/openvolt/msgbus"
 )
 
@@ -40,6 +43,7 @@ const dropLogEvery = time.Second
 type kafka struct {
 	cfg Config
 	log *slog.Logger
+	bus *metrics.Bus // measures the calls both ways; nil: not measured
 
 	events        *msgbus.Publisher // queues events, and sends them once Kafka is up
 	dropped       atomic.Uint64     // events not queued because the queue was full
@@ -104,15 +108,17 @@ func (b *kafka) connect(ctx context.Context, sbi *sbi.Server) error {
 		Name:           "volt-core",
 		DefaultTimeout: b.cfg.AdapterTimeout,
 		Key:            adapter.DeviceKeyFunc(),
+		Interceptors:   b.clientInterceptors(),
 		Logger:         b.cfg.Logs.Logger("msgbus"),
 	})
 	if err != nil {
 		return err
 	}
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{
-		Brokers: b.cfg.Brokers,
-		Topic:   b.cfg.Topic,
-		Logger:  b.cfg.Logs.Logger("msgbus"),
+		Brokers:      b.cfg.Brokers,
+		Topic:        b.cfg.Topic,
+		Interceptors: b.serverInterceptors(),
+		Logger:       b.cfg.Logs.Logger("msgbus"),
 	})
 	if err != nil {
 		conn.Close()
@@ -127,6 +133,20 @@ func (b *kafka) connect(ctx context.Context, sbi *sbi.Server) error {
 	b.conn, b.server = conn, srv
 	b.mu.Unlock()
 	return nil
+}
+
+func (b *kafka) clientInterceptors() []grpc.UnaryClientInterceptor {
+	if b.bus == nil {
+		return nil
+	}
+	return []grpc.UnaryClientInterceptor{b.bus.Client("")}
+}
+
+func (b *kafka) serverInterceptors() []grpc.UnaryServerInterceptor {
+	if b.bus == nil {
+		return nil
+	}
+	return []grpc.UnaryServerInterceptor{b.bus.Server()}
 }
 
 // publishLoop sends the queued events until ctx ends: batches of up to

@@ -162,7 +162,7 @@ func runBus(t testing.TB, brokers []string) *parts {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	p, err := build(context.Background(), cfg, cfg.KV)
+	p, err := build(context.Background(), cfg, cfg.KV, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,10 @@ type GRPCServer struct {
 	health *health.Server
 	log    *slog.Logger
 	deps   []Dependency // followed by the health service (Watch)
+	// ready is where the port reports its dependencies and that it serves,
+	// under component; its health follows that component's parts.
+	ready     *Readiness
+	component string
 
 	statusMu sync.Mutex // guards status and stopped
 	status   healthpb.HealthCheckResponse_ServingStatus
@@ -46,8 +50,27 @@ func ListenGRPC(addr string, reg *logging.Registry, opts ...grpc.ServerOption) (
 	healthpb.RegisterHealthServer(srv, hs)
 	reflection.Register(srv)
 	logging.Register(srv, reg)
-	return &GRPCServer{srv: srv, lis: lis, health: hs, log: reg.Logger("daemon")}, nil
+	s := &GRPCServer{srv: srv, lis: lis, health: hs, log: reg.Logger("daemon")}
+	s.ReportTo(NewReadiness(), "grpc")
+	return s, nil
 }
+
+// ReportTo makes the port report into r under component (instead of a
+// readiness of its own): "<component>/serving" from Serve on, and each
+// dependency it watches. Call it before Serve. Its gRPC health follows
+// every part of component in r, so that /readyz and gRPC health agree.
+func (s *GRPCServer) ReportTo(r *Readiness, component string) {
+	if s.ready != nil {
+		s.ready.Remove(s.component + "/serving")
+	}
+	s.ready, s.component = r, component
+	r.Set(component+"/serving", errNotServing)
+}
+
+var (
+	errNotServing = errors.New("not serving yet")
+	errStopped    = errors.New("stopped")
+)
 
 // Listen binds a TCP address with an error a person can act on.
 func Listen(addr string) (net.Listener, error) {
@@ -70,14 +93,13 @@ func (s *GRPCServer) Addr() string { return s.lis.Addr().String() }
 // Serve serves until ctx ends, then stops gracefully (bounded: streams that
 // never end are cut after a few seconds).
 func (s *GRPCServer) Serve(ctx context.Context) error {
-	s.setStatus(healthpb.HealthCheckResponse_SERVING)
+	s.ready.Set(s.component+"/serving", nil)
+	s.followReadiness()
 	wctx, stopWatch := context.WithCancel(ctx)
 	var watching sync.WaitGroup
 	defer watching.Wait()
 	defer stopWatch()
-	if len(s.deps) > 0 {
-		watching.Go(func() { s.watch(wctx, s.log) })
-	}
+	watching.Go(func() { s.watch(wctx, s.log) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.lis) }()
 	select {
@@ -88,6 +110,7 @@ func (s *GRPCServer) Serve(ctx context.Context) error {
 	s.statusMu.Lock()
 	s.stopped = true
 	s.statusMu.Unlock()
+	s.ready.Set(s.component+"/serving", errStopped)
 	s.health.Shutdown()
 	done := make(chan struct{})
 	go func() { s.srv.GracefulStop(); close(done) }()

@@ -14,7 +14,7 @@ import (
 
 // Dependency is something a daemon cannot work without (etcd for the
 // core, the broker for every daemon on the bus). While Check fails, the
-// daemon's gRPC health says NOT_SERVING.
+// daemon is not ready: its gRPC health says NOT_SERVING and /readyz 503.
 type Dependency struct {
 	Name string
 	// Check returns nil while the dependency answers; it must honour ctx
@@ -31,14 +31,16 @@ const (
 	healthTimeout  = 2 * time.Second
 )
 
-// Watch makes the health service follow deps from Serve on: SERVING while
-// every dependency answers, NOT_SERVING (the reason logged once) while one
-// does not. Call it before Serve.
+// Watch makes the port's readiness, and so its health service, follow
+// deps from Serve on: SERVING while every dependency answers, NOT_SERVING
+// (the reason logged once) while one does not. Call it before Serve.
 func (s *GRPCServer) Watch(deps ...Dependency) {
 	s.deps = append(s.deps, deps...)
 }
 
-// watch runs the checks until ctx ends.
+// watch runs the checks until ctx ends, each round recording them in the
+// readiness and setting the health status from it (which also follows
+// what other parts of the component report there).
 func (s *GRPCServer) watch(ctx context.Context, log *slog.Logger) {
 	defer func() {
 		for _, d := range s.deps {
@@ -51,7 +53,6 @@ func (s *GRPCServer) watch(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(HealthInterval)
 	defer t.Stop()
 	for {
-		var failing []string
 		for _, d := range s.deps {
 			cctx, cancel := context.WithTimeout(ctx, healthTimeout)
 			err := d.Check(cctx)
@@ -67,21 +68,24 @@ func (s *GRPCServer) watch(ctx context.Context, log *slog.Logger) {
 				delete(down, d.Name)
 				log.Info("dependency back", "dependency", d.Name)
 			}
-			if err != nil {
-				failing = append(failing, d.Name)
-			}
+			s.ready.Set(s.component+"/"+d.Name, err)
 		}
-		st := healthpb.HealthCheckResponse_SERVING
-		if len(failing) > 0 {
-			st = healthpb.HealthCheckResponse_NOT_SERVING
-		}
-		s.setStatus(st)
+		s.followReadiness()
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// followReadiness sets the health status from the component's readiness.
+func (s *GRPCServer) followReadiness() {
+	st := healthpb.HealthCheckResponse_SERVING
+	if s.ready.Check(s.component) != nil {
+		st = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	s.setStatus(st)
 }
 
 func (s *GRPCServer) setStatus(st healthpb.HealthCheckResponse_ServingStatus) {

@@ -284,3 +284,15 @@ func (q *Queue) Close() {
 	})
 	q.wg.Wait()
 }
+
+// Depth returns how many items run and how many wait behind running ones
+// (for metrics: it takes the lock and walks the keys, so call it at
+// scrape time, not per item).
+func (q *Queue) Depth() (running, waiting int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, its := range q.keys {
+		waiting += len(its)
+	}
+	return len(q.slots), waiting
+}

@@ -30,7 +30,9 @@ type agent struct {
 	log *slog.Logger
 	nbi voltv1.VoltServiceClient
 	ctx context.Context // ends with Run
-	wg  sync.WaitGroup  // every goroutine started under ctx
+	// metrics counts connections and messages (never nil in Run).
+	metrics *ofMetrics
+	wg      sync.WaitGroup // every goroutine started under ctx
 	// synced is closed once the logical devices were first read; passive
 	// listeners accept only after it, so an early client is served, not
 	// turned away (it waits in the listen backlog).
@@ -43,6 +45,11 @@ type agent struct {
 	slots   []*slot              // passive listeners; slots[0] is Config.Listen
 	opening map[int]bool         // slots being opened
 }
+
+var (
+	errNotSynced = errors.New("logical devices not read from the core yet")
+	errStopped   = errors.New("stopped")
+)
 
 // Run runs the agent until ctx ends. It fails at once on a bad config or
 // when the passive listener cannot bind; an unreachable core or controller
@@ -68,7 +75,11 @@ func Run(ctx context.Context, cfg Config) error {
 		dps:     map[string]*datapath{},
 		opening: map[int]bool{},
 		synced:  make(chan struct{}),
+		metrics: newOFMetrics(cfg.Telemetry.Registerer("ofagent")),
 	}
+	ready := cfg.Telemetry.Ready()
+	ready.Set("ofagent/synced", errNotSynced) // until the logical devices were first read
+	defer ready.Set("ofagent/synced", errStopped)
 	// Stop order (defers run last first): cancel, then wait for every
 	// goroutine; the listeners close when ctx ends.
 	defer a.wg.Wait()
@@ -79,6 +90,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("ofagent: %w", err)
 		}
+		srv.ReportTo(ready, "ofagent")
 		a.log.Info("gRPC port serving", "addr", srv.Addr())
 		a.goAttach(func() {
 			if err := srv.Serve(ctx); err != nil {
@@ -102,6 +114,7 @@ func Run(ctx context.Context, cfg Config) error {
 	a.log.Info("OpenFlow agent starting", "nbi", cfg.Server, "controllers", strings.Join(cfg.Controllers, ","), "listen", listenAddr)
 	select {
 	case <-a.synced:
+		ready.Set("ofagent/synced", nil)
 		if cfg.Ready != nil {
 			cfg.Ready(listenAddr)
 		}

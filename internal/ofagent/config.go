@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/logging"
 )
 
@@ -36,6 +37,10 @@ type Config struct {
 	GRPC string
 	// Logs is the process's log registry; nil discards logs.
 	Logs *logging.Registry
+	// Telemetry is the process's metrics registry and readiness (shared
+	// with the other parts in volt up); nil keeps them private. The
+	// process serves them (cmd/volt).
+	Telemetry *daemon.Telemetry
 	// Ready, when set, is called once, with the passive listener's address
 	// ("" without one), when the agent listens and has read the logical
 	// devices. It must not block.

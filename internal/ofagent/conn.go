@@ -80,6 +80,8 @@ func (c *conn) serve() error {
 		return c.dp.ctx.Err()
 	}
 	defer c.dp.detach(c)
+	c.dp.a.metrics.connection(+1)
+	defer c.dp.a.metrics.connection(-1)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -112,7 +114,9 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if _, err := c.nc.Write(hello); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}
+	c.dp.a.metrics.message(sent, hello)
 	raw, err := ofp13.ReadMessage(br, 0)
+	c.dp.a.metrics.message(received, raw)
 	if err != nil {
 		if _, ok := ofp13.AsError(err); !ok {
 			return fmt.Errorf("read hello: %w", err)
@@ -142,7 +146,9 @@ func (c *conn) handshake(br *bufio.Reader) error {
 		e.Xid = be32(raw[4:])
 	}
 	b, _ := e.MarshalBinary()
-	_, _ = c.nc.Write(b)
+	if _, err := c.nc.Write(b); err == nil {
+		c.dp.a.metrics.message(sent, b)
+	}
 	c.log.Warn("version negotiation failed; closing", "reason", reason)
 	return errors.New("hello failed: " + reason)
 }
@@ -163,6 +169,7 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 		c.lastRecv.Store(time.Now().UnixNano())
 		if err != nil {
 			if e, ok := ofp13.AsError(err); ok && raw != nil {
+				c.dp.a.metrics.message(received, raw)
 				c.refuse(raw, e)
 				continue
 			}
@@ -174,6 +181,7 @@ func (c *conn) readLoop(br *bufio.Reader) error {
 			}
 			return fmt.Errorf("read: %w", err)
 		}
+		c.dp.a.metrics.message(received, raw)
 		c.handle(raw)
 	}
 }
@@ -184,6 +192,7 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case b := <-c.out:
+			c.dp.a.metrics.message(sent, b)
 			if _, err := bw.Write(b); err != nil {
 				c.fail("write", err)
 				return

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 	"unicode"
+
+	"github.com/openvolt/openvolt/internal/daemon"
 )
 
 // Limits of the simulated OLT. MaxPONPorts is what the port layout
@@ -38,6 +40,9 @@ type Config struct {
 	RebootDelay time.Duration
 	// Logger receives the simulator's lines (nil: discard).
 	Logger *slog.Logger
+	// Telemetry, when set, is the process's readiness that Serve reports
+	// to, as "ponsim/<Name>" (the process serves it over HTTP).
+	Telemetry *daemon.Telemetry
 }
 
 // Validate reports the first invalid field as one line, naming the flag of

@@ -41,6 +41,9 @@ func (s *Sim) Serve(ctx context.Context, addr string, logs *logging.Registry, re
 	if err != nil {
 		return err
 	}
+	if t := s.cfg.Telemetry; t != nil {
+		srv.ReportTo(t.Ready(), "ponsim/"+s.cfg.Name)
+	}
 	s.Register(srv.Server())
 	for _, f := range s.facesNow() {
 		f.Register(srv.Server())

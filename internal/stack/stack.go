@@ -14,6 +14,7 @@ import (
 	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/internal/broker"
 	"github.com/openvolt/openvolt/internal/core"
+	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/logging"
 )
@@ -45,6 +46,12 @@ type Config struct {
 	// import it).
 	OFAgent func(ctx context.Context, nbi string, ready func(listenAddr string)) error
 	Logs    *logging.Registry
+	// Telemetry is the process's metrics registry and readiness, shared
+	// by every part; HTTP, when set, is where the stack serves it
+	// (/metrics, /healthz, /readyz). Telemetry nil with HTTP set: the
+	// stack makes one.
+	Telemetry *daemon.Telemetry
+	HTTP      string
 }
 
 // Addrs are where the parts of a running stack listen.
@@ -54,6 +61,8 @@ type Addrs struct {
 	PonSims []string // in the order of Config.PonSims
 	// OFListen is where the OpenFlow agent listens ("" without one).
 	OFListen string
+	// HTTP is where /metrics, /healthz and /readyz are served ("" if not).
+	HTTP string
 }
 
 // Run runs the stack until ctx ends or a part fails; ready is called once
@@ -75,6 +84,15 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if cfg.HTTP != "" && cfg.Telemetry == nil {
+		cfg.Telemetry = daemon.NewTelemetry()
+	}
+	ready = startingUntilReady(cfg.Telemetry, ready)
+	httpAddr, stopHTTP, err := cfg.Telemetry.ServeHTTP(ctx, cfg.HTTP, cfg.Logs.Logger("daemon"))
+	if err != nil {
+		return fmt.Errorf("stack: %w", err)
+	}
+	defer stopHTTP()
 
 	kv, closeKV, err := startEtcd(ctx, cfg)
 	if err != nil {
@@ -86,7 +104,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		return err
 	}
 	defer b.Close()
-	addrs := Addrs{Brokers: b.Addrs()}
+	addrs := Addrs{Brokers: b.Addrs(), HTTP: httpAddr}
 
 	var (
 		wg       sync.WaitGroup
@@ -123,11 +141,12 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 
 	addrs.NBI, err = start("core", func(ready func(string)) error {
 		return core.Run(ctx, core.Config{
-			NBI:     cfg.NBI,
-			KV:      kv,
-			Brokers: addrs.Brokers,
-			Logs:    cfg.Logs,
-			Ready:   ready,
+			NBI:       cfg.NBI,
+			KV:        kv,
+			Brokers:   addrs.Brokers,
+			Logs:      cfg.Logs,
+			Ready:     ready,
+			Telemetry: cfg.Telemetry,
 		})
 	})
 	if err != nil {
@@ -135,14 +154,14 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	}
 	for _, ps := range cfg.PonSims {
 		addr, err := start("ponsim "+ps.Name, func(ready func(string)) error {
-			return runPonSim(ctx, ps, cfg.OLTType, cfg.Logs, ready)
+			return runPonSim(ctx, ps, cfg.OLTType, cfg.Logs, cfg.Telemetry, ready)
 		})
 		if err != nil {
 			return err
 		}
 		addrs.PonSims = append(addrs.PonSims, addr)
 	}
-	acfg := adapter.Config{Brokers: addrs.Brokers, Logs: cfg.Logs}
+	acfg := adapter.Config{Brokers: addrs.Brokers, Logs: cfg.Logs, Telemetry: cfg.Telemetry}
 	for _, a := range adapters {
 		if _, err := start(a.Name, func(ready func(string)) error {
 			c := acfg
@@ -178,8 +197,10 @@ func (ps PonSim) config(logs *logging.Registry) ponsim.Config {
 }
 
 // runPonSim serves one simulated OLT, bound to its interfaces if any.
-func runPonSim(ctx context.Context, ps PonSim, oltType string, logs *logging.Registry, ready func(string)) error {
-	sim, err := ponsim.New(ps.config(logs))
+func runPonSim(ctx context.Context, ps PonSim, oltType string, logs *logging.Registry, tel *daemon.Telemetry, ready func(string)) error {
+	c := ps.config(logs)
+	c.Telemetry = tel
+	sim, err := ponsim.New(c)
 	if err != nil {
 		return err
 	}
@@ -193,4 +214,19 @@ func runPonSim(ctx context.Context, ps PonSim, oltType string, logs *logging.Reg
 	}
 	defer ports.Close()
 	return sim.Serve(ctx, ps.GRPC, logs, ready)
+}
+
+// startingUntilReady marks the stack not ready in tel until every part
+// serves (ready is called), and returns the ready to call then.
+func startingUntilReady(tel *daemon.Telemetry, ready func(Addrs)) func(Addrs) {
+	if tel == nil {
+		return ready
+	}
+	tel.Ready().Set("stack/started", errors.New("starting the parts"))
+	return func(a Addrs) {
+		tel.Ready().Set("stack/started", nil)
+		if ready != nil {
+			ready(a)
+		}
+	}
 }

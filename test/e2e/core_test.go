@@ -19,7 +19,7 @@ import (
 // broker at brokers.
 func coreArgs(nbi, etcd, dir, brokers string) []string {
 	return []string{"core", "--etcd", "embedded", "--etcd-listen", "http://" + etcd, "--data-dir", dir,
-		"--nbi", nbi, "--brokers", brokers}
+		"--nbi", nbi, "--brokers", brokers, "--http", "127.0.0.1:0"}
 }
 
 // startBrokerAndOLTAdapter runs `volt broker` and `volt adapter ponsim-olt`
@@ -176,7 +176,7 @@ func TestCoreBadInput(t *testing.T) {
 	// etcd unreachable: a clear error naming the endpoint, quickly.
 	dead := freeAddr(t)
 	start := time.Now()
-	_, errOut, code := run(t, 30*time.Second, "core", "--etcd", dead, "--nbi", freeAddr(t), "--log-level", "error")
+	_, errOut, code := run(t, 30*time.Second, "core", "--etcd", dead, "--nbi", freeAddr(t), "--http", "127.0.0.1:0", "--log-level", "error")
 	if code == 0 || !strings.Contains(errOut, dead) {
 		t.Errorf("unreachable etcd: code %d, stderr %q", code, errOut)
 	}

@@ -26,7 +26,7 @@ type readmeBlock struct {
 
 // readmeSections are the names TestREADME runs; every sh block of the
 // README carries one of them, or skip with a reason.
-var readmeSections = []string{"build", "up", "client", "parts", "openflow", "subscriber", "openolt"}
+var readmeSections = []string{"build", "up", "client", "parts", "openflow", "metrics", "subscriber", "openolt"}
 
 var markerRE = regexp.MustCompile(`^<!-- e2e: (\S+)(.*)-->$`)
 
@@ -251,7 +251,7 @@ func TestREADME(t *testing.T) {
 	path := os.Getenv("PATH")
 	for _, p := range []struct{ name, install string }{
 		{"grpcurl", "make tools"}, {"ovs-ofctl", "apt-get install openvswitch-common"},
-		{"tcpdump", "apt-get install tcpdump"}, {"make", "apt-get install make"},
+		{"tcpdump", "apt-get install tcpdump"}, {"make", "apt-get install make"}, {"curl", "apt-get install curl"},
 	} {
 		path = filepath.Dir(testpeer.Program(t, p.name, p.install)) + ":" + path
 	}
@@ -279,7 +279,7 @@ func TestREADME(t *testing.T) {
 			t.FailNow()
 		}
 	}
-	section("up, its hints, client, openflow", func(t *testing.T) {
+	section("up, its hints, client, openflow, metrics", func(t *testing.T) {
 		up := startShell(t, ns, dir, path, blocks["up"].text)
 		up.waitOutput(t, "up", "Stop with Ctrl-C.", 90*time.Second)
 		printed := up.out.String()
@@ -309,6 +309,8 @@ func TestREADME(t *testing.T) {
 		}
 		out = startShell(t, ns, dir, path, blocks["openflow"].text).wait(t, "openflow", 2*time.Minute)
 		mustContain(t, "openflow", out, "1(nni-1): addr:", "in_port=1, eth_type=0x88cc, actions=CONTROLLER:65535", `in_port="uni-16",dl_vlan=55 actions=output:"nni-1"`)
+		out = startShell(t, ns, dir, path, blocks["metrics"].text).wait(t, "metrics", time.Minute)
+		mustContain(t, "metrics", out, "ok\n", `volt_devices{admin_state="ADMIN_STATE_ENABLED",component="core",connect_status="CONNECT_STATUS_REACHABLE",oper_status="OPER_STATUS_ACTIVE",type="ponsim_onu"} 4`)
 		up.stop(t, "up")
 	})
 

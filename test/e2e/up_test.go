@@ -22,7 +22,7 @@ const freeController = "127.0.0.1:1"
 // The simulated OLT keeps its address across runs, as the provisioned
 // device is found by it.
 func upArgs(dir, nbi, ponsim string) []string {
-	return []string{"up", "--provision", "--data-dir", dir, "--nbi", nbi,
+	return []string{"up", "--provision", "--data-dir", dir, "--nbi", nbi, "--http", "127.0.0.1:0",
 		"--etcd-listen", "http://127.0.0.1:0", "--broker-listen", "127.0.0.1:0", "--ponsim", ponsim,
 		"--ofagent-listen", "127.0.0.1:0", "--controller", freeController,
 		"--log-level", "warn"}

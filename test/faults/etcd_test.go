@@ -3,6 +3,8 @@ package faults
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +106,13 @@ func TestEtcdDownDuringOperations(t *testing.T) {
 		return nil
 	})
 	say(t, "etcd killed: core health NOT_SERVING after %v", took.Round(time.Millisecond))
+	poll(t, 15*time.Second, "core /readyz 503 naming etcd", func() error {
+		code, body, err := s.readyz()
+		if err != nil || code != http.StatusServiceUnavailable || !strings.Contains(body, "core/etcd") {
+			return fmt.Errorf("/readyz: %d %q %v", code, body, err)
+		}
+		return nil
+	})
 
 	_, err = s.nbi.DisableDevice(ctxT(t, 8*time.Second), &voltv1.ID{Id: a.GetId()})
 	say(t, "disable ONU %s with etcd down: %v", a.GetSerialNumber(), err)
@@ -142,6 +151,13 @@ func TestEtcdDownDuringOperations(t *testing.T) {
 		return nil
 	})
 	say(t, "etcd back after %v down: core SERVING after %v", back.Sub(down).Round(time.Millisecond), took.Round(time.Millisecond))
+	poll(t, 15*time.Second, "core /readyz 200 with etcd back", func() error {
+		code, body, err := s.readyz()
+		if err != nil || code != http.StatusOK {
+			return fmt.Errorf("/readyz: %d %q %v", code, body, err)
+		}
+		return nil
+	})
 	took = poll(t, 15*time.Second, "core and ponsim agree", func() error {
 		st, err := onuStates(t, sim)
 		if err != nil {

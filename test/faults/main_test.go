@@ -11,7 +11,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,6 +208,7 @@ type stack struct {
 	brokers  string
 	core     *proc
 	nbiAddr  string
+	httpAddr string // the core's /metrics, /healthz, /readyz
 	olta     *proc
 	onua     *proc
 	nbi      voltv1.VoltServiceClient
@@ -220,7 +223,8 @@ func newStack(t testing.TB) *stack {
 	s.broker = startProc(t, "broker", volt, "broker", "--listen", s.brokers, "--log-level", "warn")
 	waitTCP(t, s.brokers)
 	s.nbiAddr = testpeer.ReserveAddr(t)
-	s.core = startProc(t, "core", volt, "core", "--etcd", s.etcdAddr, "--brokers", s.brokers, "--nbi", s.nbiAddr, "--log-level", "info")
+	s.httpAddr = testpeer.ReserveAddr(t)
+	s.core = startProc(t, "core", volt, "core", "--etcd", s.etcdAddr, "--brokers", s.brokers, "--nbi", s.nbiAddr, "--http", s.httpAddr, "--log-level", "info")
 	waitTCP(t, s.nbiAddr)
 	s.nbi = voltv1.NewVoltServiceClient(dial(t, s.nbiAddr))
 	s.olta = startProc(t, "ponsim-olt", volt, "adapter", "ponsim-olt", "--brokers", s.brokers, "--grpc", "127.0.0.1:0", "--log-level", "info")
@@ -365,3 +369,15 @@ func say(t testing.TB, format string, args ...any) {
 }
 
 func isNotFound(err error) bool { return status.Code(err) == codes.NotFound }
+
+// readyz returns the core's /readyz status code and body.
+func (s *stack) readyz() (int, string, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + s.httpAddr + "/readyz")
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}

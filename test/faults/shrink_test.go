@@ -15,7 +15,7 @@ import (
 // upArgs runs `volt up --provision` with its data in dir and every port
 // given or free.
 func upArgs(dir, nbi, ponsim string, onus int) []string {
-	return []string{"up", "--provision", "--data-dir", dir, "--nbi", nbi,
+	return []string{"up", "--provision", "--data-dir", dir, "--nbi", nbi, "--http", "127.0.0.1:0",
 		"--etcd-listen", "http://127.0.0.1:0", "--broker-listen", "127.0.0.1:0", "--ponsim", ponsim,
 		"--onus-per-pon", fmt.Sprint(onus), "--ofagent-listen", "", "--controller", "127.0.0.1:1",
 		"--log-level", "info"}
