@@ -291,8 +291,10 @@ func (q *Queue) Close() {
 func (q *Queue) Depth() (running, waiting int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	ready := len(q.ready) - q.head
 	for _, its := range q.keys {
 		waiting += len(its)
 	}
-	return len(q.slots), waiting
+	// Every key in keys has one item ready or running.
+	return len(q.keys) - ready, waiting + ready
 }

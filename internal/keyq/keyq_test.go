@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/openvolt/openvolt/internal/keyq"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -250,4 +251,32 @@ func TestIdleRunsAtTheEndOfABurst(t *testing.T) {
 	if n := wait(t, idle, "the second idle call"); n != 6 {
 		t.Errorf("idle ran after %d of 6 items", n)
 	}
+}
+
+// Depth counts the items running and those waiting, whether behind a
+// running item of their key or for a free worker.
+func TestDepth(t *testing.T) {
+	q := newQueue(t, 2, 0)
+	started := make(chan struct{}, 10)
+	release := make(chan struct{})
+	item := keyq.Funcs{OnRun: func() { started <- struct{}{}; <-release }}
+	q.Add("a", item)
+	q.Add("a", item) // behind a's first
+	q.Add("b", item)
+	q.Add("c", item) // no free worker
+	wait(t, started, "a")
+	wait(t, started, "b")
+	if running, waiting := q.Depth(); running != 2 || waiting != 2 {
+		t.Errorf("Depth() = %d running, %d waiting; want 2, 2", running, waiting)
+	}
+	close(release)
+	for range 2 {
+		wait(t, started, "the rest")
+	}
+	testkit.Eventually(t, "queue empty", func() error {
+		if running, waiting := q.Depth(); running != 0 || waiting != 0 {
+			return fmt.Errorf("Depth() = %d, %d", running, waiting)
+		}
+		return nil
+	})
 }
