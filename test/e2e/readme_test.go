@@ -26,7 +26,7 @@ type readmeBlock struct {
 
 // readmeSections are the names TestREADME runs; every sh block of the
 // README carries one of them, or skip with a reason.
-var readmeSections = []string{"build", "up", "client", "parts", "openflow", "subscriber", "openolt"}
+var readmeSections = []string{"build", "up", "client", "parts", "openflow", "subscriber", "openolt", "telemetry"}
 
 var markerRE = regexp.MustCompile(`^<!-- e2e: (\S+)(.*)-->$`)
 
@@ -309,6 +309,8 @@ func TestREADME(t *testing.T) {
 		}
 		out = startShell(t, ns, dir, path, blocks["openflow"].text).wait(t, "openflow", 2*time.Minute)
 		mustContain(t, "openflow", out, "1(nni-1): addr:", "in_port=1, eth_type=0x88cc, actions=CONTROLLER:65535", `in_port="uni-16",dl_vlan=55 actions=output:"nni-1"`)
+		out = startShell(t, ns, dir, path, blocks["telemetry"].text).wait(t, "telemetry", 2*time.Minute)
+		mustContain(t, "telemetry", out, "pon,port", " 2s ", "rx_packets=", "ONU_DYING_GASP", "ONU_LOS", "RAISED", "CLEARED")
 		up.stop(t, "up")
 	})
 

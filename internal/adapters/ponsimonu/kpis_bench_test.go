@@ -1,0 +1,121 @@
+package ponsimonu
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/openvolt/openvolt/adapter"
+	"github.com/openvolt/openvolt/internal/broker"
+	"github.com/openvolt/openvolt/internal/ponsim"
+	"github.com/openvolt/openvolt/logging"
+	"github.com/openvolt/openvolt/msgbus"
+)
+
+// kpiONUs is the scale of the target: 10 OLTs × 16 PONs × 64 ONUs.
+const kpiONUs = 10 * 16 * 64
+
+// BenchmarkKpiPublishing measures one interval's KPI work for 10,240 ONUs
+// as the adapter does it: per ONU, CollectKpis (a GetStats call to ponsim
+// over gRPC and the KPI event built from it) and Publish on a
+// msgbus.Publisher whose Run sends the events to a real broker (kfake over
+// TCP). One op is the whole interval; every op waits until the broker has
+// taken all its events. cpu-%-of-core-at-15s is the process CPU time (user
+// + system, from getrusage: the adapter's side and also ponsim's and the
+// broker's, which run in the same process) per op over the 15 s default
+// interval: an upper bound of the adapter's share of one core.
+func BenchmarkKpiPublishing(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	brk, err := broker.Start(ctx, broker.Config{Listen: "127.0.0.1:0", Partitions: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer brk.Close()
+
+	// One ponsim of 16 × 64 ONUs; the 10,240 devices are ten devices per
+	// simulated ONU (each call reads that ONU's counters).
+	sim, err := ponsim.New(ponsim.Config{Name: "bench", PONPorts: 16, ONUsPerPON: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	simDone := make(chan error, 1)
+	ready := make(chan string, 1)
+	go func() { simDone <- sim.Serve(ctx, "127.0.0.1:0", logging.Discard(), func(a string) { ready <- a }) }()
+	addr := <-ready
+	defer func() { cancel(); <-simDone }()
+
+	a, err := adapter.New(Defaults(adapter.Config{Brokers: brk.Addrs()}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := newHandler(a, slog.New(slog.DiscardHandler))
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	h.conns[addr] = cc
+	ids := make([]string, kpiONUs)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("onu-%05d", i)
+		serial := sim.ONUSerial(uint32(i%(16*64)/64), uint32(i%64)+1)
+		h.flows[ids[i]] = &onuFlows{addr: addr, serial: serial}
+	}
+
+	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brk.Addrs(), Name: "bench-kpis"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	pub, err := msgbus.NewPublisher(msgbus.PublisherConfig{Topic: "bench.kpis", Buffer: 1 << 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runDone := make(chan struct{})
+	runCtx, stopRun := context.WithCancel(ctx)
+	go func() { defer close(runDone); pub.Run(runCtx, conn) }()
+	defer func() { stopRun(); <-runDone }()
+
+	interval := durationpb.New(15 * time.Second)
+	interval1 := func() {
+		for _, id := range ids {
+			ev, err := h.CollectKpis(ctx, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ev.DeviceId, ev.Time, ev.Interval = id, timestamppb.Now(), interval
+			if !pub.Publish(ev, id) {
+				b.Fatal("publisher full")
+			}
+		}
+		for pub.Len() > 0 { // queued events taken by Run
+			time.Sleep(time.Millisecond)
+		}
+	}
+	interval1() // warm up: connections, topic
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	start := pub.Stats().Published
+	b.ResetTimer()
+	for range b.N {
+		interval1()
+	}
+	for pub.Stats().Published < start+uint64(b.N*len(ids)) {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()-before.Utime.Nano()+after.Stime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
+	b.ReportMetric(cpu.Seconds(), "cpu-s/interval")
+	b.ReportMetric(100*cpu.Seconds()/15, "cpu-%-of-core-at-15s")
+	b.ReportMetric(float64(len(ids)), "onus")
+}
