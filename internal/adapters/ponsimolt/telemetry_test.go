@@ -196,7 +196,8 @@ func TestKpisOnTopic(t *testing.T) {
 // Powering a ponsim ONU off raises its loss-of-signal and dying-gasp
 // alarms (on volt.alarms, the change-event stream and ListAlarms);
 // restarting the core and the OLT adapter neither forgets nor raises them
-// again; powering it on clears them.
+// again; powering it on clears them. ponsim stopping raises
+// OLT_UNREACHABLE until it is back.
 func TestAlarmsFromOnuPower(t *testing.T) {
 	s := newStack(t)
 	p := s.newSim("alarms", 1, 2)
@@ -315,6 +316,36 @@ func TestAlarmsFromOnuPower(t *testing.T) {
 		}
 		return nil
 	})
+
+	// ponsim away: the core raises OLT_UNREACHABLE, and clears it when
+	// the OLT is reachable again.
+	oltAlarms := func() []string {
+		t.Helper()
+		got, err := s.nbi.ListAlarms(s.ctx(), &voltv1.ListAlarmsRequest{DeviceId: oltID, Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, a := range got.GetItems() {
+			types = append(types, a.GetType())
+		}
+		return types
+	}
+	p.stop()
+	testkit.Eventually(t, "OLT_UNREACHABLE raised", func() error {
+		if got := oltAlarms(); !slices.Equal(got, []string{core.AlarmOLTUnreachable}) {
+			return fmt.Errorf("active alarms of the OLT %v", got)
+		}
+		return nil
+	})
+	p.start()
+	testkit.Eventually(t, "OLT_UNREACHABLE cleared", func() error {
+		if got := oltAlarms(); len(got) != 0 {
+			return fmt.Errorf("active alarms of the OLT %v", got)
+		}
+		return nil
+	})
+	sim = p.client()
 
 	if _, err := sim.SetOnuPower(s.ctx(), &ponsimv1.OnuPower{SerialNumber: "NOSUCHONU"}); status.Code(err) != codes.NotFound {
 		t.Errorf("SetOnuPower of an unknown ONU: %v, want NotFound", err)
