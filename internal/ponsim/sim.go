@@ -366,9 +366,29 @@ func (s *Sim) DeviceInfo() *ponsimv1.DeviceInfo {
 	return info
 }
 
-// Stats returns the counters of the ports of the OLT (serial "") or of one
-// ONU.
+// AllDevices is the serial number that asks Stats for every device.
+const AllDevices = "*"
+
+func (s *Sim) onuDevices() []*device {
+	out := make([]*device, len(s.onus))
+	for i, u := range s.onus {
+		out[i] = &u.device
+	}
+	return out
+}
+
+// Stats returns the counters of the ports of the OLT (serial ""), of one
+// ONU, or of every device (AllDevices).
 func (s *Sim) Stats(serial string) (*ponsimv1.Stats, error) {
+	if serial == AllDevices {
+		st := &ponsimv1.Stats{Ports: make([]*ponsimv1.PortCounters, 0, len(s.olt.ports)+2*len(s.onus))}
+		for _, d := range append([]*device{&s.olt.device}, s.onuDevices()...) {
+			for _, p := range d.ports {
+				st.Ports = append(st.Ports, p.counters(d.label))
+			}
+		}
+		return st, nil
+	}
 	d, _, err := s.lookup(serial)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,8 @@ type PonSimClient interface {
 	// UpdateFlows changes a device's tables by id, without sending them
 	// whole.
 	UpdateFlows(ctx context.Context, in *FlowChanges, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// GetStats returns the port counters of the OLT (empty serial), of one
+	// ONU, or of every device (serial "*": the OLT's ports, then each ONU's).
 	GetStats(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*Stats, error)
 	// GetFlowTable returns the flows, groups and meters of the OLT (empty
 	// serial) or one ONU as they were given.
@@ -222,6 +224,8 @@ type PonSimServer interface {
 	// UpdateFlows changes a device's tables by id, without sending them
 	// whole.
 	UpdateFlows(context.Context, *FlowChanges) (*emptypb.Empty, error)
+	// GetStats returns the port counters of the OLT (empty serial), of one
+	// ONU, or of every device (serial "*": the OLT's ports, then each ONU's).
 	GetStats(context.Context, *DeviceRef) (*Stats, error)
 	// GetFlowTable returns the flows, groups and meters of the OLT (empty
 	// serial) or one ONU as they were given.
