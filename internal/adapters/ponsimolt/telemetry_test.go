@@ -160,6 +160,23 @@ func TestKpisOnTopic(t *testing.T) {
 		t.Errorf("kcat -C -t volt.kpis: want records keyed %s carrying volt.v1.KpiEvent, got\n%.2000s", oltID, out)
 	}
 
+	// A restarted adapter gets the stored configuration again when the
+	// core reconciles the OLT: events keep coming every second, not every
+	// 15 s (the default).
+	s.olt.stop(t, "ponsim_olt adapter")
+	restarted := len(of(oltID))
+	s.olt = s.startAdapter("ponsim_olt", ponsimolt.Run)
+	testkit.Eventually(t, "3 more OLT KPI events after an adapter restart", func() error {
+		if n := len(of(oltID)) - restarted; n < 3 {
+			return fmt.Errorf("%d more", n)
+		}
+		return nil
+	})
+	after := of(oltID)[restarted:]
+	if gap := after[2].msg.GetTime().AsTime().Sub(after[1].msg.GetTime().AsTime()); gap > 1500*time.Millisecond {
+		t.Errorf("after an adapter restart KPI events are %v apart, want the stored 1s interval", gap)
+	}
+
 	// Disabled: no more events once the change has reached the adapter.
 	s.setPm(oltID, false, time.Second)
 	testkit.Eventually(t, "OLT KPIs stop", func() error {
