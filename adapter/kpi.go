@@ -42,13 +42,14 @@ func DefaultPmConfig(deviceID string) *voltv1.PmConfig {
 }
 
 // KpiCollector is implemented by handlers whose devices have counters: the
-// SDK calls CollectKpis for each device it adopted or reconciled, every PM
-// interval of the device (its PmConfig, DefaultPmConfig until the core
-// sends another), and publishes the event on volt.kpis keyed by the device
-// id. The SDK fills in device_id, time and interval and keeps only the
-// ports of the configured groups. An error skips one interval.
+// SDK calls CollectKpis for each device it adopted or reconciled (d is the
+// device as the core sent it then), every PM interval of the device (its
+// PmConfig, DefaultPmConfig until the core sends another), and publishes
+// the event on volt.kpis keyed by the device id. The SDK fills in
+// device_id, time (unless set) and interval and keeps only the ports of
+// the configured groups. An error skips one interval.
 type KpiCollector interface {
-	CollectKpis(ctx context.Context, deviceID string) (*voltv1.KpiEvent, error)
+	CollectKpis(ctx context.Context, d *voltv1.Device) (*voltv1.KpiEvent, error)
 }
 
 // kpis runs one loop per device that collects and publishes its KPIs.
@@ -58,31 +59,41 @@ type kpis struct {
 	w   *work
 	log *slog.Logger
 
-	mu      sync.Mutex // guards devices
+	mu      sync.Mutex // guards devices, configs
 	devices map[string]*pmDevice
+	configs map[string]*voltv1.PmConfig // by device id: the core's, when it sent one
 }
 
-// pmDevice is one device's PM state; cfg is guarded by kpis.mu.
+// pmDevice is one device's KPI loop; dev and cfg are guarded by kpis.mu.
 type pmDevice struct {
+	dev     *voltv1.Device
 	cfg     *voltv1.PmConfig
 	changed chan struct{} // capacity 1: cfg changed
 }
 
 func newKpis(c KpiCollector, pub *msgbus.Publisher, w *work, log *slog.Logger) *kpis {
-	return &kpis{c: c, pub: pub, w: w, log: log, devices: make(map[string]*pmDevice)}
+	return &kpis{c: c, pub: pub, w: w, log: log, devices: make(map[string]*pmDevice), configs: make(map[string]*voltv1.PmConfig)}
 }
 
-// track starts the KPI loop of a device, unless it runs.
-func (k *kpis) track(id string) {
+// track starts the KPI loop of a device, unless it runs (then it keeps
+// the newer device).
+func (k *kpis) track(dev *voltv1.Device) {
 	if k == nil {
 		return
 	}
+	id := dev.GetId()
+	dev = proto.Clone(dev).(*voltv1.Device)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if _, ok := k.devices[id]; ok {
+	if d, ok := k.devices[id]; ok {
+		d.dev = dev
 		return
 	}
-	d := &pmDevice{cfg: DefaultPmConfig(id), changed: make(chan struct{}, 1)}
+	cfg := k.configs[id]
+	if cfg == nil {
+		cfg = DefaultPmConfig(id)
+	}
+	d := &pmDevice{dev: dev, cfg: cfg, changed: make(chan struct{}, 1)}
 	k.devices[id] = d
 	k.w.goTask(id+"/kpis", func(ctx context.Context) { k.loop(ctx, id, d) })
 }
@@ -95,34 +106,36 @@ func (k *kpis) untrack(id string) {
 	k.mu.Lock()
 	d := k.devices[id]
 	delete(k.devices, id)
+	delete(k.configs, id)
 	k.mu.Unlock()
 	if d != nil {
 		k.w.forget(id + "/kpis") // ends the loop without waiting: this may run in a handler's call
 	}
 }
 
-// set gives a device its PM configuration; it starts the device's loop
-// when there is none.
+// set gives a device its PM configuration, kept for when the device is
+// adopted or reconciled if it is not yet.
 func (k *kpis) set(cfg *voltv1.PmConfig) {
 	id := cfg.GetDeviceId()
-	k.track(id)
+	cfg = proto.Clone(cfg).(*voltv1.PmConfig)
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.configs[id] = cfg
 	d := k.devices[id]
 	if d == nil {
 		return
 	}
-	d.cfg = proto.Clone(cfg).(*voltv1.PmConfig)
+	d.cfg = cfg
 	select {
 	case d.changed <- struct{}{}:
 	default:
 	}
 }
 
-func (k *kpis) config(d *pmDevice) *voltv1.PmConfig {
+func (k *kpis) config(d *pmDevice) (*voltv1.Device, *voltv1.PmConfig) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return d.cfg
+	return d.dev, d.cfg
 }
 
 // loop publishes a device's KPIs every interval while its configuration
@@ -138,7 +151,7 @@ func (k *kpis) loop(ctx context.Context, id string, d *pmDevice) {
 	}()
 	first := true
 	for {
-		cfg := k.config(d)
+		dev, cfg := k.config(d)
 		var tick <-chan time.Time
 		var t *time.Timer
 		if cfg.GetEnabled() {
@@ -164,14 +177,15 @@ func (k *kpis) loop(ctx context.Context, id string, d *pmDevice) {
 			continue
 		case <-tick:
 		}
-		k.publishOnce(ctx, id, cfg)
+		k.publishOnce(ctx, dev, cfg)
 	}
 }
 
 // publishOnce collects one device's KPIs and queues them for volt.kpis.
-func (k *kpis) publishOnce(ctx context.Context, id string, cfg *voltv1.PmConfig) bool {
+func (k *kpis) publishOnce(ctx context.Context, dev *voltv1.Device, cfg *voltv1.PmConfig) bool {
+	id := dev.GetId()
 	cctx, cancel := context.WithTimeout(ctx, kpiCollectTimeout)
-	ev, err := k.c.CollectKpis(cctx, id)
+	ev, err := k.c.CollectKpis(cctx, dev)
 	cancel()
 	if err != nil {
 		k.log.Debug("KPIs not collected", "device", id, "err", err)

@@ -72,7 +72,7 @@ func (s *service) AdoptDevice(ctx context.Context, d *voltv1.Device) (*emptypb.E
 // tracked starts the KPIs of a device adopted or reconciled without error.
 func (s *service) tracked(d *voltv1.Device, err error) error {
 	if err == nil {
-		s.kpis.track(d.GetId())
+		s.kpis.track(d)
 	}
 	return err
 }

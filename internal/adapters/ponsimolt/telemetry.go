@@ -23,7 +23,8 @@ var _ adapter.KpiCollector = (*handler)(nil)
 
 // CollectKpis reads the counters of the OLT's ports from ponsim: the NNI
 // (group port) and the PON ports (group pon).
-func (h *handler) CollectKpis(ctx context.Context, deviceID string) (*voltv1.KpiEvent, error) {
+func (h *handler) CollectKpis(ctx context.Context, d *voltv1.Device) (*voltv1.KpiEvent, error) {
+	deviceID := d.GetId()
 	h.mu.Lock()
 	o := h.olts[deviceID]
 	h.mu.Unlock()
@@ -37,7 +38,9 @@ func (h *handler) CollectKpis(ctx context.Context, deviceID string) (*voltv1.Kpi
 	if err != nil {
 		return nil, o.simError("get stats", err)
 	}
-	return KpiEvent(st), nil
+	ev := KpiEvent(st)
+	ev.SerialNumber = d.GetSerialNumber()
+	return ev, nil
 }
 
 // KpiEvent turns ponsim's port counters into a KPI event (without the

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/openvolt/openvolt/adapter"
-	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
@@ -63,32 +62,25 @@ func (h *handler) onuStats(ctx context.Context, addr, serial string, cc grpc.Cli
 }
 
 // CollectKpis reads the counters of the ONU's UNI (group port) and PON
-// port (group pon) from the ponsim of its OLT. The ONU's serial number
-// and ponsim come from its flow record, made (asking the core for the
-// device once) on the first use.
-func (h *handler) CollectKpis(ctx context.Context, deviceID string) (*voltv1.KpiEvent, error) {
-	h.mu.Lock()
-	f := h.flows[deviceID]
-	h.mu.Unlock()
-	if f == nil || f.target() == "" {
-		d, err := h.core.GetDevice(ctx, &adapterv1.DeviceRequest{DeviceId: deviceID})
-		if err != nil {
-			return nil, fmt.Errorf("ONU %s: %w", deviceID, err)
-		}
-		if f, err = h.onu(ctx, d); err != nil {
-			return nil, err
-		}
+// port (group pon) from the ponsim of its OLT (whose address is asked of
+// the core once per OLT).
+func (h *handler) CollectKpis(ctx context.Context, d *voltv1.Device) (*voltv1.KpiEvent, error) {
+	if d.GetSerialNumber() == "" {
+		return nil, fmt.Errorf("ONU %s has no serial number: ponsim cannot name it", d.GetId())
 	}
-	addr := f.target()
+	addr, err := h.parent(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	cc, err := h.conn(addr)
 	if err != nil {
 		return nil, err
 	}
-	ports, at, err := h.onuStats(ctx, addr, f.serial, cc)
+	ports, at, err := h.onuStats(ctx, addr, d.GetSerialNumber(), cc)
 	if err != nil {
-		return nil, fmt.Errorf("ponsim at %s: stats of ONU %s: %w", addr, f.serial, err)
+		return nil, fmt.Errorf("ponsim at %s: stats of ONU %s: %w", addr, d.GetSerialNumber(), err)
 	}
 	ev := ponsimolt.KpiEvent(&ponsimv1.Stats{Ports: ports})
-	ev.SerialNumber, ev.Time = f.serial, timestamppb.New(at)
+	ev.SerialNumber, ev.Time = d.GetSerialNumber(), timestamppb.New(at)
 	return ev, nil
 }

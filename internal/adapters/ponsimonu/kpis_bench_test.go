@@ -18,6 +18,7 @@ import (
 
 	"github.com/openvolt/openvolt/adapter"
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
+	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/broker"
 	"github.com/openvolt/openvolt/internal/ponsim"
 	"github.com/openvolt/openvolt/logging"
@@ -86,10 +87,12 @@ func BenchmarkKpiPublishing(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]string, kpiONUs)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("onu-%05d", i)
-		h.flows[ids[i]] = &onuFlows{addr: addr, serial: info.GetOnus()[i%len(info.GetOnus())].GetSerialNumber()}
+	// The ONUs' OLT's address is known (asked of the core once per OLT).
+	h.parents["olt-bench"] = &parentAddr{addr: addr}
+	devs := make([]*voltv1.Device, kpiONUs)
+	for i := range devs {
+		devs[i] = &voltv1.Device{Id: fmt.Sprintf("onu-%05d", i), ParentId: "olt-bench",
+			SerialNumber: info.GetOnus()[i%len(info.GetOnus())].GetSerialNumber()}
 	}
 
 	conn, err := msgbus.Dial(ctx, msgbus.Config{Brokers: brokers, Name: "bench-kpis"})
@@ -108,11 +111,12 @@ func BenchmarkKpiPublishing(b *testing.B) {
 
 	interval := durationpb.New(15 * time.Second)
 	interval1 := func() {
-		for i, id := range ids {
+		for i, d := range devs {
 			if i%refetchEvery == 0 {
 				delete(h.stats, addr) // as many reads of all counters as an interval makes
 			}
-			ev, err := h.CollectKpis(ctx, id)
+			id := d.GetId()
+			ev, err := h.CollectKpis(ctx, d)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -133,7 +137,7 @@ func BenchmarkKpiPublishing(b *testing.B) {
 	for range b.N {
 		interval1()
 	}
-	for pub.Stats().Published < start+uint64(b.N*len(ids)) {
+	for pub.Stats().Published < start+uint64(b.N*len(devs)) {
 		time.Sleep(time.Millisecond)
 	}
 	b.StopTimer()
@@ -141,5 +145,5 @@ func BenchmarkKpiPublishing(b *testing.B) {
 	cpu := time.Duration(after.Utime.Nano()-before.Utime.Nano()+after.Stime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
 	b.ReportMetric(cpu.Seconds(), "cpu-s/interval")
 	b.ReportMetric(100*cpu.Seconds()/15, "cpu-%-of-core-at-15s")
-	b.ReportMetric(float64(len(ids)), "onus")
+	b.ReportMetric(float64(len(devs)), "onus")
 }
