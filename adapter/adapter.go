@@ -31,6 +31,9 @@ type Adapter struct {
 	peers busConn
 	work  *work
 	bus   *busMetrics // set by Run before it connects
+	// kpis publishes the KPIs of a KpiCollector's devices (kpi.go); nil
+	// for other handlers.
+	kpis *kpis
 
 	mu      sync.Mutex // guards started
 	started bool
@@ -148,7 +151,15 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	}
 	grpcSrv.ReportTo(ready, a.cfg.ID)
 	grpcSrv.Watch(daemon.BrokerDependency(a.cfg.Brokers))
-	svc := NewService(a.cfg.ID, h, a.log)
+	var pub *msgbus.Publisher
+	if c, ok := h.(KpiCollector); ok {
+		pub, err = msgbus.NewPublisher(msgbus.PublisherConfig{Topic: a.cfg.KpisTopic, Buffer: kpiPublisherBuffer, Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("adapter %s: %w", a.cfg.ID, err)
+		}
+		a.kpis = newKpis(c, pub, a.work, a.log)
+	}
+	svc := &service{id: a.cfg.ID, h: h, log: a.log, kpis: a.kpis}
 	// The same AdapterService on the gRPC port: a direct transport for
 	// debugging (grpcurl) and tests.
 	adapterv1.RegisterAdapterServiceServer(grpcSrv.Server(), svc)
@@ -173,6 +184,15 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	a.peers.set(conn)
 	a.log.Info("adapter serving", "topic", a.cfg.Topic, "grpc", grpcSrv.Addr(),
 		"brokers", strings.Join(a.cfg.Brokers, ","), "types", typeIDs(types))
+
+	pubCtx, stopPub := context.WithCancel(context.Background())
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		if pub != nil {
+			pub.Run(pubCtx, conn)
+		}
+	}()
 
 	regCtx, stopReg := context.WithCancel(ctx)
 	regDone := make(chan struct{})
@@ -199,6 +219,8 @@ func (a *Adapter) Run(ctx context.Context, h Adopter) error {
 	<-regDone
 	srv.Close() // no new calls; running handlers end
 	a.work.stop()
+	stopPub()
+	<-pubDone
 	if c, ok := h.(Closer); ok {
 		if err := c.Close(); err != nil {
 			a.log.Warn("closing the handler", "err", err)

@@ -103,6 +103,10 @@ func TestUnsupportedOperationsAnswerUnimplemented(t *testing.T) {
 			_, err := svc.GetOfpPortInfo(t.Context(), &adapterv1.OfpPortInfoRequest{Device: dev})
 			return err
 		},
+		"UpdatePmConfig": func() error {
+			_, err := svc.UpdatePmConfig(t.Context(), &voltv1.PmConfig{DeviceId: "d1"})
+			return err
+		},
 		"ProcessInterAdapterMessage": func() error {
 			_, err := svc.ProcessInterAdapterMessage(t.Context(), &adapterv1.InterAdapterMessage{Header: &adapterv1.InterAdapterHeader{ToDeviceId: "d1"}})
 			return err

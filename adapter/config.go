@@ -36,6 +36,9 @@ type Config struct {
 	Topic string
 	// CoreTopic is the core's request topic. Default "volt.core".
 	CoreTopic string
+	// KpisTopic is where a KpiCollector's KPI events go. Default
+	// "volt.kpis".
+	KpisTopic string
 
 	// ID names the adapter (all replicas of one adapter share it): lower
 	// case letters, digits, '_', '.', '-'.
@@ -102,6 +105,9 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.CoreTopic == "" {
 		c.CoreTopic = DefaultCoreTopic
+	}
+	if c.KpisTopic == "" {
+		c.KpisTopic = DefaultKpisTopic
 	}
 	if len(c.DeviceTypes) == 0 {
 		errs = append(errs, fmt.Errorf("adapter %q serves no device types: set DeviceTypes", c.ID))

@@ -138,6 +138,8 @@ func supports(h any, method string) bool {
 		_, ok = h.(PacketSender)
 	case "GetOfpDeviceInfo", "GetOfpPortInfo":
 		_, ok = h.(OfpInfoProvider)
+	case "UpdatePmConfig":
+		_, ok = h.(KpiCollector)
 	case "ProcessInterAdapterMessage":
 		_, ok = h.(InterAdapterHandler)
 	}

@@ -19,9 +19,10 @@ type service struct {
 	// Every method is implemented below.
 	adapterv1.UnsafeAdapterServiceServer
 
-	id  string
-	h   Adopter
-	log *slog.Logger
+	id   string
+	h    Adopter
+	log  *slog.Logger
+	kpis *kpis // nil: the handler is no KpiCollector
 }
 
 var _ adapterv1.AdapterServiceServer = (*service)(nil)
@@ -65,11 +66,34 @@ func (s *service) call(method string, d *voltv1.Device, fn func() error) (*empty
 }
 
 func (s *service) AdoptDevice(ctx context.Context, d *voltv1.Device) (*emptypb.Empty, error) {
-	return s.call("AdoptDevice", d, func() error { return s.h.AdoptDevice(ctx, d) })
+	return s.call("AdoptDevice", d, func() error { return s.tracked(d, s.h.AdoptDevice(ctx, d)) })
+}
+
+// tracked starts the KPIs of a device adopted or reconciled without error.
+func (s *service) tracked(d *voltv1.Device, err error) error {
+	if err == nil {
+		s.kpis.track(d)
+	}
+	return err
+}
+
+// UpdatePmConfig gives the device's KPI loop its configuration (kpi.go).
+func (s *service) UpdatePmConfig(_ context.Context, cfg *voltv1.PmConfig) (*emptypb.Empty, error) {
+	if s.kpis == nil {
+		return nil, s.unsupported("UpdatePmConfig")
+	}
+	if cfg.GetDeviceId() == "" {
+		return nil, status.Error(codes.InvalidArgument, "UpdatePmConfig: the request names no device (empty device_id)")
+	}
+	if cfg.GetEnabled() && cfg.GetInterval().AsDuration() <= 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "UpdatePmConfig: device %s: interval %v must be positive", cfg.GetDeviceId(), cfg.GetInterval().AsDuration())
+	}
+	s.kpis.set(cfg)
+	return &emptypb.Empty{}, nil
 }
 
 func (s *service) ReconcileDevice(ctx context.Context, d *voltv1.Device) (*emptypb.Empty, error) {
-	return s.call("ReconcileDevice", d, func() error { return s.h.(Reconciler).ReconcileDevice(ctx, d) })
+	return s.call("ReconcileDevice", d, func() error { return s.tracked(d, s.h.(Reconciler).ReconcileDevice(ctx, d)) })
 }
 
 func (s *service) DisableDevice(ctx context.Context, d *voltv1.Device) (*emptypb.Empty, error) {
@@ -85,7 +109,13 @@ func (s *service) RebootDevice(ctx context.Context, d *voltv1.Device) (*emptypb.
 }
 
 func (s *service) DeleteDevice(ctx context.Context, d *voltv1.Device) (*emptypb.Empty, error) {
-	return s.call("DeleteDevice", d, func() error { return s.h.(Deleter).DeleteDevice(ctx, d) })
+	return s.call("DeleteDevice", d, func() error {
+		err := s.h.(Deleter).DeleteDevice(ctx, d)
+		if err == nil {
+			s.kpis.untrack(d.GetId())
+		}
+		return err
+	})
 }
 
 func (s *service) ChildDeviceLost(ctx context.Context, d *voltv1.Device) (*emptypb.Empty, error) {

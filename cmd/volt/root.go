@@ -34,6 +34,8 @@ func newRootCmd() *cobra.Command {
 		cli.NewLogicalDeviceCommand(),
 		cli.NewDeviceTypeCommand(),
 		cli.NewEventsCommand(),
+		cli.NewKpisCommand(),
+		cli.NewAlarmsCommand(),
 		cli.NewTechProfileCommand(),
 	)
 	return root

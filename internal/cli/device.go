@@ -65,6 +65,7 @@ per-device tables the core derived from the logical device's.`)
 			}, meterColumns()),
 		newDeviceMibCommand(&client, &out),
 		newDeviceOmciCommand(&client, &out),
+		newDevicePmCommand(&client, &out),
 	)
 	return cmd
 }

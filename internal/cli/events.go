@@ -70,7 +70,7 @@ reached at the start is an error either way.`,
 	cmd.Flags().StringVar(&req.DeviceId, "device", "", "only events about this device")
 	cmd.Flags().StringVar(&req.LogicalDeviceId, "logical-device", "", "only events about this logical device")
 	cmd.Flags().StringSliceVar(&req.Payloads, "payload", nil,
-		"only events with these payloads (device, port, logical_device, logical_port, flow, group, meter, packet_in)")
+		"only events with these payloads (device, port, logical_device, logical_port, flow, group, meter, packet_in, alarm)")
 	cmd.Flags().Var(&changeKinds{&req.FlowChangeKinds}, "flow-changes", "only flow changes of these kinds (added, modified, removed)")
 	return cmd
 }
@@ -345,6 +345,10 @@ func describeEvent(ev *voltv1.Event) (kind, object, summary string) {
 			ldID = owner
 		}
 		return "RECEIVED", "packet-in " + ldID, packetInText(p.PacketIn)
+
+	case *voltv1.Event_Alarm:
+		a := p.Alarm.GetAlarm()
+		return enumName(a.GetState()), "alarm " + a.GetId(), enumName(a.GetSeverity()) + " " + a.GetDescription()
 	}
 	return "UNKNOWN", "event " + ev.GetId(), ""
 }

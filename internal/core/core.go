@@ -22,6 +22,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/nbi"
 	"github.com/openvolt/openvolt/internal/core/sbi"
 	"github.com/openvolt/openvolt/internal/core/store"
+	"github.com/openvolt/openvolt/internal/core/telemetry"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/kvstore"
 	"github.com/openvolt/openvolt/internal/kvstore/embedetcd"
@@ -34,6 +35,7 @@ import (
 const (
 	DefaultTopic       = "volt.core"
 	DefaultEventsTopic = "volt.events"
+	DefaultAlarmsTopic = "volt.alarms"
 )
 
 // Config is everything the core needs; flags fill it in cmd/volt.
@@ -58,6 +60,8 @@ type Config struct {
 	// Topic is the core's request topic; EventsTopic carries change events.
 	Topic       string
 	EventsTopic string
+	// AlarmsTopic carries alarms raised and cleared (default volt.alarms).
+	AlarmsTopic string
 	// AdapterTimeout bounds each call to an adapter.
 	AdapterTimeout time.Duration
 	// Logs is the process's log registry.
@@ -105,6 +109,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EventsTopic == "" {
 		c.EventsTopic = DefaultEventsTopic
+	}
+	if c.AlarmsTopic == "" {
+		c.AlarmsTopic = DefaultAlarmsTopic
 	}
 	if c.AdapterTimeout <= 0 {
 		c.AdapterTimeout = 10 * time.Second
@@ -194,6 +201,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// once the core is ready (an NBI call right after Ready) is missed.
 	topology := c.subscribeTopology(runCtx)
 	c.tasks.Go(func(ctx context.Context) { c.followTopology(ctx, topology) })
+	devChanges := c.subscribeDevices(runCtx)
+	c.tasks.Go(func(ctx context.Context) { c.followDevices(ctx, devChanges) })
 	c.tasks.Go(c.devices.Run)
 	ready.Set("core/bus", errBusDown) // until the core serves on the bus
 	wg.Add(1)
@@ -230,6 +239,8 @@ type parts struct {
 	kafka    *kafka
 	tasks    *tasks
 	flows    *flows.Manager
+	pm       *telemetry.PmConfigs
+	alarms   *telemetry.Alarms
 	timeout  time.Duration
 	log      *slog.Logger
 }
@@ -295,9 +306,14 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store, bus *metrics.Bus) 
 		Events:         p.events,
 		Logger:         cfg.Logs.Logger("core/device"),
 		AdapterTimeout: cfg.AdapterTimeout,
-		Reconciled:     p.flows.Resend,
+		Reconciled: func(id string) {
+			p.flows.Resend(id)
+			p.tasks.Go(func(ctx context.Context) { p.pm.Resend(ctx, id) })
+		},
 	})
-	for _, load := range []func(context.Context) error{p.registry.Load, p.devices.Load, p.logical.Load} {
+	p.pm = telemetry.NewPmConfigs(st.PmConfigs, index, p.pushPm, cfg.Logs.Logger("core/telemetry"))
+	p.alarms = telemetry.NewAlarms(st.Alarms, index, p.alarmRaisedOrCleared, cfg.Logs.Logger("core/telemetry"))
+	for _, load := range []func(context.Context) error{p.registry.Load, p.devices.Load, p.logical.Load, p.alarms.Load} {
 		if err := load(ctx); err != nil {
 			return nil, fmt.Errorf("core: reload state: %w", err)
 		}
@@ -311,12 +327,15 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store, bus *metrics.Bus) 
 		FlowMods:       p.flows,
 		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
 		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
+		Pm:             p.pm,
+		Alarms:         p.alarms,
 		Logger:         cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,
 		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
 		PacketIns: p.flows,
+		Alarms:    p.alarms,
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
 	return p, nil

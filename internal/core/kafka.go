@@ -46,6 +46,7 @@ type kafka struct {
 	bus *metrics.Bus // measures the calls both ways; nil: not measured
 
 	events        *msgbus.Publisher // queues events, and sends them once Kafka is up
+	alarms        *msgbus.Publisher // the same for alarms (volt.alarms)
 	dropped       atomic.Uint64     // events not queued because the queue was full
 	droppedLogged atomic.Uint64     // dropped as of the last warning
 	dropLogged    atomic.Int64      // unix nanoseconds of the last warning
@@ -68,10 +69,19 @@ func newKafka(cfg Config, log *slog.Logger) (*kafka, error) {
 	if err != nil { // a bad EventsTopic
 		return nil, fmt.Errorf("core: %w", err)
 	}
+	alarmsTopic := cfg.AlarmsTopic
+	if alarmsTopic == "" {
+		alarmsTopic = DefaultAlarmsTopic
+	}
+	alarms, err := msgbus.NewPublisher(msgbus.PublisherConfig{Topic: alarmsTopic, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("core: %w", err)
+	}
 	return &kafka{
 		cfg:     cfg,
 		log:     log,
 		events:  events,
+		alarms:  alarms,
 		clients: make(map[string]adapterv1.AdapterServiceClient),
 	}, nil
 }
@@ -158,7 +168,20 @@ func (b *kafka) publishLoop(ctx context.Context) {
 	b.mu.RLock()
 	conn := b.conn
 	b.mu.RUnlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.alarms.Run(ctx, conn)
+	}()
 	b.events.Run(ctx, conn)
+	<-done
+}
+
+// publishAlarm queues an alarm for volt.alarms, keyed by its device.
+func (b *kafka) publishAlarm(a *voltv1.Alarm) {
+	if !b.alarms.Publish(a, a.GetDeviceId()) {
+		b.log.Warn("alarm not published: Kafka is behind", "alarm", a.GetId(), "state", a.GetState())
+	}
 }
 
 // outgoing keys an event by its device, or by its logical device when it

@@ -74,7 +74,9 @@ func (s *Sim) changeOLTLocked(change func()) {
 		typ = ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED
 	}
 	for _, u := range s.onus {
-		s.publishLocked(&ponsimv1.Event{Type: typ, Onu: onuInfoLocked(u)})
+		if !u.off { // a powered-off ONU is not on the PON either way
+			s.publishLocked(&ponsimv1.Event{Type: typ, Onu: onuInfoLocked(u)})
+		}
 	}
 }
 
@@ -83,8 +85,8 @@ func (s *Sim) changeOLTLocked(change func()) {
 func (s *Sim) changeONULocked(u *onu, change func()) {
 	before := onuStateLocked(u)
 	change()
-	u.up.Store(u.enabled && !u.rebooting)
-	if s.oltUpLocked() && onuStateLocked(u) != before {
+	u.up.Store(u.enabled && !u.rebooting && !u.off)
+	if s.oltUpLocked() && !u.off && onuStateLocked(u) != before {
 		for _, w := range s.watchers {
 			w.ONUChanged(viewLocked(u))
 		}
@@ -104,7 +106,9 @@ func (s *Sim) subscribeEvents() (*eventSub, error) {
 	sub.q = append(sub.q, &ponsimv1.Event{Type: ponsimv1.EventType_EVENT_TYPE_OLT_STATE, Olt: s.oltInfoLocked()})
 	if s.oltUpLocked() {
 		for _, u := range s.onus {
-			sub.q = append(sub.q, &ponsimv1.Event{Type: ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, Onu: onuInfoLocked(u)})
+			if !u.off {
+				sub.q = append(sub.q, &ponsimv1.Event{Type: ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, Onu: onuInfoLocked(u)})
+			}
 		}
 	}
 	sub.notify()

@@ -10,7 +10,9 @@
 // with o from 1, and every ONU's PON port is portno.ONUPON.
 //
 // Events (ReceiveEvents) follow one rule: an ONU is visible while the OLT is
-// up (enabled and not rebooting), whatever its own state. A stream starts
+// up (enabled and not rebooting) and the ONU is powered on, whatever its
+// own state. Powering an ONU off (SetOnuPower) sends ONU_LOST with
+// dying_gasp set; powering it on sends ONU_DISCOVERED (power.go). A stream starts
 // with OLT_STATE (the OLT as it is now) and, when the OLT is up, one
 // ONU_DISCOVERED per ONU. After that:
 //
@@ -133,8 +135,9 @@ type onu struct {
 
 	enabled, rebooting bool // guarded by Sim.mu
 	activated          bool // guarded by Sim.mu: see faces.go
+	off                bool // guarded by Sim.mu: powered off (power.go)
 
-	// up is enabled && !rebooting (the OLT's state aside), written under
+	// up is enabled && !rebooting && !off (the OLT's state aside), written under
 	// Sim.mu, read by the dataplane.
 	up atomic.Bool
 }
@@ -311,6 +314,8 @@ func (s *Sim) Reboot(serial string) error {
 // rebooting, so a disabled ONU that reboots stays DISABLED throughout.
 func onuStateLocked(u *onu) ponsimv1.OnuState {
 	switch {
+	case u.off:
+		return ponsimv1.OnuState_ONU_STATE_POWERED_OFF
 	case !u.enabled:
 		return ponsimv1.OnuState_ONU_STATE_DISABLED
 	case u.rebooting:
@@ -361,9 +366,29 @@ func (s *Sim) DeviceInfo() *ponsimv1.DeviceInfo {
 	return info
 }
 
-// Stats returns the counters of the ports of the OLT (serial "") or of one
-// ONU.
+// AllDevices is the serial number that asks Stats for every device.
+const AllDevices = "*"
+
+func (s *Sim) onuDevices() []*device {
+	out := make([]*device, len(s.onus))
+	for i, u := range s.onus {
+		out[i] = &u.device
+	}
+	return out
+}
+
+// Stats returns the counters of the ports of the OLT (serial ""), of one
+// ONU, or of every device (AllDevices).
 func (s *Sim) Stats(serial string) (*ponsimv1.Stats, error) {
+	if serial == AllDevices {
+		st := &ponsimv1.Stats{Ports: make([]*ponsimv1.PortCounters, 0, len(s.olt.ports)+2*len(s.onus))}
+		for _, d := range append([]*device{&s.olt.device}, s.onuDevices()...) {
+			for _, p := range d.ports {
+				st.Ports = append(st.Ports, p.counters(d.label))
+			}
+		}
+		return st, nil
+	}
 	d, _, err := s.lookup(serial)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ type readmeBlock struct {
 
 // readmeSections are the names TestREADME runs; every sh block of the
 // README carries one of them, or skip with a reason.
-var readmeSections = []string{"build", "up", "client", "parts", "openflow", "metrics", "subscriber", "openolt"}
+var readmeSections = []string{"build", "up", "client", "parts", "openflow", "metrics", "subscriber", "openolt", "telemetry"}
 
 var markerRE = regexp.MustCompile(`^<!-- e2e: (\S+)(.*)-->$`)
 
@@ -311,6 +311,8 @@ func TestREADME(t *testing.T) {
 		mustContain(t, "openflow", out, "1(nni-1): addr:", "in_port=1, eth_type=0x88cc, actions=CONTROLLER:65535", `in_port="uni-16",dl_vlan=55 actions=output:"nni-1"`)
 		out = startShell(t, ns, dir, path, blocks["metrics"].text).wait(t, "metrics", time.Minute)
 		mustContain(t, "metrics", out, "ok\n", `volt_devices{admin_state="ADMIN_STATE_ENABLED",component="core",connect_status="CONNECT_STATUS_REACHABLE",oper_status="OPER_STATUS_ACTIVE",type="ponsim_onu"} 4`)
+		out = startShell(t, ns, dir, path, blocks["telemetry"].text).wait(t, "telemetry", 2*time.Minute)
+		mustContain(t, "telemetry", out, "pon,port", " 2s ", "rx_packets=", "ONU_DYING_GASP", "ONU_LOS", "RAISED", "CLEARED")
 		up.stop(t, "up")
 	})
 

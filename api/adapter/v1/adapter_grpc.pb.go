@@ -38,6 +38,7 @@ const (
 	CoreService_GetChildDevices_FullMethodName     = "/adapter.v1.CoreService/GetChildDevices"
 	CoreService_DeviceReasonUpdate_FullMethodName  = "/adapter.v1.CoreService/DeviceReasonUpdate"
 	CoreService_SendPacketIn_FullMethodName        = "/adapter.v1.CoreService/SendPacketIn"
+	CoreService_UpdateAlarm_FullMethodName         = "/adapter.v1.CoreService/UpdateAlarm"
 )
 
 // CoreServiceClient is the client API for CoreService service.
@@ -65,6 +66,10 @@ type CoreServiceClient interface {
 	GetChildDevices(ctx context.Context, in *DeviceRequest, opts ...grpc.CallOption) (*v1.Devices, error)
 	DeviceReasonUpdate(ctx context.Context, in *DeviceReasonUpdateRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	SendPacketIn(ctx context.Context, in *PacketInRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// UpdateAlarm raises (state RAISED) or clears (CLEARED) an alarm of a
+	// device. Raising an active alarm or clearing one that is not active
+	// changes nothing.
+	UpdateAlarm(ctx context.Context, in *v1.Alarm, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type coreServiceClient struct {
@@ -205,6 +210,16 @@ func (c *coreServiceClient) SendPacketIn(ctx context.Context, in *PacketInReques
 	return out, nil
 }
 
+func (c *coreServiceClient) UpdateAlarm(ctx context.Context, in *v1.Alarm, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, CoreService_UpdateAlarm_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CoreServiceServer is the server API for CoreService service.
 // All implementations must embed UnimplementedCoreServiceServer
 // for forward compatibility.
@@ -230,6 +245,10 @@ type CoreServiceServer interface {
 	GetChildDevices(context.Context, *DeviceRequest) (*v1.Devices, error)
 	DeviceReasonUpdate(context.Context, *DeviceReasonUpdateRequest) (*emptypb.Empty, error)
 	SendPacketIn(context.Context, *PacketInRequest) (*emptypb.Empty, error)
+	// UpdateAlarm raises (state RAISED) or clears (CLEARED) an alarm of a
+	// device. Raising an active alarm or clearing one that is not active
+	// changes nothing.
+	UpdateAlarm(context.Context, *v1.Alarm) (*emptypb.Empty, error)
 	mustEmbedUnimplementedCoreServiceServer()
 }
 
@@ -278,6 +297,9 @@ func (UnimplementedCoreServiceServer) DeviceReasonUpdate(context.Context, *Devic
 }
 func (UnimplementedCoreServiceServer) SendPacketIn(context.Context, *PacketInRequest) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendPacketIn not implemented")
+}
+func (UnimplementedCoreServiceServer) UpdateAlarm(context.Context, *v1.Alarm) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateAlarm not implemented")
 }
 func (UnimplementedCoreServiceServer) mustEmbedUnimplementedCoreServiceServer() {}
 func (UnimplementedCoreServiceServer) testEmbeddedByValue()                     {}
@@ -534,6 +556,24 @@ func _CoreService_SendPacketIn_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoreService_UpdateAlarm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.Alarm)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoreServiceServer).UpdateAlarm(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoreService_UpdateAlarm_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoreServiceServer).UpdateAlarm(ctx, req.(*v1.Alarm))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CoreService_ServiceDesc is the grpc.ServiceDesc for CoreService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -593,6 +633,10 @@ var CoreService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "SendPacketIn",
 			Handler:    _CoreService_SendPacketIn_Handler,
 		},
+		{
+			MethodName: "UpdateAlarm",
+			Handler:    _CoreService_UpdateAlarm_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "adapter/v1/adapter.proto",
@@ -614,6 +658,7 @@ const (
 	AdapterService_GetOfpDeviceInfo_FullMethodName           = "/adapter.v1.AdapterService/GetOfpDeviceInfo"
 	AdapterService_GetOfpPortInfo_FullMethodName             = "/adapter.v1.AdapterService/GetOfpPortInfo"
 	AdapterService_ProcessInterAdapterMessage_FullMethodName = "/adapter.v1.AdapterService/ProcessInterAdapterMessage"
+	AdapterService_UpdatePmConfig_FullMethodName             = "/adapter.v1.AdapterService/UpdatePmConfig"
 )
 
 // AdapterServiceClient is the client API for AdapterService service.
@@ -637,6 +682,8 @@ type AdapterServiceClient interface {
 	GetOfpDeviceInfo(ctx context.Context, in *v1.Device, opts ...grpc.CallOption) (*SwitchCapability, error)
 	GetOfpPortInfo(ctx context.Context, in *OfpPortInfoRequest, opts ...grpc.CallOption) (*v1.LogicalPort, error)
 	ProcessInterAdapterMessage(ctx context.Context, in *InterAdapterMessage, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// UpdatePmConfig gives the adapter a device's PM configuration.
+	UpdatePmConfig(ctx context.Context, in *v1.PmConfig, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type adapterServiceClient struct {
@@ -797,6 +844,16 @@ func (c *adapterServiceClient) ProcessInterAdapterMessage(ctx context.Context, i
 	return out, nil
 }
 
+func (c *adapterServiceClient) UpdatePmConfig(ctx context.Context, in *v1.PmConfig, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, AdapterService_UpdatePmConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdapterServiceServer is the server API for AdapterService service.
 // All implementations must embed UnimplementedAdapterServiceServer
 // for forward compatibility.
@@ -818,6 +875,8 @@ type AdapterServiceServer interface {
 	GetOfpDeviceInfo(context.Context, *v1.Device) (*SwitchCapability, error)
 	GetOfpPortInfo(context.Context, *OfpPortInfoRequest) (*v1.LogicalPort, error)
 	ProcessInterAdapterMessage(context.Context, *InterAdapterMessage) (*emptypb.Empty, error)
+	// UpdatePmConfig gives the adapter a device's PM configuration.
+	UpdatePmConfig(context.Context, *v1.PmConfig) (*emptypb.Empty, error)
 	mustEmbedUnimplementedAdapterServiceServer()
 }
 
@@ -872,6 +931,9 @@ func (UnimplementedAdapterServiceServer) GetOfpPortInfo(context.Context, *OfpPor
 }
 func (UnimplementedAdapterServiceServer) ProcessInterAdapterMessage(context.Context, *InterAdapterMessage) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method ProcessInterAdapterMessage not implemented")
+}
+func (UnimplementedAdapterServiceServer) UpdatePmConfig(context.Context, *v1.PmConfig) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePmConfig not implemented")
 }
 func (UnimplementedAdapterServiceServer) mustEmbedUnimplementedAdapterServiceServer() {}
 func (UnimplementedAdapterServiceServer) testEmbeddedByValue()                        {}
@@ -1164,6 +1226,24 @@ func _AdapterService_ProcessInterAdapterMessage_Handler(srv interface{}, ctx con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdapterService_UpdatePmConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.PmConfig)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdapterServiceServer).UpdatePmConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdapterService_UpdatePmConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdapterServiceServer).UpdatePmConfig(ctx, req.(*v1.PmConfig))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdapterService_ServiceDesc is the grpc.ServiceDesc for AdapterService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1230,6 +1310,10 @@ var AdapterService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ProcessInterAdapterMessage",
 			Handler:    _AdapterService_ProcessInterAdapterMessage_Handler,
+		},
+		{
+			MethodName: "UpdatePmConfig",
+			Handler:    _AdapterService_UpdatePmConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -33,6 +33,8 @@ const (
 	OnuState_ONU_STATE_DISABLED    OnuState = 2
 	// Rebooting: gone for a moment, then back.
 	OnuState_ONU_STATE_REBOOTING OnuState = 3
+	// Powered off: not on the PON (SetOnuPower).
+	OnuState_ONU_STATE_POWERED_OFF OnuState = 4
 )
 
 // Enum value maps for OnuState.
@@ -42,12 +44,14 @@ var (
 		1: "ONU_STATE_ACTIVE",
 		2: "ONU_STATE_DISABLED",
 		3: "ONU_STATE_REBOOTING",
+		4: "ONU_STATE_POWERED_OFF",
 	}
 	OnuState_value = map[string]int32{
 		"ONU_STATE_UNSPECIFIED": 0,
 		"ONU_STATE_ACTIVE":      1,
 		"ONU_STATE_DISABLED":    2,
 		"ONU_STATE_REBOOTING":   3,
+		"ONU_STATE_POWERED_OFF": 4,
 	}
 )
 
@@ -806,10 +810,12 @@ func (x *Frame) GetPayload() []byte {
 }
 
 type Event struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Type          EventType              `protobuf:"varint,1,opt,name=type,proto3,enum=ponsim.v1.EventType" json:"type,omitempty"`
-	Onu           *OnuInfo               `protobuf:"bytes,2,opt,name=onu,proto3" json:"onu,omitempty"`
-	Olt           *OltInfo               `protobuf:"bytes,3,opt,name=olt,proto3" json:"olt,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Type  EventType              `protobuf:"varint,1,opt,name=type,proto3,enum=ponsim.v1.EventType" json:"type,omitempty"`
+	Onu   *OnuInfo               `protobuf:"bytes,2,opt,name=onu,proto3" json:"onu,omitempty"`
+	Olt   *OltInfo               `protobuf:"bytes,3,opt,name=olt,proto3" json:"olt,omitempty"`
+	// On ONU_LOST: the ONU sent a dying gasp (it lost power) before it left.
+	DyingGasp     bool `protobuf:"varint,4,opt,name=dying_gasp,json=dyingGasp,proto3" json:"dying_gasp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -863,6 +869,66 @@ func (x *Event) GetOlt() *OltInfo {
 		return x.Olt
 	}
 	return nil
+}
+
+func (x *Event) GetDyingGasp() bool {
+	if x != nil {
+		return x.DyingGasp
+	}
+	return false
+}
+
+// OnuPower switches an ONU's power.
+type OnuPower struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SerialNumber  string                 `protobuf:"bytes,1,opt,name=serial_number,json=serialNumber,proto3" json:"serial_number,omitempty"`
+	On            bool                   `protobuf:"varint,2,opt,name=on,proto3" json:"on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OnuPower) Reset() {
+	*x = OnuPower{}
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OnuPower) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OnuPower) ProtoMessage() {}
+
+func (x *OnuPower) ProtoReflect() protoreflect.Message {
+	mi := &file_ponsim_v1_ponsim_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OnuPower.ProtoReflect.Descriptor instead.
+func (*OnuPower) Descriptor() ([]byte, []int) {
+	return file_ponsim_v1_ponsim_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *OnuPower) GetSerialNumber() string {
+	if x != nil {
+		return x.SerialNumber
+	}
+	return ""
+}
+
+func (x *OnuPower) GetOn() bool {
+	if x != nil {
+		return x.On
+	}
+	return false
 }
 
 var File_ponsim_v1_ponsim_proto protoreflect.FileDescriptor
@@ -925,22 +991,28 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\x05Frame\x12,\n" +
 	"\x06device\x18\x01 \x01(\v2\x14.ponsim.v1.DeviceRefR\x06device\x12\x17\n" +
 	"\aport_no\x18\x02 \x01(\rR\x06portNo\x12\x18\n" +
-	"\apayload\x18\x03 \x01(\fR\apayload\"}\n" +
+	"\apayload\x18\x03 \x01(\fR\apayload\"\x9c\x01\n" +
 	"\x05Event\x12(\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x14.ponsim.v1.EventTypeR\x04type\x12$\n" +
 	"\x03onu\x18\x02 \x01(\v2\x12.ponsim.v1.OnuInfoR\x03onu\x12$\n" +
-	"\x03olt\x18\x03 \x01(\v2\x12.ponsim.v1.OltInfoR\x03olt*l\n" +
+	"\x03olt\x18\x03 \x01(\v2\x12.ponsim.v1.OltInfoR\x03olt\x12\x1d\n" +
+	"\n" +
+	"dying_gasp\x18\x04 \x01(\bR\tdyingGasp\"?\n" +
+	"\bOnuPower\x12#\n" +
+	"\rserial_number\x18\x01 \x01(\tR\fserialNumber\x12\x0e\n" +
+	"\x02on\x18\x02 \x01(\bR\x02on*\x87\x01\n" +
 	"\bOnuState\x12\x19\n" +
 	"\x15ONU_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ONU_STATE_ACTIVE\x10\x01\x12\x16\n" +
 	"\x12ONU_STATE_DISABLED\x10\x02\x12\x17\n" +
-	"\x13ONU_STATE_REBOOTING\x10\x03*\x93\x01\n" +
+	"\x13ONU_STATE_REBOOTING\x10\x03\x12\x19\n" +
+	"\x15ONU_STATE_POWERED_OFF\x10\x04*\x93\x01\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19EVENT_TYPE_ONU_DISCOVERED\x10\x01\x12\x17\n" +
 	"\x13EVENT_TYPE_ONU_LOST\x10\x02\x12\x18\n" +
 	"\x14EVENT_TYPE_ONU_STATE\x10\x03\x12\x18\n" +
-	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xa4\x05\n" +
+	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xe0\x05\n" +
 	"\x06PonSim\x12>\n" +
 	"\rGetDeviceInfo\x12\x16.google.protobuf.Empty\x1a\x15.ponsim.v1.DeviceInfo\x12<\n" +
 	"\fEnableDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12=\n" +
@@ -952,7 +1024,8 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\fGetFlowTable\x12\x14.ponsim.v1.DeviceRef\x1a\x14.ponsim.v1.FlowTable\x125\n" +
 	"\tSendFrame\x12\x10.ponsim.v1.Frame\x1a\x16.google.protobuf.Empty\x12;\n" +
 	"\rReceiveFrames\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Frame0\x01\x12;\n" +
-	"\rReceiveEvents\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Event0\x01B5Z3github.com/openvolt/openvolt/api/ponsim/v1;ponsimv1b\x06proto3"
+	"\rReceiveEvents\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Event0\x01\x12:\n" +
+	"\vSetOnuPower\x12\x13.ponsim.v1.OnuPower\x1a\x16.google.protobuf.EmptyB5Z3github.com/openvolt/openvolt/api/ponsim/v1;ponsimv1b\x06proto3"
 
 var (
 	file_ponsim_v1_ponsim_proto_rawDescOnce sync.Once
@@ -967,7 +1040,7 @@ func file_ponsim_v1_ponsim_proto_rawDescGZIP() []byte {
 }
 
 var file_ponsim_v1_ponsim_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_ponsim_v1_ponsim_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_ponsim_v1_ponsim_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_ponsim_v1_ponsim_proto_goTypes = []any{
 	(OnuState)(0),          // 0: ponsim.v1.OnuState
 	(EventType)(0),         // 1: ponsim.v1.EventType
@@ -981,29 +1054,30 @@ var file_ponsim_v1_ponsim_proto_goTypes = []any{
 	(*Stats)(nil),          // 9: ponsim.v1.Stats
 	(*Frame)(nil),          // 10: ponsim.v1.Frame
 	(*Event)(nil),          // 11: ponsim.v1.Event
-	(*v1.Flow)(nil),        // 12: openflow.v1.Flow
-	(*v1.GroupDesc)(nil),   // 13: openflow.v1.GroupDesc
-	(*v1.MeterConfig)(nil), // 14: openflow.v1.MeterConfig
-	(*emptypb.Empty)(nil),  // 15: google.protobuf.Empty
+	(*OnuPower)(nil),       // 12: ponsim.v1.OnuPower
+	(*v1.Flow)(nil),        // 13: openflow.v1.Flow
+	(*v1.GroupDesc)(nil),   // 14: openflow.v1.GroupDesc
+	(*v1.MeterConfig)(nil), // 15: openflow.v1.MeterConfig
+	(*emptypb.Empty)(nil),  // 16: google.protobuf.Empty
 }
 var file_ponsim_v1_ponsim_proto_depIdxs = []int32{
 	0,  // 0: ponsim.v1.OnuInfo.state:type_name -> ponsim.v1.OnuState
 	3,  // 1: ponsim.v1.DeviceInfo.olt:type_name -> ponsim.v1.OltInfo
 	2,  // 2: ponsim.v1.DeviceInfo.onus:type_name -> ponsim.v1.OnuInfo
 	5,  // 3: ponsim.v1.FlowTable.device:type_name -> ponsim.v1.DeviceRef
-	12, // 4: ponsim.v1.FlowTable.flows:type_name -> openflow.v1.Flow
-	13, // 5: ponsim.v1.FlowTable.groups:type_name -> openflow.v1.GroupDesc
-	14, // 6: ponsim.v1.FlowTable.meters:type_name -> openflow.v1.MeterConfig
+	13, // 4: ponsim.v1.FlowTable.flows:type_name -> openflow.v1.Flow
+	14, // 5: ponsim.v1.FlowTable.groups:type_name -> openflow.v1.GroupDesc
+	15, // 6: ponsim.v1.FlowTable.meters:type_name -> openflow.v1.MeterConfig
 	5,  // 7: ponsim.v1.FlowChanges.device:type_name -> ponsim.v1.DeviceRef
-	12, // 8: ponsim.v1.FlowChanges.add:type_name -> openflow.v1.Flow
-	13, // 9: ponsim.v1.FlowChanges.add_groups:type_name -> openflow.v1.GroupDesc
-	14, // 10: ponsim.v1.FlowChanges.add_meters:type_name -> openflow.v1.MeterConfig
+	13, // 8: ponsim.v1.FlowChanges.add:type_name -> openflow.v1.Flow
+	14, // 9: ponsim.v1.FlowChanges.add_groups:type_name -> openflow.v1.GroupDesc
+	15, // 10: ponsim.v1.FlowChanges.add_meters:type_name -> openflow.v1.MeterConfig
 	8,  // 11: ponsim.v1.Stats.ports:type_name -> ponsim.v1.PortCounters
 	5,  // 12: ponsim.v1.Frame.device:type_name -> ponsim.v1.DeviceRef
 	1,  // 13: ponsim.v1.Event.type:type_name -> ponsim.v1.EventType
 	2,  // 14: ponsim.v1.Event.onu:type_name -> ponsim.v1.OnuInfo
 	3,  // 15: ponsim.v1.Event.olt:type_name -> ponsim.v1.OltInfo
-	15, // 16: ponsim.v1.PonSim.GetDeviceInfo:input_type -> google.protobuf.Empty
+	16, // 16: ponsim.v1.PonSim.GetDeviceInfo:input_type -> google.protobuf.Empty
 	5,  // 17: ponsim.v1.PonSim.EnableDevice:input_type -> ponsim.v1.DeviceRef
 	5,  // 18: ponsim.v1.PonSim.DisableDevice:input_type -> ponsim.v1.DeviceRef
 	5,  // 19: ponsim.v1.PonSim.RebootDevice:input_type -> ponsim.v1.DeviceRef
@@ -1012,21 +1086,23 @@ var file_ponsim_v1_ponsim_proto_depIdxs = []int32{
 	5,  // 22: ponsim.v1.PonSim.GetStats:input_type -> ponsim.v1.DeviceRef
 	5,  // 23: ponsim.v1.PonSim.GetFlowTable:input_type -> ponsim.v1.DeviceRef
 	10, // 24: ponsim.v1.PonSim.SendFrame:input_type -> ponsim.v1.Frame
-	15, // 25: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
-	15, // 26: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
-	4,  // 27: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
-	15, // 28: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
-	15, // 29: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
-	15, // 30: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
-	15, // 31: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
-	15, // 32: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
-	9,  // 33: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
-	6,  // 34: ponsim.v1.PonSim.GetFlowTable:output_type -> ponsim.v1.FlowTable
-	15, // 35: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
-	10, // 36: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
-	11, // 37: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
-	27, // [27:38] is the sub-list for method output_type
-	16, // [16:27] is the sub-list for method input_type
+	16, // 25: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
+	16, // 26: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
+	12, // 27: ponsim.v1.PonSim.SetOnuPower:input_type -> ponsim.v1.OnuPower
+	4,  // 28: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
+	16, // 29: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
+	16, // 30: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
+	16, // 31: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
+	16, // 32: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
+	16, // 33: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
+	9,  // 34: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
+	6,  // 35: ponsim.v1.PonSim.GetFlowTable:output_type -> ponsim.v1.FlowTable
+	16, // 36: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
+	10, // 37: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
+	11, // 38: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
+	16, // 39: ponsim.v1.PonSim.SetOnuPower:output_type -> google.protobuf.Empty
+	28, // [28:40] is the sub-list for method output_type
+	16, // [16:28] is the sub-list for method input_type
 	16, // [16:16] is the sub-list for extension type_name
 	16, // [16:16] is the sub-list for extension extendee
 	0,  // [0:16] is the sub-list for field type_name
@@ -1043,7 +1119,7 @@ func file_ponsim_v1_ponsim_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ponsim_v1_ponsim_proto_rawDesc), len(file_ponsim_v1_ponsim_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

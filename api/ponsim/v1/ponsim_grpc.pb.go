@@ -33,6 +33,7 @@ const (
 	PonSim_SendFrame_FullMethodName       = "/ponsim.v1.PonSim/SendFrame"
 	PonSim_ReceiveFrames_FullMethodName   = "/ponsim.v1.PonSim/ReceiveFrames"
 	PonSim_ReceiveEvents_FullMethodName   = "/ponsim.v1.PonSim/ReceiveEvents"
+	PonSim_SetOnuPower_FullMethodName     = "/ponsim.v1.PonSim/SetOnuPower"
 )
 
 // PonSimClient is the client API for PonSim service.
@@ -47,6 +48,8 @@ type PonSimClient interface {
 	// UpdateFlows changes a device's tables by id, without sending them
 	// whole.
 	UpdateFlows(ctx context.Context, in *FlowChanges, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// GetStats returns the port counters of the OLT (empty serial), of one
+	// ONU, or of every device (serial "*": the OLT's ports, then each ONU's).
 	GetStats(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*Stats, error)
 	// GetFlowTable returns the flows, groups and meters of the OLT (empty
 	// serial) or one ONU as they were given.
@@ -58,6 +61,9 @@ type PonSimClient interface {
 	// ReceiveEvents streams ONU discovery and state changes; the current ONUs
 	// are sent first as ONU_DISCOVERED when the OLT is enabled.
 	ReceiveEvents(ctx context.Context, in *emptypb.Empty, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
+	// SetOnuPower powers an ONU off (it sends a dying gasp and leaves the
+	// PON: ONU_LOST) or on (it comes back: ONU_DISCOVERED).
+	SetOnuPower(ctx context.Context, in *OnuPower, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type ponSimClient struct {
@@ -196,6 +202,16 @@ func (c *ponSimClient) ReceiveEvents(ctx context.Context, in *emptypb.Empty, opt
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PonSim_ReceiveEventsClient = grpc.ServerStreamingClient[Event]
 
+func (c *ponSimClient) SetOnuPower(ctx context.Context, in *OnuPower, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, PonSim_SetOnuPower_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PonSimServer is the server API for PonSim service.
 // All implementations must embed UnimplementedPonSimServer
 // for forward compatibility.
@@ -208,6 +224,8 @@ type PonSimServer interface {
 	// UpdateFlows changes a device's tables by id, without sending them
 	// whole.
 	UpdateFlows(context.Context, *FlowChanges) (*emptypb.Empty, error)
+	// GetStats returns the port counters of the OLT (empty serial), of one
+	// ONU, or of every device (serial "*": the OLT's ports, then each ONU's).
 	GetStats(context.Context, *DeviceRef) (*Stats, error)
 	// GetFlowTable returns the flows, groups and meters of the OLT (empty
 	// serial) or one ONU as they were given.
@@ -219,6 +237,9 @@ type PonSimServer interface {
 	// ReceiveEvents streams ONU discovery and state changes; the current ONUs
 	// are sent first as ONU_DISCOVERED when the OLT is enabled.
 	ReceiveEvents(*emptypb.Empty, grpc.ServerStreamingServer[Event]) error
+	// SetOnuPower powers an ONU off (it sends a dying gasp and leaves the
+	// PON: ONU_LOST) or on (it comes back: ONU_DISCOVERED).
+	SetOnuPower(context.Context, *OnuPower) (*emptypb.Empty, error)
 	mustEmbedUnimplementedPonSimServer()
 }
 
@@ -261,6 +282,9 @@ func (UnimplementedPonSimServer) ReceiveFrames(*emptypb.Empty, grpc.ServerStream
 }
 func (UnimplementedPonSimServer) ReceiveEvents(*emptypb.Empty, grpc.ServerStreamingServer[Event]) error {
 	return status.Error(codes.Unimplemented, "method ReceiveEvents not implemented")
+}
+func (UnimplementedPonSimServer) SetOnuPower(context.Context, *OnuPower) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetOnuPower not implemented")
 }
 func (UnimplementedPonSimServer) mustEmbedUnimplementedPonSimServer() {}
 func (UnimplementedPonSimServer) testEmbeddedByValue()                {}
@@ -467,6 +491,24 @@ func _PonSim_ReceiveEvents_Handler(srv interface{}, stream grpc.ServerStream) er
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PonSim_ReceiveEventsServer = grpc.ServerStreamingServer[Event]
 
+func _PonSim_SetOnuPower_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OnuPower)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PonSimServer).SetOnuPower(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PonSim_SetOnuPower_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PonSimServer).SetOnuPower(ctx, req.(*OnuPower))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PonSim_ServiceDesc is the grpc.ServiceDesc for PonSim service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -509,6 +551,10 @@ var PonSim_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendFrame",
 			Handler:    _PonSim_SendFrame_Handler,
+		},
+		{
+			MethodName: "SetOnuPower",
+			Handler:    _PonSim_SetOnuPower_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

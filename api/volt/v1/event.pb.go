@@ -600,6 +600,7 @@ type Event struct {
 	//	*Event_Group
 	//	*Event_Meter
 	//	*Event_PacketIn
+	//	*Event_Alarm
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -742,6 +743,15 @@ func (x *Event) GetPacketIn() *PacketIn {
 	return nil
 }
 
+func (x *Event) GetAlarm() *AlarmChange {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_Alarm); ok {
+			return x.Alarm
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -778,6 +788,10 @@ type Event_PacketIn struct {
 	PacketIn *PacketIn `protobuf:"bytes,17,opt,name=packet_in,json=packetIn,proto3,oneof"`
 }
 
+type Event_Alarm struct {
+	Alarm *AlarmChange `protobuf:"bytes,18,opt,name=alarm,proto3,oneof"`
+}
+
 func (*Event_Device) isEvent_Payload() {}
 
 func (*Event_Port) isEvent_Payload() {}
@@ -794,11 +808,13 @@ func (*Event_Meter) isEvent_Payload() {}
 
 func (*Event_PacketIn) isEvent_Payload() {}
 
+func (*Event_Alarm) isEvent_Payload() {}
+
 var File_volt_v1_event_proto protoreflect.FileDescriptor
 
 const file_volt_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x13volt/v1/event.proto\x12\avolt.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x14volt/v1/device.proto\x1a\x1cvolt/v1/logical_device.proto\"\xbe\x02\n" +
+	"\x13volt/v1/event.proto\x12\avolt.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x14volt/v1/device.proto\x1a\x1cvolt/v1/logical_device.proto\x1a\x17volt/v1/telemetry.proto\"\xbe\x02\n" +
 	"\fDeviceChange\x12'\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x13.volt.v1.ChangeKindR\x04kind\x12'\n" +
 	"\x06device\x18\x02 \x01(\v2\x0f.volt.v1.DeviceR\x06device\x12E\n" +
@@ -832,7 +848,7 @@ const file_volt_v1_event_proto_rawDesc = "" +
 	"\tPacketOut\x12*\n" +
 	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId\x125\n" +
 	"\n" +
-	"packet_out\x18\x02 \x01(\v2\x16.openflow.v1.PacketOutR\tpacketOut\"\xb8\x04\n" +
+	"packet_out\x18\x02 \x01(\v2\x16.openflow.v1.PacketOutR\tpacketOut\"\xe6\x04\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1b\n" +
@@ -846,7 +862,8 @@ const file_volt_v1_event_proto_rawDesc = "" +
 	"\x04flow\x18\x0e \x01(\v2\x13.volt.v1.FlowChangeH\x00R\x04flow\x12,\n" +
 	"\x05group\x18\x0f \x01(\v2\x14.volt.v1.GroupChangeH\x00R\x05group\x12,\n" +
 	"\x05meter\x18\x10 \x01(\v2\x14.volt.v1.MeterChangeH\x00R\x05meter\x120\n" +
-	"\tpacket_in\x18\x11 \x01(\v2\x11.volt.v1.PacketInH\x00R\bpacketInB\t\n" +
+	"\tpacket_in\x18\x11 \x01(\v2\x11.volt.v1.PacketInH\x00R\bpacketIn\x12,\n" +
+	"\x05alarm\x18\x12 \x01(\v2\x14.volt.v1.AlarmChangeH\x00R\x05alarmB\t\n" +
 	"\apayload*s\n" +
 	"\n" +
 	"ChangeKind\x12\x1b\n" +
@@ -895,6 +912,7 @@ var file_volt_v1_event_proto_goTypes = []any{
 	(*v1.PacketIn)(nil),           // 22: openflow.v1.PacketIn
 	(*v1.PacketOut)(nil),          // 23: openflow.v1.PacketOut
 	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*AlarmChange)(nil),           // 25: volt.v1.AlarmChange
 }
 var file_volt_v1_event_proto_depIdxs = []int32{
 	0,  // 0: volt.v1.DeviceChange.kind:type_name -> volt.v1.ChangeKind
@@ -926,11 +944,12 @@ var file_volt_v1_event_proto_depIdxs = []int32{
 	6,  // 26: volt.v1.Event.group:type_name -> volt.v1.GroupChange
 	7,  // 27: volt.v1.Event.meter:type_name -> volt.v1.MeterChange
 	8,  // 28: volt.v1.Event.packet_in:type_name -> volt.v1.PacketIn
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	25, // 29: volt.v1.Event.alarm:type_name -> volt.v1.AlarmChange
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_volt_v1_event_proto_init() }
@@ -940,6 +959,7 @@ func file_volt_v1_event_proto_init() {
 	}
 	file_volt_v1_device_proto_init()
 	file_volt_v1_logical_device_proto_init()
+	file_volt_v1_telemetry_proto_init()
 	file_volt_v1_event_proto_msgTypes[9].OneofWrappers = []any{
 		(*Event_Device)(nil),
 		(*Event_Port)(nil),
@@ -949,6 +969,7 @@ func file_volt_v1_event_proto_init() {
 		(*Event_Group)(nil),
 		(*Event_Meter)(nil),
 		(*Event_PacketIn)(nil),
+		(*Event_Alarm)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -587,7 +587,7 @@ var File_volt_v1_volt_service_proto protoreflect.FileDescriptor
 
 const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1avolt/v1/volt_service.proto\x12\avolt.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x13volt/v1/event.proto\x1a\x1cvolt/v1/logical_device.proto\x1a\x19volt/v1/techprofile.proto\x1a\x12volt/v1/omci.proto\"E\n" +
+	"\x1avolt/v1/volt_service.proto\x12\avolt.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x13volt/v1/event.proto\x1a\x1cvolt/v1/logical_device.proto\x1a\x19volt/v1/techprofile.proto\x1a\x17volt/v1/telemetry.proto\x1a\x12volt/v1/omci.proto\"E\n" +
 	"\x12ListDevicesRequest\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\tR\bparentId\"R\n" +
@@ -620,7 +620,7 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\n" +
 	"flow_flags\x18\x05 \x01(\rR\tflowFlags\"E\n" +
 	"\x17ReceivePacketsInRequest\x12*\n" +
-	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xcc\x11\n" +
+	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xee\x12\n" +
 	"\vVoltService\x12<\n" +
 	"\vListDevices\x12\x1b.volt.v1.ListDevicesRequest\x1a\x10.volt.v1.Devices\x12)\n" +
 	"\tGetDevice\x12\v.volt.v1.ID\x1a\x0f.volt.v1.Device\x120\n" +
@@ -656,7 +656,11 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\x0eSetTechProfile\x12\x14.volt.v1.TechProfile\x1a\x14.volt.v1.TechProfile\x12C\n" +
 	"\x11DeleteTechProfile\x12\x16.volt.v1.TechProfileID\x1a\x16.google.protobuf.Empty\x12/\n" +
 	"\fGetDeviceMib\x12\v.volt.v1.ID\x1a\x12.volt.v1.DeviceMib\x120\n" +
-	"\rGetDeviceOmci\x12\v.volt.v1.ID\x1a\x12.volt.v1.OmciStatsB1Z/github.com/openvolt/openvolt/api/volt/v1;voltv1b\x06proto3"
+	"\rGetDeviceOmci\x12\v.volt.v1.ID\x1a\x12.volt.v1.OmciStats\x12-\n" +
+	"\vGetPmConfig\x12\v.volt.v1.ID\x1a\x11.volt.v1.PmConfig\x126\n" +
+	"\x0eUpdatePmConfig\x12\x11.volt.v1.PmConfig\x1a\x11.volt.v1.PmConfig\x129\n" +
+	"\n" +
+	"ListAlarms\x12\x1a.volt.v1.ListAlarmsRequest\x1a\x0f.volt.v1.AlarmsB1Z/github.com/openvolt/openvolt/api/volt/v1;voltv1b\x06proto3"
 
 var (
 	file_volt_v1_volt_service_proto_rawDescOnce sync.Once
@@ -695,22 +699,25 @@ var file_volt_v1_volt_service_proto_goTypes = []any{
 	(*ListTechProfilesRequest)(nil),    // 20: volt.v1.ListTechProfilesRequest
 	(*TechProfileID)(nil),              // 21: volt.v1.TechProfileID
 	(*TechProfile)(nil),                // 22: volt.v1.TechProfile
-	(*Devices)(nil),                    // 23: volt.v1.Devices
-	(*Ports)(nil),                      // 24: volt.v1.Ports
-	(*v1.Flows)(nil),                   // 25: openflow.v1.Flows
-	(*v1.Groups)(nil),                  // 26: openflow.v1.Groups
-	(*v1.Meters)(nil),                  // 27: openflow.v1.Meters
-	(*LogicalDevices)(nil),             // 28: volt.v1.LogicalDevices
-	(*LogicalDevice)(nil),              // 29: volt.v1.LogicalDevice
-	(*LogicalPorts)(nil),               // 30: volt.v1.LogicalPorts
-	(*LogicalPort)(nil),                // 31: volt.v1.LogicalPort
-	(*Adapters)(nil),                   // 32: volt.v1.Adapters
-	(*DeviceTypes)(nil),                // 33: volt.v1.DeviceTypes
-	(*PacketIn)(nil),                   // 34: volt.v1.PacketIn
-	(*Event)(nil),                      // 35: volt.v1.Event
-	(*TechProfiles)(nil),               // 36: volt.v1.TechProfiles
-	(*DeviceMib)(nil),                  // 37: volt.v1.DeviceMib
-	(*OmciStats)(nil),                  // 38: volt.v1.OmciStats
+	(*PmConfig)(nil),                   // 23: volt.v1.PmConfig
+	(*ListAlarmsRequest)(nil),          // 24: volt.v1.ListAlarmsRequest
+	(*Devices)(nil),                    // 25: volt.v1.Devices
+	(*Ports)(nil),                      // 26: volt.v1.Ports
+	(*v1.Flows)(nil),                   // 27: openflow.v1.Flows
+	(*v1.Groups)(nil),                  // 28: openflow.v1.Groups
+	(*v1.Meters)(nil),                  // 29: openflow.v1.Meters
+	(*LogicalDevices)(nil),             // 30: volt.v1.LogicalDevices
+	(*LogicalDevice)(nil),              // 31: volt.v1.LogicalDevice
+	(*LogicalPorts)(nil),               // 32: volt.v1.LogicalPorts
+	(*LogicalPort)(nil),                // 33: volt.v1.LogicalPort
+	(*Adapters)(nil),                   // 34: volt.v1.Adapters
+	(*DeviceTypes)(nil),                // 35: volt.v1.DeviceTypes
+	(*PacketIn)(nil),                   // 36: volt.v1.PacketIn
+	(*Event)(nil),                      // 37: volt.v1.Event
+	(*TechProfiles)(nil),               // 38: volt.v1.TechProfiles
+	(*DeviceMib)(nil),                  // 39: volt.v1.DeviceMib
+	(*OmciStats)(nil),                  // 40: volt.v1.OmciStats
+	(*Alarms)(nil),                     // 41: volt.v1.Alarms
 }
 var file_volt_v1_volt_service_proto_depIdxs = []int32{
 	10, // 0: volt.v1.FlowTableUpdate.flow_mod:type_name -> openflow.v1.FlowMod
@@ -756,43 +763,49 @@ var file_volt_v1_volt_service_proto_depIdxs = []int32{
 	21, // 40: volt.v1.VoltService.DeleteTechProfile:input_type -> volt.v1.TechProfileID
 	15, // 41: volt.v1.VoltService.GetDeviceMib:input_type -> volt.v1.ID
 	15, // 42: volt.v1.VoltService.GetDeviceOmci:input_type -> volt.v1.ID
-	23, // 43: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
-	16, // 44: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
-	16, // 45: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
-	17, // 46: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
-	17, // 47: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
-	17, // 48: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
-	17, // 49: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
-	24, // 50: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
-	25, // 51: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
-	26, // 52: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
-	27, // 53: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
-	28, // 54: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
-	29, // 55: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
-	30, // 56: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
-	31, // 57: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
-	17, // 58: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
-	17, // 59: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
-	25, // 60: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
-	26, // 61: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
-	27, // 62: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
-	17, // 63: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
-	3,  // 64: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
-	17, // 65: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
-	17, // 66: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
-	32, // 67: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
-	33, // 68: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
-	17, // 69: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
-	34, // 70: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
-	35, // 71: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
-	36, // 72: volt.v1.VoltService.ListTechProfiles:output_type -> volt.v1.TechProfiles
-	22, // 73: volt.v1.VoltService.GetTechProfile:output_type -> volt.v1.TechProfile
-	22, // 74: volt.v1.VoltService.SetTechProfile:output_type -> volt.v1.TechProfile
-	17, // 75: volt.v1.VoltService.DeleteTechProfile:output_type -> google.protobuf.Empty
-	37, // 76: volt.v1.VoltService.GetDeviceMib:output_type -> volt.v1.DeviceMib
-	38, // 77: volt.v1.VoltService.GetDeviceOmci:output_type -> volt.v1.OmciStats
-	43, // [43:78] is the sub-list for method output_type
-	8,  // [8:43] is the sub-list for method input_type
+	15, // 43: volt.v1.VoltService.GetPmConfig:input_type -> volt.v1.ID
+	23, // 44: volt.v1.VoltService.UpdatePmConfig:input_type -> volt.v1.PmConfig
+	24, // 45: volt.v1.VoltService.ListAlarms:input_type -> volt.v1.ListAlarmsRequest
+	25, // 46: volt.v1.VoltService.ListDevices:output_type -> volt.v1.Devices
+	16, // 47: volt.v1.VoltService.GetDevice:output_type -> volt.v1.Device
+	16, // 48: volt.v1.VoltService.CreateDevice:output_type -> volt.v1.Device
+	17, // 49: volt.v1.VoltService.EnableDevice:output_type -> google.protobuf.Empty
+	17, // 50: volt.v1.VoltService.DisableDevice:output_type -> google.protobuf.Empty
+	17, // 51: volt.v1.VoltService.RebootDevice:output_type -> google.protobuf.Empty
+	17, // 52: volt.v1.VoltService.DeleteDevice:output_type -> google.protobuf.Empty
+	26, // 53: volt.v1.VoltService.ListDevicePorts:output_type -> volt.v1.Ports
+	27, // 54: volt.v1.VoltService.ListDeviceFlows:output_type -> openflow.v1.Flows
+	28, // 55: volt.v1.VoltService.ListDeviceFlowGroups:output_type -> openflow.v1.Groups
+	29, // 56: volt.v1.VoltService.ListDeviceMeters:output_type -> openflow.v1.Meters
+	30, // 57: volt.v1.VoltService.ListLogicalDevices:output_type -> volt.v1.LogicalDevices
+	31, // 58: volt.v1.VoltService.GetLogicalDevice:output_type -> volt.v1.LogicalDevice
+	32, // 59: volt.v1.VoltService.ListLogicalDevicePorts:output_type -> volt.v1.LogicalPorts
+	33, // 60: volt.v1.VoltService.GetLogicalDevicePort:output_type -> volt.v1.LogicalPort
+	17, // 61: volt.v1.VoltService.EnableLogicalDevicePort:output_type -> google.protobuf.Empty
+	17, // 62: volt.v1.VoltService.DisableLogicalDevicePort:output_type -> google.protobuf.Empty
+	27, // 63: volt.v1.VoltService.ListLogicalDeviceFlows:output_type -> openflow.v1.Flows
+	28, // 64: volt.v1.VoltService.ListLogicalDeviceFlowGroups:output_type -> openflow.v1.Groups
+	29, // 65: volt.v1.VoltService.ListLogicalDeviceMeters:output_type -> openflow.v1.Meters
+	17, // 66: volt.v1.VoltService.UpdateLogicalDeviceFlowTable:output_type -> google.protobuf.Empty
+	3,  // 67: volt.v1.VoltService.UpdateLogicalDeviceFlowTables:output_type -> volt.v1.FlowTableUpdateResults
+	17, // 68: volt.v1.VoltService.UpdateLogicalDeviceFlowGroupTable:output_type -> google.protobuf.Empty
+	17, // 69: volt.v1.VoltService.UpdateLogicalDeviceMeterTable:output_type -> google.protobuf.Empty
+	34, // 70: volt.v1.VoltService.ListAdapters:output_type -> volt.v1.Adapters
+	35, // 71: volt.v1.VoltService.ListDeviceTypes:output_type -> volt.v1.DeviceTypes
+	17, // 72: volt.v1.VoltService.StreamPacketsOut:output_type -> google.protobuf.Empty
+	36, // 73: volt.v1.VoltService.ReceivePacketsIn:output_type -> volt.v1.PacketIn
+	37, // 74: volt.v1.VoltService.ReceiveChangeEvents:output_type -> volt.v1.Event
+	38, // 75: volt.v1.VoltService.ListTechProfiles:output_type -> volt.v1.TechProfiles
+	22, // 76: volt.v1.VoltService.GetTechProfile:output_type -> volt.v1.TechProfile
+	22, // 77: volt.v1.VoltService.SetTechProfile:output_type -> volt.v1.TechProfile
+	17, // 78: volt.v1.VoltService.DeleteTechProfile:output_type -> google.protobuf.Empty
+	39, // 79: volt.v1.VoltService.GetDeviceMib:output_type -> volt.v1.DeviceMib
+	40, // 80: volt.v1.VoltService.GetDeviceOmci:output_type -> volt.v1.OmciStats
+	23, // 81: volt.v1.VoltService.GetPmConfig:output_type -> volt.v1.PmConfig
+	23, // 82: volt.v1.VoltService.UpdatePmConfig:output_type -> volt.v1.PmConfig
+	41, // 83: volt.v1.VoltService.ListAlarms:output_type -> volt.v1.Alarms
+	46, // [46:84] is the sub-list for method output_type
+	8,  // [8:46] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -808,6 +821,7 @@ func file_volt_v1_volt_service_proto_init() {
 	file_volt_v1_event_proto_init()
 	file_volt_v1_logical_device_proto_init()
 	file_volt_v1_techprofile_proto_init()
+	file_volt_v1_telemetry_proto_init()
 	file_volt_v1_omci_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -56,6 +56,9 @@ const (
 	VoltService_DeleteTechProfile_FullMethodName                 = "/volt.v1.VoltService/DeleteTechProfile"
 	VoltService_GetDeviceMib_FullMethodName                      = "/volt.v1.VoltService/GetDeviceMib"
 	VoltService_GetDeviceOmci_FullMethodName                     = "/volt.v1.VoltService/GetDeviceOmci"
+	VoltService_GetPmConfig_FullMethodName                       = "/volt.v1.VoltService/GetPmConfig"
+	VoltService_UpdatePmConfig_FullMethodName                    = "/volt.v1.VoltService/UpdatePmConfig"
+	VoltService_ListAlarms_FullMethodName                        = "/volt.v1.VoltService/ListAlarms"
 )
 
 // VoltServiceClient is the client API for VoltService service.
@@ -118,6 +121,14 @@ type VoltServiceClient interface {
 	GetDeviceMib(ctx context.Context, in *ID, opts ...grpc.CallOption) (*DeviceMib, error)
 	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
 	GetDeviceOmci(ctx context.Context, in *ID, opts ...grpc.CallOption) (*OmciStats, error)
+	// GetPmConfig returns a device's PM configuration (the default when none
+	// was set).
+	GetPmConfig(ctx context.Context, in *ID, opts ...grpc.CallOption) (*PmConfig, error)
+	// UpdatePmConfig stores a device's PM configuration and sends it to the
+	// device's adapter.
+	UpdatePmConfig(ctx context.Context, in *PmConfig, opts ...grpc.CallOption) (*PmConfig, error)
+	// ListAlarms lists the alarms the core keeps: active and last cleared.
+	ListAlarms(ctx context.Context, in *ListAlarmsRequest, opts ...grpc.CallOption) (*Alarms, error)
 }
 
 type voltServiceClient struct {
@@ -499,6 +510,36 @@ func (c *voltServiceClient) GetDeviceOmci(ctx context.Context, in *ID, opts ...g
 	return out, nil
 }
 
+func (c *voltServiceClient) GetPmConfig(ctx context.Context, in *ID, opts ...grpc.CallOption) (*PmConfig, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PmConfig)
+	err := c.cc.Invoke(ctx, VoltService_GetPmConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) UpdatePmConfig(ctx context.Context, in *PmConfig, opts ...grpc.CallOption) (*PmConfig, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PmConfig)
+	err := c.cc.Invoke(ctx, VoltService_UpdatePmConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *voltServiceClient) ListAlarms(ctx context.Context, in *ListAlarmsRequest, opts ...grpc.CallOption) (*Alarms, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Alarms)
+	err := c.cc.Invoke(ctx, VoltService_ListAlarms_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VoltServiceServer is the server API for VoltService service.
 // All implementations must embed UnimplementedVoltServiceServer
 // for forward compatibility.
@@ -559,6 +600,14 @@ type VoltServiceServer interface {
 	GetDeviceMib(context.Context, *ID) (*DeviceMib, error)
 	// GetDeviceOmci returns the counters of an ONU's OMCI engine.
 	GetDeviceOmci(context.Context, *ID) (*OmciStats, error)
+	// GetPmConfig returns a device's PM configuration (the default when none
+	// was set).
+	GetPmConfig(context.Context, *ID) (*PmConfig, error)
+	// UpdatePmConfig stores a device's PM configuration and sends it to the
+	// device's adapter.
+	UpdatePmConfig(context.Context, *PmConfig) (*PmConfig, error)
+	// ListAlarms lists the alarms the core keeps: active and last cleared.
+	ListAlarms(context.Context, *ListAlarmsRequest) (*Alarms, error)
 	mustEmbedUnimplementedVoltServiceServer()
 }
 
@@ -673,6 +722,15 @@ func (UnimplementedVoltServiceServer) GetDeviceMib(context.Context, *ID) (*Devic
 }
 func (UnimplementedVoltServiceServer) GetDeviceOmci(context.Context, *ID) (*OmciStats, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDeviceOmci not implemented")
+}
+func (UnimplementedVoltServiceServer) GetPmConfig(context.Context, *ID) (*PmConfig, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPmConfig not implemented")
+}
+func (UnimplementedVoltServiceServer) UpdatePmConfig(context.Context, *PmConfig) (*PmConfig, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePmConfig not implemented")
+}
+func (UnimplementedVoltServiceServer) ListAlarms(context.Context, *ListAlarmsRequest) (*Alarms, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlarms not implemented")
 }
 func (UnimplementedVoltServiceServer) mustEmbedUnimplementedVoltServiceServer() {}
 func (UnimplementedVoltServiceServer) testEmbeddedByValue()                     {}
@@ -1300,6 +1358,60 @@ func _VoltService_GetDeviceOmci_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VoltService_GetPmConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ID)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).GetPmConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_GetPmConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).GetPmConfig(ctx, req.(*ID))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_UpdatePmConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PmConfig)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).UpdatePmConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_UpdatePmConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).UpdatePmConfig(ctx, req.(*PmConfig))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VoltService_ListAlarms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlarmsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VoltServiceServer).ListAlarms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VoltService_ListAlarms_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VoltServiceServer).ListAlarms(ctx, req.(*ListAlarmsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VoltService_ServiceDesc is the grpc.ServiceDesc for VoltService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1434,6 +1546,18 @@ var VoltService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDeviceOmci",
 			Handler:    _VoltService_GetDeviceOmci_Handler,
+		},
+		{
+			MethodName: "GetPmConfig",
+			Handler:    _VoltService_GetPmConfig_Handler,
+		},
+		{
+			MethodName: "UpdatePmConfig",
+			Handler:    _VoltService_UpdatePmConfig_Handler,
+		},
+		{
+			MethodName: "ListAlarms",
+			Handler:    _VoltService_ListAlarms_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -110,7 +110,7 @@ func TestTwoOLTsLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{"AdoptDevice", "ReconcileDevice", "DisableDevice", "ReenableDevice", "RebootDevice", "DeleteDevice",
-			"UpdateFlowsBulk", "UpdateFlowsIncrementally", "SendPacketOut"}
+			"UpdateFlowsBulk", "UpdateFlowsIncrementally", "SendPacketOut", "UpdatePmConfig"}
 		for _, dt := range types.GetItems() {
 			if !slices.Equal(dt.GetOperations(), want) || !dt.GetAcceptsBulkFlowUpdate() || !dt.GetAcceptsAddRemoveFlowUpdates() {
 				t.Errorf("device type %v, want operations %v and both kinds of flow updates", dt, want)

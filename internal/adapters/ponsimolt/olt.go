@@ -56,6 +56,9 @@ type child struct {
 	oper   voltv1.OperStatus
 	conn   voltv1.ConnectStatus
 	reason bool // the adapter gave it a reason to clear when it is back
+	// alarmed: the adapter raised its power-off alarms (its reason says
+	// "dying gasp", which the core keeps), to clear when it is back.
+	alarmed bool
 }
 
 func newOLT(id, addr string, log *slog.Logger) *olt {
@@ -191,7 +194,8 @@ func (o *olt) addChildren(devs []*voltv1.Device) {
 // adopted is taken for ACTIVE and REACHABLE, which the ONU adapter is about
 // to report.
 func childOf(d *voltv1.Device) *child {
-	c := &child{id: d.GetId(), oper: d.GetOperStatus(), conn: d.GetConnectStatus(), reason: d.GetReason() != ""}
+	c := &child{id: d.GetId(), oper: d.GetOperStatus(), conn: d.GetConnectStatus(), reason: d.GetReason() != "",
+		alarmed: strings.HasPrefix(d.GetReason(), dyingGaspReason)}
 	if d.GetAdminState() == voltv1.AdminState_ADMIN_STATE_ENABLED {
 		switch d.GetOperStatus() {
 		case voltv1.OperStatus_OPER_STATUS_ACTIVATING, voltv1.OperStatus_OPER_STATUS_DISCOVERED, voltv1.OperStatus_OPER_STATUS_UNSPECIFIED:

@@ -3,6 +3,7 @@ package ponsimolt
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -14,6 +15,10 @@ import (
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/msgbus"
 )
+
+// dyingGaspReason starts the reason of an ONU powered off, which marks it
+// as having its power-off alarms raised.
+const dyingGaspReason = "dying gasp"
 
 // onuKey is the work queue of one ONU: under the OLT's key, so forgetting
 // the OLT ends it, and apart from the other ONUs, so they run in parallel.
@@ -76,7 +81,14 @@ var onuActive = onuState{oper: voltv1.OperStatus_OPER_STATUS_ACTIVE, conn: voltv
 // desired maps a ponsim event to the ONU's state; ok is false when the
 // event changes nothing the core shows.
 func desired(typ ponsimv1.EventType, onu *ponsimv1.OnuInfo) (st onuState, ok bool) {
-	if typ == ponsimv1.EventType_EVENT_TYPE_ONU_LOST {
+	if typ == ponsimv1.EventType_EVENT_TYPE_ONU_LOST || onu.GetState() == ponsimv1.OnuState_ONU_STATE_POWERED_OFF {
+		if onu.GetState() == ponsimv1.OnuState_ONU_STATE_POWERED_OFF {
+			return onuState{
+				oper:   voltv1.OperStatus_OPER_STATUS_INACTIVE,
+				conn:   voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE,
+				reason: fmt.Sprintf(dyingGaspReason+": ONU %s lost power and left PON %d", onu.GetSerialNumber(), portno.PONOf(onu.GetPonPort())),
+			}, true
+		}
 		return onuState{
 			oper:   voltv1.OperStatus_OPER_STATUS_INACTIVE,
 			conn:   voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE,
@@ -117,14 +129,28 @@ func (h *handler) reportONU(ctx context.Context, o *olt, typ ponsimv1.EventType,
 		}
 		return h.detect(ctx, o, onu)
 	}
+	poweredOff := onu.GetState() == ponsimv1.OnuState_ONU_STATE_POWERED_OFF
 	if c.oper == want.oper && c.conn == want.conn {
+		if poweredOff { // a sync after a restart: the core keeps the alarms once
+			return h.onuAlarms(ctx, c.id, serial, true, true)
+		}
 		return nil
 	}
+	alarmed := c.alarmed
 	err := h.setChildState(ctx, o, serial, c, want)
 	if status.Code(err) == codes.NotFound && want == onuActive {
 		return h.detect(ctx, o, onu) // deleted in the core, but there: a new child
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	switch {
+	case poweredOff:
+		return h.onuAlarms(ctx, c.id, serial, true, true)
+	case alarmed:
+		return h.onuAlarms(ctx, c.id, serial, false, false) // back on the PON
+	}
+	return nil
 }
 
 // setChildState reports an ONU's state (and its reason, or clears the one
@@ -144,6 +170,7 @@ func (h *handler) setChildState(ctx context.Context, o *olt, serial string, c *c
 	}
 	next.conn = want.conn
 	next.reason = want.reason != ""
+	next.alarmed = strings.HasPrefix(want.reason, dyingGaspReason)
 	o.setChild(serial, &next)
 	return nil
 }
@@ -188,7 +215,14 @@ func (h *handler) detect(ctx context.Context, o *olt, onu *ponsimv1.OnuInfo) err
 	if d.GetAdminState() != voltv1.AdminState_ADMIN_STATE_ENABLED || (c.oper == onuActive.oper && c.conn == onuActive.conn) {
 		return nil
 	}
-	return h.setChildState(ctx, o, serial, c, onuActive)
+	alarmed := c.alarmed
+	if err := h.setChildState(ctx, o, serial, c, onuActive); err != nil {
+		return err
+	}
+	if !alarmed {
+		return nil
+	}
+	return h.onuAlarms(ctx, c.id, serial, false, false)
 }
 
 // vendorID is the vendor part of an ONU serial number ("PSMO00000001").

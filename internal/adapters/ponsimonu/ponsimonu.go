@@ -64,16 +64,17 @@ func Run(ctx context.Context, cfg adapter.Config) error {
 // handler implements the adapter's operations. It keeps the flow tables
 // of the ONUs (flows.go); everything else it needs comes with the device.
 //
-// Lock order: mu, then an onuFlows' or a parentAddr's mu.
+// Lock order: mu, then an onuFlows', a parentAddr's or a ponsimStats' mu.
 type handler struct {
 	a    *adapter.Adapter
 	core adapterv1.CoreServiceClient
 	log  *slog.Logger
 
-	mu      sync.Mutex                  // guards conns, flows, parents
+	mu      sync.Mutex                  // guards conns, flows, parents, stats
 	conns   map[string]*grpc.ClientConn // ponsim address → connection
 	flows   map[string]*onuFlows        // ONU device id → its tables
 	parents map[string]*parentAddr      // OLT device id → its ponsim
+	stats   map[string]*ponsimStats     // ponsim address → its counters (kpis.go)
 }
 
 var (
@@ -87,7 +88,7 @@ var (
 
 func newHandler(a *adapter.Adapter, log *slog.Logger) *handler {
 	return &handler{a: a, core: a.Core(), log: log, conns: make(map[string]*grpc.ClientConn),
-		flows: make(map[string]*onuFlows), parents: make(map[string]*parentAddr)}
+		flows: make(map[string]*onuFlows), parents: make(map[string]*parentAddr), stats: make(map[string]*ponsimStats)}
 }
 
 // where returns the PON and ONU id of d, checked against the port layout.

@@ -37,7 +37,7 @@ func TestAdoptRejectsDevicesWithoutAPlaceOnThePON(t *testing.T) {
 		})
 	}
 	want := []string{"AdoptDevice", "ReconcileDevice", "DisableDevice", "ReenableDevice", "RebootDevice", "DeleteDevice",
-		"UpdateFlowsBulk", "UpdateFlowsIncrementally", "SendPacketOut"}
+		"UpdateFlowsBulk", "UpdateFlowsIncrementally", "SendPacketOut", "UpdatePmConfig"}
 	if got := adapter.Operations(h); !slices.Equal(got, want) {
 		t.Errorf("operations %v, want %v", got, want)
 	}

@@ -77,7 +77,11 @@ type Config struct {
 	// net.DefaultResolver.
 	Resolver Resolver
 	// OMCI reads OMCI ONU records (omci.go); nil answers Unimplemented.
-	OMCI   OMCIRecords
+	OMCI OMCIRecords
+	// Pm and Alarms serve the telemetry RPCs (telemetry.go); nil answers
+	// Unimplemented.
+	Pm     PmConfigs
+	Alarms AlarmList
 	Logger *slog.Logger
 }
 

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -42,12 +44,28 @@ type PacketIns interface {
 	PacketIn(ctx context.Context, deviceID string, portNo uint32, packet []byte) error
 }
 
+// Alarms takes the alarms adapters raise and clear.
+type Alarms interface {
+	Update(ctx context.Context, a *voltv1.Alarm) (bool, error)
+}
+
 // Config wires the server.
 type Config struct {
 	Devices   Devices
 	Registrar Registrar
 	PacketIns PacketIns
-	Logger    *slog.Logger
+	// Alarms, when nil, answers UpdateAlarm Unimplemented.
+	Alarms Alarms
+	Logger *slog.Logger
+}
+
+// UpdateAlarm raises or clears an alarm of a device.
+func (s *Server) UpdateAlarm(ctx context.Context, a *voltv1.Alarm) (*emptypb.Empty, error) {
+	if s.cfg.Alarms == nil {
+		return nil, status.Error(codes.Unimplemented, "this core keeps no alarms")
+	}
+	_, err := s.cfg.Alarms.Update(ctx, a)
+	return s.done("UpdateAlarm", a, err)
 }
 
 // Server implements adapterv1.CoreServiceServer.

@@ -128,6 +128,8 @@ type Store struct {
 	Flows          Repo[*openflowv1.Flow]      // <logical device id>/<flow id>
 	Groups         Repo[*openflowv1.GroupDesc] // <logical device id>/<group id>
 	Meters         Repo[*openflowv1.MeterConfig]
+	PmConfigs      Repo[*voltv1.PmConfig] // <device id>
+	Alarms         Repo[*voltv1.Alarm]    // <device id>/<type>[/<resource>]
 }
 
 // New returns the repositories under /<prefix>/ (prefix "volt" when empty).
@@ -148,6 +150,8 @@ func New(kv KV, prefix string) *Store {
 		Flows:          newRepo(kv, prefix, "flows", func() *openflowv1.Flow { return new(openflowv1.Flow) }),
 		Groups:         newRepo(kv, prefix, "groups", func() *openflowv1.GroupDesc { return new(openflowv1.GroupDesc) }),
 		Meters:         newRepo(kv, prefix, "meters", func() *openflowv1.MeterConfig { return new(openflowv1.MeterConfig) }),
+		PmConfigs:      newRepo(kv, prefix, "pm_configs", func() *voltv1.PmConfig { return new(voltv1.PmConfig) }),
+		Alarms:         newRepo(kv, prefix, "alarms", func() *voltv1.Alarm { return new(voltv1.Alarm) }),
 	}
 }
 
