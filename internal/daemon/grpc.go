@@ -64,6 +64,7 @@ func (s *GRPCServer) ReportTo(r *Readiness, component string) {
 		s.ready.Remove(s.component + "/serving")
 	}
 	s.ready, s.component = r, component
+	r.OnChange(s.followReadiness)
 	r.Set(component+"/serving", errNotServing)
 }
 
