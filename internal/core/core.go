@@ -21,6 +21,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
 	"github.com/openvolt/openvolt/internal/core/nbi"
 	"github.com/openvolt/openvolt/internal/core/sbi"
+	"github.com/openvolt/openvolt/internal/core/stats"
 	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/daemon"
 	"github.com/openvolt/openvolt/internal/kvstore"
@@ -200,6 +201,7 @@ type parts struct {
 	kafka    *kafka
 	tasks    *tasks
 	flows    *flows.Manager
+	stats    *stats.Store // dataplane counters, in memory only
 	timeout  time.Duration
 	log      *slog.Logger
 }
@@ -250,9 +252,14 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Events:        p.events,
 		Devices:       index,
 		SendPacketOut: p.sendPacketOut,
-		Logger:        cfg.Logs.Logger("core/flows"),
+		// p.stats is set before any flow loads (on first use).
+		FlowRemoved: func(dev string, id uint64) { p.stats.Forget(dev, id) },
+		Logger:      cfg.Logs.Logger("core/flows"),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if p.stats, err = stats.New(index, deviceTables(p.flows)); err != nil {
 		return nil, err
 	}
 	p.devices = device.New(device.Config{
@@ -271,11 +278,17 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		}
 	}
 	p.nbi = nbi.New(nbi.Config{
-		Devices:        p.devices,
-		LogicalDevices: p.logical,
+		Devices:        countedDevices{Devices: p.devices, stats: p.stats},
+		LogicalDevices: countedLogical{LogicalDevices: p.logical, stats: p.stats},
 		Adapters:       p.registry,
 		Events:         p.events,
-		Flows:          p.flows,
+		Flows: countedFlows{Manager: p.flows, stats: p.stats, now: time.Now, root: func(id string) string {
+			ld, err := p.logical.Get(id)
+			if err != nil {
+				return ""
+			}
+			return ld.GetRootDeviceId()
+		}},
 		FlowMods:       p.flows,
 		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
 		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
@@ -285,6 +298,7 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		Devices:   p.devices,
 		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
 		PacketIns: p.flows,
+		Stats:     p.stats,
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
 	return p, nil

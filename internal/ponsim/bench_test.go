@@ -18,8 +18,14 @@ import (
 //
 //	go test -run XXX -bench Dataplane ./internal/ponsim
 func BenchmarkDataplane(b *testing.B) {
+	for _, counting := range []bool{true, false} {
+		b.Run(fmt.Sprintf("counters=%v", counting), func(b *testing.B) { benchDataplane(b, counting) })
+	}
+}
+
+func benchDataplane(b *testing.B, counting bool) {
 	const pons, onus = 16, 64
-	s, err := New(Config{Name: "bench", PONPorts: pons, ONUsPerPON: onus})
+	s, err := New(Config{Name: "bench", PONPorts: pons, ONUsPerPON: onus, NoCounting: !counting})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,10 +85,15 @@ func BenchmarkDataplane(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var rx uint64
 	for _, p := range st.GetPorts() {
 		if p.GetDropped() != 0 || p.GetMalformed() != 0 {
 			b.Fatalf("olt port %s dropped %d frames", p.GetName(), p.GetDropped())
 		}
+		rx += p.GetRxFrames()
+	}
+	if counting != (rx > 0) {
+		b.Fatalf("counting %v, yet the OLT ports received %d frames by their counters", counting, rx)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -141,11 +140,11 @@ func TestUpdateFlowsKeepsCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl := s.olt.table.Load()
-	meter := func(t *table, id uint64) *atomic.Uint64 { c, _ := t.meters.get(id); return c }
+	meter := func(t *table, id uint64) *meterCount { c, _ := t.meters.get(id); return c }
 	flow := func(t *table, id uint64) *entry { es, _ := t.flows.get(id); return es[0] }
 	flow(tbl, 1).packets.Add(5)
-	meter(tbl, 7).Add(5)
-	meter(tbl, 8).Add(1)
+	meter(tbl, 7).packets.Add(5)
+	meter(tbl, 8).packets.Add(1)
 	if err := s.ChangeFlows(&ponsimv1.FlowChanges{Device: &ponsimv1.DeviceRef{}, Remove: []uint64{2}, Add: []*openflowv1.Flow{meterFlow(3, 9)}}); err != nil {
 		t.Fatal(err)
 	}

@@ -40,9 +40,14 @@ type table struct {
 	// meter id: the table's meters and those its flows name. Meters do
 	// not police here: a meter is accepted and counted, and the frame
 	// goes on.
-	meters    pmap[*atomic.Uint64]
+	meters    pmap[*meterCount]
 	groupRefs pmap[int] // group id → actions of flows naming it
 	meterRefs pmap[int] // meter id → flows naming it
+}
+
+// meterCount counts the frames of the flows that name one meter.
+type meterCount struct {
+	packets, bytes atomic.Uint64
 }
 
 // given is a group or meter with its place in the order given: the table
@@ -72,7 +77,7 @@ type entry struct {
 	matchable bool                 // false: a field the dataplane cannot match, so never
 	actions   []*openflowv1.Action // apply-actions, then write-actions
 	gotoTable int64                // -1: none
-	meter     *atomic.Uint64       // of the meter instruction, nil: none
+	meter     *meterCount          // of the meter instruction, nil: none
 	meterID   uint32               // of the meter instruction, if hasMeter
 	hasMeter  bool
 	groupIDs  []uint32 // the groups its actions name
@@ -80,6 +85,39 @@ type entry struct {
 	writeMeta, writeMetaMask uint64 // write_metadata; mask 0: none
 
 	packets, bytes atomic.Uint64
+}
+
+// keepCounts starts e's counters where old's are: e replaces old.
+func (e *entry) keepCounts(old *entry) {
+	e.packets.Store(old.packets.Load())
+	e.bytes.Store(old.bytes.Load())
+}
+
+// keepCounts carries the counters of old's flows and meters over to t,
+// which replaces old whole: a flow or meter with the same id keeps
+// counting, as a modified flow does in OpenFlow. Frames counted on old
+// between the copy and the swap are lost.
+func (t *table) keepCounts(old *table) {
+	if old.n == 0 && old.meters.len() == 0 {
+		return
+	}
+	for id, es := range t.flows.all() {
+		olds, ok := old.flows.get(id)
+		if !ok {
+			continue
+		}
+		for i, e := range es {
+			if i < len(olds) {
+				e.keepCounts(olds[i])
+			}
+		}
+	}
+	for id, m := range t.meters.all() {
+		if om, ok := old.meters.get(id); ok {
+			m.packets.Store(om.packets.Load())
+			m.bytes.Store(om.bytes.Load())
+		}
+	}
 }
 
 // before reports whether e wins over o: higher priority, then more
@@ -160,7 +198,7 @@ func compile(ft *ponsimv1.FlowTable, owned bool) (*table, error) {
 		}
 		t.meterConfs.set(ed, uint64(m.GetMeterId()), given[*openflowv1.MeterConfig]{m, t.seq})
 		t.seq++
-		t.meters.set(ed, uint64(m.GetMeterId()), new(atomic.Uint64))
+		t.meters.set(ed, uint64(m.GetMeterId()), new(meterCount))
 	}
 	entries := make([]*entry, 0, len(src.GetFlows()))
 	for i, fl := range src.GetFlows() {
@@ -239,7 +277,7 @@ func (t *table) syncMeter(ed *edit, id uint32) {
 	_, has := t.meters.get(uint64(id))
 	switch want := listed || refs > 0; {
 	case want && !has:
-		t.meters.set(ed, uint64(id), new(atomic.Uint64))
+		t.meters.set(ed, uint64(id), new(meterCount))
 	case !want && has:
 		t.meters.delete(ed, uint64(id))
 	}
@@ -352,10 +390,14 @@ func (t *table) changeMeters(ed *edit, add []*openflowv1.MeterConfig, remove []u
 // changeFlows removes the flows remove names, then adds (or replaces)
 // add, as part of ed. It returns the entries that went and came.
 func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (gone, added []*entry, err error) {
+	var replaced map[uint64]*entry // by id: what an added flow replaces
 	drop := func(id uint64) {
 		es, ok := t.flows.get(id)
 		if !ok {
 			return
+		}
+		if replaced != nil {
+			replaced[id] = es[0]
 		}
 		for _, e := range es {
 			gone = append(gone, e)
@@ -367,6 +409,7 @@ func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (
 	for _, id := range remove {
 		drop(id)
 	}
+	replaced = make(map[uint64]*entry, len(add))
 	seen := make(map[uint64]bool, len(add))
 	for i, fl := range add {
 		if seen[fl.GetId()] {
@@ -377,6 +420,9 @@ func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (
 		e, err := compileFlow(t.next, fl, t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("flow %d (id %d): %w", i, fl.GetId(), err)
+		}
+		if old := replaced[fl.GetId()]; old != nil {
+			e.keepCounts(old) // a flow replaced (modified) keeps counting
 		}
 		t.next++
 		t.n++

@@ -1259,7 +1259,7 @@ var File_adapter_v1_adapter_proto protoreflect.FileDescriptor
 const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\n" +
 	"\x18adapter/v1/adapter.proto\x12\n" +
-	"adapter.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x1cvolt/v1/logical_device.proto\"u\n" +
+	"adapter.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x16adapter/v1/stats.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x1cvolt/v1/logical_device.proto\"u\n" +
 	"\x0fRegisterRequest\x12*\n" +
 	"\aadapter\x18\x01 \x01(\v2\x10.volt.v1.AdapterR\aadapter\x126\n" +
 	"\fdevice_types\x18\x02 \x03(\v2\x13.volt.v1.DeviceTypeR\vdeviceTypes\",\n" +
@@ -1346,7 +1346,7 @@ const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x11timestamp_unix_ms\x18\a \x01(\x03R\x0ftimestampUnixMs\"w\n" +
 	"\x13InterAdapterMessage\x126\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.adapter.v1.InterAdapterHeaderR\x06header\x12(\n" +
-	"\x04body\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04body2\x9f\a\n" +
+	"\x04body\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04body2\xe6\a\n" +
 	"\vCoreService\x12?\n" +
 	"\bRegister\x12\x1b.adapter.v1.RegisterRequest\x1a\x16.google.protobuf.Empty\x127\n" +
 	"\tGetDevice\x12\x19.adapter.v1.DeviceRequest\x1a\x0f.volt.v1.Device\x127\n" +
@@ -1360,7 +1360,8 @@ const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x10ChildDevicesLost\x12\x19.adapter.v1.DeviceRequest\x1a\x16.google.protobuf.Empty\x12>\n" +
 	"\x0fGetChildDevices\x12\x19.adapter.v1.DeviceRequest\x1a\x10.volt.v1.Devices\x12S\n" +
 	"\x12DeviceReasonUpdate\x12%.adapter.v1.DeviceReasonUpdateRequest\x1a\x16.google.protobuf.Empty\x12C\n" +
-	"\fSendPacketIn\x12\x1b.adapter.v1.PacketInRequest\x1a\x16.google.protobuf.Empty2\xf1\a\n" +
+	"\fSendPacketIn\x12\x1b.adapter.v1.PacketInRequest\x1a\x16.google.protobuf.Empty\x12E\n" +
+	"\vReportStats\x12\x17.adapter.v1.StatsReport\x1a\x1d.adapter.v1.StatsReportResult2\xf1\a\n" +
 	"\x0eAdapterService\x126\n" +
 	"\vAdoptDevice\x12\x0f.volt.v1.Device\x1a\x16.google.protobuf.Empty\x12:\n" +
 	"\x0fReconcileDevice\x12\x0f.volt.v1.Device\x1a\x16.google.protobuf.Empty\x128\n" +
@@ -1427,10 +1428,12 @@ var file_adapter_v1_adapter_proto_goTypes = []any{
 	(*v11.Desc)(nil),                   // 31: openflow.v1.Desc
 	(*v11.SwitchFeatures)(nil),         // 32: openflow.v1.SwitchFeatures
 	(*anypb.Any)(nil),                  // 33: google.protobuf.Any
-	(*emptypb.Empty)(nil),              // 34: google.protobuf.Empty
-	(*v1.Ports)(nil),                   // 35: volt.v1.Ports
-	(*v1.Devices)(nil),                 // 36: volt.v1.Devices
-	(*v1.LogicalPort)(nil),             // 37: volt.v1.LogicalPort
+	(*StatsReport)(nil),                // 34: adapter.v1.StatsReport
+	(*emptypb.Empty)(nil),              // 35: google.protobuf.Empty
+	(*v1.Ports)(nil),                   // 36: volt.v1.Ports
+	(*v1.Devices)(nil),                 // 37: volt.v1.Devices
+	(*StatsReportResult)(nil),          // 38: adapter.v1.StatsReportResult
+	(*v1.LogicalPort)(nil),             // 39: volt.v1.LogicalPort
 }
 var file_adapter_v1_adapter_proto_depIdxs = []int32{
 	20, // 0: adapter.v1.RegisterRequest.adapter:type_name -> volt.v1.Adapter
@@ -1478,51 +1481,53 @@ var file_adapter_v1_adapter_proto_depIdxs = []int32{
 	1,  // 42: adapter.v1.CoreService.GetChildDevices:input_type -> adapter.v1.DeviceRequest
 	7,  // 43: adapter.v1.CoreService.DeviceReasonUpdate:input_type -> adapter.v1.DeviceReasonUpdateRequest
 	8,  // 44: adapter.v1.CoreService.SendPacketIn:input_type -> adapter.v1.PacketInRequest
-	29, // 45: adapter.v1.AdapterService.AdoptDevice:input_type -> volt.v1.Device
-	29, // 46: adapter.v1.AdapterService.ReconcileDevice:input_type -> volt.v1.Device
-	29, // 47: adapter.v1.AdapterService.DisableDevice:input_type -> volt.v1.Device
-	29, // 48: adapter.v1.AdapterService.ReenableDevice:input_type -> volt.v1.Device
-	29, // 49: adapter.v1.AdapterService.RebootDevice:input_type -> volt.v1.Device
-	29, // 50: adapter.v1.AdapterService.DeleteDevice:input_type -> volt.v1.Device
-	29, // 51: adapter.v1.AdapterService.ChildDeviceLost:input_type -> volt.v1.Device
-	17, // 52: adapter.v1.AdapterService.EnablePort:input_type -> adapter.v1.PortRequest
-	17, // 53: adapter.v1.AdapterService.DisablePort:input_type -> adapter.v1.PortRequest
-	12, // 54: adapter.v1.AdapterService.UpdateFlowsBulk:input_type -> adapter.v1.BulkFlowsRequest
-	13, // 55: adapter.v1.AdapterService.UpdateFlowsIncrementally:input_type -> adapter.v1.IncrementalFlowsRequest
-	14, // 56: adapter.v1.AdapterService.SendPacketOut:input_type -> adapter.v1.PacketOutRequest
-	29, // 57: adapter.v1.AdapterService.GetOfpDeviceInfo:input_type -> volt.v1.Device
-	16, // 58: adapter.v1.AdapterService.GetOfpPortInfo:input_type -> adapter.v1.OfpPortInfoRequest
-	19, // 59: adapter.v1.AdapterService.ProcessInterAdapterMessage:input_type -> adapter.v1.InterAdapterMessage
-	34, // 60: adapter.v1.CoreService.Register:output_type -> google.protobuf.Empty
-	29, // 61: adapter.v1.CoreService.GetDevice:output_type -> volt.v1.Device
-	34, // 62: adapter.v1.CoreService.DeviceUpdate:output_type -> google.protobuf.Empty
-	34, // 63: adapter.v1.CoreService.DeviceStateUpdate:output_type -> google.protobuf.Empty
-	34, // 64: adapter.v1.CoreService.PortCreated:output_type -> google.protobuf.Empty
-	34, // 65: adapter.v1.CoreService.PortStateUpdate:output_type -> google.protobuf.Empty
-	34, // 66: adapter.v1.CoreService.PortRemoved:output_type -> google.protobuf.Empty
-	35, // 67: adapter.v1.CoreService.ListDevicePorts:output_type -> volt.v1.Ports
-	29, // 68: adapter.v1.CoreService.ChildDeviceDetected:output_type -> volt.v1.Device
-	34, // 69: adapter.v1.CoreService.ChildDevicesLost:output_type -> google.protobuf.Empty
-	36, // 70: adapter.v1.CoreService.GetChildDevices:output_type -> volt.v1.Devices
-	34, // 71: adapter.v1.CoreService.DeviceReasonUpdate:output_type -> google.protobuf.Empty
-	34, // 72: adapter.v1.CoreService.SendPacketIn:output_type -> google.protobuf.Empty
-	34, // 73: adapter.v1.AdapterService.AdoptDevice:output_type -> google.protobuf.Empty
-	34, // 74: adapter.v1.AdapterService.ReconcileDevice:output_type -> google.protobuf.Empty
-	34, // 75: adapter.v1.AdapterService.DisableDevice:output_type -> google.protobuf.Empty
-	34, // 76: adapter.v1.AdapterService.ReenableDevice:output_type -> google.protobuf.Empty
-	34, // 77: adapter.v1.AdapterService.RebootDevice:output_type -> google.protobuf.Empty
-	34, // 78: adapter.v1.AdapterService.DeleteDevice:output_type -> google.protobuf.Empty
-	34, // 79: adapter.v1.AdapterService.ChildDeviceLost:output_type -> google.protobuf.Empty
-	34, // 80: adapter.v1.AdapterService.EnablePort:output_type -> google.protobuf.Empty
-	34, // 81: adapter.v1.AdapterService.DisablePort:output_type -> google.protobuf.Empty
-	34, // 82: adapter.v1.AdapterService.UpdateFlowsBulk:output_type -> google.protobuf.Empty
-	34, // 83: adapter.v1.AdapterService.UpdateFlowsIncrementally:output_type -> google.protobuf.Empty
-	34, // 84: adapter.v1.AdapterService.SendPacketOut:output_type -> google.protobuf.Empty
-	15, // 85: adapter.v1.AdapterService.GetOfpDeviceInfo:output_type -> adapter.v1.SwitchCapability
-	37, // 86: adapter.v1.AdapterService.GetOfpPortInfo:output_type -> volt.v1.LogicalPort
-	34, // 87: adapter.v1.AdapterService.ProcessInterAdapterMessage:output_type -> google.protobuf.Empty
-	60, // [60:88] is the sub-list for method output_type
-	32, // [32:60] is the sub-list for method input_type
+	34, // 45: adapter.v1.CoreService.ReportStats:input_type -> adapter.v1.StatsReport
+	29, // 46: adapter.v1.AdapterService.AdoptDevice:input_type -> volt.v1.Device
+	29, // 47: adapter.v1.AdapterService.ReconcileDevice:input_type -> volt.v1.Device
+	29, // 48: adapter.v1.AdapterService.DisableDevice:input_type -> volt.v1.Device
+	29, // 49: adapter.v1.AdapterService.ReenableDevice:input_type -> volt.v1.Device
+	29, // 50: adapter.v1.AdapterService.RebootDevice:input_type -> volt.v1.Device
+	29, // 51: adapter.v1.AdapterService.DeleteDevice:input_type -> volt.v1.Device
+	29, // 52: adapter.v1.AdapterService.ChildDeviceLost:input_type -> volt.v1.Device
+	17, // 53: adapter.v1.AdapterService.EnablePort:input_type -> adapter.v1.PortRequest
+	17, // 54: adapter.v1.AdapterService.DisablePort:input_type -> adapter.v1.PortRequest
+	12, // 55: adapter.v1.AdapterService.UpdateFlowsBulk:input_type -> adapter.v1.BulkFlowsRequest
+	13, // 56: adapter.v1.AdapterService.UpdateFlowsIncrementally:input_type -> adapter.v1.IncrementalFlowsRequest
+	14, // 57: adapter.v1.AdapterService.SendPacketOut:input_type -> adapter.v1.PacketOutRequest
+	29, // 58: adapter.v1.AdapterService.GetOfpDeviceInfo:input_type -> volt.v1.Device
+	16, // 59: adapter.v1.AdapterService.GetOfpPortInfo:input_type -> adapter.v1.OfpPortInfoRequest
+	19, // 60: adapter.v1.AdapterService.ProcessInterAdapterMessage:input_type -> adapter.v1.InterAdapterMessage
+	35, // 61: adapter.v1.CoreService.Register:output_type -> google.protobuf.Empty
+	29, // 62: adapter.v1.CoreService.GetDevice:output_type -> volt.v1.Device
+	35, // 63: adapter.v1.CoreService.DeviceUpdate:output_type -> google.protobuf.Empty
+	35, // 64: adapter.v1.CoreService.DeviceStateUpdate:output_type -> google.protobuf.Empty
+	35, // 65: adapter.v1.CoreService.PortCreated:output_type -> google.protobuf.Empty
+	35, // 66: adapter.v1.CoreService.PortStateUpdate:output_type -> google.protobuf.Empty
+	35, // 67: adapter.v1.CoreService.PortRemoved:output_type -> google.protobuf.Empty
+	36, // 68: adapter.v1.CoreService.ListDevicePorts:output_type -> volt.v1.Ports
+	29, // 69: adapter.v1.CoreService.ChildDeviceDetected:output_type -> volt.v1.Device
+	35, // 70: adapter.v1.CoreService.ChildDevicesLost:output_type -> google.protobuf.Empty
+	37, // 71: adapter.v1.CoreService.GetChildDevices:output_type -> volt.v1.Devices
+	35, // 72: adapter.v1.CoreService.DeviceReasonUpdate:output_type -> google.protobuf.Empty
+	35, // 73: adapter.v1.CoreService.SendPacketIn:output_type -> google.protobuf.Empty
+	38, // 74: adapter.v1.CoreService.ReportStats:output_type -> adapter.v1.StatsReportResult
+	35, // 75: adapter.v1.AdapterService.AdoptDevice:output_type -> google.protobuf.Empty
+	35, // 76: adapter.v1.AdapterService.ReconcileDevice:output_type -> google.protobuf.Empty
+	35, // 77: adapter.v1.AdapterService.DisableDevice:output_type -> google.protobuf.Empty
+	35, // 78: adapter.v1.AdapterService.ReenableDevice:output_type -> google.protobuf.Empty
+	35, // 79: adapter.v1.AdapterService.RebootDevice:output_type -> google.protobuf.Empty
+	35, // 80: adapter.v1.AdapterService.DeleteDevice:output_type -> google.protobuf.Empty
+	35, // 81: adapter.v1.AdapterService.ChildDeviceLost:output_type -> google.protobuf.Empty
+	35, // 82: adapter.v1.AdapterService.EnablePort:output_type -> google.protobuf.Empty
+	35, // 83: adapter.v1.AdapterService.DisablePort:output_type -> google.protobuf.Empty
+	35, // 84: adapter.v1.AdapterService.UpdateFlowsBulk:output_type -> google.protobuf.Empty
+	35, // 85: adapter.v1.AdapterService.UpdateFlowsIncrementally:output_type -> google.protobuf.Empty
+	35, // 86: adapter.v1.AdapterService.SendPacketOut:output_type -> google.protobuf.Empty
+	15, // 87: adapter.v1.AdapterService.GetOfpDeviceInfo:output_type -> adapter.v1.SwitchCapability
+	39, // 88: adapter.v1.AdapterService.GetOfpPortInfo:output_type -> volt.v1.LogicalPort
+	35, // 89: adapter.v1.AdapterService.ProcessInterAdapterMessage:output_type -> google.protobuf.Empty
+	61, // [61:90] is the sub-list for method output_type
+	32, // [32:61] is the sub-list for method input_type
 	32, // [32:32] is the sub-list for extension type_name
 	32, // [32:32] is the sub-list for extension extendee
 	0,  // [0:32] is the sub-list for field type_name
@@ -1533,6 +1538,7 @@ func file_adapter_v1_adapter_proto_init() {
 	if File_adapter_v1_adapter_proto != nil {
 		return
 	}
+	file_adapter_v1_stats_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -38,6 +38,7 @@ const (
 	CoreService_GetChildDevices_FullMethodName     = "/adapter.v1.CoreService/GetChildDevices"
 	CoreService_DeviceReasonUpdate_FullMethodName  = "/adapter.v1.CoreService/DeviceReasonUpdate"
 	CoreService_SendPacketIn_FullMethodName        = "/adapter.v1.CoreService/SendPacketIn"
+	CoreService_ReportStats_FullMethodName         = "/adapter.v1.CoreService/ReportStats"
 )
 
 // CoreServiceClient is the client API for CoreService service.
@@ -65,6 +66,9 @@ type CoreServiceClient interface {
 	GetChildDevices(ctx context.Context, in *DeviceRequest, opts ...grpc.CallOption) (*v1.Devices, error)
 	DeviceReasonUpdate(ctx context.Context, in *DeviceReasonUpdateRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	SendPacketIn(ctx context.Context, in *PacketInRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// ReportStats hands the core a batch of dataplane counters; it keeps
+	// them in memory and answers how many it kept.
+	ReportStats(ctx context.Context, in *StatsReport, opts ...grpc.CallOption) (*StatsReportResult, error)
 }
 
 type coreServiceClient struct {
@@ -205,6 +209,16 @@ func (c *coreServiceClient) SendPacketIn(ctx context.Context, in *PacketInReques
 	return out, nil
 }
 
+func (c *coreServiceClient) ReportStats(ctx context.Context, in *StatsReport, opts ...grpc.CallOption) (*StatsReportResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StatsReportResult)
+	err := c.cc.Invoke(ctx, CoreService_ReportStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CoreServiceServer is the server API for CoreService service.
 // All implementations must embed UnimplementedCoreServiceServer
 // for forward compatibility.
@@ -230,6 +244,9 @@ type CoreServiceServer interface {
 	GetChildDevices(context.Context, *DeviceRequest) (*v1.Devices, error)
 	DeviceReasonUpdate(context.Context, *DeviceReasonUpdateRequest) (*emptypb.Empty, error)
 	SendPacketIn(context.Context, *PacketInRequest) (*emptypb.Empty, error)
+	// ReportStats hands the core a batch of dataplane counters; it keeps
+	// them in memory and answers how many it kept.
+	ReportStats(context.Context, *StatsReport) (*StatsReportResult, error)
 	mustEmbedUnimplementedCoreServiceServer()
 }
 
@@ -278,6 +295,9 @@ func (UnimplementedCoreServiceServer) DeviceReasonUpdate(context.Context, *Devic
 }
 func (UnimplementedCoreServiceServer) SendPacketIn(context.Context, *PacketInRequest) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendPacketIn not implemented")
+}
+func (UnimplementedCoreServiceServer) ReportStats(context.Context, *StatsReport) (*StatsReportResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportStats not implemented")
 }
 func (UnimplementedCoreServiceServer) mustEmbedUnimplementedCoreServiceServer() {}
 func (UnimplementedCoreServiceServer) testEmbeddedByValue()                     {}
@@ -534,6 +554,24 @@ func _CoreService_SendPacketIn_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoreService_ReportStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatsReport)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoreServiceServer).ReportStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoreService_ReportStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoreServiceServer).ReportStats(ctx, req.(*StatsReport))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CoreService_ServiceDesc is the grpc.ServiceDesc for CoreService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -592,6 +630,10 @@ var CoreService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendPacketIn",
 			Handler:    _CoreService_SendPacketIn_Handler,
+		},
+		{
+			MethodName: "ReportStats",
+			Handler:    _CoreService_ReportStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
