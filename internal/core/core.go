@@ -289,10 +289,10 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 			}
 			return ld.GetRootDeviceId()
 		}},
-		FlowMods:       p.flows,
-		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
-		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
-		Logger:         cfg.Logs.Logger("core/nbi"),
+		FlowMods:     p.flows,
+		TechProfiles: techprofile.NewStore(kv, cfg.Prefix),
+		OMCI:         omciRecords{kv: kv, prefix: cfg.Prefix},
+		Logger:       cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,

@@ -2,8 +2,8 @@ package flows
 
 import (
 	"context"
-	"slices"
 	"maps"
+	"slices"
 )
 
 // Carrier is the device flow that carries a logical flow: its counters are

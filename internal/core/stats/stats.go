@@ -41,8 +41,8 @@ type Store struct {
 
 	dropped atomic.Uint64 // counters of unknown devices, flows, ports, meters
 
-	mu  sync.Mutex // guards by
-	by  map[string]*device
+	mu sync.Mutex // guards by
+	by map[string]*device
 }
 
 // device is one device's counters.
@@ -68,7 +68,7 @@ func (m *mono) get() uint64 { return m.base + m.last }
 type flow struct{ packets, bytes mono }
 
 type port struct {
-	rxPackets, rxBytes, txPackets, txBytes mono
+	rxPackets, rxBytes, txPackets, txBytes   mono
 	rxDropped, txDropped, rxErrors, txErrors mono
 }
 
@@ -244,7 +244,7 @@ func (d *device) flowOrNil(id uint64) *flow {
 
 // PortCounts are a port's counters.
 type PortCounts struct {
-	RxPackets, RxBytes, TxPackets, TxBytes uint64
+	RxPackets, RxBytes, TxPackets, TxBytes   uint64
 	RxDropped, TxDropped, RxErrors, TxErrors uint64
 }
 
