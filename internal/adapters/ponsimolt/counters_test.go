@@ -12,6 +12,7 @@ import (
 	"github.com/openvolt/openvolt/adapter/portno"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
 	"github.com/openvolt/openvolt/internal/ofagent"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 	"github.com/openvolt/openvolt/internal/testkit"
@@ -220,29 +221,65 @@ func TestCountersEndToEnd(t *testing.T) {
 		return nil
 	})
 
+	// The OLT adapter and the core restart (the core reconciles the OLT,
+	// and keeps counters in memory only): the counts come back from
+	// ponsim as they were.
+	s.olt.stop(t, "ponsim_olt adapter")
+	s.olt = s.startAdapter("ponsim_olt", ponsimolt.Run)
+	s.core.stop(t, "core")
+	s.startCore()
+	s.waitActive(oltID, 1)
+	s.wantCounts(ld, nDown, sTaggedLen, downFlow)
+	s.wantCounts(ld, nUp, untaggedLen, upFlow)
+
 	// ponsim restarts: its counters start from zero, the logical ones go
 	// on from where they were.
 	d.stop(t, "ponsim")
 	sim, _, _ = s.heldSimAt("counters", 1, 1, at)
 	s.waitActive(oltID, 1)
 	s.inPonSim(sim, oltID)
-	if err := sim.Connect("", nni, nniWire.wire); err != nil {
+	if err := sim.Connect(serial, uni, uniWire.wire); err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.Inject("", nni, down); err != nil {
+	// The restarted OLT forwards once the adapter enabled it again.
+	var injected uint64
+	testkit.Eventually(t, "a frame down the restarted ponsim", func() error {
+		if err := sim.Inject("", nni, down); err != nil {
+			return err
+		}
+		injected++
+		if n := len(uniWire.take()); n != 1 {
+			return fmt.Errorf("%d frames at the UNI", n)
+		}
+		return nil
+	})
+	// What the restarted ponsim counted on its OLT flow from the NNI (a
+	// frame it took before the ONU was back counts too).
+	ft, err := sim.FlowTable("")
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.wantCounts(ld, nDown+1, sTaggedLen, downFlow)
+	var again uint64
+	for _, f := range ft.GetFlows() {
+		if strings.Contains(flowtext.FormatFlow(f), fmt.Sprintf("in_port=%d,", nni)) {
+			again += f.GetPacketCount()
+		}
+	}
+	if again == 0 {
+		t.Fatal("the restarted ponsim counted nothing on its downstream flow")
+	}
+	s.wantCounts(ld, nDown+again, sTaggedLen, downFlow)
 	s.wantCounts(ld, nUp, untaggedLen, upFlow)
 
 	// Through the OpenFlow agent, as a controller sees them (last: it
 	// skips without ovs-ofctl).
-	checkOfctl(t, s, nUp, nDown+1)
+	checkOfctl(t, s, nUp, nDown+injected, nDown+again)
 }
 
 // checkOfctl reads the counters with ovs-ofctl through a passive OpenFlow
 // agent.
-func checkOfctl(t *testing.T, s *stack, nUp, nDown uint64) {
+// nniRx is what the NNI received, meter2 what meter 2's flow counted.
+func checkOfctl(t *testing.T, s *stack, nUp, nniRx, meter2 uint64) {
 	t.Helper()
 	testpeer.Program(t, "ovs-ofctl", "apt-get install openvswitch-common")
 	var listen string
@@ -285,11 +322,11 @@ func checkOfctl(t *testing.T, s *stack, nUp, nDown uint64) {
 		t.Errorf("dump-flows: no flow has a duration:\n%s", flows)
 	}
 	ports := ofctl("dump-ports", sw, fmt.Sprint(portno.NNI(0)))
-	if want := fmt.Sprintf("rx pkts=%d, bytes=%d", nDown, nDown*sTaggedLen); !strings.Contains(ports, want) {
+	if want := fmt.Sprintf("rx pkts=%d, bytes=%d", nniRx, nniRx*sTaggedLen); !strings.Contains(ports, want) {
 		t.Errorf("dump-ports lacks %q:\n%s", want, ports)
 	}
 	meters := ofctl("meter-stats", sw)
-	if want := fmt.Sprintf("meter:2 flow_count:1 packet_in_count:%d byte_in_count:%d", nDown, nDown*sTaggedLen); !strings.Contains(meters, want) {
+	if want := fmt.Sprintf("meter:2 flow_count:1 packet_in_count:%d byte_in_count:%d", meter2, meter2*sTaggedLen); !strings.Contains(meters, want) {
 		t.Errorf("meter-stats lacks %q:\n%s", want, meters)
 	}
 	agg := ofctl("dump-aggregate", sw)
