@@ -15,7 +15,7 @@ import (
 // each meter (the table's and those its flows name) by id. Each counter
 // is read atomically, but not all at one instant.
 func (s *Sim) Counters() *ponsimv1.Counters {
-	out := &ponsimv1.Counters{Devices: make([]*ponsimv1.DeviceCounters, 0, 1+len(s.onus))}
+	out := &ponsimv1.Counters{Devices: make([]*ponsimv1.DeviceCounters, 0, 1+len(s.onus)), StartedUnixNano: s.started.UnixNano()}
 	out.Devices = append(out.Devices, s.deviceCounters(&s.olt.device))
 	for _, u := range s.onus {
 		out.Devices = append(out.Devices, s.deviceCounters(&u.device))

@@ -75,6 +75,7 @@ type Sim struct {
 	bySerial map[string]*onu // ONU serial → ONU
 	byUNI    map[uint32]*onu // UNI port number → ONU
 	counting bool            // count frames on flows and meters (!Config.NoCounting)
+	started  time.Time       // when the counters started from zero
 
 	done      chan struct{} // closed by Close: streams and timers stop
 	closeOnce sync.Once
@@ -152,6 +153,7 @@ func New(cfg Config) (*Sim, error) {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		counting:  !cfg.NoCounting,
+		started:   time.Now(),
 		bySerial:  make(map[string]*onu),
 		byUNI:     make(map[uint32]*onu),
 		done:      make(chan struct{}),

@@ -82,13 +82,17 @@ func (x *StatsReport) GetDevices() []*DeviceStats {
 
 // DeviceStats are one device's counters.
 type DeviceStats struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	Flows         []*FlowCounter         `protobuf:"bytes,2,rep,name=flows,proto3" json:"flows,omitempty"`
-	Ports         []*PortCounter         `protobuf:"bytes,3,rep,name=ports,proto3" json:"ports,omitempty"`
-	Meters        []*MeterCounter        `protobuf:"bytes,4,rep,name=meters,proto3" json:"meters,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Flows    []*FlowCounter         `protobuf:"bytes,2,rep,name=flows,proto3" json:"flows,omitempty"`
+	Ports    []*PortCounter         `protobuf:"bytes,3,rep,name=ports,proto3" json:"ports,omitempty"`
+	Meters   []*MeterCounter        `protobuf:"bytes,4,rep,name=meters,proto3" json:"meters,omitempty"`
+	// When the device started counting (Unix nanoseconds; 0: unknown). When
+	// it changes, the device counts from zero again (it restarted), and the
+	// core adds the new counts to what it had.
+	CountingSinceUnixNano int64 `protobuf:"varint,5,opt,name=counting_since_unix_nano,json=countingSinceUnixNano,proto3" json:"counting_since_unix_nano,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *DeviceStats) Reset() {
@@ -147,6 +151,13 @@ func (x *DeviceStats) GetMeters() []*MeterCounter {
 		return x.Meters
 	}
 	return nil
+}
+
+func (x *DeviceStats) GetCountingSinceUnixNano() int64 {
+	if x != nil {
+		return x.CountingSinceUnixNano
+	}
+	return 0
 }
 
 // FlowCounter counts one device flow, by the id the core gave it.
@@ -503,12 +514,13 @@ const file_adapter_v1_stats_proto_rawDesc = "" +
 	"adapter.v1\"]\n" +
 	"\vStatsReport\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x121\n" +
-	"\adevices\x18\x02 \x03(\v2\x17.adapter.v1.DeviceStatsR\adevices\"\xba\x01\n" +
+	"\adevices\x18\x02 \x03(\v2\x17.adapter.v1.DeviceStatsR\adevices\"\xf3\x01\n" +
 	"\vDeviceStats\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12-\n" +
 	"\x05flows\x18\x02 \x03(\v2\x17.adapter.v1.FlowCounterR\x05flows\x12-\n" +
 	"\x05ports\x18\x03 \x03(\v2\x17.adapter.v1.PortCounterR\x05ports\x120\n" +
-	"\x06meters\x18\x04 \x03(\v2\x18.adapter.v1.MeterCounterR\x06meters\"V\n" +
+	"\x06meters\x18\x04 \x03(\v2\x18.adapter.v1.MeterCounterR\x06meters\x127\n" +
+	"\x18counting_since_unix_nano\x18\x05 \x01(\x03R\x15countingSinceUnixNano\"V\n" +
 	"\vFlowCounter\x12\x17\n" +
 	"\aflow_id\x18\x01 \x01(\x04R\x06flowId\x12\x18\n" +
 	"\apackets\x18\x02 \x01(\x04R\apackets\x12\x14\n" +

@@ -27,10 +27,13 @@ const (
 
 // Counters of the OLT and each ONU.
 type Counters struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Devices       []*DeviceCounters      `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Devices []*DeviceCounters      `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	// When this ponsim started counting (Unix nanoseconds): a restarted
+	// ponsim counts from zero again, under a new start.
+	StartedUnixNano int64 `protobuf:"varint,2,opt,name=started_unix_nano,json=startedUnixNano,proto3" json:"started_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Counters) Reset() {
@@ -68,6 +71,13 @@ func (x *Counters) GetDevices() []*DeviceCounters {
 		return x.Devices
 	}
 	return nil
+}
+
+func (x *Counters) GetStartedUnixNano() int64 {
+	if x != nil {
+		return x.StartedUnixNano
+	}
+	return 0
 }
 
 // DeviceCounters are one device's counters: serial_number is empty for the
@@ -346,9 +356,10 @@ var File_ponsim_v1_counters_proto protoreflect.FileDescriptor
 
 const file_ponsim_v1_counters_proto_rawDesc = "" +
 	"\n" +
-	"\x18ponsim/v1/counters.proto\x12\tponsim.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x16ponsim/v1/ponsim.proto\"?\n" +
+	"\x18ponsim/v1/counters.proto\x12\tponsim.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x16ponsim/v1/ponsim.proto\"k\n" +
 	"\bCounters\x123\n" +
-	"\adevices\x18\x01 \x03(\v2\x19.ponsim.v1.DeviceCountersR\adevices\"\xc5\x01\n" +
+	"\adevices\x18\x01 \x03(\v2\x19.ponsim.v1.DeviceCountersR\adevices\x12*\n" +
+	"\x11started_unix_nano\x18\x02 \x01(\x03R\x0fstartedUnixNano\"\xc5\x01\n" +
 	"\x0eDeviceCounters\x12#\n" +
 	"\rserial_number\x18\x01 \x01(\tR\fserialNumber\x12-\n" +
 	"\x05ports\x18\x02 \x03(\v2\x17.ponsim.v1.PortCountersR\x05ports\x12-\n" +

@@ -71,7 +71,7 @@ func statsReport(o *olt, cs *ponsimv1.Counters) *adapterv1.StatsReport {
 		if id == "" {
 			continue
 		}
-		ds := &adapterv1.DeviceStats{DeviceId: id}
+		ds := &adapterv1.DeviceStats{DeviceId: id, CountingSinceUnixNano: cs.GetStartedUnixNano()}
 		for _, p := range dc.GetPorts() {
 			ds.Ports = append(ds.Ports, &adapterv1.PortCounter{
 				PortNo:    p.GetPortNo(),

@@ -9,7 +9,9 @@
 // A device's counter goes back to zero when its flow is installed again or
 // the device (or its simulator) restarts. The store keeps what it had
 // counted as a base and adds the new counts to it, so the counters it
-// gives never go backwards. A flow the core removes (Forget) starts again
+// gives never go backwards. A restart is seen in the report's
+// counting_since (ponsim's start) or, without one, in a counter lower than
+// the last. A flow the core removes (Forget) starts again
 // from zero when it is added again.
 package stats
 
@@ -47,6 +49,7 @@ type Store struct {
 
 // device is one device's counters.
 type device struct {
+	since  int64 // DeviceStats.counting_since_unix_nano last reported
 	flows  map[uint64]*flow
 	ports  map[uint32]*port
 	meters map[uint32]*meter
@@ -64,6 +67,30 @@ func (m *mono) set(raw uint64) {
 }
 
 func (m *mono) get() uint64 { return m.base + m.last }
+
+// restart keeps what was counted: the device counts from zero again.
+func (m *mono) restart() { m.base, m.last = m.base+m.last, 0 }
+
+// restart is mono.restart for every counter of d.
+func (d *device) restart() {
+	for _, f := range d.flows {
+		f.packets.restart()
+		f.bytes.restart()
+	}
+	for _, p := range d.ports {
+		for _, m := range []*mono{&p.rxPackets, &p.rxBytes, &p.txPackets, &p.txBytes, &p.rxDropped, &p.txDropped, &p.rxErrors, &p.txErrors} {
+			m.restart()
+		}
+	}
+	for _, m := range d.meters {
+		m.packets.restart()
+		m.bytes.restart()
+		for i := range m.bands {
+			m.bands[i].packets.restart()
+			m.bands[i].bytes.restart()
+		}
+	}
+}
 
 type flow struct{ packets, bytes mono }
 
@@ -144,6 +171,12 @@ func (s *Store) device(ctx context.Context, ds *adapterv1.DeviceStats) (kept, dr
 	if d == nil {
 		d = &device{flows: map[uint64]*flow{}, ports: map[uint32]*port{}, meters: map[uint32]*meter{}}
 		s.by[id] = d
+	}
+	if since := ds.GetCountingSinceUnixNano(); since != 0 {
+		if d.since != 0 && since != d.since {
+			d.restart() // it counts from zero again, however far it got since
+		}
+		d.since = since
 	}
 	for _, f := range ds.GetFlows() {
 		if !flows[f.GetFlowId()] {

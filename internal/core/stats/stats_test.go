@@ -101,6 +101,26 @@ func TestCountersNeverGoBack(t *testing.T) {
 	wantFlow(t, s, "olt", 10, 1, 60)
 }
 
+// TestRestartSeenInSince: a device that restarted and counted past where
+// it was before the next report is seen by its counting_since.
+func TestRestartSeenInSince(t *testing.T) {
+	s := newStore(t)
+	at := func(since int64, fs ...*adapterv1.FlowCounter) *adapterv1.StatsReport {
+		ds := flows("olt", fs...)
+		ds.CountingSinceUnixNano = since
+		ds.Ports = []*adapterv1.PortCounter{{PortNo: 1, RxPackets: fs[0].GetPackets()}}
+		return report(ds)
+	}
+	mustReport(t, s, at(100, flow(10, 3, 30)), 2, 0)
+	mustReport(t, s, at(200, flow(10, 7, 70)), 2, 0) // restarted, then 7 more
+	wantFlow(t, s, "olt", 10, 10, 100)
+	if p, _ := s.Port("olt", 1); p.RxPackets != 10 {
+		t.Errorf("port rx %d, want 10", p.RxPackets)
+	}
+	mustReport(t, s, at(200, flow(10, 8, 80)), 2, 0)
+	wantFlow(t, s, "olt", 10, 11, 110)
+}
+
 // TestUnknownDropped: counters of unknown devices, flows, ports and meters
 // are dropped and counted, never stored; the rest of the report is kept.
 func TestUnknownDropped(t *testing.T) {
