@@ -254,7 +254,11 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store) (*parts, error) {
 		SendPacketOut: p.sendPacketOut,
 		// p.stats is set before any flow loads (on first use).
 		FlowRemoved: func(dev string, id uint64) { p.stats.Forget(dev, id) },
-		Logger:      cfg.Logs.Logger("core/flows"),
+		FlowCounts: func(dev string, id uint64) (uint64, uint64, bool) {
+			c, ok := p.stats.Flow(dev, id)
+			return c.Packets, c.Bytes, ok
+		},
+		Logger: cfg.Logs.Logger("core/flows"),
 	})
 	if err != nil {
 		return nil, err

@@ -271,9 +271,45 @@ func TestCountersEndToEnd(t *testing.T) {
 	s.wantCounts(ld, nDown+again, sTaggedLen, downFlow)
 	s.wantCounts(ld, nUp, untaggedLen, upFlow)
 
-	// Through the OpenFlow agent, as a controller sees them (last: it
-	// skips without ovs-ofctl).
+	// Through the OpenFlow agent, as a controller sees them.
 	checkOfctl(t, s, nUp, nDown+injected, nDown+again)
+
+	// A deleted flow's removal event carries its last counts and age (the
+	// agent's flow-removed).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events, err := s.nbi.ReceiveChangeEvents(ctx, &voltv1.ReceiveChangeEventsRequest{LogicalDeviceId: ld, Payloads: []string{"flow"}, FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := events.Header(); err != nil {
+		t.Fatal(err)
+	}
+	up1, err := logicalFlow(s, ld, fmt.Sprintf("table=1, priority=1000, cookie=0x0, in_port=%d,", uni))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.nbi.UpdateLogicalDeviceFlowTable(s.ctx(), &voltv1.FlowTableUpdate{Id: ld, FlowMod: &openflowv1.FlowMod{
+		Command: openflowv1.FlowModCommand_FLOW_MOD_COMMAND_DELETE_STRICT, TableId: 1, Priority: up1.GetPriority(),
+		OutPort: 0xffffffff, OutGroup: 0xffffffff, Match: up1.GetMatch(),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err := events.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc := ev.GetFlow()
+		if fc.GetKind() != voltv1.ChangeKind_CHANGE_KIND_REMOVED {
+			continue
+		}
+		if f := fc.GetFlow(); f.GetPacketCount() != nUp || f.GetByteCount() != nUp*cTaggedLen || f.GetDurationSec()+f.GetDurationNsec() == 0 {
+			t.Errorf("removed flow: %d packets, %d bytes, %d.%09d s; want %d, %d and an age", f.GetPacketCount(), f.GetByteCount(),
+				f.GetDurationSec(), f.GetDurationNsec(), nUp, nUp*cTaggedLen)
+		}
+		break
+	}
 }
 
 // checkOfctl reads the counters with ovs-ofctl through a passive OpenFlow

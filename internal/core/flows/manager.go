@@ -68,6 +68,10 @@ type Config struct {
 	// asks for any more (its counters go with it). It runs with a logical
 	// device's lock held: it must not call the Manager.
 	FlowRemoved func(deviceID string, flowID uint64)
+	// FlowCounts, if set, gives a device flow's counts, for the last
+	// counts of a removed logical flow (its flow-removed event). Same
+	// lock rule as FlowRemoved.
+	FlowCounts func(deviceID string, flowID uint64) (packets, bytes uint64, ok bool)
 	// Now is the clock of install times (nil: time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger

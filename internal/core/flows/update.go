@@ -99,6 +99,7 @@ type commit struct {
 	bytes   int // of ops
 	delta   map[string]*Delta
 	changes flowtable.Changes
+	final   map[uint64]*openflowv1.Flow // removed flows with their last counts
 	done    chan struct{}
 	err     error
 }
@@ -136,6 +137,7 @@ func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 		return nil, err
 	}
 
+	final := m.finalCountsLocked(l, c)
 	l.table.Apply(c)
 	for _, f := range c.Removed {
 		delete(l.rules, f.GetId())
@@ -147,7 +149,7 @@ func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 		l.rules[id] = r
 		m.count(l, r, +1)
 	}
-	cm := &commit{ops: ops, bytes: kvstore.OpsBytes(ops), delta: delta, changes: c, done: make(chan struct{})}
+	cm := &commit{ops: ops, bytes: kvstore.OpsBytes(ops), delta: delta, changes: c, final: final, done: make(chan struct{})}
 	l.queue = append(l.queue, cm)
 	return cm, nil
 }
@@ -199,7 +201,7 @@ func (m *Manager) flush(l *ld) {
 			for dev, d := range cm.delta {
 				m.push.Push(dev, d)
 			}
-			m.publish(l.id, cm.changes)
+			m.publish(l.id, cm.changes, cm.final)
 			close(cm.done)
 		}
 	}
@@ -431,7 +433,8 @@ func (m *Manager) ops(ldID string, c flowtable.Changes) ([]kvstore.Op, error) {
 	return ops, nil
 }
 
-func (m *Manager) publish(ldID string, c flowtable.Changes) {
+// publish announces c; final has the removed flows with their last counts.
+func (m *Manager) publish(ldID string, c flowtable.Changes, final map[uint64]*openflowv1.Flow) {
 	if m.log.Enabled(context.Background(), slog.LevelDebug) {
 		for _, f := range c.Added {
 			m.log.Debug("flow added", "logical_device", ldID, "flow", flowtext.FormatFlow(f))
@@ -473,6 +476,9 @@ func (m *Manager) publish(ldID string, c flowtable.Changes) {
 	}
 	for _, f := range c.Removed {
 		if !added[f.GetId()] {
+			if fin := final[f.GetId()]; fin != nil {
+				f = fin
+			}
 			ev(&voltv1.FlowChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: f, RemovedReason: openflowv1.FlowRemovedReason_FLOW_REMOVED_REASON_DELETE})
 		}
 	}
