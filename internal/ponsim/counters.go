@@ -49,11 +49,11 @@ func (s *Sim) deviceCounters(d *device) *ponsimv1.DeviceCounters {
 			})
 		}
 	}
-	for id, m := range t.meters.all() {
-		mc := &ponsimv1.MeterCounters{MeterId: uint32(id), Packets: m.packets.Load(), Bytes: m.bytes.Load()}
+	for id, n := range t.meterTotals() {
+		mc := &ponsimv1.MeterCounters{MeterId: id, Packets: n[0], Bytes: n[1]}
 		// Bands never act here (ponsim polices nothing): one zero count
 		// per band the meter has.
-		if c, ok := t.meterConfs.get(id); ok {
+		if c, ok := t.meterConfs.get(uint64(id)); ok {
 			for range c.v.GetBands() {
 				mc.Bands = append(mc.Bands, &ponsimv1.MeterBandCounters{})
 			}

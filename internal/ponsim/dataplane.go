@@ -153,11 +153,7 @@ func (s *Sim) receive(d *device, u *onu, in *port, p packet, hops int, quiet boo
 		if s.counting {
 			n := uint64(len(p.b))
 			e.packets.Add(1)
-			e.bytes.Add(n)
-			if e.meter != nil {
-				e.meter.packets.Add(1)
-				e.meter.bytes.Add(n)
-			}
+			e.bytes.Add(n) // and so its meter's (meterTotals)
 		}
 		if e.writeMetaMask != 0 {
 			v.meta = v.meta&^e.writeMetaMask | e.writeMeta&e.writeMetaMask

@@ -45,9 +45,29 @@ type table struct {
 	meterRefs pmap[int] // meter id → flows naming it
 }
 
-// meterCount counts the frames of the flows that name one meter.
+// meterCount holds what the flows naming a meter counted before they left
+// the table. The dataplane does not count meters (a meter shared by many
+// flows would be one counter every core fights over): a meter's count is
+// this plus what its flows in the table counted (meterTotals).
 type meterCount struct {
 	packets, bytes atomic.Uint64
+}
+
+// meterTotals returns each meter's counts: what its flows in t counted,
+// and what those gone before counted.
+func (t *table) meterTotals() map[uint32][2]uint64 {
+	out := make(map[uint32][2]uint64, t.meters.len())
+	for id, m := range t.meters.all() {
+		out[uint32(id)] = [2]uint64{m.packets.Load(), m.bytes.Load()}
+	}
+	for _, es := range t.flows.all() {
+		for _, e := range es {
+			if c, ok := out[e.meterID]; ok && e.hasMeter {
+				out[e.meterID] = [2]uint64{c[0] + e.packets.Load(), c[1] + e.bytes.Load()}
+			}
+		}
+	}
+	return out
 }
 
 // given is a group or meter with its place in the order given: the table
@@ -112,10 +132,16 @@ func (t *table) keepCounts(old *table) {
 			}
 		}
 	}
+	// A meter keeps its count: what its flows here do not carry on is
+	// kept as gone before.
+	was, now := old.meterTotals(), t.meterTotals()
 	for id, m := range t.meters.all() {
-		if om, ok := old.meters.get(id); ok {
-			m.packets.Store(om.packets.Load())
-			m.bytes.Store(om.bytes.Load())
+		w, n := was[uint32(id)], now[uint32(id)]
+		if w[0] > n[0] {
+			m.packets.Store(w[0] - n[0])
+		}
+		if w[1] > n[1] {
+			m.bytes.Store(w[1] - n[1])
 		}
 	}
 }
@@ -315,6 +341,24 @@ func (t *table) apply(fc *ponsimv1.FlowChanges, owned bool) (*table, error) {
 	for _, id := range fc.GetRemoveGroups() {
 		if refs, _ := nt.groupRefs.get(uint64(id)); nt.group(id) == nil && refs > 0 {
 			return nil, invalid("group %d is removed but a flow names it", id)
+		}
+	}
+	// What the flows that went counted stays with their meters, but for
+	// a flow replaced by one that carries its counts on the same meter.
+	carried := make(map[uint64]*entry, len(added))
+	for _, e := range added {
+		carried[e.flow.GetId()] = e
+	}
+	for _, e := range gone {
+		if !e.hasMeter {
+			continue
+		}
+		if a := carried[e.flow.GetId()]; a != nil && a.hasMeter && a.meterID == e.meterID {
+			continue
+		}
+		if m, ok := nt.meters.get(uint64(e.meterID)); ok {
+			m.packets.Add(e.packets.Load())
+			m.bytes.Add(e.bytes.Load())
 		}
 	}
 	// The meters whose counters may come or go.

@@ -185,10 +185,10 @@ func (s *Sim) MeterCounts(serial string) (map[uint32]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := d.table.Load()
-	out := make(map[uint32]uint64, t.meters.len())
-	for id, n := range t.meters.all() {
-		out[uint32(id)] = n.packets.Load()
+	totals := d.table.Load().meterTotals()
+	out := make(map[uint32]uint64, len(totals))
+	for id, n := range totals {
+		out[id] = n[0]
 	}
 	return out, nil
 }
