@@ -19,10 +19,18 @@ import (
 //
 //	go test -run XXX -bench Dataplane ./internal/ponsim
 func BenchmarkDataplane(b *testing.B) {
-	for _, counting := range []bool{true, false} {
-		b.Run(fmt.Sprintf("counters=%v", counting), func(b *testing.B) { benchDataplane(b, counting) })
+	// Rounds alternate with and without counters, so that a machine whose
+	// load changes during the run weighs on both alike (-count repeats
+	// each case back to back instead).
+	for range dataplaneRounds {
+		for _, counting := range []bool{true, false} {
+			b.Run(fmt.Sprintf("counters=%v", counting), func(b *testing.B) { benchDataplane(b, counting) })
+		}
 	}
 }
+
+// dataplaneRounds is how many times BenchmarkDataplane runs each case.
+const dataplaneRounds = 3
 
 func benchDataplane(b *testing.B, counting bool) {
 	const pons, onus = 16, 64
