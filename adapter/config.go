@@ -21,6 +21,7 @@ const (
 	DefaultHeartbeat      = 10 * time.Second
 	DefaultCallTimeout    = 10 * time.Second
 	DefaultMaxConcurrency = 64
+	DefaultStatsInterval  = 5 * time.Second
 )
 
 // idPattern is what the core accepts as an adapter or device type id.
@@ -67,6 +68,10 @@ type Config struct {
 	// and separately how many work items (Submit, Do) run at once.
 	// Default 64.
 	MaxConcurrency int
+	// StatsInterval is how often an adapter that reads dataplane counters
+	// (flows, ports, meters) reports them to the core (ReportStats).
+	// Default 5s; negative: never.
+	StatsInterval time.Duration
 	// Partitions is the partition count the adapter's topic is created with
 	// when it does not exist; 0 takes the broker's default.
 	Partitions int
@@ -147,6 +152,9 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if c.StatsInterval == 0 {
+		c.StatsInterval = DefaultStatsInterval
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("adapter config: %w", err)

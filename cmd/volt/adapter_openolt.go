@@ -65,6 +65,7 @@ from <prefix>/techprofiles/.`,
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
 	daemon.AddHTTPFlag(fs, &cfg.HTTP, "")
 	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
+	fs.DurationVar(&cfg.StatsInterval, "stats-interval", adapter.DefaultStatsInterval, "how often dataplane counters (flows, ports, meters) are reported to the core; negative: never")
 	logs.AddFlags(fs)
 	return cmd
 }

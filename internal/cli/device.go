@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -328,12 +329,34 @@ func portColumns() []Column[*voltv1.Port] {
 			}
 			return strings.Join(peers, ",")
 		}},
+		{Header: "RX-PKTS", Value: func(p *voltv1.Port) string { return count(p.GetRxPackets()) }},
+		{Header: "RX-BYTES", Value: func(p *voltv1.Port) string { return count(p.GetRxBytes()) }},
+		{Header: "TX-PKTS", Value: func(p *voltv1.Port) string { return count(p.GetTxPackets()) }},
+		{Header: "TX-BYTES", Value: func(p *voltv1.Port) string { return count(p.GetTxBytes()) }},
+		{Header: "ERRORS", Value: func(p *voltv1.Port) string { return count(p.GetRxErrors() + p.GetTxErrors()) }},
 	}
 }
 
-// flowColumns shows each flow as one ovs-ofctl-like line (flowtext.go).
+func count(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// flowColumns shows each flow's counters and age, then the flow as one
+// ovs-ofctl-like line (flowtext.go). A flow without an install time (a
+// device flow) has no age: "-".
 func flowColumns() []Column[*openflowv1.Flow] {
-	return []Column[*openflowv1.Flow]{{Header: "FLOW", Value: flowText}}
+	return []Column[*openflowv1.Flow]{
+		{Header: "PACKETS", Value: func(f *openflowv1.Flow) string { return count(f.GetPacketCount()) }},
+		{Header: "BYTES", Value: func(f *openflowv1.Flow) string { return count(f.GetByteCount()) }},
+		{Header: "AGE", Value: flowAge},
+		{Header: "FLOW", Value: flowText},
+	}
+}
+
+// flowAge is a flow's duration, to the second.
+func flowAge(f *openflowv1.Flow) string {
+	if f.GetInstallTimeUnixNano() == 0 {
+		return "-"
+	}
+	return (time.Duration(f.GetDurationSec()) * time.Second).String()
 }
 
 func groupColumns() []Column[*openflowv1.Group] {
@@ -356,6 +379,8 @@ func meterColumns() []Column[*openflowv1.Meter] {
 		{Header: "FLOWS", Value: func(m *openflowv1.Meter) string {
 			return strconv.FormatUint(uint64(m.GetStats().GetFlowCount()), 10)
 		}},
+		{Header: "PACKETS", Value: func(m *openflowv1.Meter) string { return count(m.GetStats().GetPacketInCount()) }},
+		{Header: "BYTES", Value: func(m *openflowv1.Meter) string { return count(m.GetStats().GetByteInCount()) }},
 	}
 }
 

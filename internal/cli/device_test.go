@@ -33,18 +33,18 @@ olt1   ponsim_olt   true   -        ENABLED   ACTIVE   REACHABLE   PSMO00000001 
 `},
 		{"get format", []string{"get", "onu1", "--format", "{{.ProxyAddress.OnuId}} {{json .ProxyAddress}}"},
 			`1 {"deviceId":"olt1","deviceType":"","channelId":1,"channelGroupId":0,"channelTermination":"","onuId":1,"onuSessionId":0,"adapterEndpoint":""}` + "\n"},
-		{"ports", []string{"ports", "olt1"}, `PORT      LABEL   TYPE           ADMIN     OPER     PEERS
-1         nni-0   ETHERNET_NNI   ENABLED   ACTIVE   -
-2097153   pon-1   PON_OLT        ENABLED   ACTIVE   onu1:3145728
+		{"ports", []string{"ports", "olt1"}, `PORT      LABEL   TYPE           ADMIN     OPER     PEERS          RX-PKTS   RX-BYTES   TX-PKTS   TX-BYTES   ERRORS
+1         nni-0   ETHERNET_NNI   ENABLED   ACTIVE   -              3         204        5         340        1
+2097153   pon-1   PON_OLT        ENABLED   ACTIVE   onu1:3145728   0         0          0         0          0
 `},
-		{"no ports", []string{"ports", "olt2"}, "PORT   LABEL   TYPE   ADMIN   OPER   PEERS\n"},
-		{"flows", []string{"flows", "olt1"}, `FLOW
-table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
-table=0, priority=500, cookie=0x2, in_port=4112, vlan_vid=untagged, actions=push_vlan:0x8100,set_field:100->vlan_vid,output:1
+		{"no ports", []string{"ports", "olt2"}, "PORT   LABEL   TYPE   ADMIN   OPER   PEERS   RX-PKTS   RX-BYTES   TX-PKTS   TX-BYTES   ERRORS\n"},
+		{"flows", []string{"flows", "olt1"}, `PACKETS   BYTES   AGE     FLOW
+7         448     1m15s   table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
+0         0       -       table=0, priority=500, cookie=0x2, in_port=4112, vlan_vid=untagged, actions=push_vlan:0x8100,set_field:100->vlan_vid,output:1
 `},
 		{"flows format", []string{"flows", "olt1", "--format", "{{.Priority}} {{.Cookie}}"}, "1000 1\n500 2\n"},
 		{"no groups", []string{"groups", "olt1", "-o", "json"}, "[]\n"},
-		{"no meters", []string{"meters", "olt1"}, "METER   FLAGS   BANDS   FLOWS\n"},
+		{"no meters", []string{"meters", "olt1"}, "METER   FLAGS   BANDS   FLOWS   PACKETS   BYTES\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,6 +33,7 @@ func newFakeNBI() *nbitest.Fake {
 		voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE
 	eapol := &openflowv1.Flow{
 		Id: 11, TableId: 0, Priority: 1000, Cookie: 0x1,
+		PacketCount: 7, ByteCount: 448, DurationSec: 75, InstallTimeUnixNano: 1,
 		Match:        match(inPort(uni), field(openflowv1.MatchFieldType_MATCH_FIELD_TYPE_ETH_TYPE, 0x888e)),
 		Instructions: []*openflowv1.Instruction{applyActions(output(ctrl, 0xffff))},
 	}
@@ -57,7 +58,7 @@ func newFakeNBI() *nbitest.Fake {
 		Ports: map[string][]*voltv1.Port{
 			"olt1": {
 				{DeviceId: "olt1", PortNo: nni, Label: "nni-0", Type: voltv1.PortType_PORT_TYPE_ETHERNET_NNI,
-					AdminState: enabled, OperStatus: active},
+					AdminState: enabled, OperStatus: active, RxPackets: 3, RxBytes: 204, TxPackets: 5, TxBytes: 340, RxErrors: 1},
 				{DeviceId: "olt1", PortNo: ponOLT, Label: "pon-1", Type: voltv1.PortType_PORT_TYPE_PON_OLT,
 					AdminState: enabled, OperStatus: active, Peers: []*voltv1.PortPeer{{DeviceId: "onu1", PortNo: ponONU}}},
 			},
@@ -88,7 +89,7 @@ func newFakeNBI() *nbitest.Fake {
 			ldID: {{
 				Config: &openflowv1.MeterConfig{MeterId: 1, Flags: 1 | 4 | 8, Bands: []*openflowv1.MeterBand{
 					{Type: openflowv1.MeterBandType_METER_BAND_TYPE_DROP, Rate: 10000, BurstSize: 1000}}},
-				Stats: &openflowv1.MeterStats{MeterId: 1, FlowCount: 2},
+				Stats: &openflowv1.MeterStats{MeterId: 1, FlowCount: 2, PacketInCount: 7, ByteInCount: 448},
 			}},
 		},
 		Logical: map[string]*voltv1.LogicalDevice{
@@ -98,7 +99,8 @@ func newFakeNBI() *nbitest.Fake {
 		LogicalPorts: map[string][]*voltv1.LogicalPort{
 			ldID: {
 				{Id: "nni-1", LogicalDeviceId: ldID, DeviceId: "olt1", DevicePortNo: nni, RootPort: true,
-					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4, HwAddr: []byte{0x02, 0x20, 0xef, 0xbd, 0xd3, 0xdf}}},
+					OfpPort: &openflowv1.Port{PortNo: nni, Name: "nni-0", State: 4, HwAddr: []byte{0x02, 0x20, 0xef, 0xbd, 0xd3, 0xdf}},
+					Stats:   &openflowv1.PortStats{PortNo: nni, RxPackets: 3, RxBytes: 204, TxPackets: 5, TxBytes: 340, RxDropped: 2}},
 				{Id: "uni-4112", LogicalDeviceId: ldID, DeviceId: "onu1", DevicePortNo: uni,
 					OfpPort: &openflowv1.Port{PortNo: uni, Name: "PSMO00000101-uni-0", State: 1}},
 			},

@@ -189,6 +189,13 @@ func logicalPortColumns() []Column[*voltv1.LogicalPort] {
 		{Header: "ROOT", Value: func(p *voltv1.LogicalPort) string { return strconv.FormatBool(p.GetRootPort()) }},
 		{Header: "STATE", Value: func(p *voltv1.LogicalPort) string { return portState(p.GetOfpPort()) }},
 		{Header: "MAC", Value: func(p *voltv1.LogicalPort) string { return macText(p.GetOfpPort().GetHwAddr()) }},
+		{Header: "RX-PKTS", Value: func(p *voltv1.LogicalPort) string { return count(p.GetStats().GetRxPackets()) }},
+		{Header: "RX-BYTES", Value: func(p *voltv1.LogicalPort) string { return count(p.GetStats().GetRxBytes()) }},
+		{Header: "TX-PKTS", Value: func(p *voltv1.LogicalPort) string { return count(p.GetStats().GetTxPackets()) }},
+		{Header: "TX-BYTES", Value: func(p *voltv1.LogicalPort) string { return count(p.GetStats().GetTxBytes()) }},
+		{Header: "DROPS", Value: func(p *voltv1.LogicalPort) string {
+			return count(p.GetStats().GetRxDropped() + p.GetStats().GetTxDropped())
+		}},
 	}
 }
 

@@ -19,21 +19,21 @@ func TestLogicalDeviceCommands(t *testing.T) {
 `},
 		{"get", []string{"get", ldID, "--format", "{{.Desc.MfrDesc}} {{.RootDeviceId}}"}, "OpenVOLT olt1\n"},
 		// The id shows beside the name only where the two differ.
-		{"ports", []string{"ports", ldID}, `PORT-NO   NAME                            DEVICE   DEVICE-PORT   ROOT    STATE   MAC
-1         nni-0 (nni-1)                   olt1     1             true    LIVE    02:20:ef:bd:d3:df
-4112      PSMO00000101-uni-0 (uni-4112)   onu1     4112          false   DOWN    -
+		{"ports", []string{"ports", ldID}, `PORT-NO   NAME                            DEVICE   DEVICE-PORT   ROOT    STATE   MAC                 RX-PKTS   RX-BYTES   TX-PKTS   TX-BYTES   DROPS
+1         nni-0 (nni-1)                   olt1     1             true    LIVE    02:20:ef:bd:d3:df   3         204        5         340        2
+4112      PSMO00000101-uni-0 (uni-4112)   onu1     4112          false   DOWN    -                   0         0          0         0          0
 `},
 		// By table, then priority from high to low.
-		{"flows", []string{"flows", ldID}, `FLOW
-table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
-table=0, priority=10, cookie=0x4, in_port=1, actions=CONTROLLER:65535
-table=1, priority=2000, cookie=0x3, in_port=1, actions=output:4112
+		{"flows", []string{"flows", ldID}, `PACKETS   BYTES   AGE     FLOW
+7         448     1m15s   table=0, priority=1000, cookie=0x1, in_port=4112, eth_type=0x888e, actions=CONTROLLER:65535
+0         0       -       table=0, priority=10, cookie=0x4, in_port=1, actions=CONTROLLER:65535
+0         0       -       table=1, priority=2000, cookie=0x3, in_port=1, actions=output:4112
 `},
 		{"groups", []string{"groups", ldID}, `GROUP   TYPE   BUCKETS
 1       ALL    actions=pop_vlan,output:4112
 `},
-		{"meters", []string{"meters", ldID}, `METER   FLAGS              BANDS                                  FLOWS
-1       kbps,burst,stats   type=drop rate=10000 burst_size=1000   2
+		{"meters", []string{"meters", ldID}, `METER   FLAGS              BANDS                                  FLOWS   PACKETS   BYTES
+1       kbps,burst,stats   type=drop rate=10000 burst_size=1000   2       7         448
 `},
 		{"groups yaml", []string{"groups", ldID, "-o", "yaml"}, `- desc:
     buckets:

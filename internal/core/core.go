@@ -21,6 +21,7 @@ import (
 	"github.com/openvolt/openvolt/internal/core/logicaldevice"
 	"github.com/openvolt/openvolt/internal/core/nbi"
 	"github.com/openvolt/openvolt/internal/core/sbi"
+	"github.com/openvolt/openvolt/internal/core/stats"
 	"github.com/openvolt/openvolt/internal/core/store"
 	"github.com/openvolt/openvolt/internal/core/telemetry"
 	"github.com/openvolt/openvolt/internal/daemon"
@@ -241,6 +242,7 @@ type parts struct {
 	flows    *flows.Manager
 	pm       *telemetry.PmConfigs
 	alarms   *telemetry.Alarms
+	stats    *stats.Store // dataplane counters, in memory only
 	timeout  time.Duration
 	log      *slog.Logger
 }
@@ -293,9 +295,18 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store, bus *metrics.Bus) 
 		Events:        p.events,
 		Devices:       index,
 		SendPacketOut: p.sendPacketOut,
-		Logger:        cfg.Logs.Logger("core/flows"),
+		// p.stats is set before any flow loads (on first use).
+		FlowRemoved: func(dev string, id uint64) { p.stats.Forget(dev, id) },
+		FlowCounts: func(dev string, id uint64) (uint64, uint64, bool) {
+			c, ok := p.stats.Flow(dev, id)
+			return c.Packets, c.Bytes, ok
+		},
+		Logger: cfg.Logs.Logger("core/flows"),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if p.stats, err = stats.New(index, deviceTables(p.flows)); err != nil {
 		return nil, err
 	}
 	p.devices = device.New(device.Config{
@@ -319,23 +330,30 @@ func build(ctx context.Context, cfg Config, kv kvstore.Store, bus *metrics.Bus) 
 		}
 	}
 	p.nbi = nbi.New(nbi.Config{
-		Devices:        p.devices,
-		LogicalDevices: p.logical,
+		Devices:        countedDevices{Devices: p.devices, stats: p.stats},
+		LogicalDevices: countedLogical{LogicalDevices: p.logical, stats: p.stats},
 		Adapters:       p.registry,
 		Events:         p.events,
-		Flows:          p.flows,
-		FlowMods:       p.flows,
-		TechProfiles:   techprofile.NewStore(kv, cfg.Prefix),
-		OMCI:           omciRecords{kv: kv, prefix: cfg.Prefix},
-		Pm:             p.pm,
-		Alarms:         p.alarms,
-		Logger:         cfg.Logs.Logger("core/nbi"),
+		Flows: countedFlows{Manager: p.flows, stats: p.stats, now: time.Now, root: func(id string) string {
+			ld, err := p.logical.Get(id)
+			if err != nil {
+				return ""
+			}
+			return ld.GetRootDeviceId()
+		}},
+		FlowMods:     p.flows,
+		TechProfiles: techprofile.NewStore(kv, cfg.Prefix),
+		OMCI:         omciRecords{kv: kv, prefix: cfg.Prefix},
+		Pm:           p.pm,
+		Alarms:       p.alarms,
+		Logger:       cfg.Logs.Logger("core/nbi"),
 	})
 	p.sbi = sbi.New(sbi.Config{
 		Devices:   p.devices,
 		Registrar: &registrar{reg: p.registry, devices: p.devices, tasks: p.tasks, log: cfg.Logs.Logger("core/adapterreg")},
 		PacketIns: p.flows,
 		Alarms:    p.alarms,
+		Stats:     p.stats,
 		Logger:    cfg.Logs.Logger("core/sbi"),
 	})
 	return p, nil

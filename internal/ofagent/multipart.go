@@ -259,6 +259,10 @@ func (c *conn) tableStats() (ofp13.Message, *ofp13.Error) {
 	for _, f := range flows.GetItems() {
 		if t := f.GetTableId(); t < uint32(n) {
 			r.Stats[t].ActiveCount++
+			// Frames that missed every flow are not counted anywhere, so
+			// the lookups known are the matches.
+			r.Stats[t].MatchedCount += f.GetPacketCount()
+			r.Stats[t].LookupCount += f.GetPacketCount()
 		}
 	}
 	return r, nil

@@ -38,6 +38,10 @@ type Config struct {
 	// RebootDelay is how long a rebooted OLT or ONU stays away
 	// (0: DefaultRebootDelay).
 	RebootDelay time.Duration
+	// NoCounting turns off the dataplane's counters (flows, meters,
+	// ports), which then stay zero: it is for measuring what counting
+	// costs (BenchmarkDataplane).
+	NoCounting bool
 	// Logger receives the simulator's lines (nil: discard).
 	Logger *slog.Logger
 	// Telemetry, when set, is the process's readiness that Serve reports

@@ -39,7 +39,7 @@ package ponsim
 // pop_vlan, set_field vlan_vid/vlan_pcp/tunnel_id, group (ALL: a copy to
 // every bucket; other types: the first bucket); write-actions run after
 // apply-actions; goto_table continues in that table. A meter instruction
-// counts the packet on the meter and polices nothing. A device that is
+// counts the packet on the meter and polices nothing (its bands never act). A device that is
 // down (OLT disabled or rebooting; ONU disabled or rebooting) forwards
 // nothing. A frame too short for its Ethernet header and tags is counted
 // as malformed on the port it came in by and dropped.
@@ -150,10 +150,10 @@ func (s *Sim) receive(d *device, u *onu, in *port, p packet, hops int, quiet boo
 	}
 	in.rx(len(p.b))
 	for e != nil {
-		e.packets.Add(1)
-		e.bytes.Add(uint64(len(p.b)))
-		if e.meter != nil {
-			e.meter.Add(1)
+		if s.counting {
+			n := uint64(len(p.b))
+			e.packets.Add(1)
+			e.bytes.Add(n) // and so its meter's (meterTotals)
 		}
 		if e.writeMetaMask != 0 {
 			v.meta = v.meta&^e.writeMetaMask | e.writeMeta&e.writeMetaMask

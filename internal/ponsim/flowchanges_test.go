@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -141,11 +140,10 @@ func TestUpdateFlowsKeepsCounters(t *testing.T) {
 		t.Fatal(err)
 	}
 	tbl := s.olt.table.Load()
-	meter := func(t *table, id uint64) *atomic.Uint64 { c, _ := t.meters.get(id); return c }
+	meter := func(t *table, id uint64) *meterCount { c, _ := t.meters.get(id); return c }
 	flow := func(t *table, id uint64) *entry { es, _ := t.flows.get(id); return es[0] }
-	flow(tbl, 1).packets.Add(5)
-	meter(tbl, 7).Add(5)
-	meter(tbl, 8).Add(1)
+	flow(tbl, 1).packets.Add(5) // and so meter 7
+	flow(tbl, 2).packets.Add(1) // and so meter 8
 	if err := s.ChangeFlows(&ponsimv1.FlowChanges{Device: &ponsimv1.DeviceRef{}, Remove: []uint64{2}, Add: []*openflowv1.Flow{meterFlow(3, 9)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -352,4 +350,48 @@ func TestLookupWhileChanging(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
+}
+
+// TestMeterCountsOutliveFlows: a meter's count is what its flows counted,
+// also those that left the table since; a whole new table keeps it.
+func TestMeterCountsOutliveFlows(t *testing.T) {
+	s, err := New(testConfig("meters", 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dev := &ponsimv1.DeviceRef{}
+	meters := []*openflowv1.MeterConfig{{MeterId: 7}}
+	if err := s.SetFlowTable(&ponsimv1.FlowTable{Device: dev, Flows: []*openflowv1.Flow{meterFlow(1, 7), meterFlow(2, 7)}, Meters: meters}); err != nil {
+		t.Fatal(err)
+	}
+	flow := func(id uint64) *entry { es, _ := s.olt.table.Load().flows.get(id); return es[0] }
+	flow(1).packets.Add(5)
+	flow(2).packets.Add(3)
+	want := func(what string, n uint64) {
+		t.Helper()
+		if mc, _ := s.MeterCounts(""); mc[7] != n {
+			t.Errorf("%s: meter 7 counted %d, want %d", what, mc[7], n)
+		}
+	}
+	want("two flows", 8)
+	if err := s.ChangeFlows(&ponsimv1.FlowChanges{Device: dev, Remove: []uint64{2}}); err != nil {
+		t.Fatal(err)
+	}
+	want("flow 2 removed", 8)
+	if err := s.ChangeFlows(&ponsimv1.FlowChanges{Device: dev, Add: []*openflowv1.Flow{meterFlow(1, 7)}}); err != nil {
+		t.Fatal(err)
+	}
+	want("flow 1 replaced", 8)
+	if err := s.SetFlowTable(&ponsimv1.FlowTable{Device: dev, Flows: []*openflowv1.Flow{meterFlow(1, 7)}, Meters: meters}); err != nil {
+		t.Fatal(err)
+	}
+	want("the same table again", 8)
+	flow(1).packets.Add(1)
+	if err := s.SetFlowTable(&ponsimv1.FlowTable{Device: dev, Flows: []*openflowv1.Flow{meterFlow(4, 7)}, Meters: meters}); err != nil {
+		t.Fatal(err)
+	}
+	want("a table without flow 1", 9)
+	flow(4).packets.Add(1)
+	want("flow 4 counted", 10)
 }

@@ -40,9 +40,34 @@ type table struct {
 	// meter id: the table's meters and those its flows name. Meters do
 	// not police here: a meter is accepted and counted, and the frame
 	// goes on.
-	meters    pmap[*atomic.Uint64]
+	meters    pmap[*meterCount]
 	groupRefs pmap[int] // group id → actions of flows naming it
 	meterRefs pmap[int] // meter id → flows naming it
+}
+
+// meterCount holds what the flows naming a meter counted before they left
+// the table. The dataplane does not count meters (a meter shared by many
+// flows would be one counter every core fights over): a meter's count is
+// this plus what its flows in the table counted (meterTotals).
+type meterCount struct {
+	packets, bytes atomic.Uint64
+}
+
+// meterTotals returns each meter's counts: what its flows in t counted,
+// and what those gone before counted.
+func (t *table) meterTotals() map[uint32][2]uint64 {
+	out := make(map[uint32][2]uint64, t.meters.len())
+	for id, m := range t.meters.all() {
+		out[uint32(id)] = [2]uint64{m.packets.Load(), m.bytes.Load()}
+	}
+	for _, es := range t.flows.all() {
+		for _, e := range es {
+			if c, ok := out[e.meterID]; ok && e.hasMeter {
+				out[e.meterID] = [2]uint64{c[0] + e.packets.Load(), c[1] + e.bytes.Load()}
+			}
+		}
+	}
+	return out
 }
 
 // given is a group or meter with its place in the order given: the table
@@ -72,7 +97,7 @@ type entry struct {
 	matchable bool                 // false: a field the dataplane cannot match, so never
 	actions   []*openflowv1.Action // apply-actions, then write-actions
 	gotoTable int64                // -1: none
-	meter     *atomic.Uint64       // of the meter instruction, nil: none
+	meter     *meterCount          // of the meter instruction, nil: none
 	meterID   uint32               // of the meter instruction, if hasMeter
 	hasMeter  bool
 	groupIDs  []uint32 // the groups its actions name
@@ -80,6 +105,45 @@ type entry struct {
 	writeMeta, writeMetaMask uint64 // write_metadata; mask 0: none
 
 	packets, bytes atomic.Uint64
+}
+
+// keepCounts starts e's counters where old's are: e replaces old.
+func (e *entry) keepCounts(old *entry) {
+	e.packets.Store(old.packets.Load())
+	e.bytes.Store(old.bytes.Load())
+}
+
+// keepCounts carries the counters of old's flows and meters over to t,
+// which replaces old whole: a flow or meter with the same id keeps
+// counting, as a modified flow does in OpenFlow. Frames counted on old
+// between the copy and the swap are lost.
+func (t *table) keepCounts(old *table) {
+	if old.n == 0 && old.meters.len() == 0 {
+		return
+	}
+	for id, es := range t.flows.all() {
+		olds, ok := old.flows.get(id)
+		if !ok {
+			continue
+		}
+		for i, e := range es {
+			if i < len(olds) {
+				e.keepCounts(olds[i])
+			}
+		}
+	}
+	// A meter keeps its count: what its flows here do not carry on is
+	// kept as gone before.
+	was, now := old.meterTotals(), t.meterTotals()
+	for id, m := range t.meters.all() {
+		w, n := was[uint32(id)], now[uint32(id)]
+		if w[0] > n[0] {
+			m.packets.Store(w[0] - n[0])
+		}
+		if w[1] > n[1] {
+			m.bytes.Store(w[1] - n[1])
+		}
+	}
 }
 
 // before reports whether e wins over o: higher priority, then more
@@ -160,7 +224,7 @@ func compile(ft *ponsimv1.FlowTable, owned bool) (*table, error) {
 		}
 		t.meterConfs.set(ed, uint64(m.GetMeterId()), given[*openflowv1.MeterConfig]{m, t.seq})
 		t.seq++
-		t.meters.set(ed, uint64(m.GetMeterId()), new(atomic.Uint64))
+		t.meters.set(ed, uint64(m.GetMeterId()), new(meterCount))
 	}
 	entries := make([]*entry, 0, len(src.GetFlows()))
 	for i, fl := range src.GetFlows() {
@@ -239,7 +303,7 @@ func (t *table) syncMeter(ed *edit, id uint32) {
 	_, has := t.meters.get(uint64(id))
 	switch want := listed || refs > 0; {
 	case want && !has:
-		t.meters.set(ed, uint64(id), new(atomic.Uint64))
+		t.meters.set(ed, uint64(id), new(meterCount))
 	case !want && has:
 		t.meters.delete(ed, uint64(id))
 	}
@@ -277,6 +341,24 @@ func (t *table) apply(fc *ponsimv1.FlowChanges, owned bool) (*table, error) {
 	for _, id := range fc.GetRemoveGroups() {
 		if refs, _ := nt.groupRefs.get(uint64(id)); nt.group(id) == nil && refs > 0 {
 			return nil, invalid("group %d is removed but a flow names it", id)
+		}
+	}
+	// What the flows that went counted stays with their meters, but for
+	// a flow replaced by one that carries its counts on the same meter.
+	carried := make(map[uint64]*entry, len(added))
+	for _, e := range added {
+		carried[e.flow.GetId()] = e
+	}
+	for _, e := range gone {
+		if !e.hasMeter {
+			continue
+		}
+		if a := carried[e.flow.GetId()]; a != nil && a.hasMeter && a.meterID == e.meterID {
+			continue
+		}
+		if m, ok := nt.meters.get(uint64(e.meterID)); ok {
+			m.packets.Add(e.packets.Load())
+			m.bytes.Add(e.bytes.Load())
 		}
 	}
 	// The meters whose counters may come or go.
@@ -352,10 +434,14 @@ func (t *table) changeMeters(ed *edit, add []*openflowv1.MeterConfig, remove []u
 // changeFlows removes the flows remove names, then adds (or replaces)
 // add, as part of ed. It returns the entries that went and came.
 func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (gone, added []*entry, err error) {
+	var replaced map[uint64]*entry // by id: what an added flow replaces
 	drop := func(id uint64) {
 		es, ok := t.flows.get(id)
 		if !ok {
 			return
+		}
+		if replaced != nil {
+			replaced[id] = es[0]
 		}
 		for _, e := range es {
 			gone = append(gone, e)
@@ -367,6 +453,7 @@ func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (
 	for _, id := range remove {
 		drop(id)
 	}
+	replaced = make(map[uint64]*entry, len(add))
 	seen := make(map[uint64]bool, len(add))
 	for i, fl := range add {
 		if seen[fl.GetId()] {
@@ -377,6 +464,9 @@ func (t *table) changeFlows(ed *edit, remove []uint64, add []*openflowv1.Flow) (
 		e, err := compileFlow(t.next, fl, t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("flow %d (id %d): %w", i, fl.GetId(), err)
+		}
+		if old := replaced[fl.GetId()]; old != nil {
+			e.keepCounts(old) // a flow replaced (modified) keeps counting
 		}
 		t.next++
 		t.n++

@@ -18,6 +18,7 @@ type port struct {
 	no       uint32
 	name     string
 	external bool                 // NNI or UNI: frames leave to a Wire
+	counting bool                 // false: the counters stay zero (Config.NoCounting)
 	wire     atomic.Pointer[Wire] // nil: unplugged, frames sent out are dropped
 
 	rxFrames, rxBytes atomic.Uint64
@@ -26,21 +27,29 @@ type port struct {
 	malformed         atomic.Uint64
 }
 
-func newPort(no uint32, name string, external bool) *port {
-	return &port{no: no, name: name, external: external}
+func newPort(no uint32, name string, external, counting bool) *port {
+	return &port{no: no, name: name, external: external, counting: counting}
 }
 
 func (p *port) rx(n int) {
-	p.rxFrames.Add(1)
-	p.rxBytes.Add(uint64(n))
+	if p.counting {
+		p.rxFrames.Add(1)
+		p.rxBytes.Add(uint64(n))
+	}
 }
 
 func (p *port) tx(n int) {
-	p.txFrames.Add(1)
-	p.txBytes.Add(uint64(n))
+	if p.counting {
+		p.txFrames.Add(1)
+		p.txBytes.Add(uint64(n))
+	}
 }
 
-func (p *port) drop() { p.dropped.Add(1) }
+func (p *port) drop() {
+	if p.counting {
+		p.dropped.Add(1)
+	}
+}
 
 func (p *port) counters(device string) *ponsimv1.PortCounters {
 	return &ponsimv1.PortCounters{

@@ -20,6 +20,7 @@ import (
 // Sim.Serve does this.
 func (s *Sim) Register(r grpc.ServiceRegistrar) {
 	ponsimv1.RegisterPonSimServer(r, s)
+	ponsimv1.RegisterPonSimCountersServer(r, countersServer{s: s})
 }
 
 // toStatus turns the package's errors into gRPC status errors; it is the
@@ -110,6 +111,7 @@ func (s *Sim) setFlowTable(ft *ponsimv1.FlowTable, owned bool) error {
 		return fmt.Errorf("device %q: %w", serial, err)
 	}
 	d.tmu.Lock()
+	t.keepCounts(d.table.Load())
 	d.table.Store(t)
 	d.tmu.Unlock()
 	s.logTable(d, t, "flow table updated")
@@ -183,10 +185,10 @@ func (s *Sim) MeterCounts(serial string) (map[uint32]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := d.table.Load()
-	out := make(map[uint32]uint64, t.meters.len())
-	for id, n := range t.meters.all() {
-		out[uint32(id)] = n.Load()
+	totals := d.table.Load().meterTotals()
+	out := make(map[uint32]uint64, len(totals))
+	for id, n := range totals {
+		out[id] = n[0]
 	}
 	return out, nil
 }

@@ -76,6 +76,8 @@ type Sim struct {
 	onus     []*onu          // by PON, then ONU id
 	bySerial map[string]*onu // ONU serial → ONU
 	byUNI    map[uint32]*onu // UNI port number → ONU
+	counting bool            // count frames on flows and meters (!Config.NoCounting)
+	started  time.Time       // when the counters started from zero
 
 	done      chan struct{} // closed by Close: streams and timers stop
 	closeOnce sync.Once
@@ -153,6 +155,8 @@ func New(cfg Config) (*Sim, error) {
 	s := &Sim{
 		cfg:       cfg,
 		log:       cfg.Logger,
+		counting:  !cfg.NoCounting,
+		started:   time.Now(),
 		bySerial:  make(map[string]*onu),
 		byUNI:     make(map[uint32]*onu),
 		done:      make(chan struct{}),
@@ -161,10 +165,10 @@ func New(cfg Config) (*Sim, error) {
 	}
 	o := &olt{mac: id.oltMAC()}
 	o.serial, o.label = id.oltSerial(), OLTDevice
-	o.nni = newPort(portno.NNI(0), "nni-0", true)
+	o.nni = newPort(portno.NNI(0), "nni-0", true, !cfg.NoCounting)
 	o.ports = append(o.ports, o.nni)
 	for p := range uint32(cfg.PONPorts) {
-		pp := newPort(portno.OLTPON(p), fmt.Sprintf("pon-%d", p), false)
+		pp := newPort(portno.OLTPON(p), fmt.Sprintf("pon-%d", p), false, !cfg.NoCounting)
 		o.pons = append(o.pons, pp)
 		o.ports = append(o.ports, pp)
 	}
@@ -175,8 +179,8 @@ func New(cfg Config) (*Sim, error) {
 			u := &onu{pon: p, id: n, mac: id.mac(p, n), enabled: true}
 			u.serial = id.onuSerial(p, n)
 			u.label = u.serial
-			u.uni = newPort(portno.UNI(p, n, 0), "uni-0", true)
-			u.ponPort = newPort(portno.ONUPON, "pon", false)
+			u.uni = newPort(portno.UNI(p, n, 0), "uni-0", true, !cfg.NoCounting)
+			u.ponPort = newPort(portno.ONUPON, "pon", false, !cfg.NoCounting)
 			u.ports = []*port{u.uni, u.ponPort}
 			u.table.Store(emptyTable)
 			u.up.Store(true)

@@ -326,6 +326,16 @@ func TestREADME(t *testing.T) {
 	section("subscriber", func(t *testing.T) {
 		out := startShell(t, ns, dir, path, blocks["subscriber"].text).wait(t, "subscriber", 2*time.Minute)
 		mustContain(t, "subscriber", out, "ethertype 802.1Q-QinQ (0x88a8), length", "vlan 1000, p 0, ethertype 802.1Q (0x8100), vlan 101")
+		// After traffic, the counters reached the controller's view.
+		for _, re := range []string{
+			`n_packets=[1-9]\d*, n_bytes=[1-9]\d*, priority=1000,in_port="uni-16",vlan_tci=0x0000/0x1fff`,
+			`(?s)OFPST_PORT reply.*rx pkts=\d+.*tx pkts=[1-9]`,
+			`meter:1 flow_count:1 packet_in_count:[1-9]`,
+		} {
+			if !regexp.MustCompile(re).MatchString(out) {
+				t.Errorf("subscriber: output lacks %s:\n%s", re, out)
+			}
+		}
 	})
 
 	section("openolt", func(t *testing.T) {

@@ -1259,7 +1259,7 @@ var File_adapter_v1_adapter_proto protoreflect.FileDescriptor
 const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\n" +
 	"\x18adapter/v1/adapter.proto\x12\n" +
-	"adapter.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x1cvolt/v1/logical_device.proto\x1a\x17volt/v1/telemetry.proto\"u\n" +
+	"adapter.v1\x1a\x19google/protobuf/any.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x16adapter/v1/stats.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x15volt/v1/adapter.proto\x1a\x14volt/v1/device.proto\x1a\x1cvolt/v1/logical_device.proto\x1a\x17volt/v1/telemetry.proto\"u\n" +
 	"\x0fRegisterRequest\x12*\n" +
 	"\aadapter\x18\x01 \x01(\v2\x10.volt.v1.AdapterR\aadapter\x126\n" +
 	"\fdevice_types\x18\x02 \x03(\v2\x13.volt.v1.DeviceTypeR\vdeviceTypes\",\n" +
@@ -1346,7 +1346,7 @@ const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x11timestamp_unix_ms\x18\a \x01(\x03R\x0ftimestampUnixMs\"w\n" +
 	"\x13InterAdapterMessage\x126\n" +
 	"\x06header\x18\x01 \x01(\v2\x1e.adapter.v1.InterAdapterHeaderR\x06header\x12(\n" +
-	"\x04body\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04body2\xd6\a\n" +
+	"\x04body\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04body2\x9d\b\n" +
 	"\vCoreService\x12?\n" +
 	"\bRegister\x12\x1b.adapter.v1.RegisterRequest\x1a\x16.google.protobuf.Empty\x127\n" +
 	"\tGetDevice\x12\x19.adapter.v1.DeviceRequest\x1a\x0f.volt.v1.Device\x127\n" +
@@ -1361,7 +1361,8 @@ const file_adapter_v1_adapter_proto_rawDesc = "" +
 	"\x0fGetChildDevices\x12\x19.adapter.v1.DeviceRequest\x1a\x10.volt.v1.Devices\x12S\n" +
 	"\x12DeviceReasonUpdate\x12%.adapter.v1.DeviceReasonUpdateRequest\x1a\x16.google.protobuf.Empty\x12C\n" +
 	"\fSendPacketIn\x12\x1b.adapter.v1.PacketInRequest\x1a\x16.google.protobuf.Empty\x125\n" +
-	"\vUpdateAlarm\x12\x0e.volt.v1.Alarm\x1a\x16.google.protobuf.Empty2\xae\b\n" +
+	"\vUpdateAlarm\x12\x0e.volt.v1.Alarm\x1a\x16.google.protobuf.Empty\x12E\n" +
+	"\vReportStats\x12\x17.adapter.v1.StatsReport\x1a\x1d.adapter.v1.StatsReportResult2\xae\b\n" +
 	"\x0eAdapterService\x126\n" +
 	"\vAdoptDevice\x12\x0f.volt.v1.Device\x1a\x16.google.protobuf.Empty\x12:\n" +
 	"\x0fReconcileDevice\x12\x0f.volt.v1.Device\x1a\x16.google.protobuf.Empty\x128\n" +
@@ -1430,11 +1431,13 @@ var file_adapter_v1_adapter_proto_goTypes = []any{
 	(*v11.SwitchFeatures)(nil),         // 32: openflow.v1.SwitchFeatures
 	(*anypb.Any)(nil),                  // 33: google.protobuf.Any
 	(*v1.Alarm)(nil),                   // 34: volt.v1.Alarm
-	(*v1.PmConfig)(nil),                // 35: volt.v1.PmConfig
-	(*emptypb.Empty)(nil),              // 36: google.protobuf.Empty
-	(*v1.Ports)(nil),                   // 37: volt.v1.Ports
-	(*v1.Devices)(nil),                 // 38: volt.v1.Devices
-	(*v1.LogicalPort)(nil),             // 39: volt.v1.LogicalPort
+	(*StatsReport)(nil),                // 35: adapter.v1.StatsReport
+	(*v1.PmConfig)(nil),                // 36: volt.v1.PmConfig
+	(*emptypb.Empty)(nil),              // 37: google.protobuf.Empty
+	(*v1.Ports)(nil),                   // 38: volt.v1.Ports
+	(*v1.Devices)(nil),                 // 39: volt.v1.Devices
+	(*StatsReportResult)(nil),          // 40: adapter.v1.StatsReportResult
+	(*v1.LogicalPort)(nil),             // 41: volt.v1.LogicalPort
 }
 var file_adapter_v1_adapter_proto_depIdxs = []int32{
 	20, // 0: adapter.v1.RegisterRequest.adapter:type_name -> volt.v1.Adapter
@@ -1483,54 +1486,56 @@ var file_adapter_v1_adapter_proto_depIdxs = []int32{
 	7,  // 43: adapter.v1.CoreService.DeviceReasonUpdate:input_type -> adapter.v1.DeviceReasonUpdateRequest
 	8,  // 44: adapter.v1.CoreService.SendPacketIn:input_type -> adapter.v1.PacketInRequest
 	34, // 45: adapter.v1.CoreService.UpdateAlarm:input_type -> volt.v1.Alarm
-	29, // 46: adapter.v1.AdapterService.AdoptDevice:input_type -> volt.v1.Device
-	29, // 47: adapter.v1.AdapterService.ReconcileDevice:input_type -> volt.v1.Device
-	29, // 48: adapter.v1.AdapterService.DisableDevice:input_type -> volt.v1.Device
-	29, // 49: adapter.v1.AdapterService.ReenableDevice:input_type -> volt.v1.Device
-	29, // 50: adapter.v1.AdapterService.RebootDevice:input_type -> volt.v1.Device
-	29, // 51: adapter.v1.AdapterService.DeleteDevice:input_type -> volt.v1.Device
-	29, // 52: adapter.v1.AdapterService.ChildDeviceLost:input_type -> volt.v1.Device
-	17, // 53: adapter.v1.AdapterService.EnablePort:input_type -> adapter.v1.PortRequest
-	17, // 54: adapter.v1.AdapterService.DisablePort:input_type -> adapter.v1.PortRequest
-	12, // 55: adapter.v1.AdapterService.UpdateFlowsBulk:input_type -> adapter.v1.BulkFlowsRequest
-	13, // 56: adapter.v1.AdapterService.UpdateFlowsIncrementally:input_type -> adapter.v1.IncrementalFlowsRequest
-	14, // 57: adapter.v1.AdapterService.SendPacketOut:input_type -> adapter.v1.PacketOutRequest
-	29, // 58: adapter.v1.AdapterService.GetOfpDeviceInfo:input_type -> volt.v1.Device
-	16, // 59: adapter.v1.AdapterService.GetOfpPortInfo:input_type -> adapter.v1.OfpPortInfoRequest
-	19, // 60: adapter.v1.AdapterService.ProcessInterAdapterMessage:input_type -> adapter.v1.InterAdapterMessage
-	35, // 61: adapter.v1.AdapterService.UpdatePmConfig:input_type -> volt.v1.PmConfig
-	36, // 62: adapter.v1.CoreService.Register:output_type -> google.protobuf.Empty
-	29, // 63: adapter.v1.CoreService.GetDevice:output_type -> volt.v1.Device
-	36, // 64: adapter.v1.CoreService.DeviceUpdate:output_type -> google.protobuf.Empty
-	36, // 65: adapter.v1.CoreService.DeviceStateUpdate:output_type -> google.protobuf.Empty
-	36, // 66: adapter.v1.CoreService.PortCreated:output_type -> google.protobuf.Empty
-	36, // 67: adapter.v1.CoreService.PortStateUpdate:output_type -> google.protobuf.Empty
-	36, // 68: adapter.v1.CoreService.PortRemoved:output_type -> google.protobuf.Empty
-	37, // 69: adapter.v1.CoreService.ListDevicePorts:output_type -> volt.v1.Ports
-	29, // 70: adapter.v1.CoreService.ChildDeviceDetected:output_type -> volt.v1.Device
-	36, // 71: adapter.v1.CoreService.ChildDevicesLost:output_type -> google.protobuf.Empty
-	38, // 72: adapter.v1.CoreService.GetChildDevices:output_type -> volt.v1.Devices
-	36, // 73: adapter.v1.CoreService.DeviceReasonUpdate:output_type -> google.protobuf.Empty
-	36, // 74: adapter.v1.CoreService.SendPacketIn:output_type -> google.protobuf.Empty
-	36, // 75: adapter.v1.CoreService.UpdateAlarm:output_type -> google.protobuf.Empty
-	36, // 76: adapter.v1.AdapterService.AdoptDevice:output_type -> google.protobuf.Empty
-	36, // 77: adapter.v1.AdapterService.ReconcileDevice:output_type -> google.protobuf.Empty
-	36, // 78: adapter.v1.AdapterService.DisableDevice:output_type -> google.protobuf.Empty
-	36, // 79: adapter.v1.AdapterService.ReenableDevice:output_type -> google.protobuf.Empty
-	36, // 80: adapter.v1.AdapterService.RebootDevice:output_type -> google.protobuf.Empty
-	36, // 81: adapter.v1.AdapterService.DeleteDevice:output_type -> google.protobuf.Empty
-	36, // 82: adapter.v1.AdapterService.ChildDeviceLost:output_type -> google.protobuf.Empty
-	36, // 83: adapter.v1.AdapterService.EnablePort:output_type -> google.protobuf.Empty
-	36, // 84: adapter.v1.AdapterService.DisablePort:output_type -> google.protobuf.Empty
-	36, // 85: adapter.v1.AdapterService.UpdateFlowsBulk:output_type -> google.protobuf.Empty
-	36, // 86: adapter.v1.AdapterService.UpdateFlowsIncrementally:output_type -> google.protobuf.Empty
-	36, // 87: adapter.v1.AdapterService.SendPacketOut:output_type -> google.protobuf.Empty
-	15, // 88: adapter.v1.AdapterService.GetOfpDeviceInfo:output_type -> adapter.v1.SwitchCapability
-	39, // 89: adapter.v1.AdapterService.GetOfpPortInfo:output_type -> volt.v1.LogicalPort
-	36, // 90: adapter.v1.AdapterService.ProcessInterAdapterMessage:output_type -> google.protobuf.Empty
-	36, // 91: adapter.v1.AdapterService.UpdatePmConfig:output_type -> google.protobuf.Empty
-	62, // [62:92] is the sub-list for method output_type
-	32, // [32:62] is the sub-list for method input_type
+	35, // 46: adapter.v1.CoreService.ReportStats:input_type -> adapter.v1.StatsReport
+	29, // 47: adapter.v1.AdapterService.AdoptDevice:input_type -> volt.v1.Device
+	29, // 48: adapter.v1.AdapterService.ReconcileDevice:input_type -> volt.v1.Device
+	29, // 49: adapter.v1.AdapterService.DisableDevice:input_type -> volt.v1.Device
+	29, // 50: adapter.v1.AdapterService.ReenableDevice:input_type -> volt.v1.Device
+	29, // 51: adapter.v1.AdapterService.RebootDevice:input_type -> volt.v1.Device
+	29, // 52: adapter.v1.AdapterService.DeleteDevice:input_type -> volt.v1.Device
+	29, // 53: adapter.v1.AdapterService.ChildDeviceLost:input_type -> volt.v1.Device
+	17, // 54: adapter.v1.AdapterService.EnablePort:input_type -> adapter.v1.PortRequest
+	17, // 55: adapter.v1.AdapterService.DisablePort:input_type -> adapter.v1.PortRequest
+	12, // 56: adapter.v1.AdapterService.UpdateFlowsBulk:input_type -> adapter.v1.BulkFlowsRequest
+	13, // 57: adapter.v1.AdapterService.UpdateFlowsIncrementally:input_type -> adapter.v1.IncrementalFlowsRequest
+	14, // 58: adapter.v1.AdapterService.SendPacketOut:input_type -> adapter.v1.PacketOutRequest
+	29, // 59: adapter.v1.AdapterService.GetOfpDeviceInfo:input_type -> volt.v1.Device
+	16, // 60: adapter.v1.AdapterService.GetOfpPortInfo:input_type -> adapter.v1.OfpPortInfoRequest
+	19, // 61: adapter.v1.AdapterService.ProcessInterAdapterMessage:input_type -> adapter.v1.InterAdapterMessage
+	36, // 62: adapter.v1.AdapterService.UpdatePmConfig:input_type -> volt.v1.PmConfig
+	37, // 63: adapter.v1.CoreService.Register:output_type -> google.protobuf.Empty
+	29, // 64: adapter.v1.CoreService.GetDevice:output_type -> volt.v1.Device
+	37, // 65: adapter.v1.CoreService.DeviceUpdate:output_type -> google.protobuf.Empty
+	37, // 66: adapter.v1.CoreService.DeviceStateUpdate:output_type -> google.protobuf.Empty
+	37, // 67: adapter.v1.CoreService.PortCreated:output_type -> google.protobuf.Empty
+	37, // 68: adapter.v1.CoreService.PortStateUpdate:output_type -> google.protobuf.Empty
+	37, // 69: adapter.v1.CoreService.PortRemoved:output_type -> google.protobuf.Empty
+	38, // 70: adapter.v1.CoreService.ListDevicePorts:output_type -> volt.v1.Ports
+	29, // 71: adapter.v1.CoreService.ChildDeviceDetected:output_type -> volt.v1.Device
+	37, // 72: adapter.v1.CoreService.ChildDevicesLost:output_type -> google.protobuf.Empty
+	39, // 73: adapter.v1.CoreService.GetChildDevices:output_type -> volt.v1.Devices
+	37, // 74: adapter.v1.CoreService.DeviceReasonUpdate:output_type -> google.protobuf.Empty
+	37, // 75: adapter.v1.CoreService.SendPacketIn:output_type -> google.protobuf.Empty
+	37, // 76: adapter.v1.CoreService.UpdateAlarm:output_type -> google.protobuf.Empty
+	40, // 77: adapter.v1.CoreService.ReportStats:output_type -> adapter.v1.StatsReportResult
+	37, // 78: adapter.v1.AdapterService.AdoptDevice:output_type -> google.protobuf.Empty
+	37, // 79: adapter.v1.AdapterService.ReconcileDevice:output_type -> google.protobuf.Empty
+	37, // 80: adapter.v1.AdapterService.DisableDevice:output_type -> google.protobuf.Empty
+	37, // 81: adapter.v1.AdapterService.ReenableDevice:output_type -> google.protobuf.Empty
+	37, // 82: adapter.v1.AdapterService.RebootDevice:output_type -> google.protobuf.Empty
+	37, // 83: adapter.v1.AdapterService.DeleteDevice:output_type -> google.protobuf.Empty
+	37, // 84: adapter.v1.AdapterService.ChildDeviceLost:output_type -> google.protobuf.Empty
+	37, // 85: adapter.v1.AdapterService.EnablePort:output_type -> google.protobuf.Empty
+	37, // 86: adapter.v1.AdapterService.DisablePort:output_type -> google.protobuf.Empty
+	37, // 87: adapter.v1.AdapterService.UpdateFlowsBulk:output_type -> google.protobuf.Empty
+	37, // 88: adapter.v1.AdapterService.UpdateFlowsIncrementally:output_type -> google.protobuf.Empty
+	37, // 89: adapter.v1.AdapterService.SendPacketOut:output_type -> google.protobuf.Empty
+	15, // 90: adapter.v1.AdapterService.GetOfpDeviceInfo:output_type -> adapter.v1.SwitchCapability
+	41, // 91: adapter.v1.AdapterService.GetOfpPortInfo:output_type -> volt.v1.LogicalPort
+	37, // 92: adapter.v1.AdapterService.ProcessInterAdapterMessage:output_type -> google.protobuf.Empty
+	37, // 93: adapter.v1.AdapterService.UpdatePmConfig:output_type -> google.protobuf.Empty
+	63, // [63:94] is the sub-list for method output_type
+	32, // [32:63] is the sub-list for method input_type
 	32, // [32:32] is the sub-list for extension type_name
 	32, // [32:32] is the sub-list for extension extendee
 	0,  // [0:32] is the sub-list for field type_name
@@ -1541,6 +1546,7 @@ func file_adapter_v1_adapter_proto_init() {
 	if File_adapter_v1_adapter_proto != nil {
 		return
 	}
+	file_adapter_v1_stats_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -39,6 +39,7 @@ const (
 	CoreService_DeviceReasonUpdate_FullMethodName  = "/adapter.v1.CoreService/DeviceReasonUpdate"
 	CoreService_SendPacketIn_FullMethodName        = "/adapter.v1.CoreService/SendPacketIn"
 	CoreService_UpdateAlarm_FullMethodName         = "/adapter.v1.CoreService/UpdateAlarm"
+	CoreService_ReportStats_FullMethodName         = "/adapter.v1.CoreService/ReportStats"
 )
 
 // CoreServiceClient is the client API for CoreService service.
@@ -70,6 +71,9 @@ type CoreServiceClient interface {
 	// device. Raising an active alarm or clearing one that is not active
 	// changes nothing.
 	UpdateAlarm(ctx context.Context, in *v1.Alarm, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// ReportStats hands the core a batch of dataplane counters; it keeps
+	// them in memory and answers how many it kept.
+	ReportStats(ctx context.Context, in *StatsReport, opts ...grpc.CallOption) (*StatsReportResult, error)
 }
 
 type coreServiceClient struct {
@@ -220,6 +224,16 @@ func (c *coreServiceClient) UpdateAlarm(ctx context.Context, in *v1.Alarm, opts 
 	return out, nil
 }
 
+func (c *coreServiceClient) ReportStats(ctx context.Context, in *StatsReport, opts ...grpc.CallOption) (*StatsReportResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StatsReportResult)
+	err := c.cc.Invoke(ctx, CoreService_ReportStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CoreServiceServer is the server API for CoreService service.
 // All implementations must embed UnimplementedCoreServiceServer
 // for forward compatibility.
@@ -249,6 +263,9 @@ type CoreServiceServer interface {
 	// device. Raising an active alarm or clearing one that is not active
 	// changes nothing.
 	UpdateAlarm(context.Context, *v1.Alarm) (*emptypb.Empty, error)
+	// ReportStats hands the core a batch of dataplane counters; it keeps
+	// them in memory and answers how many it kept.
+	ReportStats(context.Context, *StatsReport) (*StatsReportResult, error)
 	mustEmbedUnimplementedCoreServiceServer()
 }
 
@@ -300,6 +317,9 @@ func (UnimplementedCoreServiceServer) SendPacketIn(context.Context, *PacketInReq
 }
 func (UnimplementedCoreServiceServer) UpdateAlarm(context.Context, *v1.Alarm) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateAlarm not implemented")
+}
+func (UnimplementedCoreServiceServer) ReportStats(context.Context, *StatsReport) (*StatsReportResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportStats not implemented")
 }
 func (UnimplementedCoreServiceServer) mustEmbedUnimplementedCoreServiceServer() {}
 func (UnimplementedCoreServiceServer) testEmbeddedByValue()                     {}
@@ -574,6 +594,24 @@ func _CoreService_UpdateAlarm_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CoreService_ReportStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StatsReport)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CoreServiceServer).ReportStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CoreService_ReportStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CoreServiceServer).ReportStats(ctx, req.(*StatsReport))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CoreService_ServiceDesc is the grpc.ServiceDesc for CoreService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -636,6 +674,10 @@ var CoreService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateAlarm",
 			Handler:    _CoreService_UpdateAlarm_Handler,
+		},
+		{
+			MethodName: "ReportStats",
+			Handler:    _CoreService_ReportStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -2376,22 +2376,26 @@ func (x *FlowMod) GetInstructions() []*Instruction {
 // table_id, priority, cookie and match, so the same flow has the same id on
 // every node and across restarts.
 type Flow struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	TableId       uint32                 `protobuf:"varint,2,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
-	DurationSec   uint32                 `protobuf:"varint,3,opt,name=duration_sec,json=durationSec,proto3" json:"duration_sec,omitempty"`
-	DurationNsec  uint32                 `protobuf:"varint,4,opt,name=duration_nsec,json=durationNsec,proto3" json:"duration_nsec,omitempty"`
-	Priority      uint32                 `protobuf:"varint,5,opt,name=priority,proto3" json:"priority,omitempty"`
-	IdleTimeout   uint32                 `protobuf:"varint,6,opt,name=idle_timeout,json=idleTimeout,proto3" json:"idle_timeout,omitempty"`
-	HardTimeout   uint32                 `protobuf:"varint,7,opt,name=hard_timeout,json=hardTimeout,proto3" json:"hard_timeout,omitempty"`
-	Flags         uint32                 `protobuf:"varint,8,opt,name=flags,proto3" json:"flags,omitempty"`
-	Cookie        uint64                 `protobuf:"varint,9,opt,name=cookie,proto3" json:"cookie,omitempty"`
-	PacketCount   uint64                 `protobuf:"varint,10,opt,name=packet_count,json=packetCount,proto3" json:"packet_count,omitempty"`
-	ByteCount     uint64                 `protobuf:"varint,11,opt,name=byte_count,json=byteCount,proto3" json:"byte_count,omitempty"`
-	Match         *Match                 `protobuf:"bytes,12,opt,name=match,proto3" json:"match,omitempty"`
-	Instructions  []*Instruction         `protobuf:"bytes,13,rep,name=instructions,proto3" json:"instructions,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	TableId      uint32                 `protobuf:"varint,2,opt,name=table_id,json=tableId,proto3" json:"table_id,omitempty"`
+	DurationSec  uint32                 `protobuf:"varint,3,opt,name=duration_sec,json=durationSec,proto3" json:"duration_sec,omitempty"`
+	DurationNsec uint32                 `protobuf:"varint,4,opt,name=duration_nsec,json=durationNsec,proto3" json:"duration_nsec,omitempty"`
+	Priority     uint32                 `protobuf:"varint,5,opt,name=priority,proto3" json:"priority,omitempty"`
+	IdleTimeout  uint32                 `protobuf:"varint,6,opt,name=idle_timeout,json=idleTimeout,proto3" json:"idle_timeout,omitempty"`
+	HardTimeout  uint32                 `protobuf:"varint,7,opt,name=hard_timeout,json=hardTimeout,proto3" json:"hard_timeout,omitempty"`
+	Flags        uint32                 `protobuf:"varint,8,opt,name=flags,proto3" json:"flags,omitempty"`
+	Cookie       uint64                 `protobuf:"varint,9,opt,name=cookie,proto3" json:"cookie,omitempty"`
+	PacketCount  uint64                 `protobuf:"varint,10,opt,name=packet_count,json=packetCount,proto3" json:"packet_count,omitempty"`
+	ByteCount    uint64                 `protobuf:"varint,11,opt,name=byte_count,json=byteCount,proto3" json:"byte_count,omitempty"`
+	Match        *Match                 `protobuf:"bytes,12,opt,name=match,proto3" json:"match,omitempty"`
+	Instructions []*Instruction         `protobuf:"bytes,13,rep,name=instructions,proto3" json:"instructions,omitempty"`
+	// When the flow was installed (Unix nanoseconds): the core sets it on a
+	// logical flow when it is added (a modify keeps it) and stores it with
+	// the flow; duration_sec and duration_nsec are counted from it.
+	InstallTimeUnixNano int64 `protobuf:"varint,14,opt,name=install_time_unix_nano,json=installTimeUnixNano,proto3" json:"install_time_unix_nano,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Flow) Reset() {
@@ -2513,6 +2517,13 @@ func (x *Flow) GetInstructions() []*Instruction {
 		return x.Instructions
 	}
 	return nil
+}
+
+func (x *Flow) GetInstallTimeUnixNano() int64 {
+	if x != nil {
+		return x.InstallTimeUnixNano
+	}
+	return 0
 }
 
 type Flows struct {
@@ -4539,7 +4550,7 @@ const file_openflow_v1_openflow_proto_rawDesc = "" +
 	" \x01(\rR\boutGroup\x12\x14\n" +
 	"\x05flags\x18\v \x01(\rR\x05flags\x12(\n" +
 	"\x05match\x18\f \x01(\v2\x12.openflow.v1.MatchR\x05match\x12<\n" +
-	"\finstructions\x18\r \x03(\v2\x18.openflow.v1.InstructionR\finstructions\"\xb3\x03\n" +
+	"\finstructions\x18\r \x03(\v2\x18.openflow.v1.InstructionR\finstructions\"\xe8\x03\n" +
 	"\x04Flow\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x19\n" +
 	"\btable_id\x18\x02 \x01(\rR\atableId\x12!\n" +
@@ -4555,7 +4566,8 @@ const file_openflow_v1_openflow_proto_rawDesc = "" +
 	"\n" +
 	"byte_count\x18\v \x01(\x04R\tbyteCount\x12(\n" +
 	"\x05match\x18\f \x01(\v2\x12.openflow.v1.MatchR\x05match\x12<\n" +
-	"\finstructions\x18\r \x03(\v2\x18.openflow.v1.InstructionR\finstructions\"0\n" +
+	"\finstructions\x18\r \x03(\v2\x18.openflow.v1.InstructionR\finstructions\x123\n" +
+	"\x16install_time_unix_nano\x18\x0e \x01(\x03R\x13installTimeUnixNano\"0\n" +
 	"\x05Flows\x12'\n" +
 	"\x05items\x18\x01 \x03(\v2\x11.openflow.v1.FlowR\x05items\"\x8f\x01\n" +
 	"\x06Bucket\x12\x16\n" +

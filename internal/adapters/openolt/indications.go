@@ -59,8 +59,10 @@ func (o *olt) indication(ind *openolt.Indication) {
 			return
 		}
 		o.h.a.Submit(o.onuQueue(u.pon, u.serial)+"/omci", func(ctx context.Context) error { return o.omciIn(ctx, u, in.GetPkt()) })
+	case *openolt.Indication_PortStats:
+		o.portStats(d.PortStats)
 	default:
-		// Statistics and alarms: not used yet.
+		// Flow statistics and alarms: not used yet.
 	}
 }
 

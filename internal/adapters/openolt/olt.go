@@ -47,6 +47,8 @@ type olt struct {
 	signature uint32
 	unknown   map[string]bool // unknown ONUs and interfaces already logged
 	flows     *flowStore      // flows.go; nil until the pools are known
+	// pendingStats are port counters waiting for the next report (stats.go).
+	pendingStats map[uint32]*adapterv1.PortCounter
 
 	byDevice sync.Map // ONU device id → *onu, a cache for the OMCI relay (omci.go)
 }

@@ -168,6 +168,9 @@ type olt struct {
 	sim  *ponsim.Sim
 	face *face.Server
 	d    *daemon
+	// statsEvery is how often the face sends port statistics (0: its
+	// default).
+	statsEvery time.Duration
 }
 
 func (s *stack) newOLT(name string, pons, onus int) *olt {
@@ -181,7 +184,7 @@ func (p *olt) start() {
 	if err != nil {
 		p.s.t.Fatal(err)
 	}
-	f, err := face.Attach(sim, face.Config{})
+	f, err := face.Attach(sim, face.Config{StatsInterval: p.statsEvery})
 	if err != nil {
 		p.s.t.Fatal(err)
 	}

@@ -127,6 +127,7 @@ func (h *handler) follow(ctx context.Context, o *olt, adopting bool) (followed b
 		return false, err
 	}
 	frames.Go(func() { h.followFrames(sctx, o, fstream) })
+	frames.Go(func() { h.reportStats(sctx, o, h.a.StatsInterval()) })
 	// The stream starts with the ONUs: the sync need not report them.
 	if err := h.a.Do(ctx, reportKey(o), func(ctx context.Context) error { return h.sync(ctx, o, false) }); err != nil {
 		return false, err

@@ -86,10 +86,14 @@ type stack struct {
 	brokers []string
 	kv      kvstore.Store
 	nbi     voltv1.VoltServiceClient
+	nbiAddr string
 	core    *daemon
 	olt     *daemon // the ponsim_olt adapter
 	onu     *daemon // the ponsim_onu adapter
 }
+
+// statsInterval is how often the adapters report counters in tests.
+const statsInterval = 200 * time.Millisecond
 
 // newStack starts etcd, a broker, the core and both adapters.
 func newStack(t *testing.T) *stack {
@@ -145,11 +149,12 @@ func (s *stack) startCore() {
 	}
 	s.t.Cleanup(func() { cc.Close() })
 	s.nbi = voltv1.NewVoltServiceClient(cc)
+	s.nbiAddr = nbiAddr
 }
 
 func (s *stack) startAdapter(name string, run func(context.Context, adapter.Config) error) *daemon {
 	d, _ := start(s.t, name+" adapter", func(ctx context.Context, ready func(string)) error {
-		return run(ctx, adapter.Config{Brokers: s.brokers, Logs: s.logs, Ready: ready})
+		return run(ctx, adapter.Config{Brokers: s.brokers, Logs: s.logs, Ready: ready, StatsInterval: statsInterval})
 	})
 	return d
 }

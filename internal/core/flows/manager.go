@@ -25,6 +25,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
@@ -63,7 +64,17 @@ type Config struct {
 	// a frame out of one through its adapter.
 	Devices       Devices
 	SendPacketOut PacketOutSender
-	Logger        *slog.Logger
+	// FlowRemoved, if set, hears of each device flow that no logical flow
+	// asks for any more (its counters go with it). It runs with a logical
+	// device's lock held: it must not call the Manager.
+	FlowRemoved func(deviceID string, flowID uint64)
+	// FlowCounts, if set, gives a device flow's counts, for the last
+	// counts of a removed logical flow (its flow-removed event). Same
+	// lock rule as FlowRemoved.
+	FlowCounts func(deviceID string, flowID uint64) (packets, bytes uint64, ok bool)
+	// Now is the clock of install times (nil: time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Senders are the Pushers a Manager owns: it sends a device's whole
@@ -137,6 +148,13 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{cfg: cfg, log: log, ctx: ctx, cancel: cancel, lds: map[string]*ld{}}
 	m.push = cfg.Push(m.TablesOfDevice)
 	return m, nil
+}
+
+func (m *Manager) now() time.Time {
+	if m.cfg.Now != nil {
+		return m.cfg.Now()
+	}
+	return time.Now()
 }
 
 // Resend sends a device's whole tables to its adapter again (after the

@@ -99,6 +99,7 @@ type commit struct {
 	bytes   int // of ops
 	delta   map[string]*Delta
 	changes flowtable.Changes
+	final   map[uint64]*openflowv1.Flow // removed flows with their last counts
 	done    chan struct{}
 	err     error
 }
@@ -109,6 +110,7 @@ type commit struct {
 // store and every queued mod fails.
 func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 	gs, ms := l.table.GroupsAfter(c), l.table.MetersAfter(c)
+	stampInstall(c, m.now())
 	added := make(map[uint64]flowdecomp.Rules, len(c.Added))
 	if len(c.Added) > 0 {
 		d, err := m.decomposerLocked(l)
@@ -135,6 +137,7 @@ func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 		return nil, err
 	}
 
+	final := m.finalCountsLocked(l, c)
 	l.table.Apply(c)
 	for _, f := range c.Removed {
 		delete(l.rules, f.GetId())
@@ -146,7 +149,7 @@ func (m *Manager) applyLocked(l *ld, c flowtable.Changes) (*commit, error) {
 		l.rules[id] = r
 		m.count(l, r, +1)
 	}
-	cm := &commit{ops: ops, bytes: kvstore.OpsBytes(ops), delta: delta, changes: c, done: make(chan struct{})}
+	cm := &commit{ops: ops, bytes: kvstore.OpsBytes(ops), delta: delta, changes: c, final: final, done: make(chan struct{})}
 	l.queue = append(l.queue, cm)
 	return cm, nil
 }
@@ -198,7 +201,7 @@ func (m *Manager) flush(l *ld) {
 			for dev, d := range cm.delta {
 				m.push.Push(dev, d)
 			}
-			m.publish(l.id, cm.changes)
+			m.publish(l.id, cm.changes, cm.final)
 			close(cm.done)
 		}
 	}
@@ -341,7 +344,9 @@ func (m *Manager) count(l *ld, rules flowdecomp.Rules, sign int) {
 			l.devices[dev] = dt
 		}
 		for _, f := range dr.Flows {
-			bump(dt.flows, f.GetId(), f, sign)
+			if bump(dt.flows, f.GetId(), f, sign) && m.cfg.FlowRemoved != nil {
+				m.cfg.FlowRemoved(dev, f.GetId())
+			}
 		}
 		for _, g := range dr.Groups {
 			bump(dt.groups, g.GetGroupId(), g, sign)
@@ -352,7 +357,9 @@ func (m *Manager) count(l *ld, rules flowdecomp.Rules, sign int) {
 	}
 }
 
-func bump[K comparable, T any](m map[K]*counted[T], k K, v T, sign int) {
+// bump counts one more (sign 1) or one fewer (-1) logical flow asking
+// for k; gone says no logical flow asks for it any more.
+func bump[K comparable, T any](m map[K]*counted[T], k K, v T, sign int) (gone bool) {
 	c := m[k]
 	if c == nil {
 		c = &counted[T]{}
@@ -364,7 +371,9 @@ func bump[K comparable, T any](m map[K]*counted[T], k K, v T, sign int) {
 	}
 	if c.n <= 0 {
 		delete(m, k)
+		return true
 	}
+	return false
 }
 
 func flowKey(owner string, id uint64) string { return fmt.Sprintf("%s/%016x", owner, id) }
@@ -424,7 +433,8 @@ func (m *Manager) ops(ldID string, c flowtable.Changes) ([]kvstore.Op, error) {
 	return ops, nil
 }
 
-func (m *Manager) publish(ldID string, c flowtable.Changes) {
+// publish announces c; final has the removed flows with their last counts.
+func (m *Manager) publish(ldID string, c flowtable.Changes, final map[uint64]*openflowv1.Flow) {
 	if m.log.Enabled(context.Background(), slog.LevelDebug) {
 		for _, f := range c.Added {
 			m.log.Debug("flow added", "logical_device", ldID, "flow", flowtext.FormatFlow(f))
@@ -466,6 +476,9 @@ func (m *Manager) publish(ldID string, c flowtable.Changes) {
 	}
 	for _, f := range c.Removed {
 		if !added[f.GetId()] {
+			if fin := final[f.GetId()]; fin != nil {
+				f = fin
+			}
 			ev(&voltv1.FlowChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: f, RemovedReason: openflowv1.FlowRemovedReason_FLOW_REMOVED_REASON_DELETE})
 		}
 	}
@@ -491,5 +504,25 @@ func (m *Manager) publish(ldID string, c flowtable.Changes) {
 	}
 	for _, mc := range c.MetersAdded {
 		ev(&voltv1.MeterChange{Kind: voltv1.ChangeKind_CHANGE_KIND_ADDED, Meter: mc})
+	}
+}
+
+// stampInstall sets the install time of the flows c adds: now for a new
+// flow, the old one's for a flow that replaces one with its id (a modify,
+// or an add of an identical flow), so its duration goes on.
+func stampInstall(c flowtable.Changes, now time.Time) {
+	if len(c.Added) == 0 {
+		return
+	}
+	old := make(map[uint64]int64, len(c.Removed))
+	for _, f := range c.Removed {
+		old[f.GetId()] = f.GetInstallTimeUnixNano()
+	}
+	for _, f := range c.Added {
+		if t, ok := old[f.GetId()]; ok && t != 0 {
+			f.InstallTimeUnixNano = t
+		} else if f.GetInstallTimeUnixNano() == 0 {
+			f.InstallTimeUnixNano = now.UnixNano()
+		}
 	}
 }

@@ -202,6 +202,8 @@ func withInstructions(f *openflowv1.Flow, ins []*openflowv1.Instruction) *openfl
 		ByteCount:    f.GetByteCount(),
 		Match:        f.GetMatch(),
 		Instructions: ins,
+
+		InstallTimeUnixNano: f.GetInstallTimeUnixNano(),
 	}
 	if u := f.ProtoReflect().GetUnknown(); len(u) > 0 {
 		next.ProtoReflect().SetUnknown(u)

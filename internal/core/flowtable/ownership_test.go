@@ -118,6 +118,8 @@ func TestWithInstructionsKeepsEveryField(t *testing.T) {
 			r.Set(fd, protoreflect.ValueOfUint32(uint32(100+i)))
 		case fd.Kind() == protoreflect.Uint64Kind:
 			r.Set(fd, protoreflect.ValueOfUint64(uint64(100+i)))
+		case fd.Kind() == protoreflect.Int64Kind:
+			r.Set(fd, protoreflect.ValueOfInt64(int64(100+i)))
 		default:
 			t.Fatalf("field %s of kind %s: teach this test to set it", fd.Name(), fd.Kind())
 		}

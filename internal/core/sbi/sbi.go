@@ -49,6 +49,11 @@ type Alarms interface {
 	Update(ctx context.Context, a *voltv1.Alarm) (bool, error)
 }
 
+// Stats keeps the counters adapters report.
+type Stats interface {
+	Report(ctx context.Context, r *adapterv1.StatsReport) (*adapterv1.StatsReportResult, error)
+}
+
 // Config wires the server.
 type Config struct {
 	Devices   Devices
@@ -56,6 +61,7 @@ type Config struct {
 	PacketIns PacketIns
 	// Alarms, when nil, answers UpdateAlarm Unimplemented.
 	Alarms Alarms
+	Stats  Stats // nil: ReportStats answers Unimplemented
 	Logger *slog.Logger
 }
 
@@ -168,4 +174,20 @@ func (s *Server) DeviceReasonUpdate(ctx context.Context, req *adapterv1.DeviceRe
 
 func (s *Server) SendPacketIn(ctx context.Context, req *adapterv1.PacketInRequest) (*emptypb.Empty, error) {
 	return s.done("SendPacketIn", req, s.cfg.PacketIns.PacketIn(ctx, req.GetDeviceId(), req.GetPortNo(), req.GetPacket()))
+}
+
+// ReportStats keeps a batch of dataplane counters; those naming unknown
+// devices, flows, ports or meters are dropped and counted.
+func (s *Server) ReportStats(ctx context.Context, req *adapterv1.StatsReport) (*adapterv1.StatsReportResult, error) {
+	if s.cfg.Stats == nil {
+		return s.UnimplementedCoreServiceServer.ReportStats(ctx, req)
+	}
+	res, err := s.cfg.Stats.Report(ctx, req)
+	if err != nil {
+		return nil, coreerr.ToStatus(err)
+	}
+	if res.GetDropped() > 0 {
+		s.cfg.Logger.Debug("counters of unknown devices, flows, ports or meters dropped", "device", req.GetDeviceId(), "dropped", res.GetDropped())
+	}
+	return res, nil
 }

@@ -1,0 +1,75 @@
+package openolt
+
+import (
+	"context"
+
+	"github.com/opencord/voltha-protos/v5/go/openolt"
+
+	"github.com/openvolt/openvolt/adapter/portno"
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
+)
+
+// Interface ids in the OLT's port statistics, as the openolt agent (and
+// VOLTHA's adapter) number them.
+const (
+	nniIntfBase   = 0x100000   // + NNI id
+	ponIntfMarker = 0x20000000 // | PON id
+)
+
+// statsPort is the device port number of an interface id of a port
+// statistics indication; ok is false for one outside the port layout.
+func (o *olt) statsPort(intf uint32) (no uint32, ok bool) {
+	switch {
+	case intf&0xf0000000 == ponIntfMarker:
+		pon := intf &^ 0xf0000000
+		return ponPort(pon), pon < o.ponCount()
+	case intf >= nniIntfBase && intf-nniIntfBase <= 14:
+		return portno.NNI(intf - nniIntfBase), true
+	}
+	return 0, false
+}
+
+// portStats queues a port statistics indication for the core; what queues
+// while a report is under way goes in the next one (a batch).
+func (o *olt) portStats(ps *openolt.PortStatistics) {
+	no, ok := o.statsPort(ps.GetIntfId())
+	if !ok {
+		o.logUnknown("port statistics of an unknown interface", "intf_id", ps.GetIntfId())
+		return
+	}
+	c := &adapterv1.PortCounter{
+		PortNo:    no,
+		RxPackets: ps.GetRxPackets(), RxBytes: ps.GetRxBytes(),
+		TxPackets: ps.GetTxPackets(), TxBytes: ps.GetTxBytes(),
+		RxErrors: ps.GetRxErrorPackets(), TxErrors: ps.GetTxErrorPackets(),
+	}
+	o.mu.Lock()
+	first := len(o.pendingStats) == 0
+	if o.pendingStats == nil {
+		o.pendingStats = map[uint32]*adapterv1.PortCounter{}
+	}
+	o.pendingStats[no] = c
+	o.mu.Unlock()
+	if first {
+		o.h.a.Submit(o.id+"/stats", o.reportStats)
+	}
+}
+
+// reportStats sends the queued port counters.
+func (o *olt) reportStats(ctx context.Context) error {
+	o.mu.Lock()
+	ds := &adapterv1.DeviceStats{DeviceId: o.id}
+	for _, c := range o.pendingStats {
+		ds.Ports = append(ds.Ports, c)
+	}
+	o.pendingStats = nil
+	o.mu.Unlock()
+	if len(ds.Ports) == 0 {
+		return nil
+	}
+	_, err := o.h.a.ReportStats(ctx, &adapterv1.StatsReport{DeviceId: o.id, Devices: []*adapterv1.DeviceStats{ds}})
+	if err != nil {
+		o.log.Debug("port counters not reported", "err", err)
+	}
+	return nil
+}
