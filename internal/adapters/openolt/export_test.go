@@ -31,7 +31,7 @@ func RenderInstance(raw []byte) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "instance %s: alloc_id=%d", in.Ref.owner(), in.AllocID)
+	fmt.Fprintf(&b, "instance %s: alloc_id=%d", in.ref().owner(), in.AllocID)
 	for _, g := range in.GemPorts {
 		fmt.Fprintf(&b, " gem=%d(pbits=%s,q=%d)", g.ID, g.PbitMap, g.Priority)
 	}

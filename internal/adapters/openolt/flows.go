@@ -102,7 +102,7 @@ func (s *flowStore) load(ctx context.Context) error {
 		if err := json.Unmarshal(kv.Value, &in); err != nil {
 			return fmt.Errorf("tech-profile instance %s: %w", kv.Key, err)
 		}
-		s.tps[in.Ref] = &in
+		s.tps[in.ref()] = &in
 	}
 	return nil
 }
