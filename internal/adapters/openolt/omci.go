@@ -100,14 +100,6 @@ func (o *olt) tpToONU(ctx context.Context, in *tpInstance, msgType string) error
 	return o.h.a.SendInterAdapterMessage(ctx, ChildTopic, msgType, dev, o.id, wrapperspb.Bytes(body))
 }
 
-// hasInstance reports whether the UNI's instance ref exists already (its
-// ONU has been sent it).
-func hasInstance(fs *flowStore, ref tpRef) bool {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.tps[ref] != nil
-}
-
 // onuUpDown tells the ONU's adapter the ONU is up or down on the PON.
 func (o *olt) onuUpDown(ctx context.Context, u *onu, up bool) error {
 	if o.h.opts.NoONUAdapter {

@@ -246,6 +246,42 @@ func (p *pools) get(ctx context.Context, pon int, name, owner string) (uint32, e
 	}
 }
 
+// reserve takes n ids of pool name on pon for owner in memory only: the
+// caller claims them in the store (create-only keys, see flowadd.go) or
+// releases them. Either all are reserved or none.
+func (p *pools) reserve(pon int, name, owner string, n int) ([]uint32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pl := p.pools[poolKey{pon, name}]
+	if pl == nil {
+		return nil, status.Errorf(codes.NotFound, "no %s pool on pon %s", name, ponSegment(pon))
+	}
+	ids := make([]uint32, 0, n)
+	for range n {
+		id, ok := pl.freeLocked()
+		if !ok {
+			for _, id := range ids {
+				delete(pl.used, id)
+			}
+			return nil, exhausted(pl)
+		}
+		pl.used[id] = owner
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// release returns reserved ids that were never claimed in the store.
+func (p *pools) release(pon int, name string, ids ...uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl := p.pools[poolKey{pon, name}]; pl != nil {
+		for _, id := range ids {
+			delete(pl.used, id)
+		}
+	}
+}
+
 // freeLocked finds an unused id, searching round from next.
 func (pl *pool) freeLocked() (uint32, bool) {
 	size := uint64(pl.end) - uint64(pl.start) + 1

@@ -224,62 +224,6 @@ func shapingFrom(m *openflowv1.MeterConfig) *Shaping {
 	return s
 }
 
-// instance returns the tech-profile instance of ref, creating it (ids,
-// schedulers and queues on the OLT, the record in the store) when the UNI
-// has none.
-func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef) (*tpInstance, error) {
-	fs.mu.Lock()
-	in := fs.tps[ref]
-	fs.mu.Unlock()
-	if in != nil {
-		return in, nil
-	}
-	tech, prof, err := o.profile(ctx, ref.TPID)
-	if err != nil {
-		return nil, err
-	}
-	owner := ref.owner()
-	alloc, err := res.Get(ctx, int(ref.PON), PoolAlloc, owner, 1)
-	if err != nil {
-		return nil, err
-	}
-	gems, err := res.Get(ctx, int(ref.PON), PoolGEM, owner, len(prof.UpstreamGEMs))
-	if err != nil {
-		_ = res.Free(ctx, int(ref.PON), PoolAlloc, alloc...)
-		return nil, err
-	}
-	in = &tpInstance{TPID: ref.TPID, PON: ref.PON, ONU: ref.ONU, UNI: ref.UNI, Technology: tech, Name: prof.Name, AllocID: alloc[0],
-		USScheduler: prof.USScheduler, DSScheduler: prof.DSScheduler}
-	for i, us := range prof.UpstreamGEMs {
-		// Validate paired the lists by index.
-		us, ds := us, prof.DownstreamGEMs[i]
-		in.GemPorts = append(in.GemPorts, TechProfileGemPort{ID: gems[i], PbitMap: us.PbitMap, Priority: uint32(us.PriorityQ),
-			Upstream: &us, Downstream: &ds})
-	}
-	free := func() {
-		c := context.WithoutCancel(ctx)
-		_ = res.Free(c, int(ref.PON), PoolAlloc, alloc...)
-		_ = res.Free(c, int(ref.PON), PoolGEM, gems...)
-	}
-	if err := o.createSchedulers(ctx, in); err != nil {
-		free()
-		return nil, err
-	}
-	body, err := json.Marshal(in)
-	if err == nil {
-		_, err = fs.kv.Put(ctx, fs.tpKey(ref), body)
-	}
-	if err != nil {
-		o.removeSchedulers(context.WithoutCancel(ctx), in)
-		free()
-		return nil, fmt.Errorf("persisting tech-profile instance %s: %w", owner, err)
-	}
-	fs.mu.Lock()
-	fs.tps[ref] = in
-	fs.mu.Unlock()
-	return in, nil
-}
-
 func shapingInfo(s *Shaping) *tech_profile.TrafficShapingInfo {
 	if s == nil {
 		return &tech_profile.TrafficShapingInfo{}
@@ -340,42 +284,6 @@ func discardPolicy(v string) tech_profile.DiscardPolicy {
 		return tech_profile.DiscardPolicy_WRed
 	}
 	return tech_profile.DiscardPolicy_TailDrop
-}
-
-// shape records the meter of a flow of the instance (its first meter per
-// direction) and updates the schedulers on the OLT.
-func (o *olt) shape(ctx context.Context, fs *flowStore, in *tpInstance, downstream bool, m *openflowv1.MeterConfig) error {
-	if m == nil {
-		return nil
-	}
-	fs.mu.Lock()
-	next := *in
-	switch {
-	case downstream && in.DSShaping == nil:
-		next.DSShaping = shapingFrom(m)
-	case !downstream && in.Shaping == nil:
-		next.Shaping = shapingFrom(m)
-	default:
-		fs.mu.Unlock()
-		return nil
-	}
-	fs.mu.Unlock()
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	if _, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(&next)); err != nil && status.Code(err) != codes.AlreadyExists {
-		return fmt.Errorf("CreateTrafficSchedulers (meter %d) for %s: %w", m.GetMeterId(), in.ref().owner(), err)
-	}
-	body, err := json.Marshal(&next)
-	if err == nil {
-		_, err = fs.kv.Put(ctx, fs.tpKey(in.ref()), body)
-	}
-	if err != nil {
-		return fmt.Errorf("persisting tech-profile instance %s: %w", in.ref().owner(), err)
-	}
-	fs.mu.Lock()
-	*in = next
-	fs.mu.Unlock()
-	return nil
 }
 
 // queuesOf is a queue per GEM port and direction, with the profile's
