@@ -328,9 +328,9 @@ func (pl *addPlan) shape(g *flowGroup, ref tpRef, in *tpInstance, downstream boo
 	return nil
 }
 
-// claim persists the plan: the instances first (their final form), then
-// the ids and flows, chunk by chunk; a chunk that fails undoes those
-// before it.
+// claim persists the plan: instances (their final form), ids and flows,
+// in chunks written several at once; a chunk that fails undoes the
+// others.
 func (o *olt) claim(ctx context.Context, pl *addPlan) error {
 	var ops, undo []kvstore.Op
 	for ref, p := range pl.instances {
@@ -355,7 +355,13 @@ func (o *olt) claim(ctx context.Context, pl *addPlan) error {
 	if err == nil {
 		return nil
 	}
-	if uerr := batchAll(context.WithoutCancel(ctx), pl.fs.kv, pl.undo[:applied]); uerr != nil {
+	var back []kvstore.Op
+	for i, ok := range applied {
+		if ok {
+			back = append(back, pl.undo[i])
+		}
+	}
+	if uerr := batchAll(context.WithoutCancel(ctx), pl.fs.kv, back); uerr != nil {
 		o.log.Warn("undoing a claim that failed half way", "err", uerr)
 	}
 	if errors.Is(err, kvstore.ErrConflict) {
@@ -542,12 +548,15 @@ func (o *olt) undoUnsent(ctx context.Context, pl *addPlan) {
 	}
 }
 
-// batchChunks writes ops in chunks the store applies atomically and
-// returns how many ops were applied before an error.
-func batchChunks(ctx context.Context, kv flowKV, ops []kvstore.Op) (int, error) {
+// claimChunks is how many chunks of a claim are in flight at once: etcd
+// shares one disk write among the transactions that arrive together.
+const claimChunks = 8
+
+// chunkOps splits ops into chunks the store applies atomically.
+func chunkOps(kv flowKV, ops []kvstore.Op) [][2]int {
 	max := kv.MaxBatch()
-	done := 0
-	for done < len(ops) {
+	var out [][2]int
+	for done := 0; done < len(ops); {
 		n, bytes := 0, 0
 		for done+n < len(ops) && n < max {
 			b := len(ops[done+n].Key) + len(ops[done+n].Value)
@@ -557,12 +566,41 @@ func batchChunks(ctx context.Context, kv flowKV, ops []kvstore.Op) (int, error) 
 			bytes += b
 			n++
 		}
-		if err := kv.Batch(ctx, ops[done:done+n]); err != nil {
-			return done, err
-		}
+		out = append(out, [2]int{done, done + n})
 		done += n
 	}
-	return done, nil
+	return out
+}
+
+// batchChunks writes ops in chunks, several at once, and returns which
+// ops were applied (whole chunks) and the first error.
+func batchChunks(ctx context.Context, kv flowKV, ops []kvstore.Op) ([]bool, error) {
+	applied := make([]bool, len(ops))
+	var (
+		mu    sync.Mutex // guards first
+		first error
+		wg    sync.WaitGroup
+	)
+	sem := make(chan struct{}, claimChunks)
+	for _, c := range chunkOps(kv, ops) {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := kv.Batch(ctx, ops[c[0]:c[1]]); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				return
+			}
+			for i := c[0]; i < c[1]; i++ {
+				applied[i] = true // each chunk its own indexes
+			}
+		})
+	}
+	wg.Wait()
+	return applied, first
 }
 
 func batchAll(ctx context.Context, kv flowKV, ops []kvstore.Op) error {

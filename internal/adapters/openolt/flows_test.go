@@ -157,3 +157,45 @@ func TestATTSubscriberFlows(t *testing.T) {
 	}
 	_ = voltv1.OperStatus_OPER_STATUS_ACTIVE
 }
+
+// TestClaimTakenMeanwhile: ids another replica of the adapter claimed in
+// the store after this one loaded its pools make an update Aborted with
+// nothing sent or kept; the retry learnt them and takes others.
+func TestClaimTakenMeanwhile(t *testing.T) {
+	s := newStack(t)
+	p := s.newOLT("claim", 1, 2)
+	p.start()
+	id := s.create(p.addr)
+	s.waitActive(id, 1, 2)
+	dev := s.device(id)
+	for fid := 1; fid <= 8; fid++ {
+		if _, err := s.kv.Put(s.ctx(), fmt.Sprintf("/volt/openolt/%s/resources/olt/flow_id/%d", id, fid), []byte("another replica")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flows := attFlows(t, portno.UNI(0, 1, 0))
+	req := &adapterv1.IncrementalFlowsRequest{Device: dev, Flows: &adapterv1.FlowChanges{ToAdd: flows},
+		Meters: &adapterv1.MeterChanges{ToAdd: []*openflowv1.MeterConfig{attMeter(t)}}}
+	_, err := s.direct.UpdateFlowsIncrementally(s.ctx(), req)
+	if status.Code(err) != codes.Aborted {
+		t.Fatalf("an update whose flow ids another replica holds: %v, want Aborted", err)
+	}
+	if got := strings.TrimSpace(s.stored(id)); got != "" {
+		t.Fatalf("after an aborted claim the store holds:\n%s", got)
+	}
+	if got := s.resources(id); len(got) != 2+8 {
+		t.Fatalf("after an aborted claim the resources are %v, want the 2 onu ids and the other replica's 8 flow ids", got)
+	}
+	if _, err := s.direct.UpdateFlowsIncrementally(s.ctx(), req); err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	for k, v := range s.resources(id) {
+		var fid int
+		if _, err := fmt.Sscanf(k, "olt/flow_id/%d", &fid); err == nil && fid <= 8 && v != "another replica" {
+			t.Errorf("flow id %d, claimed by another replica, was handed out to %s", fid, v)
+		}
+	}
+	if got := strings.Count(s.stored(id), "flow_id="); got != len(flows) {
+		t.Errorf("after the retry the store holds %d flows, want %d:\n%s", got, len(flows), s.stored(id))
+	}
+}
