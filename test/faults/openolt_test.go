@@ -131,7 +131,8 @@ func resources(t testing.TB, kv kvstore.Store, oltID string) map[string]string {
 // core and ponsim's openolt face: an OLT with 4 ONUs is activated, 3
 // subscribers get their flows, and the openolt adapter is killed (-9) and
 // started again. Its resource ids, instances and flow records are the same
-// afterwards and the OLT's flows are still in ponsim's table; a fourth
+// afterwards, the OLT's flows are still in ponsim's table and the ONUs are
+// still ACTIVE with every subscriber's logical flows; a fourth
 // subscriber then gets ids none of the others hold (ponsim refuses a flow
 // id in use), so the restarted adapter learnt the pools from etcd.
 func TestOpenOLTAdapterKilled(t *testing.T) {
@@ -271,6 +272,19 @@ func TestOpenOLTAdapterKilled(t *testing.T) {
 	}
 	if newKeys == 0 {
 		t.Errorf("the fourth subscriber added no keys")
+	}
+	// The restarted adapter left the ONUs as they were: ACTIVE with their
+	// UNIs, so no subscriber's logical flows went with a UNI port.
+	n, u, err := s.activeONUs(olt)
+	if err != nil || n != 4 || len(u) != 4 {
+		t.Errorf("after the restart: %d ONUs ACTIVE, %d live UNIs (%v), want 4 and 4", n, len(u), err)
+	}
+	lf, err := s.nbi.ListLogicalDeviceFlows(ctxT(t, 10*time.Second), &voltv1.ID{Id: ld})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(lf.GetItems()), 4*7+1; got != want {
+		t.Errorf("after the restart the logical device has %d flows, want %d", got, want)
 	}
 	say(t, "resource ids unchanged across the restart (%d resource keys, %d new for the fourth subscriber); whole test %v",
 		resKeys, newKeys, time.Since(start).Round(time.Millisecond))

@@ -90,9 +90,10 @@ type planned struct {
 }
 
 type reserved struct {
-	pon  int
-	name string
-	id   uint32
+	pon   int
+	name  string
+	owner string
+	id    uint32
 }
 
 // addFlows adds flows to the OLT and the store (see above). It runs in
@@ -236,7 +237,7 @@ func (pl *addPlan) reserve(pon int, name, owner string, n int) ([]uint32, error)
 		return nil, err
 	}
 	for _, id := range ids {
-		pl.ids = append(pl.ids, reserved{pon, name, id})
+		pl.ids = append(pl.ids, reserved{pon, name, owner, id})
 		key := pl.res.key(pon, name, id)
 		pl.ops = append(pl.ops, kvstore.Op{Key: key, Value: []byte(owner), Create: true})
 		pl.undo = append(pl.undo, kvstore.Op{Key: key, Delete: true})
@@ -247,7 +248,7 @@ func (pl *addPlan) reserve(pon int, name, owner string, n int) ([]uint32, error)
 // release gives back the ids reserved in memory (nothing was claimed).
 func (pl *addPlan) release() {
 	for _, r := range pl.ids {
-		pl.res.release(r.pon, r.name, r.id)
+		pl.res.release(r.pon, r.name, r.owner, r.id)
 	}
 	pl.ids = nil
 }
@@ -526,7 +527,7 @@ func (o *olt) undoUnsent(ctx context.Context, pl *addPlan) {
 	}
 	for _, r := range pl.ids {
 		if !keep[pl.res.key(r.pon, r.name, r.id)] {
-			pl.res.release(r.pon, r.name, r.id)
+			pl.res.release(r.pon, r.name, r.owner, r.id)
 		}
 	}
 	pl.fs.mu.Lock()

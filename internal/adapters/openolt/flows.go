@@ -131,8 +131,12 @@ func (h *handler) UpdateFlowsIncrementally(ctx context.Context, req *adapterv1.I
 		for _, m := range req.GetMeters().GetToUpdate() {
 			meters[m.GetMeterId()] = m
 		}
-		for _, f := range req.GetFlows().GetToRemove() {
-			if err := o.removeFlow(ctx, f.GetId()); err != nil {
+		if rm := req.GetFlows().GetToRemove(); len(rm) > 0 {
+			ids := make([]uint64, len(rm))
+			for i, f := range rm {
+				ids[i] = f.GetId()
+			}
+			if err := o.removeFlows(ctx, ids); err != nil {
 				return err
 			}
 		}
@@ -155,36 +159,6 @@ var errUnready = errors.New("the OLT has not been reached yet (no resource range
 func flowKeyOf(rec *flowRecord) *openolt.Flow {
 	return &openolt.Flow{FlowId: rec.flow.GetFlowId(), FlowType: rec.flow.GetFlowType(),
 		AccessIntfId: rec.flow.GetAccessIntfId(), OnuId: rec.flow.GetOnuId(), UniId: rec.flow.GetUniId()}
-}
-
-// removeFlow removes a device flow from the OLT and frees its ids; the
-// last flow of a tech-profile instance removes the instance.
-func (o *olt) removeFlow(ctx context.Context, id uint64) error {
-	res, fs, err := o.stores()
-	if err != nil {
-		return err
-	}
-	rec := fs.get(id)
-	if rec == nil {
-		return nil
-	}
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	_, err = o.cli.FlowRemove(cctx, flowKeyOf(rec))
-	cancel()
-	if err != nil && !unreachable(err) {
-		return fmt.Errorf("FlowRemove %d: %w", rec.flow.GetFlowId(), err)
-	}
-	if err := fs.kv.Delete(ctx, fs.flowKey(id)); err != nil {
-		return err
-	}
-	fs.mu.Lock()
-	delete(fs.flows, id)
-	fs.mu.Unlock()
-	if err := res.Free(ctx, oltWide, PoolFlow, uint32(rec.flow.GetFlowId())); err != nil {
-		return err
-	}
-	o.dropInstanceIfUnused(ctx, res, fs, rec.TP)
-	return nil
 }
 
 // resendFlows sends the flows again after the OLT lost them (a reboot):

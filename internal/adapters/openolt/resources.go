@@ -271,8 +271,18 @@ func (p *pools) reserve(pon int, name, owner string, n int) ([]uint32, error) {
 	return ids, nil
 }
 
-// release returns reserved ids that were never claimed in the store.
-func (p *pools) release(pon int, name string, ids ...uint32) {
+// release returns a reserved id that was never claimed in the store,
+// unless it is no longer owner's (a reload found another replica's claim).
+func (p *pools) release(pon int, name, owner string, id uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl := p.pools[poolKey{pon, name}]; pl != nil && pl.used[id] == owner {
+		delete(pl.used, id)
+	}
+}
+
+// forget drops ids from the pool in memory (their keys are gone).
+func (p *pools) forget(pon int, name string, ids ...uint32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pl := p.pools[poolKey{pon, name}]; pl != nil {
@@ -280,6 +290,25 @@ func (p *pools) release(pon int, name string, ids ...uint32) {
 			delete(pl.used, id)
 		}
 	}
+}
+
+// ownedBy lists the ids in the pools of pon (and the OLT's) whose owner
+// starts with ownerPrefix.
+func (p *pools) ownedBy(pon int, ownerPrefix string) []reserved {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []reserved
+	for k, pl := range p.pools {
+		if k.pon != pon && k.pon != oltWide {
+			continue
+		}
+		for id, o := range pl.used {
+			if strings.HasPrefix(o, ownerPrefix) {
+				out = append(out, reserved{pon: k.pon, name: k.name, owner: o, id: id})
+			}
+		}
+	}
+	return out
 }
 
 // freeLocked finds an unused id, searching round from next.
@@ -378,36 +407,4 @@ func (p *pools) Used(pon int, name string) map[uint32]string {
 		}
 	}
 	return out
-}
-
-// FreeOwner frees every id owner holds in the pools of pon (and, for
-// flows, of the OLT) whose owner starts with ownerPrefix.
-func (p *pools) FreeOwner(ctx context.Context, pon int, ownerPrefix string) error {
-	type hit struct {
-		pon  int
-		name string
-		ids  []uint32
-	}
-	var hits []hit
-	p.mu.Lock()
-	for k, pl := range p.pools {
-		if k.pon != pon && k.pon != oltWide {
-			continue
-		}
-		var ids []uint32
-		for id, o := range pl.used {
-			if strings.HasPrefix(o, ownerPrefix) {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) > 0 {
-			hits = append(hits, hit{k.pon, k.name, ids})
-		}
-	}
-	p.mu.Unlock()
-	var errs []error
-	for _, h := range hits {
-		errs = append(errs, p.Free(ctx, h.pon, h.name, h.ids...))
-	}
-	return errors.Join(errs...)
 }

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/openvolt/openvolt/adapter"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/techprofile"
 )
@@ -335,36 +334,5 @@ func (o *olt) removeSchedulers(ctx context.Context, in *tpInstance) {
 	}
 	if _, err := o.cli.RemoveTrafficSchedulers(cctx, schedulersOf(in)); err != nil {
 		o.log.Info("RemoveTrafficSchedulers", "tp", in.ref().owner(), "err", err)
-	}
-}
-
-// dropInstanceIfUnused removes the instance ref when no flow uses it: its
-// queues and schedulers, its record and its ids.
-func (o *olt) dropInstanceIfUnused(ctx context.Context, res *pools, fs *flowStore, ref *tpRef) {
-	if ref == nil {
-		return
-	}
-	fs.mu.Lock()
-	for _, r := range fs.flows {
-		if r.TP != nil && *r.TP == *ref {
-			fs.mu.Unlock()
-			return
-		}
-	}
-	in := fs.tps[*ref]
-	delete(fs.tps, *ref)
-	fs.mu.Unlock()
-	if in == nil {
-		return
-	}
-	if err := o.tpToONU(ctx, in, adapter.MsgTechProfileDelete); err != nil {
-		o.log.Warn("telling the ONU's adapter a tech-profile instance is gone", "tp", ref.owner(), "err", err)
-	}
-	o.removeSchedulers(ctx, in)
-	if err := fs.kv.Delete(ctx, fs.tpKey(*ref)); err != nil {
-		o.log.Warn("deleting a tech-profile instance", "tp", ref.owner(), "err", err)
-	}
-	if err := res.FreeOwner(ctx, int(ref.PON), ref.owner()); err != nil {
-		o.log.Warn("freeing a tech-profile instance's ids", "tp", ref.owner(), "err", err)
 	}
 }
