@@ -59,3 +59,16 @@ func compact(b []byte) string {
 	out, _ := json.Marshal(v)
 	return string(out)
 }
+
+// FlowRecordID is the openolt flow id a stored flow record carries.
+func FlowRecordID(raw []byte) (uint64, error) {
+	var r flowRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return 0, err
+	}
+	f := &openolt.Flow{}
+	if err := protojson.Unmarshal(r.Flow, protoadapt.MessageV2Of(f)); err != nil {
+		return 0, err
+	}
+	return f.GetFlowId(), nil
+}

@@ -114,7 +114,18 @@ func (o *olt) addFlows(ctx context.Context, flows []*openflowv1.Flow, meters map
 	if len(pl.groups) == 0 {
 		return nil
 	}
-	if err := o.claim(ctx, pl); err != nil {
+	// The store and the OLT are written under a context the caller's end
+	// does not cut: a write cut short may still have been applied, and
+	// what the update leaves behind must be known. The caller's end stops
+	// the update between calls.
+	if err := ctx.Err(); err != nil {
+		pl.release()
+		return err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+	err = o.claim(cctx, pl)
+	cancel()
+	if err != nil {
 		pl.release()
 		return err
 	}
@@ -417,17 +428,27 @@ func (o *olt) send(ctx context.Context, pl *addPlan) (refused bool, err error) {
 }
 
 func (o *olt) sendGroup(ctx context.Context, g *flowGroup, failed func() bool) error {
+	work := context.WithoutCancel(ctx) // see addFlows
+	cut := func() error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("the update was cut short: %w", context.Cause(ctx))
+		}
+		return nil
+	}
 	for _, p := range g.insts {
+		if err := cut(); err != nil {
+			return err
+		}
 		if p.fresh {
-			if err := o.createSchedulers(ctx, p.in); err != nil {
+			if err := o.createSchedulers(work, p.in); err != nil {
 				return err
 			}
-			if err := o.tpToONU(ctx, p.in, adapter.MsgTechProfile); err != nil {
-				o.removeSchedulers(context.WithoutCancel(ctx), p.in)
+			if err := o.tpToONU(work, p.in, adapter.MsgTechProfile); err != nil {
+				o.removeSchedulers(work, p.in)
 				return err
 			}
 		} else {
-			cctx, cancel := context.WithTimeout(ctx, callTimeout)
+			cctx, cancel := context.WithTimeout(work, callTimeout)
 			_, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(p.in))
 			cancel()
 			if err != nil && status.Code(err) != codes.AlreadyExists {
@@ -440,7 +461,10 @@ func (o *olt) sendGroup(ctx context.Context, g *flowGroup, failed func() bool) e
 		if failed() {
 			return nil
 		}
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		if err := cut(); err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(work, callTimeout)
 		_, err := o.cli.FlowAdd(cctx, rec.flow)
 		cancel()
 		if err != nil {
