@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sync"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/internal/kvstore"
 )
@@ -47,17 +50,30 @@ func (o *olt) removeFlows(ctx context.Context, ids []uint64) error {
 		first error
 		wg    sync.WaitGroup
 	)
+	// As for additions (flowadd.go), the calls run under a context the
+	// caller's end does not cut, which stops the removal between calls.
+	work := context.WithoutCancel(ctx)
 	sem := make(chan struct{}, maxFlowGroups)
 	for _, k := range order {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			for _, rec := range groups[k] {
-				cctx, cancel := context.WithTimeout(ctx, callTimeout)
+				if ctx.Err() != nil {
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("the removal was cut short: %w", context.Cause(ctx))
+					}
+					mu.Unlock()
+					return
+				}
+				cctx, cancel := context.WithTimeout(work, callTimeout)
 				_, err := o.cli.FlowRemove(cctx, flowKeyOf(rec))
 				cancel()
 				mu.Lock()
-				if err != nil && !unreachable(err) {
+				// NotFound: the OLT no longer has it (a removal sent
+				// before, whose answer was lost).
+				if err != nil && !unreachable(err) && status.Code(err) != codes.NotFound {
 					if first == nil {
 						first = fmt.Errorf("FlowRemove %d: %w", rec.flow.GetFlowId(), err)
 					}
@@ -100,12 +116,14 @@ func (o *olt) removeFlows(ctx context.Context, ids []uint64) error {
 			ops = append(ops, kvstore.Op{Key: res.key(r.pon, r.name, r.id), Delete: true})
 			freed = append(freed, r)
 		}
-		if err := o.tpToONU(ctx, in, adapter.MsgTechProfileDelete); err != nil {
+		if err := o.tpToONU(work, in, adapter.MsgTechProfileDelete); err != nil {
 			o.log.Warn("telling the ONU's adapter a tech-profile instance is gone", "tp", ref.owner(), "err", err)
 		}
-		o.removeSchedulers(ctx, in)
+		o.removeSchedulers(work, in)
 	}
-	if err := batchAll(ctx, fs.kv, uniqueOps(ops)); err != nil {
+	sctx, cancel := context.WithTimeout(work, callTimeout)
+	defer cancel()
+	if err := batchAll(sctx, fs.kv, uniqueOps(ops)); err != nil {
 		// The flows left the OLT: keep the records until the store takes
 		// the change (a later removal finds them and completes it).
 		return fmt.Errorf("dropping the records of removed flows: %w", err)
