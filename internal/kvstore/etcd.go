@@ -262,15 +262,23 @@ func (s *Etcd) Batch(ctx context.Context, ops []Op) error {
 			n++
 		}
 		txnOps := make([]clientv3.Op, n)
+		var absent []clientv3.Cmp
 		for i, op := range ops[:n] {
 			if op.Delete {
 				txnOps[i] = clientv3.OpDelete(op.Key)
 			} else {
 				txnOps[i] = clientv3.OpPut(op.Key, string(op.Value))
+				if op.Create {
+					absent = append(absent, clientv3.Compare(clientv3.CreateRevision(op.Key), "=", 0))
+				}
 			}
 		}
-		if _, err := s.cli.Txn(ctx).Then(txnOps...).Commit(); err != nil {
+		resp, err := s.cli.Txn(ctx).If(absent...).Then(txnOps...).Commit()
+		if err != nil {
 			return s.fail("batch", fmt.Sprintf("of %d ops", len(ops)), err)
+		}
+		if !resp.Succeeded {
+			return fmt.Errorf("kvstore: batch of %d ops: a key to create exists: %w", len(ops), ErrConflict)
 		}
 		s.log.Debug("batch", "ops", n, "bytes", bytes, "first_key", ops[0].Key)
 		ops = ops[n:]

@@ -33,7 +33,9 @@ type Store interface {
 	// DeletePrefix removes every key that starts with prefix, atomically.
 	// The prefix must not be empty.
 	DeletePrefix(ctx context.Context, prefix string) error
-	// Batch applies puts and deletes in order. Each chunk of up to
+	// Batch applies puts and deletes in order. A chunk holding an op with
+	// Create set applies only if none of its Create keys exists, else
+	// nothing of it is applied and Batch fails with ErrConflict. Each chunk of up to
 	// MaxBatch() ops and MaxTxnBytes (or one op, if larger) is atomic (one etcd transaction); a longer batch is
 	// applied chunk by chunk, so a failure can leave earlier chunks
 	// applied. A key may appear once per chunk.
@@ -79,10 +81,13 @@ func OpsBytes(ops []Op) int {
 const DefaultMaxTxnOps = 128
 
 // Op is one write of a Batch: a put of Value at Key, or a delete of Key.
+// Create makes a put a claim: the key must not exist (as CompareAndSwap
+// with revision 0), for the whole chunk it is in.
 type Op struct {
 	Key    string
 	Value  []byte
 	Delete bool
+	Create bool
 }
 
 // KV is one key with its value and the revision that last modified it.

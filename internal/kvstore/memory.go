@@ -180,6 +180,11 @@ func (s *Memory) Batch(ctx context.Context, ops []Op) error {
 	}
 	defer s.mu.Unlock()
 	for _, op := range ops {
+		if _, ok := s.kvs[op.Key]; ok && op.Create && !op.Delete {
+			return fmt.Errorf("kvstore: batch: %q exists: %w", op.Key, ErrConflict)
+		}
+	}
+	for _, op := range ops {
 		if !op.Delete {
 			s.putLocked(op.Key, op.Value, 0)
 		} else if _, ok := s.kvs[op.Key]; ok {

@@ -31,7 +31,7 @@ func RenderInstance(raw []byte) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "instance %s: alloc_id=%d", in.Ref.owner(), in.AllocID)
+	fmt.Fprintf(&b, "instance %s: alloc_id=%d", in.ref().owner(), in.AllocID)
 	for _, g := range in.GemPorts {
 		fmt.Fprintf(&b, " gem=%d(pbits=%s,q=%d)", g.ID, g.PbitMap, g.Priority)
 	}
@@ -58,4 +58,17 @@ func compact(b []byte) string {
 	}
 	out, _ := json.Marshal(v)
 	return string(out)
+}
+
+// FlowRecordID is the openolt flow id a stored flow record carries.
+func FlowRecordID(raw []byte) (uint64, error) {
+	var r flowRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return 0, err
+	}
+	f := &openolt.Flow{}
+	if err := protojson.Unmarshal(r.Flow, protoadapt.MessageV2Of(f)); err != nil {
+		return 0, err
+	}
+	return f.GetFlowId(), nil
 }

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/protoadapt"
 
-	"github.com/openvolt/openvolt/adapter"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/kvstore"
@@ -47,12 +46,14 @@ func (r tpRef) owner() string {
 	return fmt.Sprintf("pon/%d/onu/%d/uni/%d/tp/%d", r.PON, r.ONU, r.UNI, r.TPID)
 }
 
-// flowKV is what the flow store asks of the store: reads and writes of
-// one key.
+// flowKV is what the flow store asks of the store: reads, writes of one
+// key, and the batches an update is persisted in.
 type flowKV interface {
 	List(ctx context.Context, prefix string) ([]kvstore.KV, error)
 	Put(ctx context.Context, key string, value []byte, opts ...kvstore.PutOption) (int64, error)
 	Delete(ctx context.Context, key string) error
+	Batch(ctx context.Context, ops []kvstore.Op) error
+	MaxBatch() int
 }
 
 // flowStore is the OLT's flows and tech-profile instances, cached from
@@ -102,7 +103,7 @@ func (s *flowStore) load(ctx context.Context) error {
 		if err := json.Unmarshal(kv.Value, &in); err != nil {
 			return fmt.Errorf("tech-profile instance %s: %w", kv.Key, err)
 		}
-		s.tps[in.Ref] = &in
+		s.tps[in.ref()] = &in
 	}
 	return nil
 }
@@ -113,9 +114,9 @@ func (s *flowStore) get(id uint64) *flowRecord {
 	return s.flows[id]
 }
 
-// UpdateFlowsIncrementally adds and removes the OLT's flows, in order,
-// answering once the OLT has them. A flow the OLT refuses fails the call
-// and what this call added before it is removed again.
+// UpdateFlowsIncrementally removes and adds the OLT's flows, answering
+// once the OLT has them. A flow the OLT refuses fails the call and what
+// this call added is removed again (flowadd.go).
 func (h *handler) UpdateFlowsIncrementally(ctx context.Context, req *adapterv1.IncrementalFlowsRequest) error {
 	d := req.GetDevice()
 	if err := checkAddress(d); err != nil {
@@ -130,21 +131,16 @@ func (h *handler) UpdateFlowsIncrementally(ctx context.Context, req *adapterv1.I
 		for _, m := range req.GetMeters().GetToUpdate() {
 			meters[m.GetMeterId()] = m
 		}
-		for _, f := range req.GetFlows().GetToRemove() {
-			if err := o.removeFlow(ctx, f.GetId()); err != nil {
+		if rm := req.GetFlows().GetToRemove(); len(rm) > 0 {
+			ids := make([]uint64, len(rm))
+			for i, f := range rm {
+				ids[i] = f.GetId()
+			}
+			if err := o.removeFlows(ctx, ids); err != nil {
 				return err
 			}
 		}
-		added, err := o.addFlows(ctx, req.GetFlows().GetToAdd(), meters)
-		if err != nil {
-			for i := len(added) - 1; i >= 0; i-- {
-				if rerr := o.removeFlow(ctx, added[i]); rerr != nil {
-					o.log.Warn("undoing a flow of a refused update", "flow", added[i], "err", rerr)
-				}
-			}
-			return err
-		}
-		return nil
+		return o.addFlows(ctx, req.GetFlows().GetToAdd(), meters)
 	})
 }
 
@@ -159,129 +155,10 @@ func (o *olt) stores() (*pools, *flowStore, error) {
 
 var errUnready = errors.New("the OLT has not been reached yet (no resource ranges)")
 
-// addFlow translates f, gets its ids (the tech-profile instance of its
-// UNI, a flow id), persists it, and sends the OLT what it needs.
-func (o *olt) addFlow(ctx context.Context, f *openflowv1.Flow, meters map[uint32]*openflowv1.MeterConfig) error {
-	res, fs, err := o.stores()
-	if err != nil {
-		return err
-	}
-	if fs.get(f.GetId()) != nil {
-		return nil // already there (the core sends again after a restart)
-	}
-	p, err := translate(f)
-	if err != nil {
-		return err
-	}
-	rec := &flowRecord{DeviceFlowID: f.GetId(), flow: p.flow}
-	owner := fmt.Sprintf("nni/flow/%016x", f.GetId())
-	if p.onu {
-		if o.onuByID(p.pon, p.onuID) == nil {
-			return badFlow("flow %#x: no onu %d on pon %d", f.GetId(), p.onuID, p.pon)
-		}
-		ref := tpRef{PON: p.pon, ONU: p.onuID, UNI: p.uni, TPID: p.tpID}
-		if ref.TPID == 0 {
-			// No profile named: the UNI's, else the default.
-			fs.mu.Lock()
-			ref.TPID = fs.uniProfileLocked(p.pon, p.onuID, p.uni)
-			fs.mu.Unlock()
-			if ref.TPID == 0 {
-				ref.TPID = DefaultTechProfileID
-			}
-		}
-		fresh := !hasInstance(fs, ref)
-		inst, err := o.instance(ctx, res, fs, ref)
-		if err != nil {
-			return err
-		}
-		if fresh {
-			if err := o.tpToONU(ctx, inst, adapter.MsgTechProfile); err != nil {
-				o.dropInstanceIfUnused(ctx, res, fs, &ref)
-				return err
-			}
-		}
-		if err := o.shape(ctx, fs, inst, p.flow.GetFlowType() == "downstream", meters[p.meter]); err != nil {
-			o.dropInstanceIfUnused(ctx, res, fs, &ref)
-			return err
-		}
-		rec.TP = &ref
-		p.flow.AllocId = int32(inst.AllocID)
-		p.flow.GemportId = int32(inst.gemFor(p.pbit))
-		if p.pbit < 0 && len(inst.GemPorts) > 1 {
-			p.flow.ReplicateFlow, p.flow.PbitToGemport = true, inst.pbitToGem()
-		}
-		owner = ref.owner() + fmt.Sprintf("/flow/%016x", f.GetId())
-	}
-	ids, err := res.Get(ctx, oltWide, PoolFlow, owner, 1)
-	if err != nil {
-		return err
-	}
-	p.flow.FlowId = uint64(ids[0])
-	undo := func() {
-		if err := res.Free(context.WithoutCancel(ctx), oltWide, PoolFlow, ids...); err != nil {
-			o.log.Warn("freeing a flow id", "err", err)
-		}
-	}
-	raw, err := protojson.Marshal(protoadapt.MessageV2Of(p.flow))
-	if err != nil {
-		undo()
-		return err
-	}
-	rec.Flow = raw
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	_, err = o.cli.FlowAdd(cctx, p.flow)
-	cancel()
-	if err != nil {
-		undo()
-		o.dropInstanceIfUnused(ctx, res, fs, rec.TP)
-		return fmt.Errorf("the OLT refused flow %#x (%s): %w", f.GetId(), describeFlow(p.flow), err)
-	}
-	body, err := json.Marshal(rec)
-	if err == nil {
-		_, err = fs.kv.Put(ctx, fs.flowKey(f.GetId()), body)
-	}
-	if err != nil {
-		if _, rerr := o.cli.FlowRemove(context.WithoutCancel(ctx), p.flow); rerr != nil {
-			o.log.Warn("removing a flow not persisted", "err", rerr)
-		}
-		undo()
-		return fmt.Errorf("persisting flow %#x: %w", f.GetId(), err)
-	}
-	fs.mu.Lock()
-	fs.flows[f.GetId()] = rec
-	fs.mu.Unlock()
-	return nil
-}
-
-// removeFlow removes a device flow from the OLT and frees its ids; the
-// last flow of a tech-profile instance removes the instance.
-func (o *olt) removeFlow(ctx context.Context, id uint64) error {
-	res, fs, err := o.stores()
-	if err != nil {
-		return err
-	}
-	rec := fs.get(id)
-	if rec == nil {
-		return nil
-	}
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	_, err = o.cli.FlowRemove(cctx, &openolt.Flow{FlowId: rec.flow.GetFlowId(), FlowType: rec.flow.GetFlowType(),
-		AccessIntfId: rec.flow.GetAccessIntfId(), OnuId: rec.flow.GetOnuId(), UniId: rec.flow.GetUniId()})
-	cancel()
-	if err != nil && !unreachable(err) {
-		return fmt.Errorf("FlowRemove %d: %w", rec.flow.GetFlowId(), err)
-	}
-	if err := fs.kv.Delete(ctx, fs.flowKey(id)); err != nil {
-		return err
-	}
-	fs.mu.Lock()
-	delete(fs.flows, id)
-	fs.mu.Unlock()
-	if err := res.Free(ctx, oltWide, PoolFlow, uint32(rec.flow.GetFlowId())); err != nil {
-		return err
-	}
-	o.dropInstanceIfUnused(ctx, res, fs, rec.TP)
-	return nil
+// flowKeyOf is what FlowRemove needs of a flow.
+func flowKeyOf(rec *flowRecord) *openolt.Flow {
+	return &openolt.Flow{FlowId: rec.flow.GetFlowId(), FlowType: rec.flow.GetFlowType(),
+		AccessIntfId: rec.flow.GetAccessIntfId(), OnuId: rec.flow.GetOnuId(), UniId: rec.flow.GetUniId()}
 }
 
 // resendFlows sends the flows again after the OLT lost them (a reboot):

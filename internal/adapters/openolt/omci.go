@@ -30,35 +30,6 @@ import (
 // ChildTopic is the topic of the ONUs' adapter (omci_onu).
 const ChildTopic = ChildType
 
-// TechProfileInstance is what the ONU's adapter gets of a tech-profile
-// instance of one of its UNIs: the T-CONT's alloc id and the GEM ports by
-// priority queue. It is the JSON body of MsgTechProfile.
-type TechProfileInstance struct {
-	TPID     uint32               `json:"tp_id"`
-	Name     string               `json:"name"`
-	PON      uint32               `json:"pon"`
-	ONU      uint32               `json:"onu"`
-	UNI      uint32               `json:"uni"`
-	AllocID  uint32               `json:"alloc_id"`
-	GemPorts []TechProfileGemPort `json:"gem_ports"`
-}
-
-// TechProfileGemPort is one GEM port of an instance: PbitMap "0bXXXXXXXX"
-// (the last character is p-bit 0), Priority its queue.
-type TechProfileGemPort struct {
-	ID       uint32 `json:"gemport_id"`
-	PbitMap  string `json:"pbit_map"`
-	Priority uint32 `json:"priority_q"`
-}
-
-func exportInstance(in *tpInstance) TechProfileInstance {
-	out := TechProfileInstance{TPID: in.Ref.TPID, Name: in.Name, PON: in.Ref.PON, ONU: in.Ref.ONU, UNI: in.Ref.UNI, AllocID: in.AllocID}
-	for _, g := range in.GemPorts {
-		out.GemPorts = append(out.GemPorts, TechProfileGemPort{ID: g.ID, PbitMap: g.PbitMap, Priority: g.Priority})
-	}
-	return out
-}
-
 // ProcessInterAdapterMessage relays an ONU adapter's OMCI frame to the
 // ONU (OmciMsgOut), at once: the ONU's engine has one request in flight.
 func (h *handler) ProcessInterAdapterMessage(ctx context.Context, msg *adapterv1.InterAdapterMessage) error {
@@ -112,7 +83,7 @@ func (o *olt) tpToONU(ctx context.Context, in *tpInstance, msgType string) error
 	if o.h.opts.NoONUAdapter {
 		return nil
 	}
-	u := o.onuByID(in.Ref.PON, in.Ref.ONU)
+	u := o.onuByID(in.PON, in.ONU)
 	if u == nil {
 		return nil
 	}
@@ -122,19 +93,11 @@ func (o *olt) tpToONU(ctx context.Context, in *tpInstance, msgType string) error
 	if dev == "" {
 		return nil
 	}
-	body, err := json.Marshal(exportInstance(in))
+	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
 	return o.h.a.SendInterAdapterMessage(ctx, ChildTopic, msgType, dev, o.id, wrapperspb.Bytes(body))
-}
-
-// hasInstance reports whether the UNI's instance ref exists already (its
-// ONU has been sent it).
-func hasInstance(fs *flowStore, ref tpRef) bool {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	return fs.tps[ref] != nil
 }
 
 // onuUpDown tells the ONU's adapter the ONU is up or down on the PON.

@@ -246,6 +246,71 @@ func (p *pools) get(ctx context.Context, pon int, name, owner string) (uint32, e
 	}
 }
 
+// reserve takes n ids of pool name on pon for owner in memory only: the
+// caller claims them in the store (create-only keys, see flowadd.go) or
+// releases them. Either all are reserved or none.
+func (p *pools) reserve(pon int, name, owner string, n int) ([]uint32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pl := p.pools[poolKey{pon, name}]
+	if pl == nil {
+		return nil, status.Errorf(codes.NotFound, "no %s pool on pon %s", name, ponSegment(pon))
+	}
+	ids := make([]uint32, 0, n)
+	for range n {
+		id, ok := pl.freeLocked()
+		if !ok {
+			for _, id := range ids {
+				delete(pl.used, id)
+			}
+			return nil, exhausted(pl)
+		}
+		pl.used[id] = owner
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// release returns a reserved id that was never claimed in the store,
+// unless it is no longer owner's (a reload found another replica's claim).
+func (p *pools) release(pon int, name, owner string, id uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl := p.pools[poolKey{pon, name}]; pl != nil && pl.used[id] == owner {
+		delete(pl.used, id)
+	}
+}
+
+// forget drops ids from the pool in memory (their keys are gone).
+func (p *pools) forget(pon int, name string, ids ...uint32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pl := p.pools[poolKey{pon, name}]; pl != nil {
+		for _, id := range ids {
+			delete(pl.used, id)
+		}
+	}
+}
+
+// ownedBy lists the ids in the pools of pon (and the OLT's) whose owner
+// starts with ownerPrefix.
+func (p *pools) ownedBy(pon int, ownerPrefix string) []reserved {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []reserved
+	for k, pl := range p.pools {
+		if k.pon != pon && k.pon != oltWide {
+			continue
+		}
+		for id, o := range pl.used {
+			if strings.HasPrefix(o, ownerPrefix) {
+				out = append(out, reserved{pon: k.pon, name: k.name, owner: o, id: id})
+			}
+		}
+	}
+	return out
+}
+
 // freeLocked finds an unused id, searching round from next.
 func (pl *pool) freeLocked() (uint32, bool) {
 	size := uint64(pl.end) - uint64(pl.start) + 1
@@ -342,36 +407,4 @@ func (p *pools) Used(pon int, name string) map[uint32]string {
 		}
 	}
 	return out
-}
-
-// FreeOwner frees every id owner holds in the pools of pon (and, for
-// flows, of the OLT) whose owner starts with ownerPrefix.
-func (p *pools) FreeOwner(ctx context.Context, pon int, ownerPrefix string) error {
-	type hit struct {
-		pon  int
-		name string
-		ids  []uint32
-	}
-	var hits []hit
-	p.mu.Lock()
-	for k, pl := range p.pools {
-		if k.pon != pon && k.pon != oltWide {
-			continue
-		}
-		var ids []uint32
-		for id, o := range pl.used {
-			if strings.HasPrefix(o, ownerPrefix) {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) > 0 {
-			hits = append(hits, hit{k.pon, k.name, ids})
-		}
-	}
-	p.mu.Unlock()
-	var errs []error
-	for _, h := range hits {
-		errs = append(errs, p.Free(ctx, h.pon, h.name, h.ids...))
-	}
-	return errors.Join(errs...)
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/kvstore"
 )
@@ -305,6 +306,20 @@ func (o *olt) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) {
 // does not know waits for its discovery.
 func (o *olt) reconcileONUs(ctx context.Context) error {
 	var errs []error
+	// What the core has of the children: an ONU it has ACTIVE and the OLT
+	// reports up is left as it is (its ONU adapter did not go away with
+	// this one, and an ACTIVATING report would take its UNI, and the
+	// subscriber's flows, away until the ONU is brought up again).
+	live := make(map[string]string) // serial → device id, ACTIVE and REACHABLE
+	if kids, err := o.h.core.GetChildDevices(ctx, &adapterv1.DeviceRequest{DeviceId: o.id}); err == nil {
+		for _, k := range kids.GetItems() {
+			if k.GetOperStatus() == voltv1.OperStatus_OPER_STATUS_ACTIVE && k.GetConnectStatus() == voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE {
+				live[k.GetSerialNumber()] = k.GetId()
+			}
+		}
+	} else {
+		o.log.Info("reconciling the ONUs without the core's view of them", "err", err)
+	}
 	for _, u := range o.onuList() {
 		o.mu.Lock()
 		req := &openolt.Onu{IntfId: u.pon, OnuId: u.id, SerialNumber: u.sn}
@@ -324,6 +339,16 @@ func (o *olt) reconcileONUs(ctx context.Context) error {
 			continue
 		}
 		up := info.GetState() == openolt.OnuInfo_ACTIVE
+		o.mu.Lock()
+		dev, keep := live[u.serial]
+		keep = keep && up && !u.resend
+		if keep {
+			u.active, u.deviceID = true, dev
+		}
+		o.mu.Unlock()
+		if keep {
+			continue
+		}
 		o.h.a.Submit(o.onuQueue(u.pon, u.serial), func(ctx context.Context) error { return o.onuState(ctx, u, up) })
 	}
 	return errors.Join(errs...)

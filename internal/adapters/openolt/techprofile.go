@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/openvolt/openvolt/adapter"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	"github.com/openvolt/openvolt/internal/techprofile"
 )
@@ -25,34 +24,62 @@ const DefaultTechProfileID = techprofile.DefaultID
 // the OLT's device info names none.
 const DefaultTechnology = "XGS-PON"
 
-// TPInstance is a tech profile instantiated for one UNI, in the spirit of
-// VOLTHA's tech-profile instance: the T-CONT (AllocID, with the profile's
-// upstream scheduler) and a GEM port per priority queue of the profile,
-// each with the p-bits it carries and its queue attributes both ways.
-// It is persisted as JSON under <prefix>/openolt/<olt>/tp/<pon>/<onu>/<uni>/<tp id>;
-// the ONU's adapter needs the same to configure OMCI (T-CONT, GEM port
-// network CTPs, 802.1p mapper): see UNIInstances and DecodeTPInstance.
-type TPInstance struct {
-	Ref         tpRef                 `json:"ref"`
-	Technology  string                `json:"technology,omitempty"`
-	Name        string                `json:"name"`
-	AllocID     uint32                `json:"alloc_id"`
+// TechProfileInstance is a tech profile instantiated for one UNI, in the
+// spirit of VOLTHA's tech-profile instance: the T-CONT (AllocID, with the
+// profile's upstream scheduler) and a GEM port per priority queue of the
+// profile, each with the p-bits it carries and its queue attributes both
+// ways. It has one JSON form, both persisted under
+// <prefix>/openolt/<olt>/tp/<pon>/<onu>/<uni>/<tp id> and sent to the
+// ONU's adapter as the body of adapter.MsgTechProfile, which configures
+// OMCI from it (T-CONT, GEM port network CTPs, 802.1p mapper).
+//
+// Records written before the two forms were one kept the UNI and profile
+// under "ref"; UnmarshalJSON reads them, and the next write of the
+// instance stores the flat form.
+type TechProfileInstance struct {
+	TPID       uint32 `json:"tp_id"`
+	PON        uint32 `json:"pon"`
+	ONU        uint32 `json:"onu"`
+	UNI        uint32 `json:"uni"`
+	Technology string `json:"technology,omitempty"`
+	Name       string `json:"name"`
+	AllocID    uint32 `json:"alloc_id"`
+	// USScheduler and DSScheduler are the profile's schedulers.
 	USScheduler techprofile.Scheduler `json:"us_scheduler"`
 	DSScheduler techprofile.Scheduler `json:"ds_scheduler"`
-	GemPorts    []gemPort             `json:"gem_ports"`
+	GemPorts    []TechProfileGemPort  `json:"gem_ports"`
 	// Shaping and DSShaping come from the meters of the UNI's flows:
 	// upstream (the T-CONT's scheduler) and downstream.
-	Shaping   *shapingCfg `json:"shaping,omitempty"`
-	DSShaping *shapingCfg `json:"ds_shaping,omitempty"`
+	Shaping   *Shaping `json:"shaping,omitempty"`
+	DSShaping *Shaping `json:"ds_shaping,omitempty"`
 }
 
 // tpInstance is the name the adapter's code uses.
-type tpInstance = TPInstance
+type tpInstance = TechProfileInstance
 
-// DecodeTPInstance reads an instance as UNIInstances' callers and the
-// store hold it (JSON).
-func DecodeTPInstance(data []byte) (*TPInstance, error) {
-	in := new(TPInstance)
+// UnmarshalJSON reads the instance's JSON, the form written before the
+// persisted and sent forms were one (the UNI and profile under "ref")
+// included.
+func (in *TechProfileInstance) UnmarshalJSON(data []byte) error {
+	type plain TechProfileInstance // without this method
+	var v struct {
+		plain
+		Ref *tpRef `json:"ref"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*in = TechProfileInstance(v.plain)
+	if v.Ref != nil {
+		in.PON, in.ONU, in.UNI, in.TPID = v.Ref.PON, v.Ref.ONU, v.Ref.UNI, v.Ref.TPID
+	}
+	return nil
+}
+
+// DecodeTechProfileInstance reads an instance as the store holds it and
+// MsgTechProfile carries it (JSON).
+func DecodeTechProfileInstance(data []byte) (*TechProfileInstance, error) {
+	in := new(TechProfileInstance)
 	if err := json.Unmarshal(data, in); err != nil {
 		return nil, fmt.Errorf("tech-profile instance: %w", err)
 	}
@@ -62,22 +89,22 @@ func DecodeTPInstance(data []byte) (*TPInstance, error) {
 	return in, nil
 }
 
-// PON, ONU, UNI and ProfileID say whose instance it is (the ONU id as the
-// OLT numbers it, the UNI index on the ONU).
-func (in *TPInstance) PON() uint32       { return in.Ref.PON }
-func (in *TPInstance) ONU() uint32       { return in.Ref.ONU }
-func (in *TPInstance) UNI() uint32       { return in.Ref.UNI }
-func (in *TPInstance) ProfileID() uint32 { return in.Ref.TPID }
+// ref names the instance: its UNI and profile.
+func (in *TechProfileInstance) ref() tpRef {
+	return tpRef{PON: in.PON, ONU: in.ONU, UNI: in.UNI, TPID: in.TPID}
+}
 
-// shapingCfg is what a meter gives a scheduler (kb/s, bytes).
-type shapingCfg struct {
+// Shaping is what a meter gives a scheduler (kb/s, bytes). Its JSON keys
+// are the field names, as they have always been stored.
+type Shaping struct {
 	CIR, CBS, PIR, PBS uint32
 }
 
-// gemPort is one GEM port of an instance: its id, the p-bits it carries
-// (pbit_map, "0b" and eight digits, the last p-bit 0) and its upstream
-// priority queue; Upstream and Downstream are the profile's attributes.
-type gemPort struct {
+// TechProfileGemPort is one GEM port of an instance: its id, the p-bits
+// it carries (PbitMap, "0b" and eight digits, the last p-bit 0) and its
+// upstream priority queue; Upstream and Downstream are the profile's
+// attributes (absent in instances stored before they were kept).
+type TechProfileGemPort struct {
 	ID         uint32                     `json:"gemport_id"`
 	PbitMap    string                     `json:"pbit_map"`
 	Priority   uint32                     `json:"priority_q"`
@@ -142,7 +169,7 @@ func (o *olt) profile(ctx context.Context, id uint32) (string, *techprofile.Prof
 
 // UNIInstances returns the tech-profile instances of a UNI of the OLT
 // (a copy; none when the OLT or UNI has none yet).
-func (h *handler) UNIInstances(oltID string, pon, onuID, uni uint32) []*TPInstance {
+func (h *handler) UNIInstances(oltID string, pon, onuID, uni uint32) []*TechProfileInstance {
 	h.mu.Lock()
 	o := h.olts[oltID]
 	h.mu.Unlock()
@@ -155,15 +182,15 @@ func (h *handler) UNIInstances(oltID string, pon, onuID, uni uint32) []*TPInstan
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	var out []*TPInstance
+	var out []*TechProfileInstance
 	for r, in := range fs.tps {
 		if r.PON == pon && r.ONU == onuID && r.UNI == uni {
 			c := *in
-			c.GemPorts = append([]gemPort(nil), in.GemPorts...)
+			c.GemPorts = append([]TechProfileGemPort(nil), in.GemPorts...)
 			out = append(out, &c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Ref.TPID < out[j].Ref.TPID })
+	sort.Slice(out, func(i, j int) bool { return out[i].TPID < out[j].TPID })
 	return out
 }
 
@@ -179,11 +206,11 @@ func (fs *flowStore) uniProfileLocked(pon, onuID, uni uint32) uint32 {
 	return id
 }
 
-func shapingFrom(m *openflowv1.MeterConfig) *shapingCfg {
+func shapingFrom(m *openflowv1.MeterConfig) *Shaping {
 	if m == nil {
 		return nil
 	}
-	s := &shapingCfg{}
+	s := &Shaping{}
 	for i, b := range m.GetBands() {
 		switch i {
 		case 0:
@@ -196,65 +223,7 @@ func shapingFrom(m *openflowv1.MeterConfig) *shapingCfg {
 	return s
 }
 
-// instance returns the tech-profile instance of ref, creating it (ids,
-// schedulers and queues on the OLT, the record in the store) when the UNI
-// has none.
-func (o *olt) instance(ctx context.Context, res *pools, fs *flowStore, ref tpRef) (*tpInstance, error) {
-	fs.mu.Lock()
-	in := fs.tps[ref]
-	fs.mu.Unlock()
-	if in != nil {
-		return in, nil
-	}
-	tech, prof, err := o.profile(ctx, ref.TPID)
-	if err != nil {
-		return nil, err
-	}
-	owner := ref.owner()
-	alloc, err := res.Get(ctx, int(ref.PON), PoolAlloc, owner, 1)
-	if err != nil {
-		return nil, err
-	}
-	gems, err := res.Get(ctx, int(ref.PON), PoolGEM, owner, len(prof.UpstreamGEMs))
-	if err != nil {
-		_ = res.Free(ctx, int(ref.PON), PoolAlloc, alloc...)
-		return nil, err
-	}
-	in = &tpInstance{Ref: ref, Technology: tech, Name: prof.Name, AllocID: alloc[0],
-		USScheduler: prof.USScheduler, DSScheduler: prof.DSScheduler}
-	for i, us := range prof.UpstreamGEMs {
-		// Validate paired the lists by index.
-		us, ds := us, prof.DownstreamGEMs[i]
-		in.GemPorts = append(in.GemPorts, gemPort{ID: gems[i], PbitMap: us.PbitMap, Priority: uint32(us.PriorityQ),
-			Upstream: &us, Downstream: &ds})
-	}
-	free := func() {
-		c := context.WithoutCancel(ctx)
-		_ = res.Free(c, int(ref.PON), PoolAlloc, alloc...)
-		_ = res.Free(c, int(ref.PON), PoolGEM, gems...)
-	}
-	if err := o.createSchedulers(ctx, in); err != nil {
-		free()
-		return nil, err
-	}
-	body, err := json.Marshal(in)
-	if err == nil {
-		_, err = fs.kv.Put(ctx, fs.tpKey(ref), body)
-	}
-	if err != nil {
-		o.removeSchedulers(context.WithoutCancel(ctx), in)
-		free()
-		return nil, fmt.Errorf("persisting tech-profile instance %s: %w", owner, err)
-	}
-	fs.mu.Lock()
-	fs.tps[ref] = in
-	fs.mu.Unlock()
-	// Issue 15 hooks in here: the new instance goes to the ONU's adapter
-	// (an inter-adapter message carrying the TPInstance JSON).
-	return in, nil
-}
-
-func shapingInfo(s *shapingCfg) *tech_profile.TrafficShapingInfo {
+func shapingInfo(s *Shaping) *tech_profile.TrafficShapingInfo {
 	if s == nil {
 		return &tech_profile.TrafficShapingInfo{}
 	}
@@ -262,8 +231,8 @@ func shapingInfo(s *shapingCfg) *tech_profile.TrafficShapingInfo {
 }
 
 func schedulersOf(in *tpInstance) *tech_profile.TrafficSchedulers {
-	r := in.Ref
-	sched := func(dir tech_profile.Direction, cfg techprofile.Scheduler, sh *shapingCfg) *tech_profile.TrafficScheduler {
+	r := in.ref()
+	sched := func(dir tech_profile.Direction, cfg techprofile.Scheduler, sh *Shaping) *tech_profile.TrafficScheduler {
 		return &tech_profile.TrafficScheduler{
 			Direction: dir, AllocId: in.AllocID, TechProfileId: r.TPID,
 			Scheduler: &tech_profile.SchedulerConfig{Direction: dir, AdditionalBw: additionalBW(cfg.AdditionalBW),
@@ -316,49 +285,13 @@ func discardPolicy(v string) tech_profile.DiscardPolicy {
 	return tech_profile.DiscardPolicy_TailDrop
 }
 
-// shape records the meter of a flow of the instance (its first meter per
-// direction) and updates the schedulers on the OLT.
-func (o *olt) shape(ctx context.Context, fs *flowStore, in *tpInstance, downstream bool, m *openflowv1.MeterConfig) error {
-	if m == nil {
-		return nil
-	}
-	fs.mu.Lock()
-	next := *in
-	switch {
-	case downstream && in.DSShaping == nil:
-		next.DSShaping = shapingFrom(m)
-	case !downstream && in.Shaping == nil:
-		next.Shaping = shapingFrom(m)
-	default:
-		fs.mu.Unlock()
-		return nil
-	}
-	fs.mu.Unlock()
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	if _, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(&next)); err != nil && status.Code(err) != codes.AlreadyExists {
-		return fmt.Errorf("CreateTrafficSchedulers (meter %d) for %s: %w", m.GetMeterId(), in.Ref.owner(), err)
-	}
-	body, err := json.Marshal(&next)
-	if err == nil {
-		_, err = fs.kv.Put(ctx, fs.tpKey(in.Ref), body)
-	}
-	if err != nil {
-		return fmt.Errorf("persisting tech-profile instance %s: %w", in.Ref.owner(), err)
-	}
-	fs.mu.Lock()
-	*in = next
-	fs.mu.Unlock()
-	return nil
-}
-
 // queuesOf is a queue per GEM port and direction, with the profile's
 // attributes (an instance persisted before they were kept: one
 // bidirectional strict-priority queue per GEM port).
 func queuesOf(in *tpInstance) *tech_profile.TrafficQueues {
-	r := in.Ref
+	r := in.ref()
 	q := &tech_profile.TrafficQueues{IntfId: r.PON, OnuId: r.ONU, UniId: r.UNI, PortNo: uniPort(r), TechProfileId: r.TPID}
-	queue := func(dir tech_profile.Direction, g gemPort, a *techprofile.GEMAttributes) *tech_profile.TrafficQueue {
+	queue := func(dir tech_profile.Direction, g TechProfileGemPort, a *techprofile.GEMAttributes) *tech_profile.TrafficQueue {
 		return &tech_profile.TrafficQueue{Direction: dir, GemportId: g.ID, PbitMap: a.PbitMap, AesEncryption: strings.EqualFold(a.AESEncryption, "true"),
 			Priority: uint32(a.PriorityQ), Weight: uint32(a.Weight), SchedPolicy: schedPolicy(a.SchedulingPolicy, tech_profile.SchedulingPolicy_StrictPriority),
 			DiscardPolicy: discardPolicy(a.DiscardPolicy)}
@@ -384,11 +317,11 @@ func (o *olt) createSchedulers(ctx context.Context, in *tpInstance) error {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	if _, err := o.cli.CreateTrafficSchedulers(cctx, schedulersOf(in)); err != nil && status.Code(err) != codes.AlreadyExists {
-		return fmt.Errorf("CreateTrafficSchedulers for %s: %w", in.Ref.owner(), err)
+		return fmt.Errorf("CreateTrafficSchedulers for %s: %w", in.ref().owner(), err)
 	}
 	if _, err := o.cli.CreateTrafficQueues(cctx, queuesOf(in)); err != nil && status.Code(err) != codes.AlreadyExists {
 		o.removeSchedulers(ctx, in)
-		return fmt.Errorf("CreateTrafficQueues for %s: %w", in.Ref.owner(), err)
+		return fmt.Errorf("CreateTrafficQueues for %s: %w", in.ref().owner(), err)
 	}
 	return nil
 }
@@ -397,40 +330,9 @@ func (o *olt) removeSchedulers(ctx context.Context, in *tpInstance) {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	if _, err := o.cli.RemoveTrafficQueues(cctx, queuesOf(in)); err != nil {
-		o.log.Info("RemoveTrafficQueues", "tp", in.Ref.owner(), "err", err)
+		o.log.Info("RemoveTrafficQueues", "tp", in.ref().owner(), "err", err)
 	}
 	if _, err := o.cli.RemoveTrafficSchedulers(cctx, schedulersOf(in)); err != nil {
-		o.log.Info("RemoveTrafficSchedulers", "tp", in.Ref.owner(), "err", err)
-	}
-}
-
-// dropInstanceIfUnused removes the instance ref when no flow uses it: its
-// queues and schedulers, its record and its ids.
-func (o *olt) dropInstanceIfUnused(ctx context.Context, res *pools, fs *flowStore, ref *tpRef) {
-	if ref == nil {
-		return
-	}
-	fs.mu.Lock()
-	for _, r := range fs.flows {
-		if r.TP != nil && *r.TP == *ref {
-			fs.mu.Unlock()
-			return
-		}
-	}
-	in := fs.tps[*ref]
-	delete(fs.tps, *ref)
-	fs.mu.Unlock()
-	if in == nil {
-		return
-	}
-	if err := o.tpToONU(ctx, in, adapter.MsgTechProfileDelete); err != nil {
-		o.log.Warn("telling the ONU's adapter a tech-profile instance is gone", "tp", ref.owner(), "err", err)
-	}
-	o.removeSchedulers(ctx, in)
-	if err := fs.kv.Delete(ctx, fs.tpKey(*ref)); err != nil {
-		o.log.Warn("deleting a tech-profile instance", "tp", ref.owner(), "err", err)
-	}
-	if err := res.FreeOwner(ctx, int(ref.PON), ref.owner()); err != nil {
-		o.log.Warn("freeing a tech-profile instance's ids", "tp", ref.owner(), "err", err)
+		o.log.Info("RemoveTrafficSchedulers", "tp", in.ref().owner(), "err", err)
 	}
 }

@@ -1,6 +1,7 @@
 package openolt_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	"github.com/openvolt/openvolt/internal/adapters/openolt"
 	"github.com/openvolt/openvolt/internal/openflow/flowtext"
 	"github.com/openvolt/openvolt/internal/techprofile"
 )
@@ -91,5 +93,39 @@ func TestStoredTechProfile(t *testing.T) {
 	}
 	if got := s.resources(id); len(got) != 2 {
 		t.Errorf("after removing the flows the store holds %v, want the 2 onu ids only", got)
+	}
+}
+
+// TestInstanceLegacyForm: an instance stored before the persisted form and
+// the one sent to the ONU's adapter were one (UNI and profile under "ref",
+// no attributes) still reads, and writes back in the one flat form.
+func TestInstanceLegacyForm(t *testing.T) {
+	legacy := `{"ref":{"pon":1,"onu":7,"uni":0,"tp_id":64},"technology":"XGS-PON","name":"1Q",` +
+		`"alloc_id":1030,"us_scheduler":{"direction":"UPSTREAM"},"ds_scheduler":{"direction":"DOWNSTREAM"},` +
+		`"gem_ports":[{"gemport_id":1090,"pbit_map":"0b11111111","priority_q":0}],"shaping":{"CIR":100000,"CBS":1000,"PIR":100000,"PBS":1000}}`
+	in, err := openolt.DecodeTechProfileInstance([]byte(legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.PON != 1 || in.ONU != 7 || in.UNI != 0 || in.TPID != 64 || in.AllocID != 1030 ||
+		len(in.GemPorts) != 1 || in.GemPorts[0].ID != 1090 || in.Shaping == nil || in.Shaping.CIR != 100000 {
+		t.Fatalf("legacy instance read as %+v", in)
+	}
+	out, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), `"ref"`) || !strings.Contains(string(out), `"pon":1,"onu":7,"uni":0`) {
+		t.Errorf("written back as %s, want the flat form", out)
+	}
+	again, err := openolt.DecodeTechProfileInstance(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.PON != 1 || again.ONU != 7 || again.TPID != 64 || again.Shaping.PBS != 1000 {
+		t.Errorf("flat form read back as %+v", again)
+	}
+	if _, err := openolt.DecodeTechProfileInstance([]byte(`{"tp_id":64,"gem_ports":[]}`)); err == nil {
+		t.Error("an instance without alloc id and GEM ports decoded")
 	}
 }

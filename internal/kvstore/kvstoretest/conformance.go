@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) kvstore.Store) {
 		{"Delete", testDelete},
 		{"DeletePrefix", testDeletePrefix},
 		{"Batch", testBatch},
+		{"BatchCreate", testBatchCreate},
 		{"CASCreateOnly", testCASCreate},
 		{"CASRevision", testCASRevision},
 		{"Watch", testWatch},
@@ -610,6 +611,39 @@ func testBatch(t *testing.T, s kvstore.Store, p string) {
 	}
 	if err := s.Batch(ctx, []kvstore.Op{{Key: ""}}); !errors.Is(err, kvstore.ErrEmptyKey) {
 		t.Errorf("batch with an empty key: %v", err)
+	}
+}
+
+// testBatchCreate checks that a chunk with a Create op whose key exists
+// applies nothing and fails with ErrConflict, and one whose keys are new
+// applies.
+func testBatchCreate(t *testing.T, s kvstore.Store, p string) {
+	ctx := opContext(t)
+	if _, err := s.Put(ctx, p+"taken", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Batch(ctx, []kvstore.Op{{Key: p + "new", Value: []byte("b"), Create: true},
+		{Key: p + "taken", Value: []byte("c"), Create: true}, {Key: p + "plain", Value: []byte("d")}})
+	if !errors.Is(err, kvstore.ErrConflict) {
+		t.Fatalf("batch creating an existing key: %v, want ErrConflict", err)
+	}
+	kvs, err := s.List(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kvs) != 1 || string(kvs[0].Value) != "a" {
+		t.Fatalf("after a refused batch the store holds %v, want only %staken=a", kvsKeys(kvs), p)
+	}
+	if err := s.Batch(ctx, []kvstore.Op{{Key: p + "new", Value: []byte("b"), Create: true},
+		{Key: p + "taken", Value: []byte("c")}}); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := s.Get(ctx, p+"new")
+	if err != nil || string(kv.Value) != "b" {
+		t.Fatalf("created key: %v %q", err, kv.Value)
+	}
+	if kv, err := s.Get(ctx, p+"taken"); err != nil || string(kv.Value) != "c" {
+		t.Fatalf("overwritten key: %v %q", err, kv.Value)
 	}
 }
 
