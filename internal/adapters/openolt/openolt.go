@@ -140,7 +140,8 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 
-	tps *techprofile.Store // the profiles, in the core's store
+	tps   *techprofile.Store   // the profiles, in the core's store
+	batch *adapter.OMCIBatcher // OMCI frames to the ONUs' adapter
 
 	mu   sync.Mutex // guards olts
 	olts map[string]*olt
@@ -159,7 +160,7 @@ var (
 
 func newHandler(a *adapter.Adapter, opts Options, log *slog.Logger) *handler {
 	return &handler{a: a, core: a.Core(), opts: opts, log: log, olts: make(map[string]*olt),
-		tps: techprofile.NewStore(opts.KV, opts.Prefix)}
+		tps: techprofile.NewStore(opts.KV, opts.Prefix), batch: adapter.NewOMCIBatcher(a)}
 }
 
 func checkAddress(d *voltv1.Device) error {
