@@ -156,6 +156,7 @@ var (
 	_ adapter.IncrementalFlowUpdater = (*handler)(nil)
 	_ adapter.PacketSender           = (*handler)(nil)
 	_ adapter.Closer                 = (*handler)(nil)
+	_ adapter.ChildLostHandler       = (*handler)(nil)
 )
 
 func newHandler(a *adapter.Adapter, opts Options, log *slog.Logger) *handler {
