@@ -23,18 +23,6 @@ import (
 
 // flowMod sends one flow-mod (add, or strict delete) to the logical
 // device, as `volt ld add-flow` / `del-flow` do.
-// tryFlowMod adds a flow, returning the core's error.
-func (s *stack) tryFlowMod(ld, text string) error {
-	f, err := flowtext.ParseFlow(text)
-	if err != nil {
-		return err
-	}
-	fm := &openflowv1.FlowMod{Command: openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD, TableId: f.GetTableId(), Priority: f.GetPriority(), Cookie: f.GetCookie(),
-		OutPort: 0xffffffff, OutGroup: 0xffffffff, Match: f.GetMatch(), Instructions: f.GetInstructions()}
-	_, err = s.nbi.UpdateLogicalDeviceFlowTable(s.ctx(), &voltv1.FlowTableUpdate{Id: ld, FlowMod: fm})
-	return err
-}
-
 func (s *stack) flowMod(ld, text string, del bool) {
 	s.t.Helper()
 	f, err := flowtext.ParseFlow(text)

@@ -318,6 +318,7 @@ func (h *handler) DeleteDevice(ctx context.Context, d *voltv1.Device) error {
 		return o.deleteAll(ctx)
 	})
 	h.a.Forget(d.GetId())
+	h.batch.Forget(d.GetId())
 	return err
 }
 
