@@ -52,6 +52,11 @@ const (
 // proxyDeviceID names the parent (the OLT) when it is the target's proxy.
 // It waits for the target's answer (or the call timeout).
 func (a *Adapter) SendInterAdapterMessage(ctx context.Context, toTopic, msgType, toDeviceID, proxyDeviceID string, body proto.Message) error {
+	return a.sendInterAdapter(ctx, InterAdapterKey(toDeviceID), toTopic, msgType, toDeviceID, proxyDeviceID, body)
+}
+
+// sendInterAdapter is SendInterAdapterMessage with the msgbus key given.
+func (a *Adapter) sendInterAdapter(ctx context.Context, key, toTopic, msgType, toDeviceID, proxyDeviceID string, body proto.Message) error {
 	if toTopic == "" || toDeviceID == "" || msgType == "" {
 		return status.Errorf(codes.InvalidArgument, "inter-adapter message %q to %q: needs a topic, a type and a device", msgType, toTopic)
 	}
@@ -72,7 +77,7 @@ func (a *Adapter) SendInterAdapterMessage(ctx context.Context, toTopic, msgType,
 		},
 		Body: anyBody,
 	}
-	if _, err := adapterv1.NewAdapterServiceClient(cc).ProcessInterAdapterMessage(ctx, msg, msgbus.WithKey(InterAdapterKey(toDeviceID))); err != nil {
+	if _, err := adapterv1.NewAdapterServiceClient(cc).ProcessInterAdapterMessage(ctx, msg, msgbus.WithKey(key)); err != nil {
 		return fmt.Errorf("inter-adapter message %s to %s (device %s): %w", msgType, toTopic, toDeviceID, err)
 	}
 	return nil

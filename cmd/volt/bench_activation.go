@@ -28,8 +28,12 @@ and every UNI logical port exists.`,
 		cfg.Logs = reg
 		cfg.PonSims = daemon.List(ponsims)
 		return runBench(cmd, func() (bench.ActivationResult, error) { return bench.Activation(cmd.Context(), cfg) }, func(res bench.ActivationResult) string {
-			return fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
+			out := fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
 				res.OLTs, res.ONUs, res.UpSeconds, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
+			if res.OMCIRequests > 0 {
+				out += fmt.Sprintf(", %d OMCI requests (%.0f/s)", res.OMCIRequests, res.OMCIPerS)
+			}
+			return out
 		})
 	})
 	fs := cmd.Flags()

@@ -53,6 +53,11 @@ type ActivationResult struct {
 	// active: with its own stack that is the core together with etcd, the
 	// broker, ponsim and the adapters, so the core alone is smaller.
 	CoreRSSMiB float64 `json:"core_rss_mib"`
+	// OMCIRequests are the OMCI requests the ONUs' adapter sent (each
+	// answered by a response), from every ONU's counters (volt device
+	// omci), and OMCIPerS those per second of Seconds: openolt only.
+	OMCIRequests uint64  `json:"omci_requests,omitempty"`
+	OMCIPerS     float64 `json:"omci_requests_per_s,omitempty"`
 }
 
 // Activation enables the OLTs and measures the time until every ONU is
@@ -137,14 +142,42 @@ func activate(ctx context.Context, cfg ActivationConfig, server string, sims []s
 	if up == 0 {
 		up = secs
 	}
-	return ActivationResult{
+	res := ActivationResult{
 		OLTs:       cfg.OLTs,
 		ONUs:       onus,
 		UpSeconds:  round(up, 3),
 		Seconds:    round(secs, 3),
 		ONUsPerS:   round(float64(onus)/secs, 1),
 		CoreRSSMiB: round(rssMiB(), 1),
-	}, nil
+	}
+	if cfg.OLTType == stack.OpenOLTType {
+		n, err := omciRequests(ctx, nbi)
+		if err != nil {
+			return res, fmt.Errorf("bench activation: OMCI counters: %w", err)
+		}
+		res.OMCIRequests, res.OMCIPerS = n, round(float64(n)/secs, 0)
+	}
+	return res, nil
+}
+
+// omciRequests sums the OMCI requests every OMCI-managed ONU sent.
+func omciRequests(ctx context.Context, nbi voltv1.VoltServiceClient) (uint64, error) {
+	ds, err := nbi.ListDevices(ctx, &voltv1.ListDevicesRequest{})
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, d := range ds.GetItems() {
+		if d.GetRoot() || d.GetType() != "omci_onu" {
+			continue
+		}
+		st, err := nbi.GetDeviceOmci(ctx, &voltv1.ID{Id: d.GetId()})
+		if err != nil {
+			return 0, err
+		}
+		n += st.GetSent()
+	}
+	return n, nil
 }
 
 func round(v float64, digits int) float64 {

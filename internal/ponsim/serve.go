@@ -18,6 +18,11 @@ const maxTableBytes = 64 << 20
 // health service, reflection and the LogService of logs) until ctx ends.
 // ready, when set, is called with the bound address once it serves. A nil
 // cfg.Logger becomes logs.Logger("ponsim").
+// streamWorkers serve the calls of ponsim's gRPC port on goroutines that
+// stay (an OLT's adapter relays every OMCI frame with a call of its own),
+// rather than on a new one per call that grows its stack each time.
+const streamWorkers = 8
+
 func Serve(ctx context.Context, cfg Config, addr string, logs *logging.Registry, ready func(addr string)) error {
 	if cfg.Logger == nil {
 		cfg.Logger = logs.Logger("ponsim")
@@ -37,7 +42,7 @@ func Serve(ctx context.Context, cfg Config, addr string, logs *logging.Registry,
 func (s *Sim) Serve(ctx context.Context, addr string, logs *logging.Registry, ready func(addr string)) error {
 	defer s.Close()
 	// A whole OLT table (thousands of subscribers) is one message.
-	srv, err := daemon.ListenGRPC(addr, logs, grpc.MaxRecvMsgSize(maxTableBytes))
+	srv, err := daemon.ListenGRPC(addr, logs, grpc.MaxRecvMsgSize(maxTableBytes), grpc.NumStreamWorkers(streamWorkers))
 	if err != nil {
 		return err
 	}

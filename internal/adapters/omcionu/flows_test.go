@@ -23,18 +23,6 @@ import (
 
 // flowMod sends one flow-mod (add, or strict delete) to the logical
 // device, as `volt ld add-flow` / `del-flow` do.
-// tryFlowMod adds a flow, returning the core's error.
-func (s *stack) tryFlowMod(ld, text string) error {
-	f, err := flowtext.ParseFlow(text)
-	if err != nil {
-		return err
-	}
-	fm := &openflowv1.FlowMod{Command: openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD, TableId: f.GetTableId(), Priority: f.GetPriority(), Cookie: f.GetCookie(),
-		OutPort: 0xffffffff, OutGroup: 0xffffffff, Match: f.GetMatch(), Instructions: f.GetInstructions()}
-	_, err = s.nbi.UpdateLogicalDeviceFlowTable(s.ctx(), &voltv1.FlowTableUpdate{Id: ld, FlowMod: fm})
-	return err
-}
-
 func (s *stack) flowMod(ld, text string, del bool) {
 	s.t.Helper()
 	f, err := flowtext.ParseFlow(text)
@@ -213,22 +201,20 @@ func TestRebootRestoresService(t *testing.T) {
 		}
 		return nil
 	})
-	// While the ONU is off the PON the core may drop its UNI logical port
-	// and the flows naming it (issue 11's rule for a removed port); the
-	// controller then adds them again, as here. Either way the ONU must tag
-	// again once it is back: rows restored by the adapter or configured
-	// anew from the flows.
-	testkit.Eventually(t, "the ONU tags the subscriber's frames after its reboot", func() error {
-		if err := tagged(); err == nil {
-			return nil
-		}
-		for _, f := range bench.SubscriberFlows(portno.NNI(0), uni, 1000, cVID) {
-			if err := s.tryFlowMod(ld, f); err != nil {
-				return err
-			}
-		}
-		return tagged()
-	})
+	// The core kept the UNI logical port (down while the ONU was off the
+	// PON) and the flows naming it: the ONU tags again once it is back,
+	// without the controller adding anything.
+	if err := s.uniLogicalPorts(oltID, 1); err != nil {
+		t.Fatalf("UNI logical port after the reboot: %v", err)
+	}
+	testkit.Eventually(t, "the ONU tags the subscriber's frames after its reboot", tagged)
+	flows, err := s.nbi.ListLogicalDeviceFlows(s.ctx(), &voltv1.ID{Id: ld})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(flows.GetItems()); n < len(bench.SubscriberFlows(portno.NNI(0), uni, 1000, cVID)) {
+		t.Fatalf("%d logical flows after the reboot, want the subscriber's %d kept", n, len(bench.SubscriberFlows(portno.NNI(0), uni, 1000, cVID)))
+	}
 }
 
 // TestTechProfileTooBigRefused: with ONUs whose T-CONTs have one priority

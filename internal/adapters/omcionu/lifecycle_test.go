@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/kvstore"
@@ -15,7 +18,8 @@ import (
 // TestRebootAndDelete reboots one ONU over OMCI: it drops off the PON,
 // comes back, and — its MIB reset by the reboot, so the audit differs —
 // is synchronised again (a full upload) and ACTIVE. Deleting it removes
-// its records from the store.
+// its records from the store and its ONU id at the OLT: rediscovered, it
+// is a new device with the same id.
 func TestRebootAndDelete(t *testing.T) {
 	s := newStack(t, omcionu.Options{Timeout: time.Second})
 	p := s.newSim(1, 2, 1, 0)
@@ -56,6 +60,28 @@ func TestRebootAndDelete(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The OLT forgot the ONU and freed its id (DeleteOnu): still on the
+	// PON, it is discovered again, gets the freed id back and comes up as a
+	// new device, not as the one deleted.
+	s.waitONUs(olt, 2, 1, omcionu.ReasonMibDownload)
+	var again *voltv1.Device
+	for _, k := range s.children(olt) {
+		if k.GetSerialNumber() == onu.GetSerialNumber() {
+			again = k
+		}
+	}
+	switch {
+	case again == nil:
+		t.Fatalf("ONU %s not discovered again after its delete", onu.GetSerialNumber())
+	case again.GetId() == onu.GetId():
+		t.Fatalf("the rediscovered ONU is the deleted device %s", onu.GetId())
+	case again.GetProxyAddress().GetOnuId() != onu.GetProxyAddress().GetOnuId():
+		t.Fatalf("rediscovered ONU got onu id %d, want the freed %d back", again.GetProxyAddress().GetOnuId(), onu.GetProxyAddress().GetOnuId())
+	}
+	if _, err := s.nbi.GetDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); status.Code(err) != codes.NotFound {
+		t.Fatalf("deleted ONU %s: %v, want NotFound", onu.GetId(), err)
+	}
 }
 
 func (s *stack) waitUNIOper(dev string, want voltv1.OperStatus) {

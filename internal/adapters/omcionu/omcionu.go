@@ -104,7 +104,8 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 
-	bringUps chan struct{} // one per ONU synchronising
+	bringUps chan struct{}        // one per ONU synchronising
+	batch    *adapter.OMCIBatcher // OMCI frames to the OLTs' adapters
 
 	mu    sync.RWMutex // guards onus, early
 	onus  map[string]*onu
@@ -121,7 +122,7 @@ var (
 )
 
 func newHandler(a *adapter.Adapter, opts Options, log *slog.Logger) *handler {
-	return &handler{a: a, core: a.Core(), opts: opts, log: log, bringUps: make(chan struct{}, opts.MaxBringUps), onus: make(map[string]*onu), early: make(map[string]bool)}
+	return &handler{a: a, core: a.Core(), opts: opts, log: log, bringUps: make(chan struct{}, opts.MaxBringUps), batch: adapter.NewOMCIBatcher(a), onus: make(map[string]*onu), early: make(map[string]bool)}
 }
 
 // where checks d is an ONU behind an OLT and returns its PON and ONU id.
@@ -246,6 +247,9 @@ func keyOf(prefix, dev string) string {
 // from the OLT's adapter.
 func (h *handler) ProcessInterAdapterMessage(ctx context.Context, msg *adapterv1.InterAdapterMessage) error {
 	hdr := msg.GetHeader()
+	if hdr.GetType() == adapter.MsgOMCIBatch {
+		return h.omciBatch(msg)
+	}
 	u := h.lookup(hdr.GetToDeviceId())
 	if hdr.GetType() == adapter.MsgONUIndication {
 		var st wrapperspb.StringValue
@@ -289,4 +293,27 @@ func (h *handler) Counters(dev string) (omci.Counters, bool) {
 		return omci.Counters{}, false
 	}
 	return u.eng.Counters(), true
+}
+
+// omciBatch hands each frame of a batch from the OLT's adapter to its
+// ONU's engine; frames of ONUs this adapter does not know are counted in
+// no engine and logged at debug level.
+func (h *handler) omciBatch(msg *adapterv1.InterAdapterMessage) error {
+	var body wrapperspb.BytesValue
+	if err := msg.GetBody().UnmarshalTo(&body); err != nil {
+		return status.Errorf(codes.InvalidArgument, "omci_onu: omci batch from OLT %s: body: %v", msg.GetHeader().GetProxyDeviceId(), err)
+	}
+	frames, err := adapter.DecodeOMCIBatch(body.GetValue())
+	if err != nil {
+		return status.Errorf(codes.InvalidArgument, "omci_onu: omci batch from OLT %s: %v", msg.GetHeader().GetProxyDeviceId(), err)
+	}
+	for _, f := range frames {
+		u := h.lookup(f.Device)
+		if u == nil {
+			h.log.Debug("omci frame for an unknown ONU", "onu", f.Device)
+			continue
+		}
+		u.eng.Receive(f.Frame)
+	}
+	return nil
 }

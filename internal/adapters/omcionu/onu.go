@@ -15,7 +15,6 @@ import (
 	"github.com/google/gopacket"
 	omcilib "github.com/opencord/omci-lib-go/v2"
 	me "github.com/opencord/omci-lib-go/v2/generated"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/adapter/portno"
@@ -136,8 +135,9 @@ func newONU(h *handler, d *voltv1.Device, pon, num uint32) (*onu, error) {
 	u := &onu{h: h, id: d.GetId(), serial: d.GetSerialNumber(), oltID: d.GetProxyAddress().GetDeviceId(), oltTopic: d.GetProxyAddress().GetAdapterEndpoint(),
 		pon: pon, num: num, parent: d.GetParentPortNo(), log: h.log.With("onu", d.GetId()), tps: make(map[int]uint16), flows: newFlowState(), plans: make(map[int]*tpPlan)}
 	eng, err := omci.New(omci.Config{
-		Send: func(ctx context.Context, frame []byte) error {
-			return h.a.SendInterAdapterMessage(ctx, u.oltTopic, adapter.MsgOMCIRequest, u.id, u.oltID, wrapperspb.Bytes(frame))
+		Send: func(_ context.Context, frame []byte) error {
+			h.batch.Send(u.oltTopic, u.oltID, u.id, frame)
+			return nil
 		},
 		Autonomous: u.autonomous,
 		Timeout:    h.opts.Timeout,

@@ -58,7 +58,7 @@ func (o *olt) indication(ind *openolt.Indication) {
 			o.logUnknown(fmt.Sprintf("omci from unknown onu %d on pon %d", in.GetOnuId(), in.GetIntfId()))
 			return
 		}
-		o.h.a.Submit(o.onuQueue(u.pon, u.serial)+"/omci", func(ctx context.Context) error { return o.omciIn(ctx, u, in.GetPkt()) })
+		o.omciIn(u, in.GetPkt())
 	case *openolt.Indication_PortStats:
 		o.portStats(d.PortStats)
 	default:

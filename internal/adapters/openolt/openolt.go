@@ -140,7 +140,8 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 
-	tps *techprofile.Store // the profiles, in the core's store
+	tps   *techprofile.Store   // the profiles, in the core's store
+	batch *adapter.OMCIBatcher // OMCI frames to the ONUs' adapter
 
 	mu   sync.Mutex // guards olts
 	olts map[string]*olt
@@ -155,11 +156,12 @@ var (
 	_ adapter.IncrementalFlowUpdater = (*handler)(nil)
 	_ adapter.PacketSender           = (*handler)(nil)
 	_ adapter.Closer                 = (*handler)(nil)
+	_ adapter.ChildLostHandler       = (*handler)(nil)
 )
 
 func newHandler(a *adapter.Adapter, opts Options, log *slog.Logger) *handler {
 	return &handler{a: a, core: a.Core(), opts: opts, log: log, olts: make(map[string]*olt),
-		tps: techprofile.NewStore(opts.KV, opts.Prefix)}
+		tps: techprofile.NewStore(opts.KV, opts.Prefix), batch: adapter.NewOMCIBatcher(a)}
 }
 
 func checkAddress(d *voltv1.Device) error {
@@ -316,6 +318,7 @@ func (h *handler) DeleteDevice(ctx context.Context, d *voltv1.Device) error {
 		return o.deleteAll(ctx)
 	})
 	h.a.Forget(d.GetId())
+	h.batch.Forget(d.GetId())
 	return err
 }
 

@@ -384,10 +384,35 @@ func (m *Manager) Reboot(ctx context.Context, id string) error {
 	if err := check(opReboot, cur); err != nil {
 		return err
 	}
-	return m.callAdapter(ctx, cur, "reboot", func(ctx context.Context, c adapterClient) error {
+	// An ACTIVE child is REBOOTED from here until its adapter reports it
+	// ACTIVE again: its logical ports stay, down, with their flows, so its
+	// service comes back without the controller (the state machine's
+	// child-rebooting rule). Set before the call, so that the adapter's
+	// reports of the ONU dropping off (queued behind this call) find it
+	// REBOOTED rather than ACTIVE.
+	rebooting := !cur.GetRoot() && cur.GetOperStatus() == voltv1.OperStatus_OPER_STATUS_ACTIVE
+	if rebooting {
+		next := clone(cur)
+		next.OperStatus = voltv1.OperStatus_OPER_STATUS_REBOOTED
+		if err := m.commit(ctx, a, next); err != nil {
+			return err
+		}
+	}
+	err = m.callAdapter(ctx, cur, "reboot", func(ctx context.Context, c adapterClient) error {
 		_, err := c.RebootDevice(ctx, cur)
 		return err
 	})
+	if err != nil && rebooting && status.Code(err) != codes.DeadlineExceeded && !errors.Is(err, context.DeadlineExceeded) {
+		// The adapter refused or failed: taken for not rebooted, the child
+		// is as it was. A call that outlasted its deadline may still
+		// reboot the child: it stays REBOOTED until its adapter reports.
+		back := clone(a.device())
+		back.OperStatus = cur.GetOperStatus()
+		if cerr := m.commit(ctx, a, back); cerr != nil {
+			return errors.Join(err, cerr)
+		}
+	}
+	return err
 }
 
 // Delete removes a device: first from its adapter, then its children, its
@@ -439,7 +464,33 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return m.purge(ctx, a)
+	if err := m.purge(ctx, a); err != nil {
+		return err
+	}
+	if cur.GetParentId() != "" {
+		m.childLost(ctx, cur)
+	}
+	return nil
+}
+
+// childLost tells the adapter of a deleted child's parent that the child
+// is gone, so that it frees what it held for it (an ONU's id at its OLT).
+// It is called once the child is purged: a child the parent's adapter
+// then detects again (the same ONU, rediscovered) is a new device rather
+// than the one being deleted. An adapter without ChildDeviceLost has
+// nothing to free.
+func (m *Manager) childLost(ctx context.Context, child *voltv1.Device) {
+	parent, err := m.Device(child.GetParentId())
+	if err != nil {
+		return // deleted meanwhile: its adapter frees everything
+	}
+	err = m.callAdapter(ctx, parent, "child lost", func(ctx context.Context, c adapterClient) error {
+		_, err := c.ChildDeviceLost(ctx, child)
+		return err
+	})
+	if err != nil && !isNoAdapter(err) && status.Code(err) != codes.Unimplemented {
+		m.log.Warn("parent adapter not told of a deleted child", "parent", parent.GetId(), "child", child.GetId(), "err", err)
+	}
 }
 
 // deleteChild removes one child; tell says whether its adapter is told.

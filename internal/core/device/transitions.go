@@ -87,10 +87,14 @@ type transition struct {
 var (
 	active    = in(voltv1.OperStatus_OPER_STATUS_ACTIVE)
 	notActive = notIn(voltv1.OperStatus_OPER_STATUS_ACTIVE)
-	enabled   = in(voltv1.AdminState_ADMIN_STATE_ENABLED)
-	disabled  = in(voltv1.AdminState_ADMIN_STATE_DISABLED)
-	reachable = in(voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE)
-	unreach   = in(voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE)
+	rebooted  = in(voltv1.OperStatus_OPER_STATUS_REBOOTED)
+	// notActiveNorRebooted: a child's ports go when it leaves ACTIVE for
+	// anything but a reboot asked of it.
+	notActiveNorRebooted = notIn(voltv1.OperStatus_OPER_STATUS_ACTIVE, voltv1.OperStatus_OPER_STATUS_REBOOTED)
+	enabled              = in(voltv1.AdminState_ADMIN_STATE_ENABLED)
+	disabled             = in(voltv1.AdminState_ADMIN_STATE_DISABLED)
+	reachable            = in(voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE)
+	unreach              = in(voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE)
 )
 
 // transitions is the device state machine: after every change the rules
@@ -99,7 +103,10 @@ var (
 var transitions = []transition{
 	{"root-active", parentKind, pattern{oper: notActive}, pattern{admin: enabled, oper: active}, actActivate},
 	{"child-active", childKind, pattern{oper: notActive}, pattern{admin: enabled, oper: active}, actActivate},
-	{"child-inactive", childKind, pattern{oper: active}, pattern{oper: notActive}, actGone},
+	{"child-inactive", childKind, pattern{oper: active}, pattern{oper: notActiveNorRebooted}, actGone},
+	// A child rebooted by request (Manager.Reboot) keeps its logical
+	// ports, down, and so their flows, until it is ACTIVE again.
+	{"child-rebooting", childKind, pattern{oper: active}, pattern{admin: enabled, oper: rebooted}, actPortsDown},
 	{"root-inactive", parentKind, pattern{oper: active}, pattern{oper: notActive}, actPortsDown},
 	{"disabled", anyKind, pattern{admin: enabled}, pattern{admin: disabled}, actPortsDown},
 	{"reenabled", anyKind, pattern{admin: disabled}, pattern{admin: enabled, oper: active}, actPortsUp},

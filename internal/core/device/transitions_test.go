@@ -17,6 +17,7 @@ const (
 	act      = voltv1.OperStatus_OPER_STATUS_ACTIVE
 	failed   = voltv1.OperStatus_OPER_STATUS_FAILED
 	disc     = voltv1.OperStatus_OPER_STATUS_DISCOVERED
+	rbt      = voltv1.OperStatus_OPER_STATUS_REBOOTED
 	noConn   = voltv1.ConnectStatus_CONNECT_STATUS_UNSPECIFIED
 	up       = voltv1.ConnectStatus_CONNECT_STATUS_REACHABLE
 	down     = voltv1.ConnectStatus_CONNECT_STATUS_UNREACHABLE
@@ -33,6 +34,10 @@ func TestTransitions(t *testing.T) {
 		{"child activates", false, state{en, actv, up}, state{en, act, up}, []action{actActivate}},
 		{"root active while disabled does nothing", true, state{dis, actv, up}, state{dis, act, up}, nil},
 		{"child goes inactive", false, state{en, act, up}, state{en, disc, up}, []action{actGone}},
+		{"child goes unreachable", false, state{en, act, up}, state{en, disc, down}, []action{actGone}},
+		{"child rebooted keeps its ports", false, state{en, act, up}, state{en, rbt, up}, []action{actPortsDown}},
+		{"rebooted child off the PON", false, state{en, rbt, up}, state{en, disc, down}, nil},
+		{"rebooted child back", false, state{en, actv, up}, state{en, act, up}, []action{actActivate}},
 		{"root goes inactive", true, state{en, act, up}, state{en, actv, up}, []action{actPortsDown}},
 		{"disable", true, state{en, act, up}, state{dis, act, up}, []action{actPortsDown}},
 		{"disable child", false, state{en, act, up}, state{dis, act, up}, []action{actPortsDown}},
