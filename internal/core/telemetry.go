@@ -37,13 +37,14 @@ func (p *parts) subscribeDevices(ctx context.Context) <-chan *voltv1.Event {
 }
 
 // followDevices raises and clears OLT_UNREACHABLE as root devices change
-// connect status, and forgets the PM configuration and alarms of removed
+// connect status, and forgets the counters, PM configuration and alarms of removed
 // devices, until ch closes.
 func (p *parts) followDevices(ctx context.Context, ch <-chan *voltv1.Event) {
 	for ev := range ch {
 		dc := ev.GetDevice()
 		d := dc.GetDevice()
 		if dc.GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED {
+			p.stats.ForgetDevice(d.GetId())
 			if err := p.pm.Forget(ctx, d.GetId()); err != nil {
 				p.log.Warn("PM configuration of a deleted device not removed", "device", d.GetId(), "err", err)
 			}

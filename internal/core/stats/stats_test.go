@@ -171,3 +171,18 @@ func TestEmptyReport(t *testing.T) {
 		t.Errorf("status %v", st)
 	}
 }
+
+// TestForgetDevice: a deleted device's counters go with it; a device of
+// the same id reported later starts from zero.
+func TestForgetDevice(t *testing.T) {
+	s := newStore(t)
+	mustReport(t, s, report(flows("olt", flow(10, 5, 300), flow(11, 1, 60))), 2, 0)
+	s.ForgetDevice("olt")
+	for _, id := range []uint64{10, 11} {
+		if _, ok := s.Flow("olt", id); ok {
+			t.Fatalf("flow olt/%d kept its counters after the device was forgotten", id)
+		}
+	}
+	mustReport(t, s, report(flows("olt", flow(10, 2, 120))), 1, 0)
+	wantFlow(t, s, "olt", 10, 2, 120)
+}
