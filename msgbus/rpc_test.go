@@ -493,3 +493,54 @@ func (a *testAdapter) RebootDevice(ctx context.Context, _ *voltv1.Device) (*empt
 	a.key(ctx)
 	return nil, status.Error(codes.Unimplemented, "reboot not supported")
 }
+
+// A response the server holds for its batch still goes while every worker
+// runs a call that waits on it: here the one worker takes the waiting call
+// right after the quick one, and the waiting call ends only once the
+// client has the quick call's response (as a core handler that calls an
+// adapter whose work waits on the core's previous answer).
+func TestHeldReplyGoesWhileWorkersWait(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("held")
+	answered := make(chan struct{})
+	core := &testCore{getDevice: func(ctx context.Context, r *adapterv1.DeviceRequest) (*voltv1.Device, error) {
+		switch r.GetDeviceId() {
+		case "gate": // keeps the worker until the other two calls are queued
+			time.Sleep(300 * time.Millisecond)
+		case "waiter":
+			select {
+			case <-answered:
+			case <-ctx.Done():
+				return nil, status.Error(codes.DeadlineExceeded, "the quick call's response was held back")
+			}
+		}
+		return &voltv1.Device{Id: r.GetDeviceId()}, nil
+	}}
+	serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic, MaxConcurrency: 1},
+		func(s *msgbus.Server) { adapterv1.RegisterCoreServiceServer(s, core) })
+	client := adapterv1.NewCoreServiceClient(dial(t, b.Addrs(), msgbus.Config{Topic: topic}))
+	call := func(id string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := client.GetDevice(ctx, &adapterv1.DeviceRequest{DeviceId: id})
+		return err
+	}
+	errs := make(chan error, 3)
+	var wg sync.WaitGroup
+	wg.Go(func() { errs <- call("gate") })
+	time.Sleep(50 * time.Millisecond)
+	wg.Go(func() {
+		err := call("quick")
+		close(answered)
+		errs <- err
+	})
+	time.Sleep(50 * time.Millisecond)
+	wg.Go(func() { errs <- call("waiter") })
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
