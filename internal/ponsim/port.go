@@ -1,7 +1,9 @@
 package ponsim
 
 import (
+	"runtime"
 	"sync/atomic"
+	_ "unsafe" // go:linkname procPin
 
 	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 )
@@ -21,46 +23,85 @@ type port struct {
 	counting bool                 // false: the counters stay zero (Config.NoCounting)
 	wire     atomic.Pointer[Wire] // nil: unplugged, frames sent out are dropped
 
+	// shards hold the counters, summed when read. A port every core
+	// forwards through (the OLT's NNI and PONs) has one shard per P, each
+	// on its own cache line, so that cores do not take the line from each
+	// other on every frame; any other port (an ONU's, which only its
+	// subscriber's frames cross) has one.
+	shards    []portShard
+	malformed atomic.Uint64 // rare: not sharded
+}
+
+// portShard is one P's share of a port's counters, padded to a cache line.
+type portShard struct {
 	rxFrames, rxBytes atomic.Uint64
 	txFrames, txBytes atomic.Uint64
 	dropped           atomic.Uint64
-	malformed         atomic.Uint64
+	_                 [64 - 5*8]byte
 }
 
-func newPort(no uint32, name string, external, counting bool) *port {
-	return &port{no: no, name: name, external: external, counting: counting}
+// newPort returns a port; shared is for a port every core forwards
+// through (see port.shards).
+func newPort(no uint32, name string, external, counting, shared bool) *port {
+	n := 1
+	if shared {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return &port{no: no, name: name, external: external, counting: counting, shards: make([]portShard, n)}
 }
+
+// shard returns the counters the calling goroutine's P adds to. The P may
+// change right after: the adds are atomic, so that only costs a shared
+// cache line now and then, never a count.
+func (p *port) shard() *portShard {
+	if len(p.shards) == 1 {
+		return &p.shards[0]
+	}
+	pid := procPin()
+	procUnpin()
+	return &p.shards[uint(pid)%uint(len(p.shards))]
+}
+
+// procPin and procUnpin are the runtime's (sync.Pool's way to find its P).
+// The runtime keeps them for packages that link to them (go.dev/issue/67401).
+//
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
 
 func (p *port) rx(n int) {
 	if p.counting {
-		p.rxFrames.Add(1)
-		p.rxBytes.Add(uint64(n))
+		sh := p.shard()
+		sh.rxFrames.Add(1)
+		sh.rxBytes.Add(uint64(n))
 	}
 }
 
 func (p *port) tx(n int) {
 	if p.counting {
-		p.txFrames.Add(1)
-		p.txBytes.Add(uint64(n))
+		sh := p.shard()
+		sh.txFrames.Add(1)
+		sh.txBytes.Add(uint64(n))
 	}
 }
 
 func (p *port) drop() {
 	if p.counting {
-		p.dropped.Add(1)
+		p.shard().dropped.Add(1)
 	}
 }
 
 func (p *port) counters(device string) *ponsimv1.PortCounters {
-	return &ponsimv1.PortCounters{
-		Device:    device,
-		PortNo:    p.no,
-		Name:      p.name,
-		RxFrames:  p.rxFrames.Load(),
-		RxBytes:   p.rxBytes.Load(),
-		TxFrames:  p.txFrames.Load(),
-		TxBytes:   p.txBytes.Load(),
-		Dropped:   p.dropped.Load(),
-		Malformed: p.malformed.Load(),
+	c := &ponsimv1.PortCounters{Device: device, PortNo: p.no, Name: p.name, Malformed: p.malformed.Load()}
+	for i := range p.shards {
+		sh := &p.shards[i]
+		c.RxFrames += sh.rxFrames.Load()
+		c.RxBytes += sh.rxBytes.Load()
+		c.TxFrames += sh.txFrames.Load()
+		c.TxBytes += sh.txBytes.Load()
+		c.Dropped += sh.dropped.Load()
 	}
+	return c
 }

@@ -165,10 +165,10 @@ func New(cfg Config) (*Sim, error) {
 	}
 	o := &olt{mac: id.oltMAC()}
 	o.serial, o.label = id.oltSerial(), OLTDevice
-	o.nni = newPort(portno.NNI(0), "nni-0", true, !cfg.NoCounting)
+	o.nni = newPort(portno.NNI(0), "nni-0", true, !cfg.NoCounting, true)
 	o.ports = append(o.ports, o.nni)
 	for p := range uint32(cfg.PONPorts) {
-		pp := newPort(portno.OLTPON(p), fmt.Sprintf("pon-%d", p), false, !cfg.NoCounting)
+		pp := newPort(portno.OLTPON(p), fmt.Sprintf("pon-%d", p), false, !cfg.NoCounting, true)
 		o.pons = append(o.pons, pp)
 		o.ports = append(o.ports, pp)
 	}
@@ -179,8 +179,8 @@ func New(cfg Config) (*Sim, error) {
 			u := &onu{pon: p, id: n, mac: id.mac(p, n), enabled: true}
 			u.serial = id.onuSerial(p, n)
 			u.label = u.serial
-			u.uni = newPort(portno.UNI(p, n, 0), "uni-0", true, !cfg.NoCounting)
-			u.ponPort = newPort(portno.ONUPON, "pon", false, !cfg.NoCounting)
+			u.uni = newPort(portno.UNI(p, n, 0), "uni-0", true, !cfg.NoCounting, false)
+			u.ponPort = newPort(portno.ONUPON, "pon", false, !cfg.NoCounting, false)
 			u.ports = []*port{u.uni, u.ponPort}
 			u.table.Store(emptyTable)
 			u.up.Store(true)

@@ -49,6 +49,10 @@ func (o *olt) portStats(ps *openolt.PortStatistics) {
 		o.pendingStats = map[uint32]*adapterv1.PortCounter{}
 	}
 	o.pendingStats[no] = c
+	if o.lastStats == nil {
+		o.lastStats = map[uint32]*openolt.PortStatistics{}
+	}
+	o.lastStats[no] = ps
 	o.mu.Unlock()
 	if first {
 		o.h.a.Submit(o.id+"/stats", o.reportStats)
