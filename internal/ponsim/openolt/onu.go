@@ -16,6 +16,7 @@ import (
 type omciONU interface {
 	Handle(req []byte) ([][]byte, error)
 	Reboot()
+	SetUNILoss(uni int, los bool) [][]byte
 }
 
 // onuState is one ONU as the face knows it.
