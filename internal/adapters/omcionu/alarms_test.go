@@ -6,7 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
 	"github.com/openvolt/openvolt/adapter/portno"
+	ponsimv1 "github.com/openvolt/openvolt/api/ponsim/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
 	"github.com/openvolt/openvolt/internal/testkit"
@@ -70,7 +76,26 @@ func TestUNILOSFromOMCIAlarm(t *testing.T) {
 			return nil
 		})
 	}
-	if err := p.face.SetUNILink(onu.GetSerialNumber(), 1, false); err != nil {
+	cc, err := grpc.NewClient(p.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	sim := ponsimv1.NewPonSimClient(cc)
+	for _, bad := range []struct {
+		req  *ponsimv1.UniLink
+		code codes.Code
+	}{
+		{&ponsimv1.UniLink{Uni: 1}, codes.InvalidArgument},
+		{&ponsimv1.UniLink{SerialNumber: onu.GetSerialNumber(), Uni: 2}, codes.InvalidArgument},
+		{&ponsimv1.UniLink{SerialNumber: onu.GetSerialNumber(), Uni: 1 << 20}, codes.InvalidArgument},
+		{&ponsimv1.UniLink{SerialNumber: "PSMO99999999"}, codes.NotFound},
+	} {
+		if _, err := sim.SetUniLink(s.ctx(), bad.req); status.Code(err) != bad.code {
+			t.Errorf("SetUniLink(%v): %v, want %s", bad.req, err, bad.code)
+		}
+	}
+	if _, err := sim.SetUniLink(s.ctx(), &ponsimv1.UniLink{SerialNumber: onu.GetSerialNumber(), Uni: 1, Up: false}); err != nil {
 		t.Fatal(err)
 	}
 	check("UNI 1 down with UNI_LOS", false)
