@@ -53,6 +53,7 @@ type ONUView struct {
 	Activated bool
 	Enabled   bool
 	Rebooting bool
+	Off       bool // powered off (SetPower): not on the PON
 }
 
 // ONUs returns every ONU, ordered by PON and id.
@@ -79,7 +80,7 @@ func (s *Sim) ONU(serial string) (ONUView, error) {
 
 func viewLocked(u *onu) ONUView {
 	return ONUView{PON: u.pon, ID: u.id, Serial: u.serial, MAC: u.mac, UNI: u.uni.no,
-		Activated: u.activated, Enabled: u.enabled, Rebooting: u.rebooting}
+		Activated: u.activated, Enabled: u.enabled, Rebooting: u.rebooting, Off: u.off}
 }
 
 // OLTState reports whether the OLT is enabled and whether it is rebooting.
@@ -147,7 +148,8 @@ func (s *Sim) Done() <-chan struct{} { return s.done }
 type Watcher interface {
 	// OLTChanged: the OLT went up or down; onus is every ONU as it is.
 	OLTChanged(up bool, onus []ONUView)
-	// ONUChanged: the state of an ONU changed (enabled, rebooting).
+	// ONUChanged: the state of an ONU changed (enabled, rebooting,
+	// powered off or on).
 	ONUChanged(onu ONUView)
 }
 

@@ -36,6 +36,9 @@ func (s *Sim) SetPower(serial string, on bool) error {
 	if !s.oltUpLocked() {
 		return nil
 	}
+	for _, w := range s.watchers {
+		w.ONUChanged(viewLocked(u))
+	}
 	if on {
 		s.publishLocked(&ponsimv1.Event{Type: ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, Onu: onuInfoLocked(u)})
 	} else {

@@ -935,7 +935,7 @@ var File_ponsim_v1_ponsim_proto protoreflect.FileDescriptor
 
 const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\n" +
-	"\x16ponsim/v1/ponsim.proto\x12\tponsim.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\"\xc7\x01\n" +
+	"\x16ponsim/v1/ponsim.proto\x12\tponsim.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1aopenflow/v1/openflow.proto\x1a\x17ponsim/v1/unilink.proto\"\xc7\x01\n" +
 	"\aOnuInfo\x12#\n" +
 	"\rserial_number\x18\x01 \x01(\tR\fserialNumber\x12\x1f\n" +
 	"\vmac_address\x18\x02 \x01(\tR\n" +
@@ -1012,7 +1012,7 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\x19EVENT_TYPE_ONU_DISCOVERED\x10\x01\x12\x17\n" +
 	"\x13EVENT_TYPE_ONU_LOST\x10\x02\x12\x18\n" +
 	"\x14EVENT_TYPE_ONU_STATE\x10\x03\x12\x18\n" +
-	"\x14EVENT_TYPE_OLT_STATE\x10\x042\xe0\x05\n" +
+	"\x14EVENT_TYPE_OLT_STATE\x10\x042\x9a\x06\n" +
 	"\x06PonSim\x12>\n" +
 	"\rGetDeviceInfo\x12\x16.google.protobuf.Empty\x1a\x15.ponsim.v1.DeviceInfo\x12<\n" +
 	"\fEnableDevice\x12\x14.ponsim.v1.DeviceRef\x1a\x16.google.protobuf.Empty\x12=\n" +
@@ -1025,7 +1025,9 @@ const file_ponsim_v1_ponsim_proto_rawDesc = "" +
 	"\tSendFrame\x12\x10.ponsim.v1.Frame\x1a\x16.google.protobuf.Empty\x12;\n" +
 	"\rReceiveFrames\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Frame0\x01\x12;\n" +
 	"\rReceiveEvents\x12\x16.google.protobuf.Empty\x1a\x10.ponsim.v1.Event0\x01\x12:\n" +
-	"\vSetOnuPower\x12\x13.ponsim.v1.OnuPower\x1a\x16.google.protobuf.EmptyB5Z3github.com/openvolt/openvolt/api/ponsim/v1;ponsimv1b\x06proto3"
+	"\vSetOnuPower\x12\x13.ponsim.v1.OnuPower\x1a\x16.google.protobuf.Empty\x128\n" +
+	"\n" +
+	"SetUniLink\x12\x12.ponsim.v1.UniLink\x1a\x16.google.protobuf.EmptyB5Z3github.com/openvolt/openvolt/api/ponsim/v1;ponsimv1b\x06proto3"
 
 var (
 	file_ponsim_v1_ponsim_proto_rawDescOnce sync.Once
@@ -1059,6 +1061,7 @@ var file_ponsim_v1_ponsim_proto_goTypes = []any{
 	(*v1.GroupDesc)(nil),   // 14: openflow.v1.GroupDesc
 	(*v1.MeterConfig)(nil), // 15: openflow.v1.MeterConfig
 	(*emptypb.Empty)(nil),  // 16: google.protobuf.Empty
+	(*UniLink)(nil),        // 17: ponsim.v1.UniLink
 }
 var file_ponsim_v1_ponsim_proto_depIdxs = []int32{
 	0,  // 0: ponsim.v1.OnuInfo.state:type_name -> ponsim.v1.OnuState
@@ -1089,20 +1092,22 @@ var file_ponsim_v1_ponsim_proto_depIdxs = []int32{
 	16, // 25: ponsim.v1.PonSim.ReceiveFrames:input_type -> google.protobuf.Empty
 	16, // 26: ponsim.v1.PonSim.ReceiveEvents:input_type -> google.protobuf.Empty
 	12, // 27: ponsim.v1.PonSim.SetOnuPower:input_type -> ponsim.v1.OnuPower
-	4,  // 28: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
-	16, // 29: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
-	16, // 30: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
-	16, // 31: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
-	16, // 32: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
-	16, // 33: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
-	9,  // 34: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
-	6,  // 35: ponsim.v1.PonSim.GetFlowTable:output_type -> ponsim.v1.FlowTable
-	16, // 36: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
-	10, // 37: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
-	11, // 38: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
-	16, // 39: ponsim.v1.PonSim.SetOnuPower:output_type -> google.protobuf.Empty
-	28, // [28:40] is the sub-list for method output_type
-	16, // [16:28] is the sub-list for method input_type
+	17, // 28: ponsim.v1.PonSim.SetUniLink:input_type -> ponsim.v1.UniLink
+	4,  // 29: ponsim.v1.PonSim.GetDeviceInfo:output_type -> ponsim.v1.DeviceInfo
+	16, // 30: ponsim.v1.PonSim.EnableDevice:output_type -> google.protobuf.Empty
+	16, // 31: ponsim.v1.PonSim.DisableDevice:output_type -> google.protobuf.Empty
+	16, // 32: ponsim.v1.PonSim.RebootDevice:output_type -> google.protobuf.Empty
+	16, // 33: ponsim.v1.PonSim.UpdateFlowTable:output_type -> google.protobuf.Empty
+	16, // 34: ponsim.v1.PonSim.UpdateFlows:output_type -> google.protobuf.Empty
+	9,  // 35: ponsim.v1.PonSim.GetStats:output_type -> ponsim.v1.Stats
+	6,  // 36: ponsim.v1.PonSim.GetFlowTable:output_type -> ponsim.v1.FlowTable
+	16, // 37: ponsim.v1.PonSim.SendFrame:output_type -> google.protobuf.Empty
+	10, // 38: ponsim.v1.PonSim.ReceiveFrames:output_type -> ponsim.v1.Frame
+	11, // 39: ponsim.v1.PonSim.ReceiveEvents:output_type -> ponsim.v1.Event
+	16, // 40: ponsim.v1.PonSim.SetOnuPower:output_type -> google.protobuf.Empty
+	16, // 41: ponsim.v1.PonSim.SetUniLink:output_type -> google.protobuf.Empty
+	29, // [29:42] is the sub-list for method output_type
+	16, // [16:29] is the sub-list for method input_type
 	16, // [16:16] is the sub-list for extension type_name
 	16, // [16:16] is the sub-list for extension extendee
 	0,  // [0:16] is the sub-list for field type_name
@@ -1113,6 +1118,7 @@ func file_ponsim_v1_ponsim_proto_init() {
 	if File_ponsim_v1_ponsim_proto != nil {
 		return
 	}
+	file_ponsim_v1_unilink_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -34,6 +34,7 @@ const (
 	PonSim_ReceiveFrames_FullMethodName   = "/ponsim.v1.PonSim/ReceiveFrames"
 	PonSim_ReceiveEvents_FullMethodName   = "/ponsim.v1.PonSim/ReceiveEvents"
 	PonSim_SetOnuPower_FullMethodName     = "/ponsim.v1.PonSim/SetOnuPower"
+	PonSim_SetUniLink_FullMethodName      = "/ponsim.v1.PonSim/SetUniLink"
 )
 
 // PonSimClient is the client API for PonSim service.
@@ -64,6 +65,10 @@ type PonSimClient interface {
 	// SetOnuPower powers an ONU off (it sends a dying gasp and leaves the
 	// PON: ONU_LOST) or on (it comes back: ONU_DISCOVERED).
 	SetOnuPower(ctx context.Context, in *OnuPower, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// SetUniLink takes a UNI's Ethernet link down or up: the ONU raises or
+	// clears the UNI's LAN LOS over OMCI. Only with a face that simulates
+	// OMCI (the openolt face); FailedPrecondition otherwise.
+	SetUniLink(ctx context.Context, in *UniLink, opts ...grpc.CallOption) (*emptypb.Empty, error)
 }
 
 type ponSimClient struct {
@@ -212,6 +217,16 @@ func (c *ponSimClient) SetOnuPower(ctx context.Context, in *OnuPower, opts ...gr
 	return out, nil
 }
 
+func (c *ponSimClient) SetUniLink(ctx context.Context, in *UniLink, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, PonSim_SetUniLink_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PonSimServer is the server API for PonSim service.
 // All implementations must embed UnimplementedPonSimServer
 // for forward compatibility.
@@ -240,6 +255,10 @@ type PonSimServer interface {
 	// SetOnuPower powers an ONU off (it sends a dying gasp and leaves the
 	// PON: ONU_LOST) or on (it comes back: ONU_DISCOVERED).
 	SetOnuPower(context.Context, *OnuPower) (*emptypb.Empty, error)
+	// SetUniLink takes a UNI's Ethernet link down or up: the ONU raises or
+	// clears the UNI's LAN LOS over OMCI. Only with a face that simulates
+	// OMCI (the openolt face); FailedPrecondition otherwise.
+	SetUniLink(context.Context, *UniLink) (*emptypb.Empty, error)
 	mustEmbedUnimplementedPonSimServer()
 }
 
@@ -285,6 +304,9 @@ func (UnimplementedPonSimServer) ReceiveEvents(*emptypb.Empty, grpc.ServerStream
 }
 func (UnimplementedPonSimServer) SetOnuPower(context.Context, *OnuPower) (*emptypb.Empty, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetOnuPower not implemented")
+}
+func (UnimplementedPonSimServer) SetUniLink(context.Context, *UniLink) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetUniLink not implemented")
 }
 func (UnimplementedPonSimServer) mustEmbedUnimplementedPonSimServer() {}
 func (UnimplementedPonSimServer) testEmbeddedByValue()                {}
@@ -509,6 +531,24 @@ func _PonSim_SetOnuPower_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PonSim_SetUniLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UniLink)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PonSimServer).SetUniLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PonSim_SetUniLink_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PonSimServer).SetUniLink(ctx, req.(*UniLink))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PonSim_ServiceDesc is the grpc.ServiceDesc for PonSim service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -555,6 +595,10 @@ var PonSim_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetOnuPower",
 			Handler:    _PonSim_SetOnuPower_Handler,
+		},
+		{
+			MethodName: "SetUniLink",
+			Handler:    _PonSim_SetUniLink_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

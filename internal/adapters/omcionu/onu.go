@@ -528,7 +528,10 @@ func (u *onu) autonomous(_ *omcilib.OMCI, msg gopacket.Layer) {
 	u.h.a.Submit(u.id+"/alarms", func(ctx context.Context) error {
 		_, err := u.h.core.PortStateUpdate(ctx, &adapterv1.PortStateUpdateRequest{DeviceId: u.id,
 			PortType: voltv1.PortType_PORT_TYPE_ETHERNET_UNI, PortNo: port, OperStatus: oper}, u.reportKey())
-		return err
+		if err != nil {
+			return err
+		}
+		return u.uniLOS(ctx, port, los)
 	})
 }
 

@@ -61,8 +61,10 @@ func (o *olt) indication(ind *openolt.Indication) {
 		o.omciIn(u, in.GetPkt())
 	case *openolt.Indication_PortStats:
 		o.portStats(d.PortStats)
+	case *openolt.Indication_AlarmInd:
+		o.alarmInd(d.AlarmInd)
 	default:
-		// Flow statistics and alarms: not used yet.
+		// Flow statistics: not used yet.
 	}
 }
 

@@ -349,7 +349,13 @@ func (o *olt) reconcileONUs(ctx context.Context) error {
 		if keep {
 			continue
 		}
-		o.h.a.Submit(o.onuQueue(u.pon, u.serial), func(ctx context.Context) error { return o.onuState(ctx, u, up) })
+		los := info.GetLosi() == openolt.AlarmState_ON
+		o.h.a.Submit(o.onuQueue(u.pon, u.serial), func(ctx context.Context) error {
+			if err := o.onuState(ctx, u, up); err != nil {
+				return err
+			}
+			return o.onuLOS(ctx, u, los) // what changed while this adapter was away
+		})
 	}
 	return errors.Join(errs...)
 }

@@ -42,6 +42,8 @@ type olt struct {
 	rebooting   bool
 	unreachable bool              // the core was told the OLT is UNREACHABLE
 	children    map[string]*child // by serial number: the ONUs the core knows
+	ponsKnown   bool              // the PONs' light was checked once (ponlos.go)
+	darkPONs    map[uint32]bool   // PON ports reported dark; nil: report every PON next check
 }
 
 // session is a running session goroutine.

@@ -295,6 +295,7 @@ func (h *handler) event(o *olt, ev *ponsimv1.Event) {
 	switch ev.GetType() {
 	case ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, ponsimv1.EventType_EVENT_TYPE_ONU_LOST, ponsimv1.EventType_EVENT_TYPE_ONU_STATE:
 		h.onu(o, ev.GetType(), ev.GetOnu())
+		h.ponEvent(o, ev)
 	case ponsimv1.EventType_EVENT_TYPE_OLT_STATE:
 		// Back from a reboot: report it ACTIVE again. (The OLT going down
 		// for any other reason than the core's disable or reboot is not

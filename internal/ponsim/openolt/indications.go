@@ -237,7 +237,7 @@ func onuDiscInd(u *onuState) *openolt.Indication {
 // onuIndLocked is the state of activated ONU u.
 func (s *Server) onuIndLocked(u *onuState) *openolt.Indication {
 	v, err := s.sim.ONU(u.serial)
-	return onuInd(u, u.id.Load(), err == nil && v.Enabled, err == nil && !v.Rebooting)
+	return onuInd(u, u.id.Load(), err == nil && v.Enabled, err == nil && !v.Rebooting && !v.Off)
 }
 
 // onuInd is the state of ONU u as the adapter's ONU id: admin state
@@ -273,7 +273,7 @@ func (s *Server) OLTChanged(up bool, onus []ponsim.ONUView) {
 	if up {
 		for i, u := range s.onus {
 			if id := u.id.Load(); id != 0 && i < len(onus) {
-				inds = append(inds, onuInd(u, id, onus[i].Enabled, !onus[i].Rebooting))
+				inds = append(inds, onuInd(u, id, onus[i].Enabled, !onus[i].Rebooting && !onus[i].Off))
 			}
 		}
 	}
@@ -281,14 +281,97 @@ func (s *Server) OLTChanged(up bool, onus []ponsim.ONUView) {
 }
 
 // ONUChanged sends the new state of an activated ONU, whichever face
-// changed it (DeactivateOnu, a PonSim disable or reboot…). The Sim's
-// watcher, like OLTChanged.
+// changed it (DeactivateOnu, a PonSim disable or reboot, a power-off…).
+// The Sim's watcher, like OLTChanged.
+//
+// Powered off, an ONU sends a dying gasp and its light goes: the OLT
+// reports the dying gasp, the ONU's loss of signal, the ONU down and, when
+// it was the last ONU lit on its PON, the PON's loss of signal. Powered on,
+// it is lit again: LOS off (the PON's too) and the ONU up.
 func (s *Server) ONUChanged(v ponsim.ONUView) {
 	u := s.bySerial[v.Serial]
 	if u == nil {
 		return
 	}
-	if id := u.id.Load(); id != 0 {
-		s.send(onuInd(u, id, v.Enabled, !v.Rebooting))
+	id := u.id.Load()
+	if id == 0 {
+		u.off.Store(v.Off)
+		return
 	}
+	var inds []*openolt.Indication
+	switch wasOff := u.off.Swap(v.Off); {
+	case v.Off && !wasOff:
+		inds = append(inds, dyingGaspInd(u.pon, id), onuLOSInd(u.pon, id, true))
+		if !s.ponLit(u.pon) {
+			inds = append(inds, ponLOSInd(u.pon, true))
+		}
+	case !v.Off && wasOff:
+		if s.ponLitOthers(u) == 0 {
+			inds = append(inds, ponLOSInd(u.pon, false))
+		}
+		inds = append(inds, onuLOSInd(u.pon, id, false))
+	}
+	inds = append(inds, onuInd(u, id, v.Enabled, !v.Rebooting && !v.Off))
+	s.send(inds...)
+}
+
+// ponLit reports whether an activated ONU of PON pon is powered on.
+// Called from the Sim's watcher (the off flags are the watcher's).
+func (s *Server) ponLit(pon uint32) bool {
+	for _, o := range s.onus {
+		if o.pon == pon && o.id.Load() != 0 && !o.off.Load() {
+			return true
+		}
+	}
+	return false
+}
+
+// ponDark reports whether PON pon has activated ONUs, all powered off.
+func (s *Server) ponDark(pon uint32) bool {
+	n := 0
+	for _, o := range s.onus {
+		if o.pon == pon && o.id.Load() != 0 {
+			if !o.off.Load() {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
+}
+
+// ponLitOthers counts the activated ONUs of u's PON, other than u,
+// that are powered on.
+func (s *Server) ponLitOthers(u *onuState) int {
+	n := 0
+	for _, o := range s.onus {
+		if o != u && o.pon == u.pon && o.id.Load() != 0 && !o.off.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func dyingGaspInd(pon, onuID uint32) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_AlarmInd{AlarmInd: &openolt.AlarmIndication{
+		Data: &openolt.AlarmIndication_DyingGaspInd{DyingGaspInd: &openolt.DyingGaspIndication{IntfId: pon, OnuId: onuID, Status: "on"}}}}}
+}
+
+func onuLOSInd(pon, onuID uint32, on bool) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_AlarmInd{AlarmInd: &openolt.AlarmIndication{
+		Data: &openolt.AlarmIndication_OnuAlarmInd{OnuAlarmInd: &openolt.OnuAlarmIndication{IntfId: pon, OnuId: onuID, LosStatus: onOff(on)}}}}}
+}
+
+// ponLOSInd is the loss of signal of a PON: no ONU's light reaches it.
+// Its interface id is the PON's, as in port statistics.
+func ponLOSInd(pon uint32, on bool) *openolt.Indication {
+	return &openolt.Indication{Data: &openolt.Indication_AlarmInd{AlarmInd: &openolt.AlarmIndication{
+		Data: &openolt.AlarmIndication_LosInd{LosInd: &openolt.LosIndication{IntfId: PONIntfBase + pon, Status: onOff(on)}}}}}
 }

@@ -16,6 +16,7 @@ import (
 type omciONU interface {
 	Handle(req []byte) ([][]byte, error)
 	Reboot()
+	SetUNILoss(uni int, los bool) [][]byte
 }
 
 // onuState is one ONU as the face knows it.
@@ -29,7 +30,8 @@ type onuState struct {
 
 	tmu sync.Mutex // serialises the rebuilds of its flow table
 
-	id atomic.Uint32 // the adapter's ONU id, 0: not activated; written under Server.mu, read by the Sim's watcher without it
+	id  atomic.Uint32 // the adapter's ONU id, 0: not activated; written under Server.mu, read by the Sim's watcher without it
+	off atomic.Bool   // powered off, as the Sim's watcher last heard (its alarms were sent)
 }
 
 // SerialNumber splits a ponsim serial ("PSMO" + 8 hex digits) the openolt

@@ -367,11 +367,15 @@ func (s *Server) GetOnuInfo(_ context.Context, in *openolt.Onu) (*openolt.OnuInf
 	if u == nil {
 		return nil, toStatus(fail(errNotFound, "no onu %d on pon %d", in.GetOnuId(), in.GetIntfId()))
 	}
-	st := openolt.OnuInfo_ACTIVE
-	if v, err := s.sim.ONU(u.serial); err == nil && !v.Enabled {
+	st, los := openolt.OnuInfo_ACTIVE, openolt.AlarmState_OFF
+	v, err := s.sim.ONU(u.serial)
+	switch {
+	case err == nil && v.Off:
+		st, los = openolt.OnuInfo_INACTIVE, openolt.AlarmState_ON
+	case err == nil && !v.Enabled:
 		st = openolt.OnuInfo_DISABLED
 	}
-	return &openolt.OnuInfo{OnuId: u.id.Load(), State: st, Losi: openolt.AlarmState_OFF, Lofi: openolt.AlarmState_OFF, Loami: openolt.AlarmState_OFF}, nil
+	return &openolt.OnuInfo{OnuId: u.id.Load(), State: st, Losi: los, Lofi: openolt.AlarmState_OFF, Loami: openolt.AlarmState_OFF}, nil
 }
 
 // GetPonInterfaceInfo reports a PON's state.
@@ -385,7 +389,11 @@ func (s *Server) GetPonInterfaceInfo(_ context.Context, in *openolt.Interface) (
 	if enabled, rebooting := s.sim.OLTState(); enabled && !rebooting {
 		st = openolt.PonIntfInfo_ACTIVE_WORKING
 	}
-	return &openolt.PonIntfInfo{IntfId: in.GetIntfId(), State: st, Los: openolt.AlarmState_OFF}, nil
+	los := openolt.AlarmState_OFF
+	if st == openolt.PonIntfInfo_ACTIVE_WORKING && s.ponDark(in.GetIntfId()) {
+		los = openolt.AlarmState_ON
+	}
+	return &openolt.PonIntfInfo{IntfId: in.GetIntfId(), State: st, Los: los}, nil
 }
 
 func (s *Server) checkPONLocked(pon uint32) error {
