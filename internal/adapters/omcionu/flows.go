@@ -37,6 +37,7 @@ type flowState struct {
 	mu      sync.Mutex // guards the fields below
 	flows   map[uint64]rule
 	applied map[int]map[rowKey]vlanRow // UNI → what its ME holds
+	want    map[int]map[rowKey]vlanRow // UNI → what its flows ask for (stored, state.go)
 }
 
 func newFlowState() *flowState {
@@ -48,6 +49,31 @@ func (s *flowState) reset() {
 	s.mu.Lock()
 	s.applied = make(map[int]map[rowKey]vlanRow)
 	s.mu.Unlock()
+}
+
+// adopt takes the stored rows as what the flows ask for, when no flow
+// came yet (a new adapter process).
+func (s *flowState) adopt(rows map[int]map[rowKey]vlanRow) {
+	s.mu.Lock()
+	if s.want == nil && len(s.flows) == 0 {
+		s.want = rows
+	}
+	s.mu.Unlock()
+}
+
+// applyStored notes that the ONU's tables hold the stored rows (its MIB
+// survived an adapter restart).
+func (s *flowState) applyStored(rows map[int]map[rowKey]vlanRow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applied = make(map[int]map[rowKey]vlanRow, len(rows))
+	for i, r := range rows {
+		c := make(map[rowKey]vlanRow, len(r))
+		for k, v := range r {
+			c[k] = v
+		}
+		s.applied[i] = c
+	}
 }
 
 // UpdateFlowsIncrementally adds and removes flows of an ONU.
@@ -109,12 +135,16 @@ func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace boo
 		}
 		fs.mu.Lock()
 		fs.flows = next
+		was := fs.want
+		fs.want = want
 		fs.mu.Unlock()
+		ops := u.vlanOps(was, want)
 		if n == 0 {
-			return nil
+			return u.persist(ctx, ops)
 		}
-		// The MIB data sync counter moved: stored, so an audit agrees.
-		return u.restoreSync(ctx)
+		// The MIB data sync counter moved: stored with the changed UNIs'
+		// rows, so an audit agrees and a restart restores them.
+		return u.restoreSync(ctx, ops...)
 	})
 }
 
@@ -257,14 +287,10 @@ func (u *onu) restoreService(ctx context.Context) error {
 func (u *onu) restoreRows(ctx context.Context) (int, error) {
 	fs := u.flows
 	fs.mu.Lock()
-	flows := fs.flows
+	want := fs.want
 	fs.mu.Unlock()
-	if len(flows) == 0 {
+	if len(want) == 0 {
 		return 0, nil
-	}
-	want, err := rowsOf(flows)
-	if err != nil {
-		return 0, err
 	}
 	u.mu.Lock()
 	unis := u.unis
