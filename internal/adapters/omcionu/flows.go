@@ -51,23 +51,27 @@ func (s *flowState) reset() {
 	s.mu.Unlock()
 }
 
-// adopt takes the stored rows as what the flows ask for, when no flow
-// came yet (a new adapter process).
-func (s *flowState) adopt(rows map[int]map[rowKey]vlanRow) {
+// adopt takes the stored flows (those with a VLAN row) and the rows they
+// ask for, when no flow came yet (a new adapter process).
+func (s *flowState) adopt(flows map[uint64]rule) {
+	want, err := rowsOf(flows)
+	if err != nil {
+		return // stored conflicting: the core's next push decides
+	}
 	s.mu.Lock()
 	if s.want == nil && len(s.flows) == 0 {
-		s.want = rows
+		s.flows, s.want = flows, want
 	}
 	s.mu.Unlock()
 }
 
-// applyStored notes that the ONU's tables hold the stored rows (its MIB
-// survived an adapter restart).
-func (s *flowState) applyStored(rows map[int]map[rowKey]vlanRow) {
+// applyStored notes that the ONU's tables hold the rows its flows ask
+// for (its MIB survived an adapter restart).
+func (s *flowState) applyStored() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.applied = make(map[int]map[rowKey]vlanRow, len(rows))
-	for i, r := range rows {
+	s.applied = make(map[int]map[rowKey]vlanRow, len(s.want))
+	for i, r := range s.want {
 		c := make(map[rowKey]vlanRow, len(r))
 		for k, v := range r {
 			c[k] = v
@@ -109,6 +113,7 @@ func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace boo
 		fs := u.flows
 		fs.mu.Lock()
 		next := make(map[uint64]rule, len(fs.flows)+len(add))
+		was := byUNI(fs.flows)
 		if !replace {
 			for id, r := range fs.flows {
 				next[id] = r
@@ -135,10 +140,9 @@ func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace boo
 		}
 		fs.mu.Lock()
 		fs.flows = next
-		was := fs.want
 		fs.want = want
 		fs.mu.Unlock()
-		ops := u.vlanOps(was, want)
+		ops := u.vlanOps(was, byUNI(next))
 		if n == 0 {
 			return u.persist(ctx, ops)
 		}

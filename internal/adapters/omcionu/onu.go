@@ -215,7 +215,7 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 	}
 	u.mu.Unlock()
 	if first {
-		u.flows.adopt(st.rows)
+		u.flows.adopt(st.flows)
 	}
 	if audit && rec != nil {
 		mds, err := u.mibDataSync(ctx)
@@ -236,7 +236,7 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 			u.tps[uni] = p.alloc
 		}
 		u.mu.Unlock()
-		u.flows.applyStored(st.rows)
+		u.flows.applyStored()
 	}
 	if rec == nil {
 		u.mu.Lock()

@@ -18,7 +18,7 @@ import (
 //
 //	<prefix>/omci_onu/<device id>/sync      the MIB data sync counter after the last change
 //	<prefix>/omci_onu/<device id>/tp/<uni>  the tech profile configured on UNI <uni> (planRecord)
-//	<prefix>/omci_onu/<device id>/vlan/<uni> the VLAN rows UNI <uni>'s flows ask for (vlanRecord)
+//	<prefix>/omci_onu/<device id>/vlan/<uni> the VLAN row each flow of UNI <uni> asks for (vlanRecord)
 //
 // The MIB itself (…/mib) is written only when it is synchronised. A store
 // written before these records existed (only …/mib, its counter inside)
@@ -58,16 +58,18 @@ func (r planRecord) plan() *tpPlan {
 	return p
 }
 
-// vlanRecord is the rows of one UNI, hex, sorted.
+// vlanRecord is the rows the flows of one UNI ask for: flow id (hex) →
+// row (hex). Keeping the flows, not only the rows, lets an incremental
+// update after a restart remove a flow's row.
 type vlanRecord struct {
-	Rows []string `json:"rows"`
+	Flows map[string]string `json:"flows"`
 }
 
 // restoreState is what loadState found in the store.
 type restoreState struct {
-	rec   *mibRecord                 // nil: no (readable) MIB
-	plans map[int]*tpPlan            // UNI → tech profile
-	rows  map[int]map[rowKey]vlanRow // UNI → wanted rows
+	rec   *mibRecord      // nil: no (readable) MIB
+	plans map[int]*tpPlan // UNI → tech profile
+	flows map[uint64]rule // the flows with a VLAN row
 }
 
 func (u *onu) tpKey(uni int) string   { return u.h.keyOf(u.id) + "tp/" + strconv.Itoa(uni) }
@@ -83,7 +85,7 @@ func (u *onu) loadState(ctx context.Context) (*restoreState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ONU %s: loading its MIB: %w", u.id, err)
 	}
-	st := &restoreState{plans: make(map[int]*tpPlan), rows: make(map[int]map[rowKey]vlanRow)}
+	st := &restoreState{plans: make(map[int]*tpPlan), flows: make(map[uint64]rule)}
 	var sync *syncRecord
 	for _, kv := range kvs {
 		name := strings.TrimPrefix(kv.Key, base)
@@ -99,7 +101,7 @@ func (u *onu) loadState(ctx context.Context) (*restoreState, error) {
 			var s syncRecord
 			if err := json.Unmarshal(kv.Value, &s); err != nil {
 				u.log.Warn("stored MIB data sync counter unreadable: synchronising again", "err", err)
-				return &restoreState{plans: st.plans, rows: st.rows}, nil
+				return &restoreState{plans: st.plans, flows: st.flows}, nil
 			}
 			sync = &s
 		case strings.HasPrefix(name, "tp/"):
@@ -119,12 +121,13 @@ func (u *onu) loadState(ctx context.Context) (*restoreState, error) {
 			if err == nil {
 				err = json.Unmarshal(kv.Value, &r)
 			}
-			rows, rerr := rowsFromHex(r.Rows)
-			if err != nil || rerr != nil {
-				u.log.Warn("stored VLAN rows unreadable: left out", "key", kv.Key, "err", errorsJoin(err, rerr))
+			if err == nil {
+				err = flowsFromHex(uni, r.Flows, st.flows)
+			}
+			if err != nil {
+				u.log.Warn("stored VLAN rows unreadable: left out", "key", kv.Key, "err", err)
 				continue
 			}
-			st.rows[uni] = rows
 		}
 	}
 	if st.rec != nil && sync != nil {
@@ -133,24 +136,35 @@ func (u *onu) loadState(ctx context.Context) (*restoreState, error) {
 	return st, nil
 }
 
-func errorsJoin(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-func rowsFromHex(in []string) (map[rowKey]vlanRow, error) {
-	out := make(map[rowKey]vlanRow, len(in))
-	for _, s := range in {
+// flowsFromHex adds the flows of UNI uni's record to out.
+func flowsFromHex(uni int, in map[string]string, out map[uint64]rule) error {
+	for id, s := range in {
+		n, err := strconv.ParseUint(id, 16, 64)
+		if err != nil {
+			return fmt.Errorf("flow id %q", id)
+		}
 		b, err := hex.DecodeString(s)
 		if err != nil || len(b) != len(vlanRow{}) {
-			return nil, fmt.Errorf("VLAN row %q", s)
+			return fmt.Errorf("VLAN row %q", s)
 		}
-		r := vlanRow(b)
-		out[r.key()] = r
+		out[n] = rule{uni: uni, row: vlanRow(b), has: true}
 	}
-	return out, nil
+	return nil
+}
+
+// byUNI is the flows with a VLAN row, per UNI.
+func byUNI(flows map[uint64]rule) map[int]map[uint64]vlanRow {
+	out := make(map[int]map[uint64]vlanRow)
+	for id, r := range flows {
+		if !r.has {
+			continue
+		}
+		if out[r.uni] == nil {
+			out[r.uni] = make(map[uint64]vlanRow)
+		}
+		out[r.uni][id] = r.row
+	}
+	return out
 }
 
 // syncOp is the op storing the MIB data sync counter mds.
@@ -168,9 +182,9 @@ func (u *onu) planOp(uni int, p *tpPlan) kvstore.Op {
 	return kvstore.Op{Key: u.tpKey(uni), Value: b}
 }
 
-// vlanOps stores the rows of the UNIs whose rows differ between was and
-// now (a UNI without rows: its record deleted).
-func (u *onu) vlanOps(was, now map[int]map[rowKey]vlanRow) []kvstore.Op {
+// vlanOps stores the flows' rows of the UNIs whose flows' rows differ
+// between was and now (a UNI without any: its record deleted).
+func (u *onu) vlanOps(was, now map[int]map[uint64]vlanRow) []kvstore.Op {
 	unis := make(map[int]bool)
 	for i := range was {
 		unis[i] = true
@@ -191,18 +205,17 @@ func (u *onu) vlanOps(was, now map[int]map[rowKey]vlanRow) []kvstore.Op {
 			ops = append(ops, kvstore.Op{Key: u.vlanKey(i), Delete: true})
 			continue
 		}
-		r := vlanRecord{Rows: make([]string, 0, len(now[i]))}
-		for _, row := range now[i] {
-			r.Rows = append(r.Rows, hex.EncodeToString(row[:]))
+		r := vlanRecord{Flows: make(map[string]string, len(now[i]))}
+		for id, row := range now[i] {
+			r.Flows[strconv.FormatUint(id, 16)] = hex.EncodeToString(row[:])
 		}
-		sort.Strings(r.Rows)
-		b, _ := json.Marshal(r)
+		b, _ := json.Marshal(r) // map keys sorted
 		ops = append(ops, kvstore.Op{Key: u.vlanKey(i), Value: b})
 	}
 	return ops
 }
 
-func sameRows(a, b map[rowKey]vlanRow) bool {
+func sameRows(a, b map[uint64]vlanRow) bool {
 	if len(a) != len(b) {
 		return false
 	}
