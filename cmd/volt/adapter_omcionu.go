@@ -34,7 +34,10 @@ downloads the base configuration, reports the UNIs and makes the ONU ACTIVE;
 tech-profile instances from the OLT's adapter become T-CONT, GEM port and
 bridge configuration. Each ONU's MIB is kept in the core's etcd under
 <prefix>/omci_onu/<device id>/mib, so a restart audits the MIB data sync
-counter instead of uploading the MIB again.`,
+counter instead of uploading the MIB again; next to it, small records
+(sync, tp/<uni>, vlan/<uni>) keep the counter of the last change and the
+tech profiles and VLAN rules that restore service after an ONU reboot, even
+across an adapter restart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			reg, err := logs.Registry()

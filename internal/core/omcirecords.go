@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +12,7 @@ import (
 )
 
 // omciRecords reads the records the omci_onu adapter keeps in the core's
-// store (<prefix>/omci_onu/<device id>/{mib,omci}) for the NBI.
+// store (<prefix>/omci_onu/<device id>/{mib,sync,omci}) for the NBI.
 type omciRecords struct {
 	kv interface {
 		Get(ctx context.Context, key string) (kvstore.KV, error)
@@ -30,8 +31,30 @@ func (r omciRecords) read(ctx context.Context, dev, name string) ([]byte, error)
 	return kv.Value, nil
 }
 
+// MIB is the stored MIB with the MIB data sync counter of the ONU's last
+// change (kept apart, at <device id>/sync, so a change does not rewrite
+// the whole MIB).
 func (r omciRecords) MIB(ctx context.Context, dev string) ([]byte, error) {
-	return r.read(ctx, dev, "mib")
+	mib, err := r.read(ctx, dev, "mib")
+	if err != nil {
+		return nil, err
+	}
+	sync, err := r.read(ctx, dev, "sync")
+	if errors.Is(err, nbi.ErrNoRecord) {
+		return mib, nil // stored before the counter had its own record
+	}
+	if err != nil {
+		return nil, err
+	}
+	var counter struct {
+		MibDataSync json.RawMessage `json:"mib_data_sync"`
+	}
+	var rec map[string]json.RawMessage
+	if json.Unmarshal(sync, &counter) != nil || counter.MibDataSync == nil || json.Unmarshal(mib, &rec) != nil {
+		return mib, nil // the NBI reports what it cannot read
+	}
+	rec["mib_data_sync"] = counter.MibDataSync
+	return json.Marshal(rec)
 }
 
 func (r omciRecords) Stats(ctx context.Context, dev string) ([]byte, error) {

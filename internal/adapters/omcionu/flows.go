@@ -37,6 +37,7 @@ type flowState struct {
 	mu      sync.Mutex // guards the fields below
 	flows   map[uint64]rule
 	applied map[int]map[rowKey]vlanRow // UNI → what its ME holds
+	want    map[int]map[rowKey]vlanRow // UNI → what its flows ask for (stored, state.go)
 }
 
 func newFlowState() *flowState {
@@ -48,6 +49,35 @@ func (s *flowState) reset() {
 	s.mu.Lock()
 	s.applied = make(map[int]map[rowKey]vlanRow)
 	s.mu.Unlock()
+}
+
+// adopt takes the stored flows (those with a VLAN row) and the rows they
+// ask for, when no flow came yet (a new adapter process).
+func (s *flowState) adopt(flows map[uint64]rule) {
+	want, err := rowsOf(flows)
+	if err != nil {
+		return // stored conflicting: the core's next push decides
+	}
+	s.mu.Lock()
+	if s.want == nil && len(s.flows) == 0 {
+		s.flows, s.want = flows, want
+	}
+	s.mu.Unlock()
+}
+
+// applyStored notes that the ONU's tables hold the rows its flows ask
+// for (its MIB survived an adapter restart).
+func (s *flowState) applyStored() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applied = make(map[int]map[rowKey]vlanRow, len(s.want))
+	for i, r := range s.want {
+		c := make(map[rowKey]vlanRow, len(r))
+		for k, v := range r {
+			c[k] = v
+		}
+		s.applied[i] = c
+	}
 }
 
 // UpdateFlowsIncrementally adds and removes flows of an ONU.
@@ -83,6 +113,7 @@ func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace boo
 		fs := u.flows
 		fs.mu.Lock()
 		next := make(map[uint64]rule, len(fs.flows)+len(add))
+		was := byUNI(fs.flows)
 		if !replace {
 			for id, r := range fs.flows {
 				next[id] = r
@@ -109,12 +140,15 @@ func (h *handler) updateFlows(ctx context.Context, d *voltv1.Device, replace boo
 		}
 		fs.mu.Lock()
 		fs.flows = next
+		fs.want = want
 		fs.mu.Unlock()
+		ops := u.vlanOps(was, byUNI(next))
 		if n == 0 {
-			return nil
+			return u.persist(ctx, ops)
 		}
-		// The MIB data sync counter moved: stored, so an audit agrees.
-		return u.restoreSync(ctx)
+		// The MIB data sync counter moved: stored with the changed UNIs'
+		// rows, so an audit agrees and a restart restores them.
+		return u.restoreSync(ctx, ops...)
 	})
 }
 
@@ -257,14 +291,10 @@ func (u *onu) restoreService(ctx context.Context) error {
 func (u *onu) restoreRows(ctx context.Context) (int, error) {
 	fs := u.flows
 	fs.mu.Lock()
-	flows := fs.flows
+	want := fs.want
 	fs.mu.Unlock()
-	if len(flows) == 0 {
+	if len(want) == 0 {
 		return 0, nil
-	}
-	want, err := rowsOf(flows)
-	if err != nil {
-		return 0, err
 	}
 	u.mu.Lock()
 	unis := u.unis

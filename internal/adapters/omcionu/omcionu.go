@@ -50,7 +50,8 @@ const DefaultPrefix = "volt"
 // Options are what the adapter needs beside the SDK's Config.
 type Options struct {
 	// KV is the core's store (etcd): each ONU's MIB is kept under
-	// <Prefix>/omci_onu/<device id>/mib. Required.
+	// <Prefix>/omci_onu/<device id>/mib, its restore state next to it
+	// (state.go). Required.
 	KV     kvstore.Store
 	Prefix string
 	// Timeout and Retries bound each OMCI request (omci.Config).

@@ -63,6 +63,7 @@ type onu struct {
 	tps    map[int]uint16  // UNI → alloc id of the tech profile configured on it
 	flows  *flowState      // its flows and VLAN rows (flows.go)
 	plans  map[int]*tpPlan // UNI → the tech profile asked for, configured again after a MIB reset
+	loaded bool            // the restore state was read from the store (state.go)
 }
 
 // uniRef is one UNI: its ME and its port number.
@@ -198,9 +199,23 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 	if err := u.reason(ctx, ReasonStarting); err != nil {
 		return err
 	}
-	rec, err := u.load(ctx)
+	st, err := u.loadState(ctx)
 	if err != nil {
 		return err
+	}
+	rec := st.rec
+	u.mu.Lock()
+	first := !u.loaded
+	u.loaded = true
+	if first {
+		// A new adapter process: the service the ONU was given.
+		for uni, p := range st.plans {
+			u.plans[uni] = p
+		}
+	}
+	u.mu.Unlock()
+	if first {
+		u.flows.adopt(st.flows)
 	}
 	if audit && rec != nil {
 		mds, err := u.mibDataSync(ctx)
@@ -213,6 +228,15 @@ func (u *onu) bringUp(ctx context.Context, audit bool) error {
 		}
 	} else {
 		rec = nil
+	}
+	if rec != nil && first {
+		// The ONU kept its MIB: it still holds the stored service.
+		u.mu.Lock()
+		for uni, p := range st.plans {
+			u.tps[uni] = p.alloc
+		}
+		u.mu.Unlock()
+		u.flows.applyStored()
 	}
 	if rec == nil {
 		u.mu.Lock()
@@ -418,9 +442,10 @@ func (u *onu) lockUNIs(ctx context.Context, lock bool) error {
 	return u.restoreSync(ctx)
 }
 
-// restoreSync stores the ONU's MIB data sync counter after a change: in
-// the compact MIB and in the stored one.
-func (u *onu) restoreSync(ctx context.Context) error {
+// restoreSync stores, after a change, the ONU's MIB data sync counter (in
+// the compact MIB and in its own small record, not in the stored MIB)
+// together with ops, the restore state the change made (state.go).
+func (u *onu) restoreSync(ctx context.Context, ops ...kvstore.Op) error {
 	mds, err := u.mibDataSync(ctx)
 	if err != nil {
 		return fmt.Errorf("ONU %s: %w", u.id, err)
@@ -431,15 +456,10 @@ func (u *onu) restoreSync(ctx context.Context) error {
 		u.rec.MibDataSync = mds
 	}
 	u.mu.Unlock()
-	if !have {
-		return nil
+	if have {
+		ops = append(ops, u.syncOp(mds))
 	}
-	rec, err := u.load(ctx)
-	if err != nil || rec == nil {
-		return err // nothing stored (deleted meanwhile): nothing to correct
-	}
-	rec.MibDataSync = mds
-	return u.store(ctx, rec)
+	return u.persist(ctx, ops)
 }
 
 // unisOf lists the UNIs of a MIB: PPTP Ethernet UNIs, then VEIPs, by
@@ -549,26 +569,11 @@ func (u *onu) setUp(up bool) {
 	}
 }
 
-func (u *onu) load(ctx context.Context) (*mibRecord, error) {
-	kv, err := u.h.opts.KV.Get(ctx, u.key())
-	if errors.Is(err, kvstore.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ONU %s: loading its MIB: %w", u.id, err)
-	}
-	var rec mibRecord
-	if err := json.Unmarshal(kv.Value, &rec); err != nil {
-		u.log.Warn("stored MIB unreadable: synchronising again", "err", err)
-		return nil, nil
-	}
-	return &rec, nil
-}
-
+// store writes a synchronised MIB and its counter (one transaction).
 func (u *onu) store(ctx context.Context, rec *mibRecord) error {
 	b, err := json.Marshal(rec)
 	if err == nil {
-		_, err = u.h.opts.KV.Put(ctx, u.key(), b)
+		err = u.h.opts.KV.Batch(ctx, []kvstore.Op{{Key: u.key(), Value: b}, u.syncOp(rec.MibDataSync)})
 	}
 	if err != nil {
 		return fmt.Errorf("ONU %s: storing its MIB: %w", u.id, err)

@@ -12,6 +12,7 @@ import (
 // (volt device mib, volt device omci):
 //
 //	<prefix>/omci_onu/<device id>/mib   the MIB as uploaded (mibRecord)
+//	<prefix>/omci_onu/<device id>/sync  its MIB data sync counter now (state.go)
 //	<prefix>/omci_onu/<device id>/omci  the engine's counters (Stats)
 
 // Stats is the stored form of an ONU's OMCI counters.

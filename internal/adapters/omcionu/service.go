@@ -3,6 +3,7 @@ package omcionu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openvolt/openvolt/internal/adapters/openolt"
+	"github.com/openvolt/openvolt/internal/kvstore"
 )
 
 // techProfile takes a tech-profile instance of one UNI (add) or its
@@ -58,15 +60,20 @@ func (u *onu) techProfile(body []byte, add bool) error {
 			delete(u.plans, plan.uni)
 		}
 		u.mu.Unlock()
+		op := u.planOp(plan.uni, plan)
+		if !add {
+			op = u.planOp(plan.uni, nil)
+		}
 		if err != nil {
 			what := "tech-profile-config-download"
 			if !add {
 				what = "tech-profile-config-delete"
+				err = errors.Join(err, u.persist(ctx, []kvstore.Op{op}))
 			}
 			return u.fail(ctx, what, err)
 		}
 		u.saveStats(ctx)
-		if err := u.restoreSync(ctx); err != nil {
+		if err := u.restoreSync(ctx, op); err != nil {
 			return err
 		}
 		if add {

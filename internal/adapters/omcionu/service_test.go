@@ -108,7 +108,11 @@ func (s *stack) mibDataSync(dev string) int {
 	var rec struct {
 		MDS int `json:"mib_data_sync"`
 	}
-	if err := json.Unmarshal(s.mib(dev), &rec); err != nil {
+	kv, err := s.kv.Get(s.ctx(), omcionu.SyncKey("volt", dev))
+	if err != nil {
+		s.t.Fatalf("stored MIB data sync counter of %s: %v", dev, err)
+	}
+	if err := json.Unmarshal(kv.Value, &rec); err != nil {
 		s.t.Fatal(err)
 	}
 	return rec.MDS
