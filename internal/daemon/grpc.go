@@ -64,7 +64,6 @@ func (s *GRPCServer) ReportTo(r *Readiness, component string) {
 		s.ready.Remove(s.component + "/serving")
 	}
 	s.ready, s.component = r, component
-	r.OnChange(s.followReadiness)
 	r.Set(component+"/serving", errNotServing)
 }
 

@@ -13,28 +13,8 @@ import (
 // read it. Parts are named "<component>/<what>" ("core/etcd",
 // "core/serving"); a gRPC port follows the parts of its component.
 type Readiness struct {
-	mu      sync.Mutex        // guards parts and watchers
-	parts   map[string]string // part → why it is not ready ("" when ready)
-	watches []func()          // called after a part changed, outside mu
-}
-
-// OnChange has fn called after every change of a part's state (the gRPC
-// health of a port follows its component at once, not at its next
-// dependency check). fn may read r; it must not block.
-func (r *Readiness) OnChange(fn func()) {
-	r.mu.Lock()
-	r.watches = append(r.watches, fn)
-	r.mu.Unlock()
-}
-
-// changed calls the watchers; the caller does not hold mu.
-func (r *Readiness) changed() {
-	r.mu.Lock()
-	ws := r.watches
-	r.mu.Unlock()
-	for _, fn := range ws {
-		fn()
-	}
+	mu    sync.Mutex        // guards parts
+	parts map[string]string // part → why it is not ready ("" when ready)
 }
 
 // NewReadiness returns an empty Readiness: ready until a part says not.
@@ -52,23 +32,15 @@ func (r *Readiness) Set(part string, notReady error) {
 		}
 	}
 	r.mu.Lock()
-	old, had := r.parts[part]
 	r.parts[part] = why
 	r.mu.Unlock()
-	if !had || old != why {
-		r.changed()
-	}
 }
 
 // Remove forgets a part (a component that stopped on purpose).
 func (r *Readiness) Remove(part string) {
 	r.mu.Lock()
-	_, had := r.parts[part]
 	delete(r.parts, part)
 	r.mu.Unlock()
-	if had {
-		r.changed()
-	}
 }
 
 // Check returns nil when every part under prefix ("" for all, else a
