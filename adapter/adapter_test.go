@@ -306,10 +306,15 @@ func TestRegistersWhenTheCoreAppearsAndServesOverKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cc.Close()
-	hr, err := healthpb.NewHealthClient(cc).Check(cctx, &healthpb.HealthCheckRequest{})
-	if err != nil || hr.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Errorf("health: %v %v", hr, err)
-	}
+	// Health follows readiness (registered with the core) at its next
+	// check, within daemon.HealthInterval.
+	testkit.Eventually(t, "health SERVING once registered", func() error {
+		hr, err := healthpb.NewHealthClient(cc).Check(cctx, &healthpb.HealthCheckRequest{})
+		if err != nil || hr.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			return fmt.Errorf("health: %v %v", hr, err)
+		}
+		return nil
+	})
 	if _, err := adapterv1.NewAdapterServiceClient(cc).DeleteDevice(cctx, &voltv1.Device{Id: "olt1"}); status.Code(err) != codes.Unimplemented {
 		t.Errorf("DeleteDevice over gRPC: %v, want Unimplemented", err)
 	}
