@@ -160,35 +160,15 @@ func hasAll(s string, parts []string) bool {
 func TestRebootRestoresService(t *testing.T) {
 	s := newStack(t, omcionu.Options{Timeout: time.Second})
 	p := s.newSim(1, 1, 1, 0)
-	oltID := s.create(p.addr)
-	s.waitONUs(oltID, 1, 1, omcionu.ReasonMibDownload)
-	onu := s.children(oltID)[0]
+	onu, tagged := s.subscriber(p) // the ATT-like subscriber, tagged by the ONU
+	oltID := onu.GetParentId()
 	olt, err := s.nbi.GetDevice(s.ctx(), &voltv1.ID{Id: oltID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ld := olt.GetLogicalDeviceId()
-	for _, m := range []string{
-		"meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000",
-		"meter=2,kbps,burst,band=type=drop,rate=200000,burst_size=2000",
-		"meter=3,kbps,burst,band=type=drop,rate=1000,burst_size=100",
-	} {
-		s.meter(ld, m)
-	}
 	uni := portno.UNI(0, onu.GetProxyAddress().GetOnuId(), 0)
 	const cVID = 101
-	for _, f := range bench.SubscriberFlows(portno.NNI(0), uni, 1000, cVID) {
-		s.flowMod(ld, f, false)
-	}
-	sn := p.sim.ONUs()[0].Serial
-	up := fmt.Sprintf("in_port=%d,vlan_vid=untagged,actions=push_vlan:0x8100,set_field:%d->vlan_vid", uni, cVID)
-	tagged := func() error {
-		if table := p.onuTable(sn); !containsFlow(table, up) {
-			return fmt.Errorf("no C-tag push in ponsim's ONU table:\n%s", table)
-		}
-		return nil
-	}
-	testkit.Eventually(t, "the ONU tags the subscriber's frames", tagged)
 
 	before := p.face.OMCICounters().Sent
 	// A reboot that outlasts the core's call to the adapter still happens.
