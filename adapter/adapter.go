@@ -268,6 +268,7 @@ func (a *Adapter) connectOnce(ctx context.Context, svc adapterv1.AdapterServiceS
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{
 		Brokers:        a.cfg.Brokers,
 		Topic:          a.cfg.Topic,
+		InstanceID:     a.cfg.InstanceID,
 		Partitions:     a.cfg.Partitions,
 		MaxConcurrency: a.cfg.MaxConcurrency,
 		Interceptors:   a.bus.server(),

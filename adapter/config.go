@@ -72,6 +72,10 @@ type Config struct {
 	// (flows, ports, meters) reports them to the core (ReportStats).
 	// Default 5s; negative: never.
 	StatsInterval time.Duration
+	// InstanceID makes this replica a static member of its topic's
+	// consumer group (msgbus.ServerConfig.InstanceID): restarted with the
+	// same id, it takes its partitions back at once. Empty: dynamic.
+	InstanceID string
 	// Partitions is the partition count the adapter's topic is created with
 	// when it does not exist; 0 takes the broker's default.
 	Partitions int

@@ -91,6 +91,14 @@ type ServerConfig struct {
 	Group string
 	// Name is the Kafka client id. Default: Topic.
 	Name string
+	// InstanceID makes the server a static member of Group (KIP-345): a
+	// replica that restarts with the same InstanceID takes its partitions
+	// back at once, instead of waiting for the group to time the dead
+	// member out (SessionTimeout), and a replica killed while the group
+	// was still rebalancing cannot stall it. It must be unique among the
+	// live replicas and the same across restarts of one (a pod name, a
+	// host and port). Empty: a dynamic member.
+	InstanceID string
 	// Partitions is the partition count Start creates Topic with when it
 	// does not exist; 0 takes the broker's default.
 	Partitions int
@@ -116,6 +124,9 @@ func (c *ServerConfig) setDefaults() error {
 	}
 	if c.Name == "" {
 		c.Name = c.Topic
+	}
+	if len(c.InstanceID) > maxInstanceID {
+		return fmt.Errorf("msgbus: InstanceID is %d bytes, over %d", len(c.InstanceID), maxInstanceID)
 	}
 	if c.Partitions < 0 {
 		return fmt.Errorf("msgbus: Partitions %d is negative", c.Partitions)

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,9 +23,61 @@ import (
 )
 
 // TestMain checks that no test leaves a goroutine behind: every Conn,
-// Server, Subscription and broker stops all of its own.
+// Server, Subscription and broker stops all of its own. Started by
+// serveProcess, the test binary is a server instead, until killed.
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(serveEnv); spec != "" {
+		if err := serveUntilKilled(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	goleak.VerifyTestMain(m)
+}
+
+// serveEnv tells the test binary to run as a server process:
+// "<broker>|<topic>|<instance id>|<name>".
+const serveEnv = "MSGBUS_TEST_SERVE"
+
+// serveUntilKilled serves a testCore named as spec says, forever.
+func serveUntilKilled(spec string) error {
+	f := strings.Split(spec, "|")
+	if len(f) != 4 {
+		return fmt.Errorf("%s=%q: want broker|topic|instance|name", serveEnv, spec)
+	}
+	s, err := msgbus.NewServer(msgbus.ServerConfig{Brokers: []string{f[0]}, Topic: f[1], Partitions: 3, InstanceID: f[2]})
+	if err != nil {
+		return err
+	}
+	adapterv1.RegisterCoreServiceServer(s, &testCore{name: f[3]})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		return err
+	}
+	select {}
+}
+
+// serveProcess runs a server in a process of its own (this test binary),
+// so that it can be killed as kill -9 kills: nothing left, nothing
+// committed. kill kills it and waits for it to be gone.
+func serveProcess(t testing.TB, broker, topic, instanceID, name string) (kill func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serveEnv+"="+strings.Join([]string{broker, topic, instanceID, name}, "|"))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(kill)
+	return kill
 }
 
 // startBroker starts an embedded broker on a free port for one test.

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -139,6 +140,10 @@ const (
 	sessionLimit = 10 * time.Second
 )
 
+// maxInstanceID bounds ServerConfig.InstanceID (Kafka's limit is 249
+// bytes, as for topics).
+const maxInstanceID = 249
+
 // NewServer returns a Server; register services on it, then Start it.
 func NewServer(cfg ServerConfig) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
@@ -223,6 +228,9 @@ func (s *Server) Start(ctx context.Context) error {
 		kgo.HeartbeatInterval(heartbeat),
 		kgo.SessionTimeout(sessionLimit),
 	)
+	if s.cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(s.cfg.InstanceID))
+	}
 	bodies, err := newBodyCodec()
 	if err != nil {
 		return err
@@ -280,7 +288,7 @@ func (s *Server) Close() error {
 		}
 		cancel()
 		ctx, cancel = context.WithTimeout(context.Background(), leaveWait)
-		if err := s.cl.LeaveGroupContext(ctx); err != nil {
+		if err := s.leave(ctx); err != nil {
 			s.log.Warn("msgbus: leave group", "group", s.cfg.Group, "err", err)
 		}
 		cancel()
@@ -289,6 +297,20 @@ func (s *Server) Close() error {
 		s.bodies.close()
 	})
 	return nil
+}
+
+// leave leaves the group. A static member's client does not leave on its
+// own (a restart is meant to find its place kept); a server that closes
+// cleanly is going away, so it asks the broker to remove its instance.
+func (s *Server) leave(ctx context.Context) error {
+	if err := s.cl.LeaveGroupContext(ctx); err != nil || s.cfg.InstanceID == "" {
+		return err
+	}
+	resp, err := kadm.NewClient(s.cl).LeaveGroup(ctx, kadm.LeaveGroup(s.cfg.Group).InstanceIDs(s.cfg.InstanceID).Reason("closed"))
+	if err != nil {
+		return err
+	}
+	return resp.Error()
 }
 
 // poll feeds consumed records to the executor until Close.

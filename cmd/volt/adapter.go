@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/internal/adapters/ponsimolt"
@@ -60,9 +61,21 @@ heartbeat), and serves gRPC health, reflection and the LogService on --grpc.`,
 	})
 	fs := cmd.Flags()
 	addBrokersFlag(fs, &brokers, "127.0.0.1:9092", "")
+	addAdapterFlags(fs, &cfg, true)
+	return cmd
+}
+
+// addAdapterFlags adds the flags every adapter command shares; stats adds
+// --stats-interval (adapters that report dataplane counters).
+func addAdapterFlags(fs *pflag.FlagSet, cfg *adapter.Config, stats bool) {
 	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
 	daemon.AddHTTPFlag(fs, &cfg.HTTP, "")
 	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
-	fs.DurationVar(&cfg.StatsInterval, "stats-interval", adapter.DefaultStatsInterval, "how often dataplane counters (flows, ports, meters) are reported to the core; negative: never")
-	return cmd
+	fs.StringVar(&cfg.InstanceID, "instance-id", daemon.Env("VOLT_INSTANCE_ID", ""), instanceIDUsage)
+	if stats {
+		fs.DurationVar(&cfg.StatsInterval, "stats-interval", adapter.DefaultStatsInterval, "how often dataplane counters (flows, ports, meters) are reported to the core; negative: never")
+	}
 }
+
+// instanceIDUsage explains --instance-id for the core and the adapters.
+const instanceIDUsage = "this replica's static member id in its request topic's consumer group: a restart with the same id takes its partitions back at once instead of waiting out the dead member (unique per live replica, kept across restarts, e.g. the pod name)"

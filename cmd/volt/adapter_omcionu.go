@@ -67,9 +67,7 @@ across an adapter restart.`,
 	fs.StringVar(&opts.Prefix, "prefix", daemon.Env("VOLT_PREFIX", omcionu.DefaultPrefix), "the core's key prefix in etcd")
 	fs.DurationVar(&opts.Timeout, "omci-timeout", omci.DefaultTimeout, "how long an OMCI response may take")
 	fs.IntVar(&opts.Retries, "omci-retries", omci.DefaultRetries, "how often an unanswered OMCI request is sent again")
-	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
-	daemon.AddHTTPFlag(fs, &cfg.HTTP, "")
-	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
+	addAdapterFlags(fs, &cfg, false)
 	logs.AddFlags(fs)
 	return cmd
 }

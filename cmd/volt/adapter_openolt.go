@@ -62,10 +62,7 @@ from <prefix>/techprofiles/.`,
 	fs.StringVar(&opts.Prefix, "prefix", daemon.Env("VOLT_PREFIX", openolt.DefaultPrefix), "the core's key prefix in etcd")
 	fs.DurationVar(&opts.HeartbeatInterval, "heartbeat", openolt.DefaultHeartbeatInterval, "how often the OLT's heartbeat is checked")
 	fs.IntVar(&opts.HeartbeatMisses, "heartbeat-misses", openolt.DefaultHeartbeatMisses, "failed heartbeat checks in a row after which the OLT is unreachable")
-	fs.StringVar(&cfg.GRPC, "grpc", daemon.Env("VOLT_ADAPTER_GRPC", adapter.DefaultGRPC), "gRPC listen address for health, reflection and the LogService")
-	daemon.AddHTTPFlag(fs, &cfg.HTTP, "")
-	fs.StringVar(&cfg.CoreTopic, "core-topic", daemon.Env("VOLT_CORE_TOPIC", adapter.DefaultCoreTopic), "Kafka topic of the core")
-	fs.DurationVar(&cfg.StatsInterval, "stats-interval", adapter.DefaultStatsInterval, "how often dataplane counters (flows, ports, meters) are reported to the core; negative: never")
+	addAdapterFlags(fs, &cfg, true)
 	logs.AddFlags(fs)
 	return cmd
 }

@@ -40,6 +40,7 @@ func newCoreCmd() *cobra.Command {
 	addBrokersFlag(fs, &brokers, "127.0.0.1:9092", "")
 	fs.StringVar(&cfg.Topic, "topic", daemon.Env("VOLT_CORE_TOPIC", core.DefaultTopic), "Kafka topic the core serves adapters on")
 	fs.StringVar(&cfg.EventsTopic, "events-topic", core.DefaultEventsTopic, "Kafka topic for change events")
+	fs.StringVar(&cfg.InstanceID, "instance-id", daemon.Env("VOLT_INSTANCE_ID", ""), instanceIDUsage+" (default core-<host>-<NBI port>)")
 	fs.DurationVar(&cfg.AdapterTimeout, "adapter-timeout", 10*time.Second, "how long a call to an adapter may take")
 	daemon.AddHTTPFlag(fs, &cfg.HTTP, daemon.DefaultHTTP)
 	addPerDeviceFlag(fs, &perDevice)

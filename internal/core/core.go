@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -63,6 +65,12 @@ type Config struct {
 	EventsTopic string
 	// AlarmsTopic carries alarms raised and cleared (default volt.alarms).
 	AlarmsTopic string
+	// InstanceID is the core's static member id in its request topic's
+	// consumer group (msgbus.ServerConfig.InstanceID). Empty: derived
+	// from the host name and the NBI port, which are unique per live
+	// core and kept across its restarts (none when the NBI port is
+	// chosen by the system: a dynamic member).
+	InstanceID string
 	// AdapterTimeout bounds each call to an adapter.
 	AdapterTimeout time.Duration
 	// Logs is the process's log registry.
@@ -198,18 +206,19 @@ func Run(ctx context.Context, cfg Config) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.tasks.start(runCtx)
-	// Subscribed here, not in the task, so that no topology change made
-	// once the core is ready (an NBI call right after Ready) is missed.
-	topology := c.subscribeTopology(runCtx)
-	c.tasks.Go(func(ctx context.Context) { c.followTopology(ctx, topology) })
-	devChanges := c.subscribeDevices(runCtx)
-	c.tasks.Go(func(ctx context.Context) { c.followDevices(ctx, devChanges) })
+	for _, f := range []follower{
+		{name: "topology", filter: topologyEvents, on: c.onTopology, resync: c.resyncTopology},
+		{name: "devices", filter: deviceEvents, on: c.onDevice, resync: c.resyncDevices},
+	} {
+		ch := c.subscribe(runCtx, f)
+		c.tasks.Go(func(ctx context.Context) { c.follow(ctx, f, ch) })
+	}
 	c.tasks.Go(c.devices.Run)
 	ready.Set("core/bus", errBusDown) // until the core serves on the bus
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		c.kafka.run(runCtx, c.sbi, func() {
+		c.kafka.run(runCtx, c.sbi, instanceID(cfg, srv.Addr()), func() {
 			ready.Set("core/bus", nil)
 			c.reconcileRegistered()
 		})
@@ -220,6 +229,26 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Ready(srv.Addr())
 	}
 	return srv.Serve(ctx)
+}
+
+// instanceID is cfg.InstanceID, or "core-<host>-<NBI port>" when the NBI
+// listens on a port given in the configuration.
+func instanceID(cfg Config, nbiAddr string) string {
+	if cfg.InstanceID != "" {
+		return cfg.InstanceID
+	}
+	_, port, err := net.SplitHostPort(cfg.NBI)
+	if err != nil || port == "0" {
+		return ""
+	}
+	if _, bound, err := net.SplitHostPort(nbiAddr); err == nil {
+		port = bound
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return ""
+	}
+	return "core-" + host + "-" + port
 }
 
 var (

@@ -55,35 +55,43 @@ func (p *parts) sendPacketOut(ctx context.Context, d *voltv1.Device, req *adapte
 	return err
 }
 
-// subscribeTopology subscribes to the events followTopology needs, until
-// ctx ends.
-func (p *parts) subscribeTopology(ctx context.Context) <-chan *voltv1.Event {
-	return p.events.Subscribe(ctx, func(ev *voltv1.Event) bool {
-		return ev.GetLogicalPort() != nil || ev.GetLogicalDevice() != nil || ev.GetPort() != nil
-	})
+// topologyEvents selects the changes onTopology needs.
+func topologyEvents(ev *voltv1.Event) bool {
+	return ev.GetLogicalPort() != nil || ev.GetLogicalDevice() != nil || ev.GetPort() != nil
 }
 
-// followTopology drops cached routes when logical ports change and forgets
-// removed logical devices, until ch (subscribeTopology) closes.
-func (p *parts) followTopology(ctx context.Context, ch <-chan *voltv1.Event) {
-	for ev := range ch {
-		switch {
-		case ev.GetLogicalDevice().GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED:
-			p.flows.Forget(ev.GetLogicalDeviceId())
-		case ev.GetLogicalPort() != nil:
-			p.flows.TopologyChanged(ev.GetLogicalDeviceId())
-			if lp := ev.GetLogicalPort(); lp.GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED {
-				// Flows that name a port that is gone go with it.
-				no := lp.GetPort().GetOfpPort().GetPortNo()
-				if err := p.flows.PortRemoved(ctx, ev.GetLogicalDeviceId(), no); err != nil {
-					p.log.Warn("flows of a removed logical port not removed", "logical_device", ev.GetLogicalDeviceId(), "port", no, "err", err)
-				}
-			}
-		case ev.GetPort() != nil:
-			if ld, err := p.flows.LogicalDeviceOf(ev.GetDeviceId()); err == nil {
-				p.flows.TopologyChanged(ld)
+// onTopology drops cached routes when logical ports change and forgets
+// removed logical devices.
+func (p *parts) onTopology(ctx context.Context, ev *voltv1.Event) {
+	switch {
+	case ev.GetLogicalDevice().GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED:
+		p.flows.Forget(ev.GetLogicalDeviceId())
+	case ev.GetLogicalPort() != nil:
+		p.flows.TopologyChanged(ev.GetLogicalDeviceId())
+		if lp := ev.GetLogicalPort(); lp.GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED {
+			// Flows that name a port that is gone go with it.
+			no := lp.GetPort().GetOfpPort().GetPortNo()
+			if err := p.flows.PortRemoved(ctx, ev.GetLogicalDeviceId(), no); err != nil {
+				p.log.Warn("flows of a removed logical port not removed", "logical_device", ev.GetLogicalDeviceId(), "port", no, "err", err)
 			}
 		}
+	case ev.GetPort() != nil:
+		if ld, err := p.flows.LogicalDeviceOf(ev.GetDeviceId()); err == nil {
+			p.flows.TopologyChanged(ld)
+		}
+	}
+}
+
+// resyncTopology catches up with topology changes a cut-off follower
+// missed: every cached route is dropped (rebuilt by the next mod) and the
+// state of logical devices that are gone is forgotten.
+func (p *parts) resyncTopology(context.Context) {
+	for _, id := range p.flows.Cached() {
+		if _, err := p.logical.Get(id); err != nil {
+			p.flows.Forget(id)
+			continue
+		}
+		p.flows.TopologyChanged(id)
 	}
 }
 

@@ -88,10 +88,10 @@ func newKafka(cfg Config, log *slog.Logger) (*kafka, error) {
 
 // run connects (retrying with backoff) and serves sbi, calls onConnect
 // (nil: none; it must not block), then publishes events until ctx ends.
-func (b *kafka) run(ctx context.Context, sbi *sbi.Server, onConnect func()) {
+func (b *kafka) run(ctx context.Context, sbi *sbi.Server, instanceID string, onConnect func()) {
 	backoff := 200 * time.Millisecond
 	for {
-		err := b.connect(ctx, sbi)
+		err := b.connect(ctx, sbi, instanceID)
 		if err == nil {
 			break
 		}
@@ -103,14 +103,14 @@ func (b *kafka) run(ctx context.Context, sbi *sbi.Server, onConnect func()) {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
-	b.log.Info("message bus connected", "topic", b.cfg.Topic)
+	b.log.Info("message bus connected", "topic", b.cfg.Topic, "instance_id", instanceID)
 	if onConnect != nil {
 		onConnect()
 	}
 	b.publishLoop(ctx)
 }
 
-func (b *kafka) connect(ctx context.Context, sbi *sbi.Server) error {
+func (b *kafka) connect(ctx context.Context, sbi *sbi.Server, instanceID string) error {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	conn, err := msgbus.Dial(dctx, msgbus.Config{
@@ -127,6 +127,7 @@ func (b *kafka) connect(ctx context.Context, sbi *sbi.Server) error {
 	srv, err := msgbus.NewServer(msgbus.ServerConfig{
 		Brokers:      b.cfg.Brokers,
 		Topic:        b.cfg.Topic,
+		InstanceID:   instanceID,
 		Interceptors: b.serverInterceptors(),
 		Logger:       b.cfg.Logs.Logger("msgbus"),
 	})

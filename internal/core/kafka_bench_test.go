@@ -170,7 +170,7 @@ func runBus(t testing.TB, brokers []string) *parts {
 	running := make(chan struct{})
 	go func() {
 		defer close(running)
-		p.kafka.run(ctx, p.sbi, nil)
+		p.kafka.run(ctx, p.sbi, "", nil)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -227,8 +227,8 @@ func newStack(t testing.TB) *stack {
 	s.core = startProc(t, "core", volt, "core", "--etcd", s.etcdAddr, "--brokers", s.brokers, "--nbi", s.nbiAddr, "--http", s.httpAddr, "--log-level", "info")
 	waitTCP(t, s.nbiAddr)
 	s.nbi = voltv1.NewVoltServiceClient(dial(t, s.nbiAddr))
-	s.olta = startProc(t, "ponsim-olt", volt, "adapter", "ponsim-olt", "--brokers", s.brokers, "--grpc", "127.0.0.1:0", "--log-level", "info")
-	s.onua = startProc(t, "ponsim-onu", volt, "adapter", "ponsim-onu", "--brokers", s.brokers, "--grpc", "127.0.0.1:0", "--log-level", "info")
+	s.olta = startProc(t, "ponsim-olt", volt, "adapter", "ponsim-olt", "--brokers", s.brokers, "--grpc", "127.0.0.1:0", "--instance-id", "ponsim-olt-1", "--log-level", "info")
+	s.onua = startProc(t, "ponsim-onu", volt, "adapter", "ponsim-onu", "--brokers", s.brokers, "--grpc", "127.0.0.1:0", "--instance-id", "ponsim-onu-1", "--log-level", "info")
 	poll(t, 60*time.Second, "both adapters registered", func() error {
 		r, err := s.nbi.ListAdapters(ctxT(t, 5*time.Second), &emptypb.Empty{})
 		if err != nil {

@@ -34,9 +34,9 @@ func newOpenOLTStack(t testing.TB) *stack {
 	waitTCP(t, s.nbiAddr)
 	s.nbi = voltv1.NewVoltServiceClient(dial(t, s.nbiAddr))
 	s.olta = startProc(t, "openolt", volt, "adapter", "openolt", "--brokers", s.brokers, "--etcd", s.etcdAddr,
-		"--grpc", "127.0.0.1:0", "--log-level", "info")
+		"--grpc", "127.0.0.1:0", "--instance-id", "openolt-1", "--log-level", "info")
 	s.onua = startProc(t, "omci-onu", volt, "adapter", "omci-onu", "--brokers", s.brokers, "--etcd", s.etcdAddr,
-		"--grpc", "127.0.0.1:0", "--log-level", "info")
+		"--grpc", "127.0.0.1:0", "--instance-id", "omci-onu-1", "--log-level", "info")
 	poll(t, 60*time.Second, "both adapters registered", func() error {
 		r, err := s.nbi.ListAdapters(ctxT(t, 5*time.Second), &emptypb.Empty{})
 		if err != nil {

@@ -213,6 +213,17 @@ func (m *Manager) TopologyChanged(ldID string) {
 	l.mu.Unlock()
 }
 
+// Cached returns the ids of the logical devices whose state is held.
+func (m *Manager) Cached() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.lds))
+	for id := range m.lds {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Forget drops a removed logical device's state (its stored tables are
 // removed with it).
 func (m *Manager) Forget(ldID string) {

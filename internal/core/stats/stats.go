@@ -253,6 +253,18 @@ func (s *Store) ForgetDevice(deviceID string) {
 	delete(s.by, deviceID)
 }
 
+// Sweep drops the counters of devices that no longer exist (a delete
+// whose change event was missed).
+func (s *Store) Sweep(exists func(deviceID string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.by {
+		if !exists(id) {
+			delete(s.by, id)
+		}
+	}
+}
+
 // Counts are a packet and a byte count.
 type Counts struct{ Packets, Bytes uint64 }
 

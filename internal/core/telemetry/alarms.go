@@ -173,3 +173,23 @@ func (a *Alarms) Forget(ctx context.Context, deviceID string) error {
 	}
 	return nil
 }
+
+// Sweep forgets the alarms of devices that no longer exist: a delete whose
+// change event was missed (a core killed between the two, a follower cut
+// off for falling behind) leaves none behind.
+func (a *Alarms) Sweep(ctx context.Context, exists func(deviceID string) bool) error {
+	a.mu.Lock()
+	gone := make(map[string]bool)
+	for _, al := range a.byID {
+		if !exists(al.GetDeviceId()) {
+			gone[al.GetDeviceId()] = true
+		}
+	}
+	a.mu.Unlock()
+	for id := range gone {
+		if err := a.Forget(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

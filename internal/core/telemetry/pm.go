@@ -153,3 +153,21 @@ func (p *PmConfigs) Resend(ctx context.Context, id string) {
 func (p *PmConfigs) Forget(ctx context.Context, id string) error {
 	return p.repo.Delete(ctx, id)
 }
+
+// Sweep removes the stored PM configurations of devices that no longer
+// exist (see Alarms.Sweep).
+func (p *PmConfigs) Sweep(ctx context.Context, exists func(deviceID string) bool) error {
+	all, err := p.repo.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list PM configurations: %w", err)
+	}
+	for _, cfg := range all {
+		if exists(cfg.GetDeviceId()) {
+			continue
+		}
+		if err := p.Forget(ctx, cfg.GetDeviceId()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

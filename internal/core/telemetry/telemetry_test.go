@@ -118,3 +118,38 @@ func TestAlarmsAreState(t *testing.T) {
 		t.Errorf("%d alarms stored, want 1: refused updates store nothing", len(kvs))
 	}
 }
+
+// Sweep removes the alarms and PM configurations of devices that are gone
+// (a delete whose event was missed) and keeps the others, stored and in
+// memory.
+func TestSweepForgetsDevicesGone(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(kvstore.NewMemory(), "volt")
+	devs := devices{"olt1": true, "olt2": true}
+	al := telemetry.NewAlarms(st.Alarms, devs, nil, nil)
+	pm := telemetry.NewPmConfigs(st.PmConfigs, devs, func(context.Context, *voltv1.Device, *voltv1.PmConfig) error { return nil }, nil)
+	for _, id := range []string{"olt1", "olt2"} {
+		if _, err := al.Update(ctx, &voltv1.Alarm{DeviceId: id, Type: "OLT_UNREACHABLE", State: voltv1.AlarmState_ALARM_STATE_RAISED}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pm.Update(ctx, &voltv1.PmConfig{DeviceId: id, Enabled: true, Interval: durationpb.New(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delete(devs, "olt2")
+	exists := func(id string) bool { return devs[id] }
+	if err := al.Sweep(ctx, exists); err != nil {
+		t.Fatal(err)
+	}
+	if err := pm.Sweep(ctx, exists); err != nil {
+		t.Fatal(err)
+	}
+	if got := al.List("", false); len(got) != 1 || got[0].GetDeviceId() != "olt1" {
+		t.Errorf("alarms after the sweep: %v, want olt1's only", got)
+	}
+	for prefix, want := range map[string]int{"/volt/alarms/": 1, "/volt/pm_configs/": 1} {
+		if kvs, err := st.KV.List(ctx, prefix); err != nil || len(kvs) != want || !strings.Contains(kvs[0].Key, "olt1") {
+			t.Errorf("%s after the sweep: %v %v, want olt1's only", prefix, kvs, err)
+		}
+	}
+}
