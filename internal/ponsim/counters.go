@@ -43,9 +43,10 @@ func (s *Sim) deviceCounters(d *device) *ponsimv1.DeviceCounters {
 	if t.n > 0 {
 		dc.Flows = make([]*ponsimv1.FlowCounters, 0, t.n)
 		for _, e := range t.entries() {
+			packets, bytes := e.count.load()
 			dc.Flows = append(dc.Flows, &ponsimv1.FlowCounters{
 				FlowId: e.flow.GetId(), Cookie: e.flow.GetCookie(), TableId: e.tableID,
-				Packets: e.packets.Load(), Bytes: e.bytes.Load(),
+				Packets: packets, Bytes: bytes,
 			})
 		}
 	}

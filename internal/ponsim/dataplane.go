@@ -151,9 +151,7 @@ func (s *Sim) receive(d *device, u *onu, in *port, p packet, hops int, quiet boo
 	in.rx(len(p.b))
 	for e != nil {
 		if s.counting {
-			n := uint64(len(p.b))
-			e.packets.Add(1)
-			e.bytes.Add(n) // and so its meter's (meterTotals)
+			e.count.add(len(p.b)) // and so its meter's (meterTotals)
 		}
 		if e.writeMetaMask != 0 {
 			v.meta = v.meta&^e.writeMetaMask | e.writeMeta&e.writeMetaMask

@@ -142,8 +142,8 @@ func TestUpdateFlowsKeepsCounters(t *testing.T) {
 	tbl := s.olt.table.Load()
 	meter := func(t *table, id uint64) *meterCount { c, _ := t.meters.get(id); return c }
 	flow := func(t *table, id uint64) *entry { es, _ := t.flows.get(id); return es[0] }
-	flow(tbl, 1).packets.Add(5) // and so meter 7
-	flow(tbl, 2).packets.Add(1) // and so meter 8
+	flow(tbl, 1).count.addFrames(5) // and so meter 7
+	flow(tbl, 2).count.addFrames(1) // and so meter 8
 	if err := s.ChangeFlows(&ponsimv1.FlowChanges{Device: &ponsimv1.DeviceRef{}, Remove: []uint64{2}, Add: []*openflowv1.Flow{meterFlow(3, 9)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -366,8 +366,8 @@ func TestMeterCountsOutliveFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	flow := func(id uint64) *entry { es, _ := s.olt.table.Load().flows.get(id); return es[0] }
-	flow(1).packets.Add(5)
-	flow(2).packets.Add(3)
+	flow(1).count.addFrames(5)
+	flow(2).count.addFrames(3)
 	want := func(what string, n uint64) {
 		t.Helper()
 		if mc, _ := s.MeterCounts(""); mc[7] != n {
@@ -387,11 +387,11 @@ func TestMeterCountsOutliveFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("the same table again", 8)
-	flow(1).packets.Add(1)
+	flow(1).count.addFrames(1)
 	if err := s.SetFlowTable(&ponsimv1.FlowTable{Device: dev, Flows: []*openflowv1.Flow{meterFlow(4, 7)}, Meters: meters}); err != nil {
 		t.Fatal(err)
 	}
 	want("a table without flow 1", 9)
-	flow(4).packets.Add(1)
+	flow(4).count.addFrames(1)
 	want("flow 4 counted", 10)
 }

@@ -25,37 +25,39 @@ type port struct {
 
 	// shards hold the counters, summed when read. A port every core
 	// forwards through (the OLT's NNI and PONs) has one shard per P, each
-	// on its own cache line, so that cores do not take the line from each
-	// other on every frame; any other port (an ONU's, which only its
-	// subscriber's frames cross) has one.
+	// on its own cache lines, so that cores do not take the lines from
+	// each other on every frame; any other port (an ONU's, which only its
+	// subscriber's frames cross) has one, local, in the port itself: no
+	// other memory to fetch per frame.
 	shards    []portShard
+	local     portShard
 	malformed atomic.Uint64 // rare: not sharded
 }
 
-// portShard is one P's share of a port's counters, padded to a cache line.
+// portShard is one P's share of a port's counters, padded to two cache
+// lines.
 type portShard struct {
-	rxFrames, rxBytes atomic.Uint64
-	txFrames, txBytes atomic.Uint64
-	dropped           atomic.Uint64
-	_                 [64 - 5*8]byte
+	rx, tx  tally
+	dropped atomic.Uint64
+	_       [128 - 2*32 - 8]byte
 }
 
 // newPort returns a port; shared is for a port every core forwards
 // through (see port.shards).
 func newPort(no uint32, name string, external, counting, shared bool) *port {
-	n := 1
+	p := &port{no: no, name: name, external: external, counting: counting}
 	if shared {
-		n = runtime.GOMAXPROCS(0)
+		p.shards = make([]portShard, runtime.GOMAXPROCS(0))
 	}
-	return &port{no: no, name: name, external: external, counting: counting, shards: make([]portShard, n)}
+	return p
 }
 
 // shard returns the counters the calling goroutine's P adds to. The P may
 // change right after: the adds are atomic, so that only costs a shared
 // cache line now and then, never a count.
 func (p *port) shard() *portShard {
-	if len(p.shards) == 1 {
-		return &p.shards[0]
+	if p.shards == nil {
+		return &p.local
 	}
 	pid := procPin()
 	procUnpin()
@@ -73,17 +75,13 @@ func procUnpin()
 
 func (p *port) rx(n int) {
 	if p.counting {
-		sh := p.shard()
-		sh.rxFrames.Add(1)
-		sh.rxBytes.Add(uint64(n))
+		p.shard().rx.add(n)
 	}
 }
 
 func (p *port) tx(n int) {
 	if p.counting {
-		sh := p.shard()
-		sh.txFrames.Add(1)
-		sh.txBytes.Add(uint64(n))
+		p.shard().tx.add(n)
 	}
 }
 
@@ -95,13 +93,18 @@ func (p *port) drop() {
 
 func (p *port) counters(device string) *ponsimv1.PortCounters {
 	c := &ponsimv1.PortCounters{Device: device, PortNo: p.no, Name: p.name, Malformed: p.malformed.Load()}
-	for i := range p.shards {
-		sh := &p.shards[i]
-		c.RxFrames += sh.rxFrames.Load()
-		c.RxBytes += sh.rxBytes.Load()
-		c.TxFrames += sh.txFrames.Load()
-		c.TxBytes += sh.txBytes.Load()
+	sum := func(sh *portShard) {
+		rf, rb := sh.rx.load()
+		tf, tb := sh.tx.load()
+		c.RxFrames += rf
+		c.RxBytes += rb
+		c.TxFrames += tf
+		c.TxBytes += tb
 		c.Dropped += sh.dropped.Load()
+	}
+	sum(&p.local) // zero on a sharded port
+	for i := range p.shards {
+		sum(&p.shards[i])
 	}
 	return c
 }
