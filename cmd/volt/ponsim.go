@@ -67,6 +67,7 @@ serve; every ONU answers OMCI) over the same OLT.`,
 	fs.StringVar(&uniIfaces, "uni-ifaces", "", "bind the ONUs' UNIs, in order, to these interfaces (comma-separated)")
 	fs.Float64Var(&face.OMCIDropRate, "omci-drop-rate", 0, "share (0..1) of OMCI responses the openolt face drops, to test retries")
 	fs.DurationVar(&face.DiscoveryInterval, "onu-discovery-interval", openolt.DefaultDiscoveryInterval, "how often the openolt face announces ONUs not activated again")
+	fs.DurationVar(&face.StatsInterval, "stats-interval", openolt.DefaultStatsInterval, "how often the openolt face sends port and flow statistics indications; negative: never")
 	fs.IntVar(&face.UNIsPerONU, "unis-per-onu", 1, "PPTP UNIs in each ONU's OMCI MIB (1..8; the dataplane forwards on the first)")
 	return cmd
 }

@@ -104,8 +104,11 @@ func (o ClientOptions) Call(ctx context.Context, fn func(ctx context.Context, cc
 	err = fn(ctx, cc)
 	if status.Code(err) == codes.DeadlineExceeded && !isUnreachable(err) {
 		// Who gave up is known here: our timer, or the server's own
-		// deadline while ours still ran.
-		if ctx.Err() == context.DeadlineExceeded {
+		// deadline while ours still ran. The server's copy of our deadline
+		// can end the call a moment before our timer fires: past our
+		// deadline, it is ours either way.
+		deadline, _ := ctx.Deadline()
+		if ctx.Err() == context.DeadlineExceeded || !time.Now().Before(deadline) {
 			return o.clientTimeout()
 		}
 		return serverGaveUp(status.Convert(err).Message())

@@ -27,8 +27,9 @@ func TestRebootAndDelete(t *testing.T) {
 	s.waitONUs(olt, 2, 1, omcionu.ReasonMibDownload)
 	onu := s.children(olt)[0]
 
-	// Disable locks the UNI over OMCI: the ONU raises LAN LOS and the UNI
-	// port goes down; re-enable unlocks it and the alarm clears.
+	// Disable locks the UNI over OMCI: the ONU shows LAN LOS and the UNI
+	// port goes down (without an alarm: alarms_test.go); re-enable unlocks
+	// it and the port comes up.
 	if _, err := s.nbi.DisableDevice(s.ctx(), &voltv1.ID{Id: onu.GetId()}); err != nil {
 		t.Fatal(err)
 	}

@@ -64,6 +64,10 @@ type onu struct {
 	flows  *flowState      // its flows and VLAN rows (flows.go)
 	plans  map[int]*tpPlan // UNI → the tech profile asked for, configured again after a MIB reset
 	loaded bool            // the restore state was read from the store (state.go)
+	// locked: the UNIs are administratively locked (the device is
+	// disabled). A locked UNI shows LAN LOS whatever its link: that raises
+	// no UNI_LOS; the link is read again on unlock (refreshUNIs).
+	locked bool
 }
 
 // uniRef is one UNI: its ME and its port number.
@@ -436,10 +440,33 @@ func (u *onu) lockUNIs(ctx context.Context, lock bool) error {
 	if !synced || !up {
 		return nil
 	}
+	u.mu.Lock()
+	u.locked = lock // before the lock: the LOS it shows comes at once
+	u.mu.Unlock()
 	if err := u.lockAll(ctx, lock); err != nil {
 		return fmt.Errorf("ONU %s: %w", u.id, err)
 	}
+	// After this call: it reports to the core, which holds the device
+	// while it waits for this call.
+	u.h.a.Submit(u.id+"/alarms", func(ctx context.Context) error {
+		if !lock {
+			return u.refreshUNIs(ctx)
+		}
+		// A disabled UNI raises nothing: what was raised clears.
+		for _, uni := range u.unisNow() {
+			if err := u.uniLOS(ctx, uni.PortNo, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	return u.restoreSync(ctx)
+}
+
+func (u *onu) unisNow() []uniRef {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.unis
 }
 
 // restoreSync stores, after a change, the ONU's MIB data sync counter (in
@@ -537,22 +564,50 @@ func (u *onu) autonomous(_ *omcilib.OMCI, msg gopacket.Layer) {
 			port = uni.PortNo
 		}
 	}
+	locked := u.locked
 	u.mu.Unlock()
 	if port == 0 {
 		return
 	}
+	// A locked UNI is down, but its LOS is the lock, not its link: no alarm.
+	u.h.a.Submit(u.id+"/alarms", func(ctx context.Context) error { return u.uniLink(ctx, port, !los, !locked) })
+}
+
+// uniLink sets UNI port's oper state from its link, and its UNI_LOS alarm
+// when alarm is set.
+func (u *onu) uniLink(ctx context.Context, port uint32, up, alarm bool) error {
 	oper := voltv1.OperStatus_OPER_STATUS_ACTIVE
-	if los {
+	if !up {
 		oper = voltv1.OperStatus_OPER_STATUS_FAILED
 	}
-	u.h.a.Submit(u.id+"/alarms", func(ctx context.Context) error {
-		_, err := u.h.core.PortStateUpdate(ctx, &adapterv1.PortStateUpdateRequest{DeviceId: u.id,
-			PortType: voltv1.PortType_PORT_TYPE_ETHERNET_UNI, PortNo: port, OperStatus: oper}, u.reportKey())
+	_, err := u.h.core.PortStateUpdate(ctx, &adapterv1.PortStateUpdateRequest{DeviceId: u.id,
+		PortType: voltv1.PortType_PORT_TYPE_ETHERNET_UNI, PortNo: port, OperStatus: oper}, u.reportKey())
+	if err != nil || !alarm {
+		return err
+	}
+	return u.uniLOS(ctx, port, !up)
+}
+
+// refreshUNIs reads each PPTP UNI's operational state, its link, and sets
+// its port and UNI_LOS from it: after an unlock, whose alarm notifications
+// (if any) only say that the lock went.
+func (u *onu) refreshUNIs(ctx context.Context) error {
+	unis := u.unisNow()
+	const operState = 0x8000 >> 5 // attribute 6
+	for _, uni := range unis {
+		if uni.Class != me.PhysicalPathTerminationPointEthernetUniClassID {
+			continue
+		}
+		av, err := u.eng.Get(ctx, uni.Class, uni.Inst, operState)
 		if err != nil {
 			return err
 		}
-		return u.uniLOS(ctx, port, los)
-	})
+		st, _ := av[me.PhysicalPathTerminationPointEthernetUni_OperationalState].(uint8)
+		if err := u.uniLink(ctx, uni.PortNo, st == 0, true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setUp follows the OLT's ONU indication; up starts the bring-up.

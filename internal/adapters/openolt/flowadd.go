@@ -488,7 +488,7 @@ func (pl *addPlan) commit() {
 	}
 	for _, g := range pl.groups {
 		for _, rec := range g.recs {
-			pl.fs.flows[rec.DeviceFlowID] = rec
+			pl.fs.putLocked(rec)
 		}
 	}
 }
@@ -568,7 +568,7 @@ func (o *olt) undoUnsent(ctx context.Context, pl *addPlan) {
 	}
 	for _, g := range pl.groups {
 		for _, rec := range g.recs[:g.sent] {
-			pl.fs.flows[rec.DeviceFlowID] = rec
+			pl.fs.putLocked(rec)
 		}
 	}
 }

@@ -130,7 +130,7 @@ func (o *olt) removeFlows(ctx context.Context, ids []uint64) error {
 	}
 	fs.mu.Lock()
 	for _, rec := range gone {
-		delete(fs.flows, rec.DeviceFlowID)
+		fs.dropLocked(rec)
 	}
 	for ref := range unused {
 		delete(fs.tps, ref)

@@ -62,13 +62,36 @@ type flowStore struct {
 	kv   flowKV
 	keys string
 
-	mu    sync.Mutex // guards flows and tps
-	flows map[uint64]*flowRecord
-	tps   map[tpRef]*tpInstance
+	mu     sync.Mutex // guards flows, byFlow and tps
+	flows  map[uint64]*flowRecord
+	byFlow map[uint64]uint64 // openolt flow id → device flow id, for flow statistics
+	tps    map[tpRef]*tpInstance
 }
 
 func newFlowStore(kv flowKV, keys string) *flowStore {
-	return &flowStore{kv: kv, keys: keys, flows: make(map[uint64]*flowRecord), tps: make(map[tpRef]*tpInstance)}
+	return &flowStore{kv: kv, keys: keys, flows: make(map[uint64]*flowRecord),
+		byFlow: make(map[uint64]uint64), tps: make(map[tpRef]*tpInstance)}
+}
+
+// putLocked and dropLocked keep a record in flows and byFlow.
+func (s *flowStore) putLocked(r *flowRecord) {
+	s.flows[r.DeviceFlowID] = r
+	s.byFlow[r.flow.GetFlowId()] = r.DeviceFlowID
+}
+
+func (s *flowStore) dropLocked(r *flowRecord) {
+	delete(s.flows, r.DeviceFlowID)
+	if s.byFlow[r.flow.GetFlowId()] == r.DeviceFlowID {
+		delete(s.byFlow, r.flow.GetFlowId())
+	}
+}
+
+// deviceFlow returns the device flow an openolt flow id carries.
+func (s *flowStore) deviceFlow(openoltID uint64) (uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byFlow[openoltID]
+	return id, ok
 }
 
 func (s *flowStore) flowKey(id uint64) string { return fmt.Sprintf("%sflows/%016x", s.keys, id) }
@@ -96,7 +119,7 @@ func (s *flowStore) load(ctx context.Context) error {
 		if err := protojson.Unmarshal(r.Flow, protoadapt.MessageV2Of(r.flow)); err != nil {
 			return fmt.Errorf("flow record %s: %w", kv.Key, err)
 		}
-		s.flows[r.DeviceFlowID] = &r
+		s.putLocked(&r)
 	}
 	for _, kv := range tps {
 		var in tpInstance

@@ -63,8 +63,8 @@ func (o *olt) indication(ind *openolt.Indication) {
 		o.portStats(d.PortStats)
 	case *openolt.Indication_AlarmInd:
 		o.alarmInd(d.AlarmInd)
-	default:
-		// Flow statistics: not used yet.
+	case *openolt.Indication_FlowStats:
+		o.flowStats(d.FlowStats)
 	}
 }
 

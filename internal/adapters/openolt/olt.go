@@ -49,6 +49,9 @@ type olt struct {
 	flows     *flowStore      // flows.go; nil until the pools are known
 	// pendingStats are port counters waiting for the next report (stats.go).
 	pendingStats map[uint32]*adapterv1.PortCounter
+	// pendingFlows are flow counters waiting for the next report, by
+	// device flow id (stats.go).
+	pendingFlows map[uint64]*adapterv1.FlowCounter
 	// lastStats are the latest port statistics of each port, by device
 	// port number, for the KPIs (kpis.go).
 	lastStats map[uint32]*openolt.PortStatistics

@@ -44,7 +44,7 @@ func (o *olt) portStats(ps *openolt.PortStatistics) {
 		RxErrors: ps.GetRxErrorPackets(), TxErrors: ps.GetTxErrorPackets(),
 	}
 	o.mu.Lock()
-	first := len(o.pendingStats) == 0
+	first := o.noStatsPendingLocked()
 	if o.pendingStats == nil {
 		o.pendingStats = map[uint32]*adapterv1.PortCounter{}
 	}
@@ -59,16 +59,47 @@ func (o *olt) portStats(ps *openolt.PortStatistics) {
 	}
 }
 
-// reportStats sends the queued port counters.
+func (o *olt) noStatsPendingLocked() bool {
+	return len(o.pendingStats) == 0 && len(o.pendingFlows) == 0
+}
+
+// flowStats queues a flow statistics indication for the core, as the
+// counters of the device flow the openolt flow carries.
+func (o *olt) flowStats(st *openolt.FlowStatistics) {
+	_, fs, err := o.stores()
+	if err != nil {
+		return
+	}
+	id, ok := fs.deviceFlow(uint64(st.GetFlowId()))
+	if !ok {
+		o.log.Debug("statistics of a flow the adapter does not hold", "flow_id", st.GetFlowId())
+		return
+	}
+	o.mu.Lock()
+	first := o.noStatsPendingLocked()
+	if o.pendingFlows == nil {
+		o.pendingFlows = map[uint64]*adapterv1.FlowCounter{}
+	}
+	o.pendingFlows[id] = &adapterv1.FlowCounter{FlowId: id, Packets: st.GetRxPackets(), Bytes: st.GetRxBytes()}
+	o.mu.Unlock()
+	if first {
+		o.h.a.Submit(o.id+"/stats", o.reportStats)
+	}
+}
+
+// reportStats sends the queued port and flow counters.
 func (o *olt) reportStats(ctx context.Context) error {
 	o.mu.Lock()
 	ds := &adapterv1.DeviceStats{DeviceId: o.id}
 	for _, c := range o.pendingStats {
 		ds.Ports = append(ds.Ports, c)
 	}
-	o.pendingStats = nil
+	for _, c := range o.pendingFlows {
+		ds.Flows = append(ds.Flows, c)
+	}
+	o.pendingStats, o.pendingFlows = nil, nil
 	o.mu.Unlock()
-	if len(ds.Ports) == 0 {
+	if len(ds.Ports) == 0 && len(ds.Flows) == 0 {
 		return nil
 	}
 	_, err := o.h.a.ReportStats(ctx, &adapterv1.StatsReport{DeviceId: o.id, Devices: []*adapterv1.DeviceStats{ds}})

@@ -1,6 +1,7 @@
 package openolt
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -96,6 +97,7 @@ func (s *Server) EnableIndication(_ *openolt.Empty, stream openolt.Openolt_Enabl
 		statsC = t.C
 	}
 	ctx := stream.Context()
+	flowsSent := map[uint32][2]uint64{} // per stream: a new one hears every flow again
 	var batch []*openolt.Indication
 	for {
 		select {
@@ -105,6 +107,7 @@ func (s *Server) EnableIndication(_ *openolt.Empty, stream openolt.Openolt_Enabl
 			continue
 		case <-statsC:
 			s.sendStats()
+			s.sendFlowStats(flowsSent)
 			continue
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
@@ -208,6 +211,43 @@ func (s *Server) sendStats() {
 			TxPackets: c.GetTxFrames(), TxBytes: c.GetTxBytes(), RxErrorPackets: c.GetMalformed(),
 			TxErrorPackets: c.GetDropped(), Timestamp: now,
 		}}})
+	}
+}
+
+// sendFlowStats sends the counters of each openolt flow (summed over the
+// OLT flows it became) that counted since sent, and notes them there.
+func (s *Server) sendFlowStats(sent map[uint32][2]uint64) {
+	ft, err := s.sim.FlowTable("")
+	if err != nil {
+		return
+	}
+	sums := make(map[uint32][2]uint64)
+	for _, f := range ft.GetFlows() {
+		if f.GetId()&flowIDBase == 0 {
+			continue // given over the PonSim API, not an openolt flow
+		}
+		oid := (f.GetId() &^ flowIDBase) >> 4
+		if oid > math.MaxUint32 {
+			continue // FlowStatistics carries 32-bit flow ids
+		}
+		id := uint32(oid)
+		c := sums[id]
+		sums[id] = [2]uint64{c[0] + f.GetPacketCount(), c[1] + f.GetByteCount()}
+	}
+	now := uint32(time.Now().Unix())
+	for id, c := range sums {
+		if sent[id] == c {
+			continue
+		}
+		sent[id] = c
+		s.send(&openolt.Indication{Data: &openolt.Indication_FlowStats{FlowStats: &openolt.FlowStatistics{
+			FlowId: id, RxPackets: c[0], RxBytes: c[1], TxPackets: c[0], TxBytes: c[1], Timestamp: now,
+		}}})
+	}
+	for id := range sent {
+		if _, ok := sums[id]; !ok {
+			delete(sent, id) // removed: a flow that comes back with the id starts again
+		}
 	}
 }
 

@@ -58,7 +58,7 @@ const (
 // Defaults a zero Config field takes.
 const (
 	DefaultDiscoveryInterval = 60 * time.Second
-	DefaultStatsInterval     = 60 * time.Second
+	DefaultStatsInterval     = 5 * time.Second
 	indicationQueueLen       = 1 << 18
 )
 
@@ -67,7 +67,7 @@ type Config struct {
 	// DiscoveryInterval is how often ONUs not activated are announced
 	// again on the indication stream (0: DefaultDiscoveryInterval).
 	DiscoveryInterval time.Duration
-	// StatsInterval is how often port statistics are sent (0:
+	// StatsInterval is how often port and flow statistics are sent (0:
 	// DefaultStatsInterval; negative: never).
 	StatsInterval time.Duration
 	// OMCIDropRate drops this share (0..1) of the ONUs' OMCI responses,
