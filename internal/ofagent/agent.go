@@ -198,6 +198,7 @@ func (a *agent) eventSession(ctx context.Context, synced chan struct{}, up func(
 		Payloads:        []string{"logical_device", "logical_port", "flow"},
 		FlowChangeKinds: []voltv1.ChangeKind{voltv1.ChangeKind_CHANGE_KIND_REMOVED},
 		FlowFlags:       uint32(ofp13.FlowFlagSendFlowRem),
+		FlowRefusals:    true, // flow-mods a device refused after their answer (refusals.go)
 	})
 	if err != nil {
 		return err
@@ -315,10 +316,14 @@ func (a *agent) onEvent(ctx context.Context, ev *voltv1.Event) {
 			dp.portChanged(p.LogicalPort.GetKind(), p.LogicalPort.GetPort())
 		}
 	case *voltv1.Event_Flow:
-		if p.Flow.GetKind() != voltv1.ChangeKind_CHANGE_KIND_REMOVED {
+		dp := a.datapath(ev.GetLogicalDeviceId())
+		if dp == nil {
 			return
 		}
-		if dp := a.datapath(ev.GetLogicalDeviceId()); dp != nil {
+		if p.Flow.GetRefusal() != nil {
+			dp.flowRefused(p.Flow)
+		}
+		if p.Flow.GetKind() == voltv1.ChangeKind_CHANGE_KIND_REMOVED {
 			dp.flowRemoved(p.Flow)
 		}
 	}

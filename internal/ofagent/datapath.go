@@ -35,6 +35,8 @@ type datapath struct {
 	conns  map[*conn]struct{}
 	genID  uint64 // the last master/slave generation id
 	genSet bool   // whether genID was ever set
+
+	refusals refusals // flow-mods answered before a device refused them (refusals.go)
 }
 
 func newDatapath(a *agent, ld *voltv1.LogicalDevice) *datapath {

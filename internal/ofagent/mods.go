@@ -250,7 +250,11 @@ func (c *conn) flowMod(raw []byte, m *ofp13.FlowMod) *ofp13.Error {
 	fm := ofp13.FlowModToProto(m)
 	switch m.Command {
 	case ofp13.FlowAdd, ofp13.FlowModifyStrict, ofp13.FlowDeleteStrict:
-		c.mods.launch(flowKey(m), raw, fm)
+		key := flowKey(m)
+		if m.Command != ofp13.FlowDeleteStrict {
+			c.dp.refusals.remember(key, c, raw)
+		}
+		c.mods.launch(key, raw, fm)
 	default:
 		req := &voltv1.FlowTableUpdate{Id: c.dp.id, FlowMod: fm}
 		c.mods.fence(raw, opFlow, func(ctx context.Context) error {

@@ -316,6 +316,10 @@ type FlowChange struct {
 	Flow  *v1.Flow               `protobuf:"bytes,2,opt,name=flow,proto3" json:"flow,omitempty"`
 	// Set when a flow left the table: why (delete, timeout…).
 	RemovedReason v1.FlowRemovedReason `protobuf:"varint,3,opt,name=removed_reason,json=removedReason,proto3,enum=openflow.v1.FlowRemovedReason" json:"removed_reason,omitempty"`
+	// Set when the flow left because a device's adapter refused what the
+	// flow-mod that added it asked of the device: the flow-mod was taken
+	// back, and the OpenFlow agent answers it with this error.
+	Refusal       *FlowRefusal `protobuf:"bytes,4,opt,name=refusal,proto3" json:"refusal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -371,6 +375,83 @@ func (x *FlowChange) GetRemovedReason() v1.FlowRemovedReason {
 	return v1.FlowRemovedReason(0)
 }
 
+func (x *FlowChange) GetRefusal() *FlowRefusal {
+	if x != nil {
+		return x.Refusal
+	}
+	return nil
+}
+
+// FlowRefusal is a device's refusal of a flow-mod, as an OpenFlow error.
+type FlowRefusal struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// OpenFlow error type and code (OFPET_FLOW_MOD_FAILED, …).
+	ErrorType     uint32 `protobuf:"varint,2,opt,name=error_type,json=errorType,proto3" json:"error_type,omitempty"`
+	ErrorCode     uint32 `protobuf:"varint,3,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowRefusal) Reset() {
+	*x = FlowRefusal{}
+	mi := &file_volt_v1_event_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowRefusal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowRefusal) ProtoMessage() {}
+
+func (x *FlowRefusal) ProtoReflect() protoreflect.Message {
+	mi := &file_volt_v1_event_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowRefusal.ProtoReflect.Descriptor instead.
+func (*FlowRefusal) Descriptor() ([]byte, []int) {
+	return file_volt_v1_event_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FlowRefusal) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *FlowRefusal) GetErrorType() uint32 {
+	if x != nil {
+		return x.ErrorType
+	}
+	return 0
+}
+
+func (x *FlowRefusal) GetErrorCode() uint32 {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return 0
+}
+
+func (x *FlowRefusal) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type GroupChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Kind          ChangeKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=volt.v1.ChangeKind" json:"kind,omitempty"`
@@ -381,7 +462,7 @@ type GroupChange struct {
 
 func (x *GroupChange) Reset() {
 	*x = GroupChange{}
-	mi := &file_volt_v1_event_proto_msgTypes[5]
+	mi := &file_volt_v1_event_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -393,7 +474,7 @@ func (x *GroupChange) String() string {
 func (*GroupChange) ProtoMessage() {}
 
 func (x *GroupChange) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_event_proto_msgTypes[5]
+	mi := &file_volt_v1_event_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -406,7 +487,7 @@ func (x *GroupChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupChange.ProtoReflect.Descriptor instead.
 func (*GroupChange) Descriptor() ([]byte, []int) {
-	return file_volt_v1_event_proto_rawDescGZIP(), []int{5}
+	return file_volt_v1_event_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GroupChange) GetKind() ChangeKind {
@@ -433,7 +514,7 @@ type MeterChange struct {
 
 func (x *MeterChange) Reset() {
 	*x = MeterChange{}
-	mi := &file_volt_v1_event_proto_msgTypes[6]
+	mi := &file_volt_v1_event_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +526,7 @@ func (x *MeterChange) String() string {
 func (*MeterChange) ProtoMessage() {}
 
 func (x *MeterChange) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_event_proto_msgTypes[6]
+	mi := &file_volt_v1_event_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +539,7 @@ func (x *MeterChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeterChange.ProtoReflect.Descriptor instead.
 func (*MeterChange) Descriptor() ([]byte, []int) {
-	return file_volt_v1_event_proto_rawDescGZIP(), []int{6}
+	return file_volt_v1_event_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *MeterChange) GetKind() ChangeKind {
@@ -486,7 +567,7 @@ type PacketIn struct {
 
 func (x *PacketIn) Reset() {
 	*x = PacketIn{}
-	mi := &file_volt_v1_event_proto_msgTypes[7]
+	mi := &file_volt_v1_event_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -498,7 +579,7 @@ func (x *PacketIn) String() string {
 func (*PacketIn) ProtoMessage() {}
 
 func (x *PacketIn) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_event_proto_msgTypes[7]
+	mi := &file_volt_v1_event_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -511,7 +592,7 @@ func (x *PacketIn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PacketIn.ProtoReflect.Descriptor instead.
 func (*PacketIn) Descriptor() ([]byte, []int) {
-	return file_volt_v1_event_proto_rawDescGZIP(), []int{7}
+	return file_volt_v1_event_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PacketIn) GetLogicalDeviceId() string {
@@ -539,7 +620,7 @@ type PacketOut struct {
 
 func (x *PacketOut) Reset() {
 	*x = PacketOut{}
-	mi := &file_volt_v1_event_proto_msgTypes[8]
+	mi := &file_volt_v1_event_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -551,7 +632,7 @@ func (x *PacketOut) String() string {
 func (*PacketOut) ProtoMessage() {}
 
 func (x *PacketOut) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_event_proto_msgTypes[8]
+	mi := &file_volt_v1_event_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -564,7 +645,7 @@ func (x *PacketOut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PacketOut.ProtoReflect.Descriptor instead.
 func (*PacketOut) Descriptor() ([]byte, []int) {
-	return file_volt_v1_event_proto_rawDescGZIP(), []int{8}
+	return file_volt_v1_event_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PacketOut) GetLogicalDeviceId() string {
@@ -608,7 +689,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_volt_v1_event_proto_msgTypes[9]
+	mi := &file_volt_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +701,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_volt_v1_event_proto_msgTypes[9]
+	mi := &file_volt_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +714,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_volt_v1_event_proto_rawDescGZIP(), []int{9}
+	return file_volt_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Event) GetId() string {
@@ -830,12 +911,20 @@ const file_volt_v1_event_proto_rawDesc = "" +
 	"\x0elogical_device\x18\x02 \x01(\v2\x16.volt.v1.LogicalDeviceR\rlogicalDevice\"f\n" +
 	"\x11LogicalPortChange\x12'\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x13.volt.v1.ChangeKindR\x04kind\x12(\n" +
-	"\x04port\x18\x02 \x01(\v2\x14.volt.v1.LogicalPortR\x04port\"\xa3\x01\n" +
+	"\x04port\x18\x02 \x01(\v2\x14.volt.v1.LogicalPortR\x04port\"\xd3\x01\n" +
 	"\n" +
 	"FlowChange\x12'\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x13.volt.v1.ChangeKindR\x04kind\x12%\n" +
 	"\x04flow\x18\x02 \x01(\v2\x11.openflow.v1.FlowR\x04flow\x12E\n" +
-	"\x0eremoved_reason\x18\x03 \x01(\x0e2\x1e.openflow.v1.FlowRemovedReasonR\rremovedReason\"d\n" +
+	"\x0eremoved_reason\x18\x03 \x01(\x0e2\x1e.openflow.v1.FlowRemovedReasonR\rremovedReason\x12.\n" +
+	"\arefusal\x18\x04 \x01(\v2\x14.volt.v1.FlowRefusalR\arefusal\"\x82\x01\n" +
+	"\vFlowRefusal\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x1d\n" +
+	"\n" +
+	"error_type\x18\x02 \x01(\rR\terrorType\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x03 \x01(\rR\terrorCode\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"d\n" +
 	"\vGroupChange\x12'\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x13.volt.v1.ChangeKindR\x04kind\x12,\n" +
 	"\x05group\x18\x02 \x01(\v2\x16.openflow.v1.GroupDescR\x05group\"f\n" +
@@ -885,7 +974,7 @@ func file_volt_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_volt_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_volt_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_volt_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_volt_v1_event_proto_goTypes = []any{
 	(ChangeKind)(0),               // 0: volt.v1.ChangeKind
 	(*DeviceChange)(nil),          // 1: volt.v1.DeviceChange
@@ -893,63 +982,65 @@ var file_volt_v1_event_proto_goTypes = []any{
 	(*LogicalDeviceChange)(nil),   // 3: volt.v1.LogicalDeviceChange
 	(*LogicalPortChange)(nil),     // 4: volt.v1.LogicalPortChange
 	(*FlowChange)(nil),            // 5: volt.v1.FlowChange
-	(*GroupChange)(nil),           // 6: volt.v1.GroupChange
-	(*MeterChange)(nil),           // 7: volt.v1.MeterChange
-	(*PacketIn)(nil),              // 8: volt.v1.PacketIn
-	(*PacketOut)(nil),             // 9: volt.v1.PacketOut
-	(*Event)(nil),                 // 10: volt.v1.Event
-	(*Device)(nil),                // 11: volt.v1.Device
-	(AdminState)(0),               // 12: volt.v1.AdminState
-	(OperStatus)(0),               // 13: volt.v1.OperStatus
-	(ConnectStatus)(0),            // 14: volt.v1.ConnectStatus
-	(*Port)(nil),                  // 15: volt.v1.Port
-	(*LogicalDevice)(nil),         // 16: volt.v1.LogicalDevice
-	(*LogicalPort)(nil),           // 17: volt.v1.LogicalPort
-	(*v1.Flow)(nil),               // 18: openflow.v1.Flow
-	(v1.FlowRemovedReason)(0),     // 19: openflow.v1.FlowRemovedReason
-	(*v1.GroupDesc)(nil),          // 20: openflow.v1.GroupDesc
-	(*v1.MeterConfig)(nil),        // 21: openflow.v1.MeterConfig
-	(*v1.PacketIn)(nil),           // 22: openflow.v1.PacketIn
-	(*v1.PacketOut)(nil),          // 23: openflow.v1.PacketOut
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(*AlarmChange)(nil),           // 25: volt.v1.AlarmChange
+	(*FlowRefusal)(nil),           // 6: volt.v1.FlowRefusal
+	(*GroupChange)(nil),           // 7: volt.v1.GroupChange
+	(*MeterChange)(nil),           // 8: volt.v1.MeterChange
+	(*PacketIn)(nil),              // 9: volt.v1.PacketIn
+	(*PacketOut)(nil),             // 10: volt.v1.PacketOut
+	(*Event)(nil),                 // 11: volt.v1.Event
+	(*Device)(nil),                // 12: volt.v1.Device
+	(AdminState)(0),               // 13: volt.v1.AdminState
+	(OperStatus)(0),               // 14: volt.v1.OperStatus
+	(ConnectStatus)(0),            // 15: volt.v1.ConnectStatus
+	(*Port)(nil),                  // 16: volt.v1.Port
+	(*LogicalDevice)(nil),         // 17: volt.v1.LogicalDevice
+	(*LogicalPort)(nil),           // 18: volt.v1.LogicalPort
+	(*v1.Flow)(nil),               // 19: openflow.v1.Flow
+	(v1.FlowRemovedReason)(0),     // 20: openflow.v1.FlowRemovedReason
+	(*v1.GroupDesc)(nil),          // 21: openflow.v1.GroupDesc
+	(*v1.MeterConfig)(nil),        // 22: openflow.v1.MeterConfig
+	(*v1.PacketIn)(nil),           // 23: openflow.v1.PacketIn
+	(*v1.PacketOut)(nil),          // 24: openflow.v1.PacketOut
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*AlarmChange)(nil),           // 26: volt.v1.AlarmChange
 }
 var file_volt_v1_event_proto_depIdxs = []int32{
 	0,  // 0: volt.v1.DeviceChange.kind:type_name -> volt.v1.ChangeKind
-	11, // 1: volt.v1.DeviceChange.device:type_name -> volt.v1.Device
-	12, // 2: volt.v1.DeviceChange.previous_admin_state:type_name -> volt.v1.AdminState
-	13, // 3: volt.v1.DeviceChange.previous_oper_status:type_name -> volt.v1.OperStatus
-	14, // 4: volt.v1.DeviceChange.previous_connect_status:type_name -> volt.v1.ConnectStatus
+	12, // 1: volt.v1.DeviceChange.device:type_name -> volt.v1.Device
+	13, // 2: volt.v1.DeviceChange.previous_admin_state:type_name -> volt.v1.AdminState
+	14, // 3: volt.v1.DeviceChange.previous_oper_status:type_name -> volt.v1.OperStatus
+	15, // 4: volt.v1.DeviceChange.previous_connect_status:type_name -> volt.v1.ConnectStatus
 	0,  // 5: volt.v1.PortChange.kind:type_name -> volt.v1.ChangeKind
-	15, // 6: volt.v1.PortChange.port:type_name -> volt.v1.Port
+	16, // 6: volt.v1.PortChange.port:type_name -> volt.v1.Port
 	0,  // 7: volt.v1.LogicalDeviceChange.kind:type_name -> volt.v1.ChangeKind
-	16, // 8: volt.v1.LogicalDeviceChange.logical_device:type_name -> volt.v1.LogicalDevice
+	17, // 8: volt.v1.LogicalDeviceChange.logical_device:type_name -> volt.v1.LogicalDevice
 	0,  // 9: volt.v1.LogicalPortChange.kind:type_name -> volt.v1.ChangeKind
-	17, // 10: volt.v1.LogicalPortChange.port:type_name -> volt.v1.LogicalPort
+	18, // 10: volt.v1.LogicalPortChange.port:type_name -> volt.v1.LogicalPort
 	0,  // 11: volt.v1.FlowChange.kind:type_name -> volt.v1.ChangeKind
-	18, // 12: volt.v1.FlowChange.flow:type_name -> openflow.v1.Flow
-	19, // 13: volt.v1.FlowChange.removed_reason:type_name -> openflow.v1.FlowRemovedReason
-	0,  // 14: volt.v1.GroupChange.kind:type_name -> volt.v1.ChangeKind
-	20, // 15: volt.v1.GroupChange.group:type_name -> openflow.v1.GroupDesc
-	0,  // 16: volt.v1.MeterChange.kind:type_name -> volt.v1.ChangeKind
-	21, // 17: volt.v1.MeterChange.meter:type_name -> openflow.v1.MeterConfig
-	22, // 18: volt.v1.PacketIn.packet_in:type_name -> openflow.v1.PacketIn
-	23, // 19: volt.v1.PacketOut.packet_out:type_name -> openflow.v1.PacketOut
-	24, // 20: volt.v1.Event.time:type_name -> google.protobuf.Timestamp
-	1,  // 21: volt.v1.Event.device:type_name -> volt.v1.DeviceChange
-	2,  // 22: volt.v1.Event.port:type_name -> volt.v1.PortChange
-	3,  // 23: volt.v1.Event.logical_device:type_name -> volt.v1.LogicalDeviceChange
-	4,  // 24: volt.v1.Event.logical_port:type_name -> volt.v1.LogicalPortChange
-	5,  // 25: volt.v1.Event.flow:type_name -> volt.v1.FlowChange
-	6,  // 26: volt.v1.Event.group:type_name -> volt.v1.GroupChange
-	7,  // 27: volt.v1.Event.meter:type_name -> volt.v1.MeterChange
-	8,  // 28: volt.v1.Event.packet_in:type_name -> volt.v1.PacketIn
-	25, // 29: volt.v1.Event.alarm:type_name -> volt.v1.AlarmChange
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	19, // 12: volt.v1.FlowChange.flow:type_name -> openflow.v1.Flow
+	20, // 13: volt.v1.FlowChange.removed_reason:type_name -> openflow.v1.FlowRemovedReason
+	6,  // 14: volt.v1.FlowChange.refusal:type_name -> volt.v1.FlowRefusal
+	0,  // 15: volt.v1.GroupChange.kind:type_name -> volt.v1.ChangeKind
+	21, // 16: volt.v1.GroupChange.group:type_name -> openflow.v1.GroupDesc
+	0,  // 17: volt.v1.MeterChange.kind:type_name -> volt.v1.ChangeKind
+	22, // 18: volt.v1.MeterChange.meter:type_name -> openflow.v1.MeterConfig
+	23, // 19: volt.v1.PacketIn.packet_in:type_name -> openflow.v1.PacketIn
+	24, // 20: volt.v1.PacketOut.packet_out:type_name -> openflow.v1.PacketOut
+	25, // 21: volt.v1.Event.time:type_name -> google.protobuf.Timestamp
+	1,  // 22: volt.v1.Event.device:type_name -> volt.v1.DeviceChange
+	2,  // 23: volt.v1.Event.port:type_name -> volt.v1.PortChange
+	3,  // 24: volt.v1.Event.logical_device:type_name -> volt.v1.LogicalDeviceChange
+	4,  // 25: volt.v1.Event.logical_port:type_name -> volt.v1.LogicalPortChange
+	5,  // 26: volt.v1.Event.flow:type_name -> volt.v1.FlowChange
+	7,  // 27: volt.v1.Event.group:type_name -> volt.v1.GroupChange
+	8,  // 28: volt.v1.Event.meter:type_name -> volt.v1.MeterChange
+	9,  // 29: volt.v1.Event.packet_in:type_name -> volt.v1.PacketIn
+	26, // 30: volt.v1.Event.alarm:type_name -> volt.v1.AlarmChange
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_volt_v1_event_proto_init() }
@@ -960,7 +1051,7 @@ func file_volt_v1_event_proto_init() {
 	file_volt_v1_device_proto_init()
 	file_volt_v1_logical_device_proto_init()
 	file_volt_v1_telemetry_proto_init()
-	file_volt_v1_event_proto_msgTypes[9].OneofWrappers = []any{
+	file_volt_v1_event_proto_msgTypes[10].OneofWrappers = []any{
 		(*Event_Device)(nil),
 		(*Event_Port)(nil),
 		(*Event_LogicalDevice)(nil),
@@ -977,7 +1068,7 @@ func file_volt_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_volt_v1_event_proto_rawDesc), len(file_volt_v1_event_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

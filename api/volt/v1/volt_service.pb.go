@@ -467,7 +467,10 @@ type ReceiveChangeEventsRequest struct {
 	FlowChangeKinds []ChangeKind `protobuf:"varint,4,rep,packed,name=flow_change_kinds,json=flowChangeKinds,proto3,enum=volt.v1.ChangeKind" json:"flow_change_kinds,omitempty"`
 	// Only flow changes of flows with one of these flag bits set
 	// (OpenFlow's OFPFF_*; say OFPFF_SEND_FLOW_REM = 1); 0 means all.
-	FlowFlags     uint32 `protobuf:"varint,5,opt,name=flow_flags,json=flowFlags,proto3" json:"flow_flags,omitempty"`
+	FlowFlags uint32 `protobuf:"varint,5,opt,name=flow_flags,json=flowFlags,proto3" json:"flow_flags,omitempty"`
+	// Also every flow change that carries a refusal (FlowChange.refusal),
+	// whatever flow_change_kinds and flow_flags say.
+	FlowRefusals  bool `protobuf:"varint,6,opt,name=flow_refusals,json=flowRefusals,proto3" json:"flow_refusals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -535,6 +538,13 @@ func (x *ReceiveChangeEventsRequest) GetFlowFlags() uint32 {
 		return x.FlowFlags
 	}
 	return 0
+}
+
+func (x *ReceiveChangeEventsRequest) GetFlowRefusals() bool {
+	if x != nil {
+		return x.FlowRefusals
+	}
+	return false
 }
 
 // ReceivePacketsInRequest selects the logical devices whose packet-ins to
@@ -611,14 +621,15 @@ const file_volt_v1_volt_service_proto_rawDesc = "" +
 	"\tgroup_mod\x18\x02 \x01(\v2\x15.openflow.v1.GroupModR\bgroupMod\"T\n" +
 	"\x0eMeterModUpdate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
-	"\tmeter_mod\x18\x02 \x01(\v2\x15.openflow.v1.MeterModR\bmeterMod\"\xe1\x01\n" +
+	"\tmeter_mod\x18\x02 \x01(\v2\x15.openflow.v1.MeterModR\bmeterMod\"\x86\x02\n" +
 	"\x1aReceiveChangeEventsRequest\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12*\n" +
 	"\x11logical_device_id\x18\x02 \x01(\tR\x0flogicalDeviceId\x12\x1a\n" +
 	"\bpayloads\x18\x03 \x03(\tR\bpayloads\x12?\n" +
 	"\x11flow_change_kinds\x18\x04 \x03(\x0e2\x13.volt.v1.ChangeKindR\x0fflowChangeKinds\x12\x1d\n" +
 	"\n" +
-	"flow_flags\x18\x05 \x01(\rR\tflowFlags\"E\n" +
+	"flow_flags\x18\x05 \x01(\rR\tflowFlags\x12#\n" +
+	"\rflow_refusals\x18\x06 \x01(\bR\fflowRefusals\"E\n" +
 	"\x17ReceivePacketsInRequest\x12*\n" +
 	"\x11logical_device_id\x18\x01 \x01(\tR\x0flogicalDeviceId2\xee\x12\n" +
 	"\vVoltService\x12<\n" +

@@ -1,6 +1,7 @@
 package omcionu_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -239,4 +240,63 @@ func TestTechProfileTooBigRefused(t *testing.T) {
 	if d.GetReason() != omcionu.ReasonMibDownload || d.GetOperStatus() != voltv1.OperStatus_OPER_STATUS_ACTIVE {
 		t.Errorf("ONU %s/%q after the refused profile, want ACTIVE/%q", d.GetOperStatus(), d.GetReason(), omcionu.ReasonMibDownload)
 	}
+
+	// Through the NBI, as a controller sends them: each flow-mod is
+	// answered once stored; those that need the instance are then taken
+	// back, and their flows' change events carry the refusal (the OpenFlow
+	// agent answers the flow-mod with it). The others stay.
+	ld := olt.GetLogicalDeviceId()
+	s.meter(ld, "meter=1,kbps,burst,band=type=drop,rate=100000,burst_size=1000")
+	s.meter(ld, "meter=2,kbps,burst,band=type=drop,rate=200000,burst_size=2000")
+	s.meter(ld, "meter=3,kbps,burst,band=type=drop,rate=1000,burst_size=100")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events, err := s.nbi.ReceiveChangeEvents(ctx, &voltv1.ReceiveChangeEventsRequest{LogicalDeviceId: ld, Payloads: []string{"flow"}})
+	if err == nil {
+		_, err = events.Header()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	uni := portno.UNI(0, onu.GetProxyAddress().GetOnuId(), 0)
+	subscriber := bench.SubscriberFlows(portno.NNI(0), uni, 1000, 101)
+	for _, text := range subscriber {
+		s.flowMod(ld, text, false)
+	}
+	refused := map[uint64]*voltv1.FlowRefusal{}
+	for len(refused) == 0 || len(refused) < len(subscriber) {
+		ev, err := events.Recv()
+		if err != nil {
+			if len(refused) > 0 {
+				break // the time is up: as many as were refused
+			}
+			t.Fatalf("no refusal in the flow events: %v", err)
+		}
+		fc := ev.GetFlow()
+		if r := fc.GetRefusal(); r != nil {
+			refused[fc.GetFlow().GetId()] = r
+			if fc.GetKind() != voltv1.ChangeKind_CHANGE_KIND_REMOVED || r.GetErrorType() != 5 || !strings.Contains(r.GetMessage(), "priority queues") {
+				t.Fatalf("refusal %v on a %s event, want REMOVED with OFPET_FLOW_MOD_FAILED naming the priority queues", r, fc.GetKind())
+			}
+			if len(refused) == 1 {
+				time.AfterFunc(2*time.Second, cancel) // room for the rest, not an assertion
+			}
+		}
+	}
+	testkit.Eventually(t, "the refused flows taken back, the others kept", func() error {
+		lf, err := s.nbi.ListLogicalDeviceFlows(s.ctx(), &voltv1.ID{Id: ld})
+		if err != nil {
+			return err
+		}
+		for _, f := range lf.GetItems() {
+			if refused[f.GetId()] != nil {
+				return fmt.Errorf("refused flow %#x still in the table", f.GetId())
+			}
+		}
+		if len(lf.GetItems()) == 0 {
+			return fmt.Errorf("no flow left: the ones the ONU takes went too")
+		}
+		return nil
+	})
+	t.Logf("%d of the subscriber's %d flow-mods refused and taken back", len(refused), len(subscriber))
 }

@@ -28,9 +28,12 @@ type recorder struct {
 	flows map[string]map[uint64]bool
 }
 
-func (r *recorder) Push(dev string, d *Delta) {
+func (r *recorder) Push(dev string, d *Delta, done func(error)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if done != nil {
+		defer done(nil)
+	}
 	if r.flows[dev] == nil {
 		r.flows[dev] = map[uint64]bool{}
 	}

@@ -25,9 +25,22 @@ const (
 )
 
 // Pushers deliver device deltas to the devices' adapters. Push must not
-// block.
+// block. done, when set, is called once: with nil when the device's
+// adapter took the delta, with the adapter's error when it refused it
+// (Refused), never while the delta waits for an adapter that is away.
 type Pushers interface {
-	Push(deviceID string, d *Delta)
+	Push(deviceID string, d *Delta, done func(error))
+}
+
+// Refused reports whether an adapter's answer refuses what it was given
+// (the device cannot do it), rather than failing to deliver it.
+func Refused(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.ResourceExhausted, codes.OutOfRange,
+		codes.AlreadyExists, codes.PermissionDenied, codes.Unimplemented:
+		return true
+	}
+	return false
 }
 
 // AdapterConfig wires AdapterPushers.
@@ -68,6 +81,15 @@ type batch struct {
 	ungrps  map[uint32]*openflowv1.GroupDesc
 	meters  map[uint32]*openflowv1.MeterConfig
 	unmtrs  map[uint32]*openflowv1.MeterConfig
+	waiters []func(error) // the Push done functions of what is in it
+}
+
+// tell calls the batch's waiters with err.
+func (b *batch) tell(err error) {
+	for _, done := range b.waiters {
+		done(err)
+	}
+	b.waiters = nil
 }
 
 func newBatch() *batch {
@@ -89,6 +111,7 @@ func (b *batch) mergeOlder(old *batch) {
 	mergeOld(b.flows, b.unflows, old.flows, old.unflows)
 	mergeOld(b.groups, b.ungrps, old.groups, old.ungrps)
 	mergeOld(b.meters, b.unmtrs, old.meters, old.unmtrs)
+	b.waiters = append(old.waiters, b.waiters...)
 }
 
 func mergeOld[K comparable, V any](add, remove, oldAdd, oldRemove map[K]V) {
@@ -122,8 +145,11 @@ func NewAdapterPushers(cfg AdapterConfig) *AdapterPushers {
 }
 
 // Push queues a delta for a device.
-func (p *AdapterPushers) Push(deviceID string, d *Delta) {
+func (p *AdapterPushers) Push(deviceID string, d *Delta, done func(error)) {
 	p.queue(deviceID, func(b *batch) {
+		if done != nil {
+			b.waiters = append(b.waiters, done)
+		}
 		for _, f := range d.RemoveFlows {
 			delete(b.flows, f.GetId())
 			b.unflows[f.GetId()] = f
@@ -196,10 +222,19 @@ func (p *AdapterPushers) send(deviceID string) {
 		p.mu.Unlock()
 		err := p.deliver(deviceID, b)
 		if err == nil {
+			b.tell(nil)
 			if failures > 0 {
 				p.log.Info("flows pushed to adapter", "device", deviceID, "after_failures", failures)
 			}
 			backoff, failures = retryMin, 0
+			continue
+		}
+		if Refused(err) && len(b.waiters) > 0 && !b.full {
+			// The device cannot do it: the mods waiting for it take their
+			// changes back (and push that), rather than this batch being
+			// tried forever.
+			p.log.Info("flows refused by the adapter; the flow-mods are undone", "device", deviceID, "err", err)
+			b.tell(err)
 			continue
 		}
 		failures++

@@ -1,11 +1,20 @@
 package flows
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 
+	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 )
@@ -75,5 +84,60 @@ func TestChunks(t *testing.T) {
 	}
 	if n := len(chunks(&voltv1.Device{Id: "olt1"}, newBatch(), max)); n != 1 {
 		t.Errorf("an empty batch makes %d requests, want 1", n)
+	}
+}
+
+// adapterStub is an adapter whose flow updates answer with the errors in
+// answers, in turn (then nil), counting the calls.
+type adapterStub struct {
+	adapterv1.AdapterServiceClient
+	mu      sync.Mutex // guards answers and calls
+	answers []error
+	calls   int
+}
+
+func (a *adapterStub) UpdateFlowsIncrementally(context.Context, *adapterv1.IncrementalFlowsRequest, ...grpc.CallOption) (*emptypb.Empty, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls++
+	if len(a.answers) == 0 {
+		return &emptypb.Empty{}, nil
+	}
+	err := a.answers[0]
+	a.answers = a.answers[1:]
+	return &emptypb.Empty{}, err
+}
+
+// A push's done hears nil once the adapter took it, after any number of
+// failed deliveries (an adapter away); a refusal it hears at once, and the
+// refused batch is not sent again.
+func TestPushDoneAndRefusal(t *testing.T) {
+	stub := &adapterStub{answers: []error{status.Error(codes.Unavailable, "away"), nil, status.Error(codes.FailedPrecondition, "cannot")}}
+	p := NewAdapterPushers(AdapterConfig{
+		Device: func(id string) (*voltv1.Device, bool) { return &voltv1.Device{Id: id, Type: "t"}, true },
+		Client: func(context.Context, string) (adapterv1.AdapterServiceClient, bool, error) { return stub, false, nil },
+	})
+	defer p.Close()
+	push := func(id uint64) error {
+		done := make(chan error, 1)
+		p.Push("d1", &Delta{AddFlows: []*openflowv1.Flow{{Id: id}}}, func(err error) { done <- err })
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("done never called")
+		}
+	}
+	if err := push(1); err != nil {
+		t.Fatalf("push through an adapter away, then back: %v", err)
+	}
+	if err := push(2); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("refused push: %v, want FailedPrecondition", err)
+	}
+	time.Sleep(3 * retryMin) // room for a wrong retry, not an assertion
+	stub.mu.Lock()
+	defer stub.mu.Unlock()
+	if stub.calls != 3 {
+		t.Errorf("%d deliveries, want 3: the refused batch is not tried again", stub.calls)
 	}
 }

@@ -2,8 +2,10 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
@@ -16,17 +18,17 @@ import (
 
 // UpdateFlowTable applies a flow-mod to a logical device.
 func (m *Manager) UpdateFlowTable(ctx context.Context, ldID string, fm *openflowv1.FlowMod) error {
-	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanFlowMod(fm) })
+	return m.update(ctx, ldID, flowtable.ErrTypeFlowMod, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanFlowMod(fm) })
 }
 
 // UpdateGroupTable applies a group-mod to a logical device.
 func (m *Manager) UpdateGroupTable(ctx context.Context, ldID string, gm *openflowv1.GroupMod) error {
-	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanGroupMod(gm) })
+	return m.update(ctx, ldID, flowtable.ErrTypeGroupMod, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanGroupMod(gm) })
 }
 
 // UpdateMeterTable applies a meter-mod to a logical device.
 func (m *Manager) UpdateMeterTable(ctx context.Context, ldID string, mm *openflowv1.MeterMod) error {
-	return m.update(ctx, ldID, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanMeterMod(mm) })
+	return m.update(ctx, ldID, flowtable.ErrTypeMeterMod, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanMeterMod(mm) })
 }
 
 // UpdateFlowTables applies flow-mods to a logical device in order, each on
@@ -41,7 +43,7 @@ func (m *Manager) UpdateFlowTables(ctx context.Context, ldID string, fms []*open
 	errs = make([]error, len(fms))
 	commits := make([]*commit, len(fms))
 	for i, fm := range fms {
-		commits[i], errs[i] = m.stepLocked(l, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanFlowMod(fm) })
+		commits[i], errs[i] = m.stepLocked(l, flowtable.ErrTypeFlowMod, nil, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanFlowMod(fm) })
 	}
 	m.startFlushLocked(l)
 	l.mu.Unlock()
@@ -54,14 +56,10 @@ func (m *Manager) UpdateFlowTables(ctx context.Context, ldID string, fms []*open
 	return errs, nil
 }
 
-func (m *Manager) update(ctx context.Context, ldID string, plan func(*flowtable.Table) (flowtable.Changes, error)) error {
-	l, err := m.lock(ctx, ldID)
-	if err != nil {
-		return err
-	}
-	cm, err := m.stepLocked(l, plan)
-	m.startFlushLocked(l)
-	l.mu.Unlock()
+// update applies one mod; typ is its OpenFlow error type (for a refusal
+// by a device: see pushed).
+func (m *Manager) update(ctx context.Context, ldID string, typ uint16, plan func(*flowtable.Table) (flowtable.Changes, error)) error {
+	cm, err := m.apply(ctx, ldID, typ, nil, plan)
 	if cm == nil {
 		return err
 	}
@@ -69,9 +67,72 @@ func (m *Manager) update(ctx context.Context, ldID string, plan func(*flowtable.
 	return cm.err
 }
 
+// apply plans one mod and applies it in memory; the commit it returns (nil
+// when the mod changes nothing or fails) is done once stored. refusal is
+// set on a mod that takes back one a device refused.
+func (m *Manager) apply(ctx context.Context, ldID string, typ uint16, refusal *voltv1.FlowRefusal, plan func(*flowtable.Table) (flowtable.Changes, error)) (*commit, error) {
+	l, err := m.lock(ctx, ldID)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := m.stepLocked(l, typ, refusal, plan)
+	m.startFlushLocked(l)
+	l.mu.Unlock()
+	return cm, err
+}
+
+// pushed is the Push done function of cm's delta to device dev. A mod is
+// answered once stored, before its devices have it (a controller's
+// flow-mods would otherwise wait for every adapter in turn); when a
+// device's adapter then refuses its part (the device cannot do it), the
+// mod is taken back, and the change events of that carry the refusal,
+// which the OpenFlow agent answers the flow-mod with (an OpenFlow error
+// with its xid).
+func (m *Manager) pushed(ldID string, cm *commit, dev string) func(error) {
+	return func(err error) {
+		if err == nil {
+			return
+		}
+		cm.refused.Do(func() {
+			m.log.Info("a device refused a mod: taking it back", "logical_device", ldID, "device", dev, "err", err)
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				typ := cm.typ
+				if typ == 0 { // a mod of the core's own (a port's flows removed)
+					typ = flowtable.ErrTypeFlowMod
+				}
+				m.undo(ldID, cm, flowtable.DeviceRefused(typ, dev, err))
+			}()
+		})
+	}
+}
+
+// undo takes a refused mod back, as far as later mods left its changes in
+// place (flowtable.Table.PlanUndo), with the refusal on its events.
+func (m *Manager) undo(ldID string, cm *commit, refusal error) {
+	ctx, cancel := context.WithTimeout(m.ctx, flushTimeout)
+	defer cancel()
+	r := &voltv1.FlowRefusal{Message: refusal.Error()}
+	var fe *flowtable.Error
+	if errors.As(refusal, &fe) {
+		t, c := fe.OpenFlowError()
+		r.ErrorType, r.ErrorCode = uint32(t), uint32(c)
+	}
+	back, err := m.apply(ctx, ldID, cm.typ, r, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanUndo(cm.changes), nil })
+	if back != nil {
+		<-back.done
+		err = back.err
+	}
+	if err != nil {
+		m.log.Warn("a mod a device refused was not taken back", "logical_device", ldID, "err", err)
+	}
+}
+
 // stepLocked plans one mod and applies it in memory; the commit it returns
-// (nil when the mod changes nothing or fails) is done once stored.
-func (m *Manager) stepLocked(l *ld, plan func(*flowtable.Table) (flowtable.Changes, error)) (*commit, error) {
+// (nil when the mod changes nothing or fails) is done once stored. typ
+// and refusal: see apply.
+func (m *Manager) stepLocked(l *ld, typ uint16, refusal *voltv1.FlowRefusal, plan func(*flowtable.Table) (flowtable.Changes, error)) (*commit, error) {
 	c, err := plan(l.table)
 	if err != nil {
 		return nil, fmt.Errorf("logical device %s: %w", l.id, err)
@@ -79,7 +140,11 @@ func (m *Manager) stepLocked(l *ld, plan func(*flowtable.Table) (flowtable.Chang
 	if c.Empty() {
 		return nil, nil
 	}
-	return m.applyLocked(l, c)
+	cm, err := m.applyLocked(l, c)
+	if cm != nil {
+		cm.typ, cm.refusal = typ, refusal
+	}
+	return cm, err
 }
 
 // startFlushLocked starts storing the queued mods, unless a flush is
@@ -102,6 +167,9 @@ type commit struct {
 	final   map[uint64]*openflowv1.Flow // removed flows with their last counts
 	done    chan struct{}
 	err     error
+	typ     uint16              // the mod's OpenFlow error type
+	refusal *voltv1.FlowRefusal // on a mod that takes back a refused one: on its events
+	refused sync.Once           // a device refused the mod: it is taken back once
 }
 
 // applyLocked decomposes planned changes, applies them to the in-memory
@@ -199,9 +267,9 @@ func (m *Manager) flush(l *ld) {
 		}
 		for _, cm := range batch {
 			for dev, d := range cm.delta {
-				m.push.Push(dev, d)
+				m.push.Push(dev, d, m.pushed(l.id, cm, dev))
 			}
-			m.publish(l.id, cm.changes, cm.final)
+			m.publish(l.id, cm.changes, cm.final, cm.refusal)
 			close(cm.done)
 		}
 	}
@@ -434,7 +502,7 @@ func (m *Manager) ops(ldID string, c flowtable.Changes) ([]kvstore.Op, error) {
 }
 
 // publish announces c; final has the removed flows with their last counts.
-func (m *Manager) publish(ldID string, c flowtable.Changes, final map[uint64]*openflowv1.Flow) {
+func (m *Manager) publish(ldID string, c flowtable.Changes, final map[uint64]*openflowv1.Flow, refusal *voltv1.FlowRefusal) {
 	if m.log.Enabled(context.Background(), slog.LevelDebug) {
 		for _, f := range c.Added {
 			m.log.Debug("flow added", "logical_device", ldID, "flow", flowtext.FormatFlow(f))
@@ -479,7 +547,7 @@ func (m *Manager) publish(ldID string, c flowtable.Changes, final map[uint64]*op
 			if fin := final[f.GetId()]; fin != nil {
 				f = fin
 			}
-			ev(&voltv1.FlowChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: f, RemovedReason: openflowv1.FlowRemovedReason_FLOW_REMOVED_REASON_DELETE})
+			ev(&voltv1.FlowChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Flow: f, RemovedReason: openflowv1.FlowRemovedReason_FLOW_REMOVED_REASON_DELETE, Refusal: refusal})
 		}
 	}
 	removed := map[uint64]bool{}
@@ -491,7 +559,7 @@ func (m *Manager) publish(ldID string, c flowtable.Changes, final map[uint64]*op
 		if removed[f.GetId()] {
 			kind = voltv1.ChangeKind_CHANGE_KIND_MODIFIED
 		}
-		ev(&voltv1.FlowChange{Kind: kind, Flow: f})
+		ev(&voltv1.FlowChange{Kind: kind, Flow: f, Refusal: refusal})
 	}
 	for _, g := range c.GroupsRemoved {
 		ev(&voltv1.GroupChange{Kind: voltv1.ChangeKind_CHANGE_KIND_REMOVED, Group: g})

@@ -7,6 +7,9 @@ import (
 	"sort"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
+	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // OpenFlow constants the semantics need.
@@ -262,4 +265,74 @@ func (t *Table) MetersAfter(c Changes) map[uint32]*openflowv1.MeterConfig {
 		out[m.GetMeterId()] = m
 	}
 	return out
+}
+
+// PlanUndo plans taking c back, as far as the table is still as c left
+// it: a flow c added goes if it is still the one c added, a flow c
+// removed comes back if its id is free or holds what c put there; the same
+// for groups and meters.
+func (t *Table) PlanUndo(c Changes) Changes {
+	var u Changes
+	added := make(map[uint64]bool, len(c.Added))
+	for _, f := range c.Added {
+		if e := t.flows[f.GetId()]; e != nil && e.flow == f {
+			u.Removed = append(u.Removed, f)
+			added[f.GetId()] = true
+		}
+	}
+	for _, f := range c.Removed {
+		if e := t.flows[f.GetId()]; e == nil || added[f.GetId()] {
+			u.Added = append(u.Added, f)
+		}
+	}
+	undoKeyed(c.GroupsAdded, c.GroupsRemoved, t.groups, (*openflowv1.GroupDesc).GetGroupId, &u.GroupsAdded, &u.GroupsRemoved)
+	undoKeyed(c.MetersAdded, c.MetersRemoved, t.meters, (*openflowv1.MeterConfig).GetMeterId, &u.MetersAdded, &u.MetersRemoved)
+	return u
+}
+
+// undoKeyed is PlanUndo for groups or meters: what was added and is still
+// there goes (or gets back what it replaced), what was removed and is
+// still absent comes back.
+func undoKeyed[T comparable](added, removed []T, cur map[uint32]T, id func(T) uint32, reAdd, reRemove *[]T) {
+	var zero T
+	prior := make(map[uint32]T, len(removed))
+	for _, v := range removed {
+		prior[id(v)] = v
+	}
+	for _, v := range added {
+		if cur[id(v)] != v {
+			continue
+		}
+		if old, ok := prior[id(v)]; ok {
+			*reAdd = append(*reAdd, old) // a modify: the old one back
+			delete(prior, id(v))
+			continue
+		}
+		*reRemove = append(*reRemove, v)
+	}
+	for k, v := range prior {
+		if c, ok := cur[k]; !ok || c == zero {
+			*reAdd = append(*reAdd, v)
+		}
+	}
+}
+
+// DeviceRefused is the error of a mod a device's adapter refused (the
+// device cannot do it; the mod was taken back): an OpenFlow error of the
+// mod's type typ, out of room when the adapter ran out of resources.
+func DeviceRefused(typ uint16, deviceID string, err error) error {
+	code := uint16(0) // OFPFMFC_UNKNOWN, OFPMMFC_UNKNOWN
+	if status.Code(err) == codes.ResourceExhausted {
+		switch typ {
+		case ErrTypeFlowMod:
+			code = 1 // OFPFMFC_TABLE_FULL
+		case ErrTypeGroupMod:
+			code = 2 // OFPGMFC_OUT_OF_GROUPS
+		case ErrTypeMeterMod:
+			code = 10 // OFPMMFC_OUT_OF_METERS
+		}
+	} else if typ == ErrTypeGroupMod {
+		code = CodeGroupInvalid // groups have no "unknown" (0 is OFPGMFC_GROUP_EXISTS)
+	}
+	return refuse(typ, code, coreerr.ErrFailedPrecondition, "device %s refused it, taken back: %s", deviceID, status.Convert(err).Message())
 }

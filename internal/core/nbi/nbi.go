@@ -416,7 +416,7 @@ func eventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bo
 		}
 		kinds[k] = true
 	}
-	flags := req.GetFlowFlags()
+	flags, refusals := req.GetFlowFlags(), req.GetFlowRefusals()
 	if dev == "" && ld == "" && len(payloads) == 0 && len(kinds) == 0 && flags == 0 {
 		return nil, nil
 	}
@@ -430,7 +430,7 @@ func eventFilter(req *voltv1.ReceiveChangeEventsRequest) (func(*voltv1.Event) bo
 				return false
 			}
 		}
-		if fc := ev.GetFlow(); fc != nil {
+		if fc := ev.GetFlow(); fc != nil && !(refusals && fc.GetRefusal() != nil) {
 			if (len(kinds) > 0 && !kinds[fc.GetKind()]) || (flags != 0 && fc.GetFlow().GetFlags()&flags == 0) {
 				return false
 			}
