@@ -12,8 +12,8 @@ import (
 // again is left to that mod.
 func TestPlanUndo(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		m     mod
+		name string
+		m    mod
 	}{
 		{name: "add", m: mod{cmd: add, prio: 70, cookie: 0x31, fields: []*of.MatchField{f(inPort, 3)}, ins: []*of.Instruction{output(9)}}},
 		{name: "replacing add", m: mod{cmd: add, prio: 100, cookie: 0x99, fields: []*of.MatchField{f(inPort, 1), f(ethType, 0x888e)}, ins: []*of.Instruction{output(5)}}},
