@@ -94,24 +94,10 @@ func TestReplicaTakeover(t *testing.T) {
 	}
 	client := adapterv1.NewCoreServiceClient(dial(t, b.Addrs(), msgbus.Config{Topic: topic}))
 	const keys = 12 // over 3 partitions: every partition gets some
-	// who calls every key once and says which replica answered each.
-	who := func(d time.Duration) (map[string]string, error) {
-		served := map[string]string{}
-		for i := range keys {
-			ctx, cancel := context.WithTimeout(context.Background(), d)
-			dev, err := client.GetDevice(ctx, &adapterv1.DeviceRequest{DeviceId: fmt.Sprintf("dev-%d", i)})
-			cancel()
-			if err != nil {
-				return nil, err
-			}
-			served[dev.GetId()] = strings.TrimPrefix(dev.GetReason(), "served by ")
-		}
-		return served, nil
-	}
 
 	// Once the group has balanced, both replicas serve.
 	eventually(t, 30*time.Second, func() error {
-		served, err := who(2 * time.Second)
+		served, err := whoServes(client, keys, 2*time.Second)
 		if err != nil {
 			return err
 		}
@@ -126,18 +112,7 @@ func TestReplicaTakeover(t *testing.T) {
 	})
 
 	replicas["a"].Close()
-	eventually(t, 30*time.Second, func() error {
-		served, err := who(time.Second)
-		if err != nil {
-			return err
-		}
-		for k, r := range served {
-			if r != "b" {
-				return fmt.Errorf("%s served by %s", k, r)
-			}
-		}
-		return nil
-	})
+	eventually(t, 30*time.Second, func() error { return allServedBy(client, keys, "b") })
 	if st := replicas["a"].Stats(); st.Handled == 0 {
 		t.Errorf("replica a served nothing before it stopped: %+v", st)
 	}

@@ -58,11 +58,7 @@ func followKpis(s *stack, id string) func() []kpiRecord {
 // id, with the groups asked for.
 func TestKpisOnTopic(t *testing.T) {
 	s := newStack(t)
-	o := s.newOLT("kpis", 2, 1)
-	o.statsEvery = 200 * time.Millisecond
-	o.start()
-	id := s.create(o.addr)
-	s.waitActive(id, 2, 2)
+	o, id := s.statsOLT("kpis", 2)
 	kpis := followKpis(s, id)
 
 	frame := make([]byte, 60)

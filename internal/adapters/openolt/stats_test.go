@@ -17,11 +17,7 @@ import (
 // ports through the adapter's ReportStats.
 func TestPortCounters(t *testing.T) {
 	s := newStack(t)
-	o := s.newOLT("stats", 1, 1)
-	o.statsEvery = 200 * time.Millisecond
-	o.start()
-	id := s.create(o.addr)
-	s.waitActive(id, 1, 1)
+	o, id := s.statsOLT("stats", 1)
 	frame := make([]byte, 60)
 	copy(frame, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x06})
 	const n = 4
@@ -53,11 +49,7 @@ func TestPortCounters(t *testing.T) {
 // device flow the openolt flow carries, and read on the logical flow.
 func TestFlowCounters(t *testing.T) {
 	s := newStack(t)
-	o := s.newOLT("flowstats", 1, 1)
-	o.statsEvery = 200 * time.Millisecond
-	o.start()
-	id := s.create(o.addr)
-	s.waitActive(id, 1, 1)
+	o, id := s.statsOLT("flowstats", 1)
 	ld := s.device(id).GetLogicalDeviceId()
 	trap, err := flowtext.ParseFlow(fmt.Sprintf("table=0,priority=10000,in_port=%d,eth_type=0x88cc,actions=CONTROLLER:65535", portno.NNI(0)))
 	if err != nil {
@@ -96,4 +88,16 @@ func TestFlowCounters(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// statsOLT starts a ponsim of pons × 1 ONU whose openolt face sends its
+// statistics every 200 ms, and returns it with its OLT device, ACTIVE.
+func (s *stack) statsOLT(name string, pons int) (*olt, string) {
+	s.t.Helper()
+	o := s.newOLT(name, pons, 1)
+	o.statsEvery = 200 * time.Millisecond
+	o.start()
+	id := s.create(o.addr)
+	s.waitActive(id, pons, pons)
+	return o, id
 }
