@@ -16,6 +16,7 @@ func newBenchActivationCmd() *cobra.Command {
 	var (
 		cfg     bench.ActivationConfig
 		ponsims string
+		memMiB  int
 	)
 	cmd := logged(&cobra.Command{
 		Use:   "activation",
@@ -27,9 +28,14 @@ and every UNI logical port exists.`,
 	}, true, func(cmd *cobra.Command, reg *logging.Registry) error {
 		cfg.Logs = reg
 		cfg.PonSims = daemon.List(ponsims)
+		if cfg.Server == "" { // a stack in this process
+			if err := setStackMemoryLimit(memMiB, cfg.OLTs*cfg.PONPorts*cfg.ONUsPerPON); err != nil {
+				return err
+			}
+		}
 		return runBench(cmd, func() (bench.ActivationResult, error) { return bench.Activation(cmd.Context(), cfg) }, func(res bench.ActivationResult) string {
-			out := fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB",
-				res.OLTs, res.ONUs, res.UpSeconds, res.Seconds, res.ONUsPerS, res.CoreRSSMiB)
+			out := fmt.Sprintf("%d OLTs, %d ONUs up on their OLTs in %.3f s, active in %.3f s (%.0f ONUs/s), RSS %.1f MiB (peak %.1f MiB)",
+				res.OLTs, res.ONUs, res.UpSeconds, res.Seconds, res.ONUsPerS, res.CoreRSSMiB, res.PeakRSSMiB)
 			if res.OMCIRequests > 0 {
 				out += fmt.Sprintf(", %d OMCI requests (%.0f/s)", res.OMCIRequests, res.OMCIPerS)
 			}
@@ -38,6 +44,7 @@ and every UNI logical port exists.`,
 	})
 	fs := cmd.Flags()
 	fs.IntVar(&cfg.OLTs, "olts", 1, "OLTs to enable")
+	addMemoryLimitFlag(fs, &memMiB)
 	fs.IntVar(&cfg.PONPorts, "pon-ports", 1, fmt.Sprintf("PON ports per OLT (1..%d)", ponsim.MaxPONPorts))
 	fs.IntVar(&cfg.ONUsPerPON, "onus-per-pon", 4, fmt.Sprintf("ONUs per PON port (1..%d)", ponsim.MaxONUsPerPON))
 	fs.StringVar(&cfg.Server, "server", "", "NBI of a running stack (default: start one in this process)")

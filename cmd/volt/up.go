@@ -32,6 +32,7 @@ func newUpCmd() *cobra.Command {
 		ofListen  string
 		provision bool
 		perDevice bool
+		memMiB    int
 	)
 	cmd := logged(&cobra.Command{
 		Use:   "up",
@@ -47,6 +48,9 @@ an OLT of type openolt.`,
 		Args: cobra.NoArgs,
 	}, false, func(cmd *cobra.Command, reg *logging.Registry) error {
 		cfg.Logs = reg
+		if err := setStackMemoryLimit(memMiB, sim.PONPorts*sim.ONUsPerPON); err != nil {
+			return err
+		}
 		sim.UNIIfaces = daemon.List(uniIfaces)
 		controllers := daemon.List(ctrls)
 		cfg.Telemetry = daemon.NewTelemetry()
@@ -72,6 +76,7 @@ an OLT of type openolt.`,
 	})
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.DataDir, "data-dir", daemon.Env("VOLT_DATA_DIR", ".volt"), "data directory of the embedded etcd")
+	addMemoryLimitFlag(fs, &memMiB)
 	fs.StringVar(&cfg.NBI, "nbi", daemon.Env("VOLT_NBI", "127.0.0.1:50057"), "gRPC listen address of the NBI")
 	fs.StringVar(&cfg.EtcdListen, "etcd-listen", "http://127.0.0.1:2379", "client URL of the embedded etcd")
 	fs.StringVar(&cfg.BrokerListen, "broker-listen", "127.0.0.1:9092", "listen address of the embedded Kafka-protocol broker")

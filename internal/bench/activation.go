@@ -53,6 +53,9 @@ type ActivationResult struct {
 	// active: with its own stack that is the core together with etcd, the
 	// broker, ponsim and the adapters, so the core alone is smaller.
 	CoreRSSMiB float64 `json:"core_rss_mib"`
+	// PeakRSSMiB is the most this process was resident at any time
+	// (VmHWM), the start of the stack included.
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
 	// OMCIRequests are the OMCI requests the ONUs' adapter sent (each
 	// answered by a response), from every ONU's counters (volt device
 	// omci), and OMCIPerS those per second of Seconds: openolt only.
@@ -148,7 +151,8 @@ func activate(ctx context.Context, cfg ActivationConfig, server string, sims []s
 		UpSeconds:  round(up, 3),
 		Seconds:    round(secs, 3),
 		ONUsPerS:   round(float64(onus)/secs, 1),
-		CoreRSSMiB: round(rssMiB(), 1),
+		CoreRSSMiB: round(procStatusMiB("VmRSS:"), 1),
+		PeakRSSMiB: round(procStatusMiB("VmHWM:"), 1),
 	}
 	if cfg.OLTType == stack.OpenOLTType {
 		n, err := omciRequests(ctx, nbi)
@@ -188,14 +192,15 @@ func round(v float64, digits int) float64 {
 	return float64(int64(v*p+0.5)) / p
 }
 
-// rssMiB reads this process's resident set size.
-func rssMiB() float64 {
+// procStatusMiB reads a size of this process from /proc/self/status
+// (field "VmRSS:", "VmHWM:").
+func procStatusMiB(field string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 			return kb / 1024
 		}
