@@ -90,8 +90,8 @@ func (m *Manager) apply(ctx context.Context, ldID string, typ uint16, refusal *v
 // with its xid).
 func (m *Manager) pushed(ldID string, cm *commit, dev string) func(error) {
 	return func(err error) {
-		if err == nil {
-			return
+		if err == nil || cm.refusal != nil {
+			return // an undo is not undone: it leaves the device as it was
 		}
 		cm.refused.Do(func() {
 			m.log.Info("a device refused a mod: taking it back", "logical_device", ldID, "device", dev, "err", err)
