@@ -18,9 +18,10 @@ const maxRemembered = 1 << 16
 // takes it back and its flow change event carries the refusal, which is
 // answered here with an OpenFlow error carrying that flow-mod's xid.
 type refusals struct {
-	mu    sync.Mutex // guards by and order
-	by    map[uint64]remembered
-	order []uint64 // keys in the order remembered (a key may repeat), for eviction
+	mu   sync.Mutex // guards by, ring and next
+	by   map[uint64]remembered
+	ring []uint64 // the keys in the order remembered, maxRemembered at most
+	next int      // the ring slot the next key takes once the ring is full
 }
 
 type remembered struct {
@@ -28,25 +29,29 @@ type remembered struct {
 	raw []byte // the flow-mod's first bytes: its header (xid) and what an error carries
 }
 
-// remember notes that c sent the flow-mod raw for the flow key.
+// remember notes that c sent the flow-mod raw for the flow key; once
+// maxRemembered keys are noted, each new one forgets the oldest.
 func (r *refusals) remember(key uint64, c *conn, raw []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.by == nil {
 		r.by = make(map[uint64]remembered)
 	}
+	if _, again := r.by[key]; !again {
+		if len(r.ring) < maxRemembered {
+			r.ring = append(r.ring, key)
+		} else {
+			delete(r.by, r.ring[r.next])
+			r.ring[r.next] = key
+			r.next = (r.next + 1) % maxRemembered
+		}
+	}
 	r.by[key] = remembered{c: c, raw: append([]byte(nil), raw[:min(len(raw), ofp13.MaxErrorData)]...)}
-	r.order = append(r.order, key)
-	for len(r.by) > maxRemembered && len(r.order) > 0 {
-		delete(r.by, r.order[0])
-		r.order = r.order[1:]
-	}
-	if len(r.order) > 2*maxRemembered { // keys remembered again pile up: compact
-		r.order = append([]uint64(nil), r.order[len(r.order)-len(r.by):]...)
-	}
 }
 
-// take returns and forgets what was remembered for key.
+// take returns and forgets what was remembered for key. Its ring slot
+// stays: a key taken and remembered again holds two slots, and goes when
+// the older comes round (early, never late: memory stays bounded).
 func (r *refusals) take(key uint64) (remembered, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

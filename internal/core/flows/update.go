@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -102,7 +101,8 @@ func (m *Manager) pushed(ldID string, cm *commit, dev string) func(error) {
 				if typ == 0 { // a mod of the core's own (a port's flows removed)
 					typ = flowtable.ErrTypeFlowMod
 				}
-				m.undo(ldID, cm, flowtable.DeviceRefused(typ, dev, err))
+				e := flowtable.DeviceRefused(typ, dev, err)
+				m.undo(ldID, cm, &voltv1.FlowRefusal{DeviceId: dev, ErrorType: uint32(e.Type), ErrorCode: uint32(e.Code), Message: e.Error()})
 			}()
 		})
 	}
@@ -110,15 +110,9 @@ func (m *Manager) pushed(ldID string, cm *commit, dev string) func(error) {
 
 // undo takes a refused mod back, as far as later mods left its changes in
 // place (flowtable.Table.PlanUndo), with the refusal on its events.
-func (m *Manager) undo(ldID string, cm *commit, refusal error) {
+func (m *Manager) undo(ldID string, cm *commit, r *voltv1.FlowRefusal) {
 	ctx, cancel := context.WithTimeout(m.ctx, flushTimeout)
 	defer cancel()
-	r := &voltv1.FlowRefusal{Message: refusal.Error()}
-	var fe *flowtable.Error
-	if errors.As(refusal, &fe) {
-		t, c := fe.OpenFlowError()
-		r.ErrorType, r.ErrorCode = uint32(t), uint32(c)
-	}
 	back, err := m.apply(ctx, ldID, cm.typ, r, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanUndo(cm.changes), nil })
 	if back != nil {
 		<-back.done

@@ -320,7 +320,7 @@ func undoKeyed[T comparable](added, removed []T, cur map[uint32]T, id func(T) ui
 // DeviceRefused is the error of a mod a device's adapter refused (the
 // device cannot do it; the mod was taken back): an OpenFlow error of the
 // mod's type typ, out of room when the adapter ran out of resources.
-func DeviceRefused(typ uint16, deviceID string, err error) error {
+func DeviceRefused(typ uint16, deviceID string, err error) *Error {
 	code := uint16(0) // OFPFMFC_UNKNOWN, OFPMMFC_UNKNOWN
 	if status.Code(err) == codes.ResourceExhausted {
 		switch typ {
@@ -334,5 +334,6 @@ func DeviceRefused(typ uint16, deviceID string, err error) error {
 	} else if typ == ErrTypeGroupMod {
 		code = CodeGroupInvalid // groups have no "unknown" (0 is OFPGMFC_GROUP_EXISTS)
 	}
-	return refuse(typ, code, coreerr.ErrFailedPrecondition, "device %s refused it, taken back: %s", deviceID, status.Convert(err).Message())
+	return &Error{Type: typ, Code: code, kind: coreerr.ErrFailedPrecondition,
+		msg: fmt.Sprintf("device %s refused it, taken back: %s", deviceID, status.Convert(err).Message())}
 }

@@ -21,6 +21,8 @@ type AlarmList interface {
 	List(deviceID string, active bool) []*voltv1.Alarm
 }
 
+// GetPmConfig and UpdatePmConfig answer Unimplemented only on an NBI built
+// without PM configurations (nbitest's fake core); the core always has them.
 func (s *Server) GetPmConfig(ctx context.Context, req *voltv1.ID) (*voltv1.PmConfig, error) {
 	if s.cfg.Pm == nil {
 		return nil, status.Error(codes.Unimplemented, "this core keeps no PM configurations")
