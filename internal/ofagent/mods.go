@@ -186,6 +186,11 @@ func (s *sequencer) runBatch(b []flowOp) {
 	req := &voltv1.FlowTableUpdates{Id: s.c.dp.id, FlowMods: make([]*openflowv1.FlowMod, len(b))}
 	for i, op := range b {
 		req.FlowMods[i] = op.fm
+		// Here, not in the reader: a device's refusal comes after the
+		// core stored the mod, so after this call began (refusals.go).
+		if op.fm.GetCommand() != openflowv1.FlowModCommand_FLOW_MOD_COMMAND_DELETE_STRICT {
+			s.c.dp.refusals.remember(op.key, s.c, op.raw)
+		}
 	}
 	ctx, cancel := a.call(s.c.dp.ctx)
 	res, err := a.nbi.UpdateLogicalDeviceFlowTables(ctx, req)
@@ -250,11 +255,7 @@ func (c *conn) flowMod(raw []byte, m *ofp13.FlowMod) *ofp13.Error {
 	fm := ofp13.FlowModToProto(m)
 	switch m.Command {
 	case ofp13.FlowAdd, ofp13.FlowModifyStrict, ofp13.FlowDeleteStrict:
-		key := flowKey(m)
-		if m.Command != ofp13.FlowDeleteStrict {
-			c.dp.refusals.remember(key, c, raw)
-		}
-		c.mods.launch(key, raw, fm)
+		c.mods.launch(flowKey(m), raw, fm)
 	default:
 		req := &voltv1.FlowTableUpdate{Id: c.dp.id, FlowMod: fm}
 		c.mods.fence(raw, opFlow, func(ctx context.Context) error {
