@@ -44,6 +44,12 @@ type olt struct {
 	children    map[string]*child // by serial number: the ONUs the core knows
 	ponsKnown   bool              // the PONs' light was checked once (ponlos.go)
 	darkPONs    map[uint32]bool   // PON ports reported dark; nil: report every PON next check
+	// onuEvents counts the ONU events read from ponsim's stream;
+	// lastEvent is that count when each ONU's last one was read. A sync
+	// reports an ONU from a snapshot only if no event about it was read
+	// after the snapshot was asked for (newerEvent).
+	onuEvents uint64
+	lastEvent map[string]uint64
 }
 
 // session is a running session goroutine.
@@ -64,7 +70,7 @@ type child struct {
 }
 
 func newOLT(id, addr string, log *slog.Logger) *olt {
-	o := &olt{id: id, addr: addr, log: log.With("device", id, "ponsim", addr), children: make(map[string]*child)}
+	o := &olt{id: id, addr: addr, log: log.With("device", id, "ponsim", addr), children: make(map[string]*child), lastEvent: make(map[string]uint64)}
 	o.conn, o.dialErr = dialPonsim(addr)
 	if o.dialErr == nil {
 		o.sim = ponsimv1.NewPonSimClient(o.conn)
@@ -214,6 +220,33 @@ func (o *olt) forgetReported() {
 	o.children = make(map[string]*child)
 	o.unreachable = false
 	o.mu.Unlock()
+}
+
+// readONUEvent notes that an event about the ONU serial was read from the
+// stream, in the stream's order.
+func (o *olt) readONUEvent(serial string) {
+	o.mu.Lock()
+	o.onuEvents++
+	o.lastEvent[serial] = o.onuEvents
+	o.mu.Unlock()
+}
+
+// eventMark is taken before asking ponsim for a snapshot: an ONU event
+// read after it may be newer than the snapshot.
+func (o *olt) eventMark() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.onuEvents
+}
+
+// newerEvent says whether an event about the ONU serial was read after
+// mark. Such an event is reported in the ONU's queue, as is every event
+// that follows it, so a snapshot taken after mark adds nothing to them and
+// may be older than what they already reported.
+func (o *olt) newerEvent(serial string, mark uint64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.lastEvent[serial] > mark
 }
 
 // reachableChildren returns the serial numbers of the ONUs not known to be

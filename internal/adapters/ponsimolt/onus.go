@@ -35,6 +35,19 @@ func (h *handler) onu(o *olt, typ ponsimv1.EventType, onu *ponsimv1.OnuInfo) {
 	})
 }
 
+// reportSnapshot reports an ONU as a snapshot of ponsim taken after mark
+// shows it, unless an event about it read since is newer: the sync that
+// took the snapshot can be slow (a core that is starting), and the events
+// go on meanwhile.
+func (h *handler) reportSnapshot(ctx context.Context, o *olt, onu *ponsimv1.OnuInfo, mark uint64) error {
+	if o.newerEvent(onu.GetSerialNumber(), mark) {
+		return nil
+	}
+	return retry(ctx, func() error {
+		return h.reportONU(ctx, o, ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, onu)
+	})
+}
+
 // retry runs fn again while the core does not answer (a burst of
 // thousands of ONUs, a core restarting), a few times with backoff: the
 // reports are idempotent, and ponsim does not send the event again.
@@ -242,7 +255,7 @@ func vendorID(serial string) string {
 // has (a smaller ponsim since the last run): INACTIVE and UNREACHABLE with
 // a reason, so their logical ports go. One line is logged per sync that
 // finds any; an ONU already reported is not reported again.
-func (h *handler) ghosts(o *olt, onus []*ponsimv1.OnuInfo) {
+func (h *handler) ghosts(o *olt, onus []*ponsimv1.OnuInfo, mark uint64) {
 	present := make(map[string]bool, len(onus))
 	for _, onu := range onus {
 		present[onu.GetSerialNumber()] = true
@@ -265,7 +278,7 @@ func (h *handler) ghosts(o *olt, onus []*ponsimv1.OnuInfo) {
 		w.reason = fmt.Sprintf("not on the PON: ponsim at %s no longer reports ONU %s", o.addr, serial)
 		h.a.Submit(onuKey(o, serial), func(ctx context.Context) error {
 			c := o.child(serial)
-			if c == nil || (c.oper == w.oper && c.conn == w.conn) {
+			if c == nil || (c.oper == w.oper && c.conn == w.conn) || o.newerEvent(serial, mark) {
 				return nil
 			}
 			return retry(ctx, func() error { return h.setChildState(ctx, o, serial, c, w) })

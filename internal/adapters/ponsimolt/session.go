@@ -146,6 +146,7 @@ func (h *handler) follow(ctx context.Context, o *olt, adopting bool) (followed b
 // ports and states, and ponsim's OLT state with what the core asked for;
 // with onus, the ONUs' states too. It runs in the OLT's report queue.
 func (h *handler) sync(ctx context.Context, o *olt, onus bool) error {
+	mark := o.eventMark()
 	info, err := o.info(ctx, callTimeout)
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ func (h *handler) sync(ctx context.Context, o *olt, onus bool) error {
 	}
 	o.addChildren(kids.GetItems())
 	if enabled && oi.GetEnabled() {
-		h.ghosts(o, info.GetOnus())
+		h.ghosts(o, info.GetOnus(), mark)
 	}
 
 	if err := h.setReason(ctx, o.id, ""); err != nil {
@@ -190,7 +191,9 @@ func (h *handler) sync(ctx context.Context, o *olt, onus bool) error {
 	o.mu.Unlock()
 	if onus && enabled && oi.GetEnabled() {
 		for _, onu := range info.GetOnus() {
-			h.onu(o, ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, onu)
+			h.a.Submit(onuKey(o, onu.GetSerialNumber()), func(ctx context.Context) error {
+				return h.reportSnapshot(ctx, o, onu, mark)
+			})
 		}
 	}
 	o.log.Debug("synced with ponsim", "onus", len(info.GetOnus()), "enabled", enabled)
@@ -294,6 +297,7 @@ func (h *handler) lost(ctx context.Context, o *olt, cause error) error {
 func (h *handler) event(o *olt, ev *ponsimv1.Event) {
 	switch ev.GetType() {
 	case ponsimv1.EventType_EVENT_TYPE_ONU_DISCOVERED, ponsimv1.EventType_EVENT_TYPE_ONU_LOST, ponsimv1.EventType_EVENT_TYPE_ONU_STATE:
+		o.readONUEvent(ev.GetOnu().GetSerialNumber())
 		h.onu(o, ev.GetType(), ev.GetOnu())
 		h.ponEvent(o, ev)
 	case ponsimv1.EventType_EVENT_TYPE_OLT_STATE:
