@@ -235,13 +235,20 @@ func TestPipeliningAndBarrier(t *testing.T) {
 	}
 	barrier := c.send(&ofp13.BarrierRequest{})
 	echo := c.send(&ofp13.EchoRequest{})
-	testkit.Eventually(t, "10 flow-mods in the core at once", func() error {
+	// Pipelined: the ten mods are in the core at once, or as many batches
+	// as the agent sends at once (it takes what queued while the core was
+	// busy: a slow reader makes smaller batches).
+	testkit.Eventually(t, "10 flow-mods or the most batches in the core at once", func() error {
 		f.Lock()
 		defer f.Unlock()
-		if f.InFlight != 10 {
-			return fmt.Errorf("%d in flight", f.InFlight)
+		sent := 0
+		for _, n := range f.Batches {
+			sent += n
 		}
-		return nil
+		if f.InFlight == 10 || (len(f.Batches) == batchesInFlight && f.InFlight == sent) {
+			return nil
+		}
+		return fmt.Errorf("%d in flight, batches %v", f.InFlight, f.Batches)
 	})
 	close(gate)
 	var order []string
