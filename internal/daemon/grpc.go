@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 
 	"github.com/openvolt/openvolt/logging"
 )
@@ -36,6 +38,11 @@ type GRPCServer struct {
 	statusMu sync.Mutex // guards status and stopped
 	status   healthpb.HealthCheckResponse_ServingStatus
 	stopped  bool
+
+	// stopping ends when Serve begins to stop: the streams end then
+	// (endStreams), so that a graceful stop waits only for unary calls.
+	stopping   context.Context
+	endStreams context.CancelFunc
 }
 
 // ListenGRPC binds addr and prepares a server that already carries the
@@ -45,12 +52,13 @@ func ListenGRPC(addr string, reg *logging.Registry, opts ...grpc.ServerOption) (
 	if err != nil {
 		return nil, err
 	}
-	srv := grpc.NewServer(opts...)
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(srv, hs)
+	s := &GRPCServer{lis: lis, health: health.NewServer(), log: reg.Logger("daemon")}
+	s.stopping, s.endStreams = context.WithCancel(context.Background())
+	srv := grpc.NewServer(append(opts, grpc.ChainStreamInterceptor(s.endOnStop))...)
+	healthpb.RegisterHealthServer(srv, s.health)
 	reflection.Register(srv)
 	logging.Register(srv, reg)
-	s := &GRPCServer{srv: srv, lis: lis, health: hs, log: reg.Logger("daemon")}
+	s.srv = srv
 	s.ReportTo(NewReadiness(), "grpc")
 	return s, nil
 }
@@ -90,8 +98,10 @@ func (s *GRPCServer) Server() *grpc.Server { return s.srv }
 // Addr is the address the server listens on (useful with port 0).
 func (s *GRPCServer) Addr() string { return s.lis.Addr().String() }
 
-// Serve serves until ctx ends, then stops gracefully (bounded: streams that
-// never end are cut after a few seconds).
+// Serve serves until ctx ends, then stops gracefully: the streams end at
+// once (Unavailable: a client follows the next server), the unary calls
+// running finish (bounded: a call that does not is cut after a few
+// seconds).
 func (s *GRPCServer) Serve(ctx context.Context) error {
 	s.ready.Set(s.component+"/serving", nil)
 	s.followReadiness()
@@ -112,6 +122,7 @@ func (s *GRPCServer) Serve(ctx context.Context) error {
 	s.statusMu.Unlock()
 	s.ready.Set(s.component+"/serving", errStopped)
 	s.health.Shutdown()
+	s.endStreams()
 	done := make(chan struct{})
 	go func() { s.srv.GracefulStop(); close(done) }()
 	select {
@@ -123,3 +134,27 @@ func (s *GRPCServer) Serve(ctx context.Context) error {
 	<-errc
 	return nil
 }
+
+// endOnStop ends a stream's handler when the server begins to stop. Watches
+// and event streams (health Watch, change events, log levels) never end on
+// their own, and GracefulStop would wait for them until it gives up.
+func (s *GRPCServer) endOnStop(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, cancel := context.WithCancel(ss.Context())
+	defer cancel()
+	stop := context.AfterFunc(s.stopping, cancel)
+	defer stop()
+	err := handler(srv, stoppableStream{ServerStream: ss, ctx: ctx})
+	if err != nil && s.stopping.Err() != nil && ss.Context().Err() == nil {
+		return status.Error(codes.Unavailable, "the server is stopping")
+	}
+	return err
+}
+
+// stoppableStream is a server stream whose context also ends when the
+// server stops.
+type stoppableStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s stoppableStream) Context() context.Context { return s.ctx }
