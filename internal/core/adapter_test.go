@@ -7,11 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/openvolt/openvolt/adapter"
 	"github.com/openvolt/openvolt/adapter/portno"
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
+	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core"
 	"github.com/openvolt/openvolt/msgbus"
@@ -34,7 +37,8 @@ type testAdapter struct {
 	mu         sync.Mutex // guards the counters and flows below
 	reconciled map[string]int
 	calls      map[string]int
-	flows      map[string]map[uint64]bool // device id → flow ids installed
+	flows      map[string]map[uint64]bool  // device id → flow ids installed
+	refuse     func(*openflowv1.Flow) bool // flows the devices cannot do: an update adding one is refused whole
 }
 
 // UpdateFlowsIncrementally keeps each device's flow table.
@@ -42,6 +46,11 @@ func (a *testAdapter) UpdateFlowsIncrementally(_ context.Context, req *adapterv1
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	id := req.GetDevice().GetId()
+	for _, f := range req.GetFlows().GetToAdd() {
+		if a.refuse != nil && a.refuse(f) {
+			return nil, status.Errorf(codes.FailedPrecondition, "device %s cannot do flow %#x", id, f.GetId())
+		}
+	}
 	if a.flows[id] == nil {
 		a.flows[id] = map[uint64]bool{}
 	}

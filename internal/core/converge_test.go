@@ -114,3 +114,76 @@ func TestCutShortStepsResume(t *testing.T) {
 		t.Errorf("logical device %s after the restart, was %s", got, ld)
 	}
 }
+
+// A device that refuses its whole tables when they are sent again (the
+// core restarted) refuses only what it cannot do: the tables go again one
+// logical flow at a time, the logical flows it refuses are taken back from
+// the logical device and from every device, and the others reach it.
+// Retried whole, one flow the device cannot do would keep every flow of
+// the device off it for good: a flow-mod stored just before a crash cut
+// short its undo, or a device replaced by one that does less.
+func TestRefusedTablesAfterRestart(t *testing.T) {
+	s := newStack(t)
+	oltAd := startAdapter(t, s.brokers, "test_olt", 2, nil)
+	onuAd := startAdapter(t, s.brokers, "test_onu", 0, nil)
+	olt := s.createOLT("10.7.0.1:50060")
+	if _, err := s.nbi.EnableDevice(ctx(t), &voltv1.ID{Id: olt}); err != nil {
+		t.Fatal(err)
+	}
+	ld := s.waitActive(olt, 2)
+	kids, err := s.nbi.ListDevices(ctx(t), &voltv1.ListDevicesRequest{ParentId: olt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onu string
+	for _, k := range kids.GetItems() {
+		if k.GetProxyAddress().GetOnuId()<<4 == 16 {
+			onu = k.GetId()
+		}
+	}
+	add := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD
+	for _, f := range []string{
+		"table=0,priority=10000,in_port=16,eth_type=0x888e,actions=push_vlan:0x8100,set_field:4091->vlan_vid,output:CONTROLLER",
+		"table=0,priority=10000,in_port=1,eth_type=0x88cc,actions=output:CONTROLLER",
+		"table=0,priority=1000,in_port=16,vlan_vid=untagged,actions=push_vlan:0x8100,set_field:101->vlan_vid,push_vlan:0x88a8,set_field:1000->vlan_vid,output:1",
+		"table=0,priority=1000,in_port=1,vlan_vid=1000,metadata=101,actions=pop_vlan,pop_vlan,output:16",
+	} {
+		if err := s.flowMod(ld, f, add); err != nil {
+			t.Fatalf("add %s: %v", f, err)
+		}
+	}
+	testkit.Eventually(t, "device flows reach the adapters", func() error {
+		if a, b := oltAd.flowCount(olt), onuAd.flowCount(onu); a == 0 || a != s.deviceFlows(olt) || b == 0 || b != s.deviceFlows(onu) {
+			return fmt.Errorf("adapters have %d and %d flows", a, b)
+		}
+		return nil
+	})
+
+	s.stop()
+	onuAd.mu.Lock()
+	onuAd.refuse = func(f *openflowv1.Flow) bool { return f.GetPriority() == 1000 } // the data flows
+	clear(onuAd.flows)
+	onuAd.mu.Unlock()
+	s.nbi, s.stop = startCore(t, s.kv, s.brokers, 5*time.Second)
+
+	testkit.Eventually(t, "the refused logical flows taken back, the others on the devices", func() error {
+		fl, err := s.nbi.ListLogicalDeviceFlows(ctx(t), &voltv1.ID{Id: ld})
+		if err != nil {
+			return err
+		}
+		var prios []uint32
+		for _, f := range fl.GetItems() {
+			prios = append(prios, f.GetPriority())
+		}
+		if len(prios) != 2 || prios[0] != 10000 || prios[1] != 10000 {
+			return fmt.Errorf("logical flows of priorities %v, want the two traps (10000) only", prios)
+		}
+		if a, want := oltAd.flowCount(olt), s.deviceFlows(olt); a != want {
+			return fmt.Errorf("the OLT adapter has %d flows, the core asks for %d", a, want)
+		}
+		if b, want := onuAd.flowCount(onu), s.deviceFlows(onu); b == 0 || b != want {
+			return fmt.Errorf("the ONU adapter has %d flows, the core asks for %d (the EAPOL trap's)", b, want)
+		}
+		return nil
+	})
+}

@@ -294,6 +294,9 @@ type DeviceTables struct {
 	Flows  []*openflowv1.Flow
 	Groups []*openflowv1.GroupDesc
 	Meters []*openflowv1.MeterConfig
+	// Units, if set, splits the tables by logical flow, for an adapter
+	// that refused them whole (refused.go).
+	Units func(context.Context) ([]Unit, error)
 }
 
 // DeviceTables returns what the logical flows of logical device ldID ask

@@ -81,15 +81,25 @@ type batch struct {
 	ungrps  map[uint32]*openflowv1.GroupDesc
 	meters  map[uint32]*openflowv1.MeterConfig
 	unmtrs  map[uint32]*openflowv1.MeterConfig
-	waiters []func(error) // the Push done functions of what is in it
+	parts   []part // the pushes merged into it, oldest first
 }
 
-// tell calls the batch's waiters with err.
+// part is one push merged into a batch: kept so that a batch the adapter
+// refuses can be sent again push by push, and only the pushes the device
+// cannot do are taken back.
+type part struct {
+	d    *Delta
+	done func(error) // nil: nobody waits
+}
+
+// tell calls the done functions of the batch's pushes with err.
 func (b *batch) tell(err error) {
-	for _, done := range b.waiters {
-		done(err)
+	for _, pt := range b.parts {
+		if pt.done != nil {
+			pt.done(err)
+		}
 	}
-	b.waiters = nil
+	b.parts = nil
 }
 
 func newBatch() *batch {
@@ -111,7 +121,7 @@ func (b *batch) mergeOlder(old *batch) {
 	mergeOld(b.flows, b.unflows, old.flows, old.unflows)
 	mergeOld(b.groups, b.ungrps, old.groups, old.ungrps)
 	mergeOld(b.meters, b.unmtrs, old.meters, old.unmtrs)
-	b.waiters = append(old.waiters, b.waiters...)
+	b.parts = append(old.parts, b.parts...)
 }
 
 func mergeOld[K comparable, V any](add, remove, oldAdd, oldRemove map[K]V) {
@@ -146,35 +156,36 @@ func NewAdapterPushers(cfg AdapterConfig) *AdapterPushers {
 
 // Push queues a delta for a device.
 func (p *AdapterPushers) Push(deviceID string, d *Delta, done func(error)) {
-	p.queue(deviceID, func(b *batch) {
-		if done != nil {
-			b.waiters = append(b.waiters, done)
-		}
-		for _, f := range d.RemoveFlows {
-			delete(b.flows, f.GetId())
-			b.unflows[f.GetId()] = f
-		}
-		for _, f := range d.AddFlows {
-			delete(b.unflows, f.GetId())
-			b.flows[f.GetId()] = f
-		}
-		for _, g := range d.RemoveGroups {
-			delete(b.groups, g.GetGroupId())
-			b.ungrps[g.GetGroupId()] = g
-		}
-		for _, g := range d.AddGroups {
-			delete(b.ungrps, g.GetGroupId())
-			b.groups[g.GetGroupId()] = g
-		}
-		for _, m := range d.RemoveMeters {
-			delete(b.meters, m.GetMeterId())
-			b.unmtrs[m.GetMeterId()] = m
-		}
-		for _, m := range d.AddMeters {
-			delete(b.unmtrs, m.GetMeterId())
-			b.meters[m.GetMeterId()] = m
-		}
-	})
+	p.queue(deviceID, func(b *batch) { b.add(d, done) })
+}
+
+// add merges d into b: what d says about a flow, group or meter wins.
+func (b *batch) add(d *Delta, done func(error)) {
+	b.parts = append(b.parts, part{d: d, done: done})
+	for _, f := range d.RemoveFlows {
+		delete(b.flows, f.GetId())
+		b.unflows[f.GetId()] = f
+	}
+	for _, f := range d.AddFlows {
+		delete(b.unflows, f.GetId())
+		b.flows[f.GetId()] = f
+	}
+	for _, g := range d.RemoveGroups {
+		delete(b.groups, g.GetGroupId())
+		b.ungrps[g.GetGroupId()] = g
+	}
+	for _, g := range d.AddGroups {
+		delete(b.ungrps, g.GetGroupId())
+		b.groups[g.GetGroupId()] = g
+	}
+	for _, m := range d.RemoveMeters {
+		delete(b.meters, m.GetMeterId())
+		b.unmtrs[m.GetMeterId()] = m
+	}
+	for _, m := range d.AddMeters {
+		delete(b.unmtrs, m.GetMeterId())
+		b.meters[m.GetMeterId()] = m
+	}
 }
 
 // Resend queues the device's whole table (after a reconcile).
@@ -229,13 +240,14 @@ func (p *AdapterPushers) send(deviceID string) {
 			backoff, failures = retryMin, 0
 			continue
 		}
-		if Refused(err) && len(b.waiters) > 0 && !b.full {
-			// The device cannot do it: the mods waiting for it take their
-			// changes back (and push that), rather than this batch being
-			// tried forever.
-			p.log.Info("flows refused by the adapter; the flow-mods are undone", "device", deviceID, "err", err)
-			b.tell(err)
-			continue
+		if Refused(err) {
+			// The device cannot do some of it: the pushes it refuses are
+			// taken back (refused.go), rather than the batch being tried
+			// forever.
+			if b, err = p.refused(deviceID, b, err); b == nil {
+				backoff, failures = retryMin, 0
+				continue
+			}
 		}
 		failures++
 		wait := backoff
@@ -267,6 +279,14 @@ func (p *AdapterPushers) send(deviceID string) {
 }
 
 func (p *AdapterPushers) deliver(deviceID string, b *batch) error {
+	return p.deliverAs(deviceID, b, false)
+}
+
+// deliverAs sends b to the device's adapter. A full batch sends the
+// device's whole tables; an adapter that takes only whole tables gets the
+// whole tables for any batch, unless exact: then b is the table to send
+// (refused.go builds one flow at a time).
+func (p *AdapterPushers) deliverAs(deviceID string, b *batch, exact bool) error {
 	dev, ok := p.cfg.Device(deviceID)
 	if !ok {
 		return nil // deleted meanwhile
@@ -298,6 +318,10 @@ func (p *AdapterPushers) deliver(deviceID string, b *batch) error {
 		for _, m := range meters {
 			b.meters[m.GetMeterId()] = m
 		}
+	} else if bulk && exact {
+		_, err = client.UpdateFlowsBulk(ctx, &adapterv1.BulkFlowsRequest{Device: dev,
+			Flows: values(b.flows), Groups: values(b.groups), Meters: values(b.meters)})
+		return err
 	} else if bulk {
 		b.full = true
 		return p.deliver(deviceID, b)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
 	"github.com/openvolt/openvolt/internal/core/coreerr"
+	"github.com/openvolt/openvolt/internal/core/flowtable"
 )
 
 // Devices reads devices: the device behind a logical port, and the
@@ -49,7 +52,33 @@ func (m *Manager) TablesOfDevice(ctx context.Context, deviceID string) (DeviceTa
 	if errors.Is(err, coreerr.ErrNotFound) {
 		return DeviceTables{}, nil // the logical device went meanwhile
 	}
+	dt.Units = func(ctx context.Context) ([]Unit, error) { return m.units(ctx, ld, deviceID) }
 	return dt, err
+}
+
+// units splits what the logical flows of logical device ldID ask of device
+// deviceID by logical flow, in id order. A unit the device refuses takes
+// its logical flow back, if it is still the same flow.
+func (m *Manager) units(ctx context.Context, ldID, deviceID string) ([]Unit, error) {
+	l, err := m.lock(ctx, ldID)
+	if err != nil {
+		return nil, err
+	}
+	defer l.mu.Unlock()
+	var out []Unit
+	for _, id := range slices.Sorted(maps.Keys(l.rules)) {
+		r := l.rules[id][deviceID]
+		f := l.table.Flow(id)
+		if r == nil || len(r.Flows) == 0 || f == nil {
+			continue
+		}
+		back := &commit{typ: flowtable.ErrTypeFlowMod, changes: flowtable.Changes{Added: []*openflowv1.Flow{f}}}
+		out = append(out, Unit{
+			Delta:   &Delta{AddFlows: r.Flows, AddGroups: r.Groups, AddMeters: r.Meters},
+			Refused: func(err error) { m.takeBack(ldID, back, deviceID, err) },
+		})
+	}
+	return out, nil
 }
 
 // LogicalFlows, LogicalGroups and LogicalMeters read a logical device's

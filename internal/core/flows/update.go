@@ -92,20 +92,24 @@ func (m *Manager) pushed(ldID string, cm *commit, dev string) func(error) {
 		if err == nil || cm.refusal != nil {
 			return // an undo is not undone: it leaves the device as it was
 		}
-		cm.refused.Do(func() {
-			m.log.Info("a device refused a mod: taking it back", "logical_device", ldID, "device", dev, "err", err)
-			m.wg.Add(1)
-			go func() {
-				defer m.wg.Done()
-				typ := cm.typ
-				if typ == 0 { // a mod of the core's own (a port's flows removed)
-					typ = flowtable.ErrTypeFlowMod
-				}
-				e := flowtable.DeviceRefused(typ, dev, err)
-				m.undo(ldID, cm, &voltv1.FlowRefusal{DeviceId: dev, ErrorType: uint32(e.Type), ErrorCode: uint32(e.Code), Message: e.Error()})
-			}()
-		})
+		cm.refused.Do(func() { m.takeBack(ldID, cm, dev, err) })
 	}
+}
+
+// takeBack undoes cm, which device dev refused with err, in the
+// background, with the refusal on the events.
+func (m *Manager) takeBack(ldID string, cm *commit, dev string, err error) {
+	m.log.Info("a device refused a mod: taking it back", "logical_device", ldID, "device", dev, "err", err)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		typ := cm.typ
+		if typ == 0 { // a mod of the core's own (a port's flows removed)
+			typ = flowtable.ErrTypeFlowMod
+		}
+		e := flowtable.DeviceRefused(typ, dev, err)
+		m.undo(ldID, cm, &voltv1.FlowRefusal{DeviceId: dev, ErrorType: uint32(e.Type), ErrorCode: uint32(e.Code), Message: e.Error()})
+	}()
 }
 
 // undo takes a refused mod back, as far as later mods left its changes in

@@ -117,6 +117,14 @@ func (t *Table) Load(flows []*openflowv1.Flow, groups []*openflowv1.GroupDesc, m
 	}
 }
 
+// Flow returns the flow with id, or nil.
+func (t *Table) Flow(id uint64) *openflowv1.Flow {
+	if e := t.flows[id]; e != nil {
+		return e.flow
+	}
+	return nil
+}
+
 // Flows returns every flow sorted by table, then priority (high first),
 // then id.
 func (t *Table) Flows() []*openflowv1.Flow {
