@@ -124,23 +124,8 @@ func TestCutShortStepsResume(t *testing.T) {
 // short its undo, or a device replaced by one that does less.
 func TestRefusedTablesAfterRestart(t *testing.T) {
 	s := newStack(t)
-	oltAd := startAdapter(t, s.brokers, "test_olt", 2, nil)
-	onuAd := startAdapter(t, s.brokers, "test_onu", 0, nil)
-	olt := s.createOLT("10.7.0.1:50060")
-	if _, err := s.nbi.EnableDevice(ctx(t), &voltv1.ID{Id: olt}); err != nil {
-		t.Fatal(err)
-	}
-	ld := s.waitActive(olt, 2)
-	kids, err := s.nbi.ListDevices(ctx(t), &voltv1.ListDevicesRequest{ParentId: olt})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var onu string
-	for _, k := range kids.GetItems() {
-		if k.GetProxyAddress().GetOnuId()<<4 == 16 {
-			onu = k.GetId()
-		}
-	}
+	sub := s.twoONUs("10.7.0.1:50060")
+	oltAd, onuAd, olt, ld, onu := sub.oltAd, sub.onuAd, sub.olt, sub.ld, sub.onuByUNI[16]
 	add := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD
 	for _, f := range []string{
 		"table=0,priority=10000,in_port=16,eth_type=0x888e,actions=push_vlan:0x8100,set_field:4091->vlan_vid,output:CONTROLLER",

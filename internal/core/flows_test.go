@@ -49,23 +49,42 @@ func (s *stack) deviceFlows(id string) int {
 	})
 }
 
+// subscriberOLT is an active OLT with two ONUs, through test adapters.
+type subscriberOLT struct {
+	oltAd, onuAd *testAdapter
+	olt, ld      string
+	onuByUNI     map[uint32]string // ONU device id by UNI port number
+}
+
+// twoONUs starts the test adapters and brings up an OLT with two ONUs.
+func (s *stack) twoONUs(addr string) subscriberOLT {
+	s.t.Helper()
+	o := subscriberOLT{
+		oltAd: startAdapter(s.t, s.brokers, "test_olt", 2, nil),
+		onuAd: startAdapter(s.t, s.brokers, "test_onu", 0, nil),
+		olt:   s.createOLT(addr),
+	}
+	if _, err := s.nbi.EnableDevice(ctx(s.t), &voltv1.ID{Id: o.olt}); err != nil {
+		s.t.Fatal(err)
+	}
+	o.ld = s.waitActive(o.olt, 2)
+	kids, err := s.nbi.ListDevices(ctx(s.t), &voltv1.ListDevicesRequest{ParentId: o.olt})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	o.onuByUNI = map[uint32]string{}
+	for _, k := range kids.GetItems() {
+		o.onuByUNI[k.GetProxyAddress().GetOnuId()<<4] = k.GetId()
+	}
+	return o
+}
+
 // TestFlows programs a subscriber through the NBI and follows the device
 // flows to the adapters, through bad input and a restart.
 func TestFlows(t *testing.T) {
 	s := newStack(t)
-	oltAd := startAdapter(t, s.brokers, "test_olt", 2, nil)
-	onuAd := startAdapter(t, s.brokers, "test_onu", 0, nil)
-	olt := s.createOLT("10.5.0.1:50060")
-	if _, err := s.nbi.EnableDevice(ctx(t), &voltv1.ID{Id: olt}); err != nil {
-		t.Fatal(err)
-	}
-	ld := s.waitActive(olt, 2)
-	kids, _ := s.nbi.ListDevices(ctx(t), &voltv1.ListDevicesRequest{ParentId: olt})
-	onuByUNI := map[uint32]string{}
-	for _, k := range kids.GetItems() {
-		onuByUNI[k.GetProxyAddress().GetOnuId()<<4] = k.GetId()
-	}
-	onu := onuByUNI[16]
+	sub := s.twoONUs("10.5.0.1:50060")
+	oltAd, onuAd, olt, ld, onu := sub.oltAd, sub.onuAd, sub.olt, sub.ld, sub.onuByUNI[16]
 	add := openflowv1.FlowModCommand_FLOW_MOD_COMMAND_ADD
 
 	// A meter first: a flow may not name a meter that does not exist.

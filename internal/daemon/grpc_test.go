@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -24,16 +25,7 @@ func TestStopEndsStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
-
-	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	cc, stop := serveGRPC(t, srv)
 	watch, err := healthpb.NewHealthClient(cc).Watch(context.Background(), &healthpb.HealthCheckRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +34,8 @@ func TestStopEndsStreams(t *testing.T) {
 		t.Fatalf("first status %v, %v; want SERVING", r, err)
 	}
 
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
 	var last error
 	for {
 		r, err := watch.Recv()
@@ -57,8 +50,29 @@ func TestStopEndsStreams(t *testing.T) {
 	if st := status.Convert(last); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "the server is stopping") {
 		t.Errorf("the watch ended with %v; want Unavailable saying the server is stopping (not cut by the stop's fallback)", last)
 	}
-	if err := <-done; err != nil {
+	if err := <-stopped; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
-	done <- nil // for the deferred wait
+}
+
+// serveGRPC serves srv until stop (or the test's end) and returns a client
+// of it. stop returns what Serve returned.
+func serveGRPC(t *testing.T, srv *daemon.GRPCServer) (cc *grpc.ClientConn, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	cc, cerr := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return cc, stop
 }

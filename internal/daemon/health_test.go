@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/openvolt/openvolt/internal/broker"
@@ -32,16 +30,7 @@ func TestHealthFollowsDependency(t *testing.T) {
 		}
 		return nil
 	}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	cc, _ := serveGRPC(t, srv)
 	hc := healthpb.NewHealthClient(cc)
 	want := func(st healthpb.HealthCheckResponse_ServingStatus) func() error {
 		return func() error {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/openvolt/openvolt/internal/daemon"
@@ -52,15 +50,7 @@ func TestReadyzAndGRPCHealthAgree(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "part/serving") {
 		t.Fatalf("/readyz before Serve: %d %q, want 503 naming part/serving", code, body)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
-	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	cc, _ := serveGRPC(t, srv)
 	hc := healthpb.NewHealthClient(cc)
 	state := func(code int, st healthpb.HealthCheckResponse_ServingStatus, part string) func() error {
 		return func() error {

@@ -162,29 +162,21 @@ func (p *AdapterPushers) Push(deviceID string, d *Delta, done func(error)) {
 // add merges d into b: what d says about a flow, group or meter wins.
 func (b *batch) add(d *Delta, done func(error)) {
 	b.parts = append(b.parts, part{d: d, done: done})
-	for _, f := range d.RemoveFlows {
-		delete(b.flows, f.GetId())
-		b.unflows[f.GetId()] = f
+	change(b.flows, b.unflows, d.AddFlows, d.RemoveFlows, (*openflowv1.Flow).GetId)
+	change(b.groups, b.ungrps, d.AddGroups, d.RemoveGroups, (*openflowv1.GroupDesc).GetGroupId)
+	change(b.meters, b.unmtrs, d.AddMeters, d.RemoveMeters, (*openflowv1.MeterConfig).GetMeterId)
+}
+
+// change records removes, then adds, in a batch's maps of what to add and
+// what to remove.
+func change[K comparable, V any](add, remove map[K]V, adds, removes []V, id func(V) K) {
+	for _, v := range removes {
+		delete(add, id(v))
+		remove[id(v)] = v
 	}
-	for _, f := range d.AddFlows {
-		delete(b.unflows, f.GetId())
-		b.flows[f.GetId()] = f
-	}
-	for _, g := range d.RemoveGroups {
-		delete(b.groups, g.GetGroupId())
-		b.ungrps[g.GetGroupId()] = g
-	}
-	for _, g := range d.AddGroups {
-		delete(b.ungrps, g.GetGroupId())
-		b.groups[g.GetGroupId()] = g
-	}
-	for _, m := range d.RemoveMeters {
-		delete(b.meters, m.GetMeterId())
-		b.unmtrs[m.GetMeterId()] = m
-	}
-	for _, m := range d.AddMeters {
-		delete(b.unmtrs, m.GetMeterId())
-		b.meters[m.GetMeterId()] = m
+	for _, v := range adds {
+		delete(remove, id(v))
+		add[id(v)] = v
 	}
 }
 
