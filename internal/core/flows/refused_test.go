@@ -2,8 +2,11 @@ package flows
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +18,9 @@ import (
 	adapterv1 "github.com/openvolt/openvolt/api/adapter/v1"
 	openflowv1 "github.com/openvolt/openvolt/api/openflow/v1"
 	voltv1 "github.com/openvolt/openvolt/api/volt/v1"
+	"github.com/openvolt/openvolt/internal/core/store"
+	"github.com/openvolt/openvolt/internal/kvstore"
+	"github.com/openvolt/openvolt/internal/testkit"
 )
 
 // pickyAdapter refuses every flow update that adds flow bad, as a device
@@ -25,21 +31,28 @@ type pickyAdapter struct {
 	adapterv1.AdapterServiceClient
 	bad  uint64
 	hold chan struct{}
+	// refuses, if set, also refuses the flows it returns true for, and
+	// tells refused (if set) first.
+	refuses func(dev string, f *openflowv1.Flow) bool
+	refused func()
 
 	mu    sync.Mutex // guards calls and took
 	calls int
 	took  map[uint64]bool // flows the adapter has
 }
 
-func (a *pickyAdapter) take(flows []*openflowv1.Flow, replace bool) error {
+func (a *pickyAdapter) take(dev string, flows []*openflowv1.Flow, replace bool) error {
 	if a.calls++; a.calls == 1 && a.hold != nil {
 		a.mu.Unlock()
 		<-a.hold
 		a.mu.Lock()
 	}
 	for _, f := range flows {
-		if f.GetId() == a.bad {
-			return status.Errorf(codes.FailedPrecondition, "flow %d: the device cannot", a.bad)
+		if f.GetId() == a.bad || (a.refuses != nil && a.refuses(dev, f)) {
+			if a.refused != nil {
+				a.refused()
+			}
+			return status.Errorf(codes.FailedPrecondition, "flow %d: the device cannot", f.GetId())
 		}
 	}
 	if replace {
@@ -54,13 +67,13 @@ func (a *pickyAdapter) take(flows []*openflowv1.Flow, replace bool) error {
 func (a *pickyAdapter) UpdateFlowsIncrementally(_ context.Context, r *adapterv1.IncrementalFlowsRequest, _ ...grpc.CallOption) (*emptypb.Empty, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return &emptypb.Empty{}, a.take(r.GetFlows().GetToAdd(), false)
+	return &emptypb.Empty{}, a.take(r.GetDevice().GetId(), r.GetFlows().GetToAdd(), false)
 }
 
 func (a *pickyAdapter) UpdateFlowsBulk(_ context.Context, r *adapterv1.BulkFlowsRequest, _ ...grpc.CallOption) (*emptypb.Empty, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return &emptypb.Empty{}, a.take(r.GetFlows(), true)
+	return &emptypb.Empty{}, a.take(r.GetDevice().GetId(), r.GetFlows(), true)
 }
 
 func (a *pickyAdapter) has() []uint64 {
@@ -185,4 +198,69 @@ func TestRefusedTablesSplitByLogicalFlow(t *testing.T) {
 			t.Errorf("bulk %v: %d flow updates, want 4 (the tables, then one per logical flow)", bulk, a.calls)
 		}
 	}
+}
+
+// devices are the topology's: olt1, the root of ld1, and its ONUs.
+type devices struct{}
+
+func (devices) Device(id string) (*voltv1.Device, error) {
+	if id == "olt1" {
+		return &voltv1.Device{Id: id, Type: "t", Root: true, LogicalDeviceId: "ld1"}, nil
+	}
+	return &voltv1.Device{Id: id, Type: "t", ParentId: "olt1"}, nil
+}
+
+// A mod a device refuses while the store is away cannot be taken back at
+// once: the refused flow stays stored, and the device's tables go again.
+// Refused, they are split, and the flow is taken back once the store
+// answers; the device keeps the flows it can do.
+func TestUndoTheStoreMissedIsRetried(t *testing.T) {
+	kv := &failing{Store: kvstore.NewMemory()}
+	var refusals atomic.Int32
+	a := &pickyAdapter{took: map[uint64]bool{},
+		refuses: func(dev string, f *openflowv1.Flow) bool { return dev == "onu1" && f.GetPriority() == 1000 },
+		refused: func() {
+			if refusals.Add(1) == 1 {
+				kv.fail.Store(true) // the store goes away before the undo
+			}
+		}}
+	topo := topology(t, 2)
+	m, err := New(Config{Store: store.New(kv, "volt"), Topology: topo, Devices: devices{},
+		Exists: func(id string) error { _, err := topo(id); return err },
+		Push: func(tables func(context.Context, string) (DeviceTables, error)) Senders {
+			return pickyPushers(a, false, tables)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	eapol, up := subscriber(t, 16)[0], subscriber(t, 16)[1]
+	for _, fm := range []*openflowv1.FlowMod{eapol, up} {
+		if err := m.UpdateFlowTable(t.Context(), "ld1", fm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testkit.Eventually(t, "the device refused twice, the store away", func() error {
+		if n := refusals.Load(); n < 2 {
+			return fmt.Errorf("%d refusals", n)
+		}
+		return nil
+	})
+	if flows, err := m.LogicalFlows(t.Context(), "ld1"); err != nil || len(flows) != 2 {
+		t.Fatalf("with the store away, %d logical flows stored (%v), want both still", len(flows), err)
+	}
+	kv.fail.Store(false)
+	testkit.Eventually(t, "the refused flow taken back", func() error {
+		flows, err := m.LogicalFlows(t.Context(), "ld1")
+		if err != nil {
+			return err
+		}
+		if len(flows) != 1 || flows[0].GetPriority() != eapol.GetPriority() {
+			return fmt.Errorf("%d logical flows stored, want the EAPOL trap only", len(flows))
+		}
+		if has := a.has(); len(has) == 0 {
+			return errors.New("the ONU has no flow")
+		}
+		return nil
+	})
 }

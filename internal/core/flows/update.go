@@ -108,13 +108,25 @@ func (m *Manager) takeBack(ldID string, cm *commit, dev string, err error) {
 			typ = flowtable.ErrTypeFlowMod
 		}
 		e := flowtable.DeviceRefused(typ, dev, err)
-		m.undo(ldID, cm, &voltv1.FlowRefusal{DeviceId: dev, ErrorType: uint32(e.Type), ErrorCode: uint32(e.Code), Message: e.Error()})
+		err := m.undo(ldID, cm, &voltv1.FlowRefusal{DeviceId: dev, ErrorType: uint32(e.Type), ErrorCode: uint32(e.Code), Message: e.Error()})
+		if err != nil {
+			// The store did not take the undo: the refused flows stay in
+			// the tables. The device's tables go again shortly; refused,
+			// they are split (refused.go), which takes those flows back
+			// once the store answers.
+			m.log.Warn("a mod a device refused was not taken back; the device's tables go again", "logical_device", ldID, "device", dev, "err", err)
+			time.AfterFunc(undoRetry, func() { m.push.Resend(dev) })
+		}
 	}()
 }
 
+// undoRetry is how long after an undo the store refused the device's
+// tables go again.
+const undoRetry = time.Second
+
 // undo takes a refused mod back, as far as later mods left its changes in
 // place (flowtable.Table.PlanUndo), with the refusal on its events.
-func (m *Manager) undo(ldID string, cm *commit, r *voltv1.FlowRefusal) {
+func (m *Manager) undo(ldID string, cm *commit, r *voltv1.FlowRefusal) error {
 	ctx, cancel := context.WithTimeout(m.ctx, flushTimeout)
 	defer cancel()
 	back, err := m.apply(ctx, ldID, cm.typ, r, func(t *flowtable.Table) (flowtable.Changes, error) { return t.PlanUndo(cm.changes), nil })
@@ -122,9 +134,7 @@ func (m *Manager) undo(ldID string, cm *commit, r *voltv1.FlowRefusal) {
 		<-back.done
 		err = back.err
 	}
-	if err != nil {
-		m.log.Warn("a mod a device refused was not taken back", "logical_device", ldID, "err", err)
-	}
+	return err
 }
 
 // stepLocked plans one mod and applies it in memory; the commit it returns
