@@ -53,13 +53,14 @@ this process, every request and response going through the broker. With no
 request/response loop (the floor: same broker, same producer tuning, same
 keys, ~180-byte records, no envelope) runs first with the same calls and
 concurrency; ratio is msgbus's throughput over the floor's, p50_ratio its
-p50 over the floor's.`,
+p50 over the floor's, cpu_ratio its CPU time per call (this process's,
+the embedded broker included) over the floor's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Brokers = daemon.List(brokers)
 			return runBench(cmd, func() (bench.RPCResult, error) { return bench.RPC(cmd.Context(), cfg) }, func(res bench.RPCResult) string {
-				return fmt.Sprintf("%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s; raw franz-go floor: p50 %.1f µs, %.0f calls/s (throughput %.2f×, p50 %.2f×)",
-					res.Calls, res.Concurrency, res.P50us, res.P99us, res.CallsPerS, res.FloorP50us, res.FloorCallsPerS, res.Ratio, res.P50Ratio)
+				return fmt.Sprintf("%d calls, %d in flight: p50 %.1f µs, p99 %.1f µs, %.0f calls/s, %.1f µs CPU a call; raw franz-go floor: p50 %.1f µs, %.0f calls/s, %.1f µs CPU a call (throughput %.2f×, p50 %.2f×, CPU %.2f×)",
+					res.Calls, res.Concurrency, res.P50us, res.P99us, res.CallsPerS, res.CPUusPerCall, res.FloorP50us, res.FloorCallsPerS, res.FloorCPUusPerCall, res.Ratio, res.P50Ratio, res.CPURatio)
 			})
 		},
 	}

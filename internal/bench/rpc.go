@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -78,6 +79,15 @@ type RPCResult struct {
 	// P50Ratio is P50us / FloorP50us: how much slower a call is (the
 	// figure to watch with one in flight).
 	P50Ratio float64 `json:"p50_ratio"`
+	// CPUusPerCall and FloorCPUusPerCall are the CPU time (user and
+	// system) this process spent per call on each side, the embedded
+	// broker included (an external one is not); CPURatio is their ratio.
+	// With many in flight both sides keep about the same share of the
+	// cores busy, so throughput follows CPU per call, which varies less
+	// from run to run than calls/s.
+	CPUusPerCall      float64 `json:"cpu_us_per_call"`
+	FloorCPUusPerCall float64 `json:"floor_cpu_us_per_call"`
+	CPURatio          float64 `json:"cpu_ratio"`
 }
 
 // RPC measures unary round trips through the broker: a msgbus.Conn calls
@@ -177,6 +187,8 @@ func RPC(ctx context.Context, cfg RPCConfig) (RPCResult, error) {
 	}
 	res.Ratio = round2(res.CallsPerS / res.FloorCallsPerS)
 	res.P50Ratio = round2(res.P50us / res.FloorP50us)
+	res.CPUusPerCall, res.FloorCPUusPerCall = mine.cpuPerCall(), floor.cpuPerCall()
+	res.CPURatio = round2(res.CPUusPerCall / res.FloorCPUusPerCall)
 	return res, nil
 }
 
@@ -187,6 +199,7 @@ const rpcRounds = 6
 type measured struct {
 	lat     []time.Duration
 	elapsed time.Duration
+	cpu     time.Duration // the process's, during the rounds
 	sorted  bool
 }
 
@@ -194,9 +207,10 @@ func (m *measured) add(n, c int, call func(int) error) error {
 	if n == 0 {
 		return nil
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	lat, err := run(n, c, call)
 	m.elapsed += time.Since(start)
+	m.cpu += processCPU() - cpu
 	if err != nil {
 		return err
 	}
@@ -211,6 +225,23 @@ func (m *measured) percentile(p float64) time.Duration {
 		m.sorted = true
 	}
 	return percentile(m.lat, p)
+}
+
+// cpuPerCall is the process's CPU time per call, in µs.
+func (m *measured) cpuPerCall() float64 {
+	if len(m.lat) == 0 {
+		return 0
+	}
+	return math.Round(float64(m.cpu)/float64(len(m.lat))/float64(time.Microsecond)*10) / 10
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (m *measured) rate() float64 {

@@ -21,7 +21,8 @@ func TestRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.Calls != 300 || res.Concurrency != 8 || res.P50us <= 0 || res.P99us < res.P50us || res.CallsPerS <= 0 ||
-		res.FloorCallsPerS <= 0 || res.FloorP50us <= 0 || res.Ratio <= 0 || res.P50Ratio <= 0 {
+		res.FloorCallsPerS <= 0 || res.FloorP50us <= 0 || res.Ratio <= 0 || res.P50Ratio <= 0 ||
+		res.CPUusPerCall <= 0 || res.FloorCPUusPerCall <= 0 || res.CPURatio <= 0 {
 		t.Errorf("result %+v", res)
 	}
 	b, err := json.Marshal(res)
@@ -32,7 +33,7 @@ func TestRPC(t *testing.T) {
 	if err := json.Unmarshal(b, &fields); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"calls", "concurrency", "p50_us", "p99_us", "calls_per_s", "floor_calls_per_s", "floor_p50_us", "ratio", "p50_ratio"} {
+	for _, k := range []string{"calls", "concurrency", "p50_us", "p99_us", "calls_per_s", "floor_calls_per_s", "floor_p50_us", "ratio", "p50_ratio", "cpu_us_per_call", "floor_cpu_us_per_call", "cpu_ratio"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("JSON %s lacks %q", b, k)
 		}
