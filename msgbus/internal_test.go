@@ -3,6 +3,8 @@ package msgbus
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,5 +134,25 @@ func TestStatusRoundTrip(t *testing.T) {
 	var q msgbusv1.Status
 	if err := proto.Unmarshal(b, &q); err != nil || statusFromProto(&q) == nil {
 		t.Errorf("round trip: %v", err)
+	}
+}
+
+// takeExpired hands over the calls whose default timeout has passed, and
+// only those: not one still in time, not one bounded by its own context.
+func TestTakeExpired(t *testing.T) {
+	w := newWaiters()
+	now := time.Now()
+	for id, expires := range map[string]time.Time{"late": now.Add(-time.Millisecond), "due": now, "in-time": now.Add(time.Second), "ctx": {}} {
+		w.register(id, &pending{ch: make(chan result, 1), expires: expires})
+	}
+	got := w.takeExpired(now)
+	if len(got) != 2 || got["late"] == nil || got["due"] == nil {
+		t.Errorf("expired %v, want late and due", slices.Collect(maps.Keys(got)))
+	}
+	if w.len() != 2 || w.get("in-time") == nil || w.get("ctx") == nil {
+		t.Errorf("%d calls still wait, want in-time and ctx", w.len())
+	}
+	if again := w.takeExpired(now); len(again) != 0 {
+		t.Errorf("expired twice: %v", slices.Collect(maps.Keys(again)))
 	}
 }

@@ -22,6 +22,8 @@ type result struct {
 // server runs it at most once) when the broker lost it.
 type pending struct {
 	ch        chan result // room for one result, so trigger never blocks
+	method    string
+	expires   time.Time // Config.DefaultTimeout's end; zero: the call's context bounds it
 	topic     string
 	key       []byte
 	value     []byte
@@ -80,6 +82,24 @@ func (w *waiters) trigger(id string, r result) bool {
 		p.ch <- r
 	}
 	return ok
+}
+
+// takeExpired forgets and returns the calls whose expires has passed at
+// now.
+func (w *waiters) takeExpired(now time.Time) map[string]*pending {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out map[string]*pending
+	for id, p := range w.m {
+		if !p.expires.IsZero() && !now.Before(p.expires) {
+			if out == nil {
+				out = make(map[string]*pending)
+			}
+			out[id] = p
+			delete(w.m, id)
+		}
+	}
+	return out
 }
 
 // get returns id's waiter if the call still waits.
