@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -154,5 +156,93 @@ func TestTakeExpired(t *testing.T) {
 	}
 	if again := w.takeExpired(now); len(again) != 0 {
 		t.Errorf("expired twice: %v", slices.Collect(maps.Keys(again)))
+	}
+}
+
+// The ids msgbus callers make are remembered per caller in a window of
+// sequence numbers: a duplicate is told apart however the caller's calls
+// interleave within the window, and gets the kept response.
+func TestRecentIDsWindow(t *testing.T) {
+	r := newRecentIDs(4, 4)
+	id := func(base string, seq uint64) string { return base + "-" + strconv.FormatUint(seq, 36) }
+	for _, seq := range []uint64{5, 3, 4, 200, 64, 127, 128} { // out of order, across words
+		if dup, _ := r.seen(id("c1", seq)); dup {
+			t.Errorf("c1 %d seen before it was shown", seq)
+		}
+	}
+	r.answered(id("c1", 4), []byte("resp-4"))
+	r.answered(id("c1", 6), []byte("resp-6")) // never shown: not kept
+	for seq, want := range map[uint64]string{3: "", 4: "resp-4", 200: "", 128: ""} {
+		if dup, resp := r.seen(id("c1", seq)); !dup || string(resp) != want {
+			t.Errorf("c1 %d again: %v, %q; want a duplicate with %q", seq, dup, resp, want)
+		}
+	}
+	if dup, _ := r.seen(id("c2", 4)); dup {
+		t.Error("another caller's sequence number 4 taken for c1's")
+	}
+	if dup, _ := r.seen(id("c1", 6)); dup {
+		t.Error("a gap's sequence number taken for seen")
+	}
+
+	// The window moves: what it leaves behind is taken for new.
+	far := uint64(200 + windowBits + 10)
+	if dup, _ := r.seen(id("c1", far)); dup {
+		t.Error("a far sequence number seen before it was shown")
+	}
+	if dup, _ := r.seen(id("c1", 5)); dup {
+		t.Error("a sequence number behind the window taken for seen")
+	}
+	if dup, _ := r.seen(id("c1", far-windowBits+1)); dup {
+		t.Error("a sequence number the window moved over still taken for seen")
+	}
+
+	// The caller used least recently is forgotten first.
+	r = newRecentIDs(4, 4)
+	for i := range maxBases + 1 {
+		r.seen(id(fmt.Sprintf("b%d", i), 1))
+		r.seen(id("b0", 2)) // b0 is kept in use
+	}
+	if dup, _ := r.seen(id("b0", 1)); !dup {
+		t.Error("the caller in use was forgotten")
+	}
+	if dup, _ := r.seen(id("b1", 1)); dup {
+		t.Error("the least used caller is still remembered")
+	}
+}
+
+// A window answers as a set of the sequence numbers seen would, restricted
+// to the last windowBits up to the highest, over random interleavings,
+// gaps and jumps.
+func TestSeqWindowModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := &seqWindow{bits: make([]uint64, windowBits/64)}
+	seen := map[uint64]bool{}
+	var hi uint64
+	started := false
+	for i := range 200000 {
+		var seq uint64
+		switch r := rng.IntN(100); {
+		case r < 60 || !started: // ahead, by a little or (rarely) a lot
+			step := uint64(rng.IntN(70))
+			if rng.IntN(1000) == 0 {
+				step = uint64(rng.IntN(2 * windowBits))
+			}
+			seq = hi + step
+		default: // behind, within the window or just past it
+			seq = hi - min(hi, uint64(rng.IntN(windowBits+windowBits/8)))
+		}
+		want := false
+		switch {
+		case !started || seq > hi:
+			started, hi = true, max(hi, seq)
+			seen[seq] = true
+		case hi-seq >= windowBits:
+		default:
+			want = seen[seq]
+			seen[seq] = true
+		}
+		if got := w.check(seq); got != want {
+			t.Fatalf("step %d: check(%d) with the highest %d = %v, want %v", i, seq, hi, got, want)
+		}
 	}
 }
