@@ -86,8 +86,8 @@
 // costs a third of the throughput), and a server commits an offset only
 // once every call before it has run, so after a crash or a rebalance the
 // next owner may see a request again. A Server drops requests whose
-// transaction id it has seen recently; a Conn counts a second response as
-// late.
+// transaction id it has seen recently (the last million of each caller's
+// calls); a Conn counts a second response as late.
 //
 // # Bad input
 //

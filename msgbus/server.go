@@ -116,8 +116,10 @@ type ServerStats struct {
 // loop blocks, so that one hot key cannot queue without bound.
 const pendingPerSlot = 16
 
-// How many transaction ids a server remembers to drop duplicates, and how
-// many of the last responses it keeps to answer them again.
+// How many transaction ids of callers other than msgbus Conns a server
+// remembers to drop duplicates (a Conn's are remembered by sequence
+// number: dedup.go), and how many of the last responses it keeps to answer
+// them again.
 const (
 	recentIDsSize = 1 << 16
 	keptResponses = 4096
