@@ -70,6 +70,7 @@ the embedded broker included) over the floor's.`,
 	fs.IntVarP(&cfg.Concurrency, "concurrency", "c", 1, "calls in flight")
 	fs.IntVar(&cfg.Keys, "keys", 1000, "distinct record keys (devices)")
 	fs.IntVar(&cfg.Warmup, "warmup", 0, "unmeasured calls first (default min(calls, 1000))")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "after the measured rounds, make as many calls through msgbus alone and write their CPU profile to this file")
 	return cmd
 }
 
