@@ -2,6 +2,7 @@ package msgbus
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -58,8 +59,12 @@ func (c *bodyCodec) set(env *msgbusv1.Envelope, b []byte) {
 
 // unmarshal decodes env's body into m.
 func (c *bodyCodec) unmarshal(env *msgbusv1.Envelope, m proto.Message) error {
-	b := env.GetBody()
-	switch env.GetBodyEncoding() {
+	return c.unmarshalBody(env.GetBody(), env.GetBodyEncoding(), m)
+}
+
+// unmarshalBody decodes a body b encoded as enc into m.
+func (c *bodyCodec) unmarshalBody(b []byte, enc msgbusv1.BodyEncoding, m proto.Message) error {
+	switch enc {
 	case msgbusv1.BodyEncoding_BODY_ENCODING_UNSPECIFIED:
 	case msgbusv1.BodyEncoding_BODY_ENCODING_ZSTD:
 		var err error
@@ -67,7 +72,7 @@ func (c *bodyCodec) unmarshal(env *msgbusv1.Envelope, m proto.Message) error {
 			return fmt.Errorf("zstd body: %w", err)
 		}
 	default:
-		return fmt.Errorf("unknown body encoding %d", env.GetBodyEncoding())
+		return fmt.Errorf("unknown body encoding %d", enc)
 	}
 	return proto.Unmarshal(b, m)
 }
@@ -78,9 +83,13 @@ func (c *bodyCodec) unmarshal(env *msgbusv1.Envelope, m proto.Message) error {
 // which costs a fast call two allocations and a copy each way.
 type wireEnvelope struct {
 	id, method, from, replyTo, key string
-	kind                           msgbusv1.Kind
-	deadlineMs, timestampMs        int64
-	status                         *msgbusv1.Status
+	// idBase and idSeq make the id when id is empty, as Conn.nextID would,
+	// without the string.
+	idBase                  string
+	idSeq                   uint64
+	kind                    msgbusv1.Kind
+	deadlineMs, timestampMs int64
+	status                  *msgbusv1.Status
 }
 
 // encode returns the record value of e with m (nil for none) as its body,
@@ -109,8 +118,12 @@ func (c *bodyCodec) encode(e *wireEnvelope, m proto.Message) ([]byte, error) {
 		c.set(&tmp, raw)
 		packed, enc = tmp.Body, tmp.BodyEncoding
 	}
-	b := make([]byte, 0, 48+len(e.id)+len(e.method)+len(e.from)+len(e.replyTo)+len(e.key)+n+len(st))
-	b = appendString(b, 1, e.id)
+	b := make([]byte, 0, 48+len(e.id)+len(e.idBase)+len(e.method)+len(e.from)+len(e.replyTo)+len(e.key)+n+len(st))
+	if e.id == "" && e.idBase != "" {
+		b = appendID(b, e.idBase, e.idSeq)
+	} else {
+		b = appendString(b, 1, e.id)
+	}
 	if e.kind != 0 {
 		b = protowire.AppendTag(b, 2, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(e.kind))
@@ -156,4 +169,15 @@ func appendString(b []byte, num protowire.Number, s string) []byte {
 	}
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	return protowire.AppendString(b, s)
+}
+
+// appendID appends the id field "<base>-<seq in base 36>".
+func appendID(b []byte, base string, seq uint64) []byte {
+	var digits [16]byte
+	d := strconv.AppendUint(digits[:0], seq, 36)
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(base)+1+len(d)))
+	b = append(b, base...)
+	b = append(b, '-')
+	return append(b, d...)
 }

@@ -39,7 +39,8 @@ type Conn struct {
 	idBase  string // random prefix of transaction ids
 	seq     atomic.Uint64
 	waiters *waiters
-	invoker grpc.UnaryInvoker // the interceptor chain around invoke
+	promise func(*kgo.Record, error) // produced: the promise of every request record
+	invoker grpc.UnaryInvoker        // the interceptor chain around invoke
 	repair  *repairer
 	bodies  *bodyCodec
 
@@ -118,6 +119,7 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 	c.cl, c.bodies = cl, bodies
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.invoker = chainClient(cfg.Interceptors, c.invoke)
+	c.promise = c.produced
 	c.repair.start(cl)
 	c.wg.Add(2)
 	go c.readReplies()
@@ -225,9 +227,10 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		deadline = now.Add(c.cfg.DefaultTimeout)
 	}
 
-	id := c.nextID()
+	seq := c.seq.Add(1)
 	value, err := c.bodies.encode(&wireEnvelope{
-		id:          id,
+		idBase:      c.idBase,
+		idSeq:       seq,
 		kind:        msgbusv1.Kind_KIND_REQUEST,
 		method:      method,
 		from:        c.reply,
@@ -239,7 +242,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	if err != nil {
 		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)
 	}
-	p := &pending{ch: make(chan result, 1), method: method, topic: topic, value: value, ts: now}
+	p := &pending{Context: context.Background(), seq: seq, ch: make(chan result, 1), method: method, topic: topic, value: value, ts: now}
 	if !hasDeadline {
 		p.expires = deadline
 	}
@@ -248,20 +251,20 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 	}
 	p.first = kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts}
 	// Register before producing: the response may beat the produce ack.
-	if !c.waiters.register(id, p) {
+	if !c.waiters.register(p) {
 		return errClosing
 	}
 	c.stats.calls.Add(1)
-	c.produce(id, p, &p.first)
+	c.produce(p, &p.first)
 
-	r, err := c.wait(ctx, p, id)
+	r, err := c.wait(ctx, p)
 	if err != nil {
 		return err
 	}
-	if err := statusFromProto(r.env.GetStatus()); err != nil {
+	if err := statusFromProto(r.status); err != nil {
 		return err
 	}
-	if err := c.bodies.unmarshal(r.env, out); err != nil {
+	if err := c.bodies.unmarshalBody(r.body, r.enc, out); err != nil {
 		return status.Errorf(codes.Internal, "msgbus: response of %s does not decode: %v", method, err)
 	}
 	return nil
@@ -270,12 +273,12 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 // errClosing ends the calls of a Conn that is closing.
 var errClosing = status.Error(codes.Canceled, "msgbus: the connection is closing")
 
-// wait waits for id's response until ctx ends, Close (waiters.closeAll),
+// wait waits for p's response until ctx ends, Close (waiters.closeAll),
 // or, when ctx has no deadline, Config.DefaultTimeout (expireCalls). No
 // timer and no context of its own per call: either would cost a call an
 // allocation more and the runtime's timer work, about 5% of a fast call's
 // CPU.
-func (c *Conn) wait(ctx context.Context, p *pending, id string) (result, error) {
+func (c *Conn) wait(ctx context.Context, p *pending) (result, error) {
 	var r result
 	if done := ctx.Done(); done == nil {
 		r = <-p.ch
@@ -283,7 +286,7 @@ func (c *Conn) wait(ctx context.Context, p *pending, id string) (result, error) 
 		select {
 		case r = <-p.ch:
 		case <-done:
-			c.waiters.cancel(id)
+			c.waiters.cancel(p.seq)
 			r.err = c.ctxError(ctx.Err(), p.topic, p.method, p.delivered.Load())
 		}
 	}
@@ -320,7 +323,7 @@ func expiryInterval(timeout time.Duration) time.Duration {
 	return min(max(timeout/20, time.Millisecond), 100*time.Millisecond)
 }
 
-// produce sends id's request record. No context for the record: kgo
+// produce sends p's request record. No context for the record: kgo
 // fails a whole produce request, with every call's record in it, when the
 // context of its first record ends, and watching contexts costs a timer
 // per call. A request the broker takes after its call gave up is answered
@@ -331,22 +334,31 @@ func expiryInterval(timeout time.Duration) time.Duration {
 //
 // rec is the request record: p.first the first time, a new one for a
 // resend (kgo owns a record until its promise has run).
-func (c *Conn) produce(id string, p *pending, rec *kgo.Record) {
-	c.cl.TryProduce(context.Background(), rec, func(_ *kgo.Record, err error) {
-		if err == nil {
-			p.delivered.Store(true)
-			return
-		}
-		if recreated(err) {
-			// The broker came back without the topic: the repairer
-			// purges it and sends the waiting calls again; this one
-			// tries again soon in case that repair has already run.
-			c.repair.failed(p.topic, err)
-			time.AfterFunc(resendDelay, func() { c.resendOne(id) })
-			return
-		}
-		c.waiters.trigger(id, result{err: produceError(p.topic, err)})
-	})
+func (c *Conn) produce(p *pending, rec *kgo.Record) {
+	rec.Context = p
+	c.cl.TryProduce(context.Background(), rec, c.promise)
+}
+
+// produced is the promise of every request record; the record's context
+// is its call.
+func (c *Conn) produced(rec *kgo.Record, err error) {
+	p, ok := rec.Context.(*pending)
+	if !ok {
+		return // not a request record (none is produced with this promise)
+	}
+	if err == nil {
+		p.delivered.Store(true)
+		return
+	}
+	if recreated(err) {
+		// The broker came back without the topic: the repairer purges it
+		// and sends the waiting calls again; this one tries again soon in
+		// case that repair has already run.
+		c.repair.failed(p.topic, err)
+		time.AfterFunc(resendDelay, func() { c.resendOne(p.seq) })
+		return
+	}
+	c.waiters.trigger(p.seq, result{err: produceError(p.topic, err)})
 }
 
 // resendDelay spaces the tries of a request the broker failed because its
@@ -365,21 +377,21 @@ func (c *Conn) resend(topic string) {
 	if topic == c.reply {
 		topic = ""
 	}
-	c.waiters.each(topic, func(id string, _ *pending) { c.resendOne(id) })
+	c.waiters.each(topic, func(p *pending) { c.resendOne(p.seq) })
 }
 
-func (c *Conn) resendOne(id string) {
+func (c *Conn) resendOne(seq uint64) {
 	select {
 	case <-c.closing:
 		return
 	default:
 	}
-	p := c.waiters.get(id)
+	p := c.waiters.get(seq)
 	if p == nil || p.resends.Add(1) > maxResends {
 		return
 	}
 	c.stats.resent.Add(1)
-	c.produce(id, p, &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts})
+	c.produce(p, &kgo.Record{Topic: p.topic, Key: p.key, Value: p.value, Timestamp: p.ts})
 }
 
 // recordCtx is the context event records are produced with: the batch's
@@ -407,10 +419,13 @@ func (c *Conn) ctxError(ctxErr error, topic, method string, delivered bool) erro
 
 // nextID returns a new transaction id, "<idBase>-<sequence in base 36>",
 // in one allocation.
-func (c *Conn) nextID() string {
+func (c *Conn) nextID() string { return c.nextIDOf(c.seq.Add(1)) }
+
+// nextIDOf is the transaction id of sequence number seq.
+func (c *Conn) nextIDOf(seq uint64) string {
 	var b [64]byte
 	id := append(append(b[:0], c.idBase...), '-')
-	return string(strconv.AppendUint(id, c.seq.Add(1), 36))
+	return string(strconv.AppendUint(id, seq, 36))
 }
 
 // readReplies consumes the reply topic and hands each response to its
@@ -434,13 +449,16 @@ func (c *Conn) readReplies() {
 	}
 }
 
+// handleReply hands a response to its call. It reads the envelope in place
+// (decodeView): the call needs only the status and the body.
 func (c *Conn) handleReply(r *kgo.Record) {
-	env, err := decodeEnvelope(r.Value)
-	if err == nil && isHeartbeat(env) {
+	var v envView
+	err := decodeView(r.Value, &v)
+	if err == nil && v.kind == msgbusv1.Kind_KIND_EVENT && string(v.method()) == heartbeatMethod {
 		return
 	}
-	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_RESPONSE {
-		err = fmt.Errorf("a %s record on a reply topic", env.GetKind())
+	if err == nil && v.kind != msgbusv1.Kind_KIND_RESPONSE {
+		err = fmt.Errorf("a %s record on a reply topic", v.kind)
 	}
 	if err != nil {
 		c.stats.badRecords.Add(1)
@@ -448,10 +466,41 @@ func (c *Conn) handleReply(r *kgo.Record) {
 			"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
 		return
 	}
-	if !c.waiters.trigger(env.GetId(), result{env: env}) {
+	seq, ours := c.seqOf(v.id())
+	if !ours || !c.waiters.trigger(seq, result{status: v.status, body: v.body, enc: v.bodyEncoding}) {
 		c.stats.late.Add(1)
-		c.log.Debug("msgbus: dropped a late response", "id", env.GetId(), "method", env.GetMethod(), "from", env.GetFrom())
+		c.log.Debug("msgbus: dropped a late response", "id", string(v.id()), "method", string(v.method()), "from", string(v.strs[fieldFrom]))
 	}
+}
+
+// seqOf returns the sequence number of a transaction id this Conn made,
+// "<idBase>-<sequence in base 36>"; false for another's.
+func (c *Conn) seqOf(id []byte) (uint64, bool) {
+	n := len(c.idBase)
+	if len(id) < n+2 || string(id[:n]) != c.idBase || id[n] != '-' {
+		return 0, false
+	}
+	return parseSeq(id[n+1:])
+}
+
+// parseSeq parses a sequence number as nextID writes it: base 36, lower
+// case, at most 12 digits (36^12 calls are out of reach).
+func parseSeq(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 12 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var x uint64
+	for _, ch := range b {
+		switch {
+		case '0' <= ch && ch <= '9':
+			x = x*36 + uint64(ch-'0')
+		case 'a' <= ch && ch <= 'z':
+			x = x*36 + uint64(ch-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return x, true
 }
 
 // Close ends waiting calls with Canceled, closes the subscriptions, deletes

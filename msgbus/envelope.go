@@ -3,7 +3,6 @@ package msgbus
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -19,51 +18,78 @@ var errBadEnvelope = errors.New("not a msgbus envelope")
 const maxIDLen = 256
 
 // decodeEnvelope parses a record value and checks the fields every kind
-// needs. It is the one entry point for untrusted bytes (see the fuzz test).
+// needs. It is the one entry point for untrusted bytes (see the fuzz test):
+// decodeEnvelopeInto and decodeView are the same with the envelope in
+// the caller's memory.
 func decodeEnvelope(b []byte) (*msgbusv1.Envelope, error) {
-	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: empty record value", errBadEnvelope)
-	}
 	env := new(msgbusv1.Envelope)
-	if err := unmarshalEnvelope(b, env); err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadEnvelope, err)
-	}
-	if err := validateEnvelope(env); err != nil {
+	if err := decodeEnvelopeInto(b, env); err != nil {
 		return nil, err
 	}
 	return env, nil
 }
 
-func validateEnvelope(env *msgbusv1.Envelope) error {
-	if env.GetId() == "" || len(env.GetId()) > maxIDLen {
+// decodeEnvelopeInto is decodeEnvelope into env, which is zero.
+func decodeEnvelopeInto(b []byte, env *msgbusv1.Envelope) error {
+	var v envView
+	if err := decodeView(b, &v); err != nil {
+		return err
+	}
+	v.fill(env)
+	return nil
+}
+
+// decodeView is decodeEnvelope into v, which is zero: no allocation.
+func decodeView(b []byte, v *envView) error {
+	if len(b) == 0 {
+		return fmt.Errorf("%w: empty record value", errBadEnvelope)
+	}
+	if err := parseEnvelope(b, v); err != nil {
+		return fmt.Errorf("%w: %v", errBadEnvelope, err)
+	}
+	return validateView(v)
+}
+
+func validateView(v *envView) error {
+	if len(v.id()) == 0 || len(v.id()) > maxIDLen {
 		return fmt.Errorf("%w: transaction id missing or longer than %d bytes", errBadEnvelope, maxIDLen)
 	}
-	switch env.GetKind() {
+	switch v.kind {
 	case msgbusv1.Kind_KIND_REQUEST, msgbusv1.Kind_KIND_RESPONSE:
-		if !validMethod(env.GetMethod()) {
-			return fmt.Errorf("%w: method %q is not of the form /service/method", errBadEnvelope, env.GetMethod())
+		if !validMethod(v.method()) {
+			return fmt.Errorf("%w: method %q is not of the form /service/method", errBadEnvelope, v.method())
 		}
 	case msgbusv1.Kind_KIND_EVENT:
-		if env.GetMethod() == "" {
+		if len(v.method()) == 0 {
 			return fmt.Errorf("%w: event without a message type", errBadEnvelope)
 		}
 	default:
-		return fmt.Errorf("%w: unknown kind %d", errBadEnvelope, env.GetKind())
+		return fmt.Errorf("%w: unknown kind %d", errBadEnvelope, v.kind)
 	}
-	if env.GetDeadlineUnixMs() < 0 || env.GetTimestampUnixMs() < 0 {
+	if v.deadlineMs < 0 || v.timestampMs < 0 {
 		return fmt.Errorf("%w: negative time", errBadEnvelope)
 	}
 	return nil
 }
 
 // validMethod reports whether m looks like a full gRPC method name,
-// "/package.Service/Method".
-func validMethod(m string) bool {
+// "/package.Service/Method": two slashes, the first leading, a name after
+// each.
+func validMethod[S string | []byte](m S) bool {
 	if len(m) < 4 || m[0] != '/' {
 		return false
 	}
-	i := strings.IndexByte(m[1:], '/')
-	return i > 0 && i+2 < len(m) && !strings.Contains(m[i+2:], "/")
+	second := -1
+	for i := 1; i < len(m); i++ {
+		if m[i] != '/' {
+			continue
+		}
+		if second >= 0 {
+			return false
+		}
+		second = i
+	}
+	return second > 1 && second < len(m)-1
 }
 
 // statusToProto turns a handler's error into the envelope status; nil for

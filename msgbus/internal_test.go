@@ -3,7 +3,6 @@ package msgbus
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
@@ -35,26 +35,46 @@ func TestValidMethod(t *testing.T) {
 
 func TestWaiters(t *testing.T) {
 	w := newWaiters()
-	p := &pending{ch: make(chan result, 1), topic: "t1"}
-	w.register("a", p)
-	w.register("b", &pending{ch: make(chan result, 1), topic: "t2"})
-	var ids []string
-	w.each("t1", func(id string, _ *pending) { ids = append(ids, id) })
-	if fmt.Sprint(ids) != "[a]" {
-		t.Errorf("each(t1) = %v", ids)
+	p := &pending{seq: 1, ch: make(chan result, 1), topic: "t1"}
+	w.register(p)
+	w.register(&pending{seq: 2, ch: make(chan result, 1), topic: "t2"})
+	var seqs []uint64
+	w.each("t1", func(p *pending) { seqs = append(seqs, p.seq) })
+	if fmt.Sprint(seqs) != "[1]" {
+		t.Errorf("each(t1) = %v", seqs)
 	}
-	if !w.trigger("a", result{env: &msgbusv1.Envelope{Id: "a"}}) {
+	if !w.trigger(1, result{body: []byte("a")}) {
 		t.Fatal("trigger found no waiter")
 	}
-	if r := <-p.ch; r.env.GetId() != "a" {
+	if r := <-p.ch; string(r.body) != "a" {
 		t.Errorf("got %v", r)
 	}
-	if w.trigger("a", result{}) || w.get("a") != nil {
+	if w.trigger(1, result{}) || w.get(1) != nil {
 		t.Error("a second response found a waiter")
 	}
-	w.cancel("b")
-	if w.trigger("b", result{}) || w.len() != 0 {
+	w.cancel(2)
+	if w.trigger(2, result{}) || w.len() != 0 {
 		t.Error("a canceled waiter was triggered")
+	}
+}
+
+// A Conn knows its own transaction ids, as nextID and encode write them,
+// and no other.
+func TestSeqOf(t *testing.T) {
+	c := &Conn{idBase: "0a1b"}
+	for _, seq := range []uint64{1, 35, 36, 1 << 40} {
+		if got, ok := c.seqOf([]byte(c.nextIDOf(seq))); !ok || got != seq {
+			t.Errorf("seqOf(%s) = %d, %v", c.nextIDOf(seq), got, ok)
+		}
+		b := appendID(nil, c.idBase, seq)
+		if _, _, n := protowire.ConsumeTag(b); string(b[n+1:]) != c.nextIDOf(seq) {
+			t.Errorf("appendID(%d) = %q, want %s", seq, b[n+1:], c.nextIDOf(seq))
+		}
+	}
+	for _, id := range []string{"", "0a1b", "0a1b-", "0a1c-1", "0a1b1", "0a1b-01", "0a1b-A", "0a1b-1-2", "0a1b-zzzzzzzzzzzzz", "x0a1b-1"} {
+		if seq, ok := c.seqOf([]byte(id)); ok {
+			t.Errorf("seqOf(%q) = %d: not this Conn's id", id, seq)
+		}
 	}
 }
 
@@ -144,18 +164,22 @@ func TestStatusRoundTrip(t *testing.T) {
 func TestTakeExpired(t *testing.T) {
 	w := newWaiters()
 	now := time.Now()
-	for id, expires := range map[string]time.Time{"late": now.Add(-time.Millisecond), "due": now, "in-time": now.Add(time.Second), "ctx": {}} {
-		w.register(id, &pending{ch: make(chan result, 1), expires: expires})
+	const late, due, inTime, ctx = 1, 2, 3, 4
+	for seq, expires := range map[uint64]time.Time{late: now.Add(-time.Millisecond), due: now, inTime: now.Add(time.Second), ctx: {}} {
+		w.register(&pending{seq: seq, ch: make(chan result, 1), expires: expires})
 	}
-	got := w.takeExpired(now)
-	if len(got) != 2 || got["late"] == nil || got["due"] == nil {
-		t.Errorf("expired %v, want late and due", slices.Collect(maps.Keys(got)))
+	var got []uint64
+	for _, p := range w.takeExpired(now) {
+		got = append(got, p.seq)
 	}
-	if w.len() != 2 || w.get("in-time") == nil || w.get("ctx") == nil {
+	if slices.Sort(got); !slices.Equal(got, []uint64{late, due}) {
+		t.Errorf("expired %v, want late and due (%d, %d)", got, late, due)
+	}
+	if w.len() != 2 || w.get(inTime) == nil || w.get(ctx) == nil {
 		t.Errorf("%d calls still wait, want in-time and ctx", w.len())
 	}
 	if again := w.takeExpired(now); len(again) != 0 {
-		t.Errorf("expired twice: %v", slices.Collect(maps.Keys(again)))
+		t.Errorf("expired twice: %d", len(again))
 	}
 }
 

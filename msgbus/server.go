@@ -58,10 +58,12 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the poll loop
 
-	replies  replyBatch // the responses of calls that ran, until the executor idles
-	replyLog *logLimiter
-	stats    serverStats
-	ended    chan struct{} // closed: the Done of every released callCtx
+	replies replyBatch // the responses of calls that ran, until the executor idles
+	// replyPromise is replyProduced, the promise of every response record.
+	replyPromise func(*kgo.Record, error)
+	replyLog     *logLimiter
+	stats        serverStats
+	ended        chan struct{} // closed: the Done of every released callCtx
 }
 
 type method struct {
@@ -70,16 +72,19 @@ type method struct {
 	stream  context.Context // carries the grpc.ServerTransportStream grpc.Method(ctx) finds
 }
 
-// job is one request on its way through the executor: a keyq.Item.
+// job is one request on its way through the executor: a keyq.Item. The
+// request's envelope, the handler's context and the response are parts of
+// it, not allocations of their own.
 type job struct {
 	s       *Server
 	rec     *kgo.Record
 	key     string
-	env     *msgbusv1.Envelope
+	env     msgbusv1.Envelope
 	m       *method
 	ack     ackRef
-	badBody error   // set by decode when the body does not decode
-	ctx     callCtx // the handler's context: in the job, not an allocation of its own
+	badBody error // set by decode when the body does not decode
+	ctx     callCtx
+	out     outReply
 }
 
 func (j *job) Run()  { j.s.run(j) }
@@ -91,7 +96,7 @@ func (j *job) decode(v any) error {
 	if !ok {
 		return status.Errorf(codes.Internal, "msgbus: request type %T is not a proto.Message", v)
 	}
-	if err := j.s.bodies.unmarshal(j.env, m); err != nil {
+	if err := j.s.bodies.unmarshal(&j.env, m); err != nil {
 		j.badBody = err
 		return status.Errorf(codes.InvalidArgument, "msgbus: the request body of %s does not decode: %v", j.env.GetMethod(), err)
 	}
@@ -214,6 +219,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 
 	s.acks = newAckWindow(func(r *kgo.Record) { s.cl.MarkCommitRecords(r) })
+	s.replyPromise = s.replyProduced
 	s.repair = newRepairer(s.log, func(t string) bool { return t == s.cfg.Topic }, nil)
 	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log, s.repair.topicRecreated), consumerOpts()...)
 	opts = append(opts,
@@ -345,7 +351,9 @@ func (s *Server) dispatch(r *kgo.Record) {
 		return
 	}
 	s.stats.requests.Add(1)
-	env, err := decodeEnvelope(r.Value)
+	j := &job{s: s, rec: r, ack: ref}
+	env := &j.env
+	err := decodeEnvelopeInto(r.Value, env)
 	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_REQUEST {
 		err = fmt.Errorf("a %s record on a request topic", env.GetKind())
 	}
@@ -365,28 +373,29 @@ func (s *Server) dispatch(r *kgo.Record) {
 	m := s.methods[env.GetMethod()]
 	if m == nil {
 		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
-		s.reply(r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{}).produce()
+		s.reply(&j.out, r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{}).produce()
 		s.acks.done(ref)
 		return
 	}
-	key := env.GetKey() // a caller's record key is the envelope's: no copy
-	if key != string(r.Key) {
-		key = string(r.Key)
+	j.key = env.GetKey() // a caller's record key is the envelope's: no copy
+	if j.key != string(r.Key) {
+		j.key = string(r.Key)
 	}
-	s.sched.Add(key, &job{s: s, rec: r, key: key, env: env, m: m, ack: ref})
+	j.m = m
+	s.sched.Add(j.key, j)
 }
 
 // run runs one call and answers it.
 func (s *Server) run(j *job) {
 	defer s.acks.done(j.ack)
-	env := j.env
+	env := &j.env
 	now := time.Now()
 	var deadline time.Time
 	if ms := env.GetDeadlineUnixMs(); ms > 0 {
 		deadline = time.UnixMilli(ms)
 		if !now.Before(deadline) {
 			s.stats.expired.Add(1)
-			s.replies.add(s.reply(j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
+			s.replies.add(s.reply(&j.out, j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
 				"msgbus: %s: the deadline passed before the call started", env.GetMethod()), now))
 			return
 		}
@@ -418,7 +427,7 @@ func (s *Server) run(j *job) {
 	if err != nil && s.ctx.Err() != nil {
 		err = status.Errorf(codes.Unavailable, "msgbus: the server of %s stopped during the call: %v", s.cfg.Topic, err)
 	}
-	s.replies.add(s.reply(j.rec, env, resp, err, time.Time{}))
+	s.replies.add(s.reply(&j.out, j.rec, env, resp, err, time.Time{}))
 }
 
 // call runs the handler; a panic becomes Internal rather than taking the
@@ -433,9 +442,10 @@ func (s *Server) call(ctx context.Context, m *method, name string, dec func(any)
 	return m.handler(m.impl, ctx, dec, s.interceptor)
 }
 
-// reply makes the response to env, to be produced; nil if the caller
-// wants none. now is the time to stamp it with; zero reads the clock.
-func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) *outReply {
+// reply makes the response to env in o, to be produced, and returns o; nil
+// if the caller wants none. now is the time to stamp it with; zero reads
+// the clock.
+func (s *Server) reply(o *outReply, r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) *outReply {
 	if env.GetReplyTo() == "" {
 		return nil
 	}
@@ -468,14 +478,20 @@ func (s *Server) reply(r *kgo.Record, env *msgbusv1.Envelope, resp any, err erro
 	s.recent.answered(env.GetId(), value)
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	o := &outReply{s: s, out: out, id: env.GetId(), try: 1, tooLarge: true}
+	*o = outReply{s: s, out: out, id: env.GetId(), try: 1, tooLarge: true}
 	o.rec = kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}
 	return o
 }
 
 // outReply is one response on its way to the broker, with what it takes
-// to send it again: one allocation (and its promise another) per call.
+// to send it again. A call's is part of its job.
 type outReply struct {
+	// Context is context.Background, so that kgo never cancels the
+	// response: the outReply is its record's context (kgo.Record's
+	// Context, "used for enriching records"), through which the Server's
+	// one promise func finds it; a closure per response would cost an
+	// allocation.
+	context.Context
 	s        *Server
 	rec      kgo.Record
 	out      wireEnvelope // the response's envelope, for a too-large reply
@@ -489,7 +505,17 @@ func (o *outReply) produce() {
 	if o == nil {
 		return
 	}
-	o.s.cl.TryProduce(context.Background(), &o.rec, func(r *kgo.Record, err error) { o.produced(r, err) })
+	o.Context = context.Background()
+	o.rec.Context = o
+	o.s.cl.TryProduce(context.Background(), &o.rec, o.s.replyPromise)
+}
+
+// replyProduced is the promise of every response record; the record's
+// context is its outReply.
+func (s *Server) replyProduced(r *kgo.Record, err error) {
+	if o, ok := r.Context.(*outReply); ok {
+		o.produced(r, err)
+	}
 }
 
 // produced handles the broker's answer. If the broker failed the record
