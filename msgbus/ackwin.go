@@ -13,8 +13,14 @@ import (
 // highest finished offset would skip (lose) the ones still running if the
 // server stopped. After a rebalance, the next owner starts at the first
 // unfinished record (at-least-once; servers drop duplicates they have seen).
+//
+// A finished record is marked committable by flushMarks, not at once:
+// once per poll and whenever the executor idles, the newest of each
+// partition, rather than every call taking the consumer group's lock.
+// Marks only ever lag, so an offset committed never passes a call that has
+// not run; at worst a replica runs again what ran since the last flush.
 type ackWindow struct {
-	mark func(*kgo.Record) // marks a record (and those before it) committable
+	mark func(...*kgo.Record) // marks records (and those before them) committable
 
 	mu    sync.Mutex // guards parts and every partWindow
 	parts map[int32]*partWindow
@@ -27,6 +33,7 @@ type partWindow struct {
 	entries  []ackEntry
 	inflight int           // entries neither done nor abandoned
 	drained  chan struct{} // closed when inflight drops to 0; nil unless awaited
+	unmarked *kgo.Record   // the newest record committable and not yet marked
 }
 
 type ackState uint8
@@ -48,7 +55,7 @@ type ackRef struct {
 	seq uint64
 }
 
-func newAckWindow(mark func(*kgo.Record)) *ackWindow {
+func newAckWindow(mark func(...*kgo.Record)) *ackWindow {
 	return &ackWindow{mark: mark, parts: make(map[int32]*partWindow)}
 }
 
@@ -78,16 +85,14 @@ func (w *ackWindow) done(ref ackRef) { w.finish(ref, ackDone) }
 func (w *ackWindow) abandon(ref ackRef) { w.finish(ref, ackAbandoned) }
 
 func (w *ackWindow) finish(ref ackRef, st ackState) {
-	var last *kgo.Record
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	pw := ref.pw
 	if w.parts[pw.part] != pw || ref.seq < pw.head {
-		w.mu.Unlock() // the partition was forgotten meanwhile
-		return
+		return // the partition was forgotten meanwhile
 	}
 	e := &pw.entries[ref.seq-pw.head]
 	if e.state != ackPending {
-		w.mu.Unlock()
 		return
 	}
 	e.state = st
@@ -98,7 +103,7 @@ func (w *ackWindow) finish(ref ackRef, st ackState) {
 	}
 	n := 0
 	for n < len(pw.entries) && pw.entries[n].state == ackDone {
-		last = pw.entries[n].rec
+		pw.unmarked = pw.entries[n].rec
 		n++
 	}
 	if n > 0 {
@@ -106,9 +111,22 @@ func (w *ackWindow) finish(ref ackRef, st ackState) {
 		pw.entries = pw.entries[n:]
 		pw.head += uint64(n)
 	}
+}
+
+// flushMarks marks committable the newest finished record of every
+// partition, in one call.
+func (w *ackWindow) flushMarks() {
+	var recs []*kgo.Record
+	w.mu.Lock()
+	for _, pw := range w.parts {
+		if pw.unmarked != nil {
+			recs = append(recs, pw.unmarked)
+			pw.unmarked = nil
+		}
+	}
 	w.mu.Unlock()
-	if last != nil {
-		w.mark(last)
+	if len(recs) > 0 {
+		w.mark(recs...)
 	}
 }
 

@@ -110,23 +110,37 @@ func TestRecentIDs(t *testing.T) {
 
 // The committed offset never passes a record that has not finished.
 func TestAckWindow(t *testing.T) {
-	var marked []int64
-	w := newAckWindow(func(r *kgo.Record) { marked = append(marked, r.Offset) })
+	var marked []string
+	w := newAckWindow(func(rs ...*kgo.Record) {
+		for _, r := range rs {
+			marked = append(marked, fmt.Sprintf("%d/%d", r.Partition, r.Offset))
+		}
+	})
 	var refs []ackRef
 	for off := range int64(5) {
 		refs = append(refs, w.add(&kgo.Record{Partition: 0, Offset: off}))
 	}
 	w.done(refs[2])
 	w.done(refs[1])
-	if len(marked) != 0 {
+	if w.flushMarks(); len(marked) != 0 {
 		t.Fatalf("marked %v before offset 0 finished", marked)
 	}
 	w.done(refs[0])
 	w.abandon(refs[3])
 	w.done(refs[4])
-	if fmt.Sprint(marked) != "[2]" {
-		t.Errorf("marked %v, want [2] (3 never ran)", marked)
+	if fmt.Sprint(marked) != "[]" {
+		t.Errorf("marked %v before a flush", marked)
 	}
+	if w.flushMarks(); fmt.Sprint(marked) != "[0/2]" {
+		t.Errorf("marked %v, want [0/2] (3 never ran)", marked)
+	}
+	p1 := w.add(&kgo.Record{Partition: 1, Offset: 3})
+	p0 := w.add(&kgo.Record{Partition: 0, Offset: 5})
+	w.done(p1)
+	if w.flushMarks(); fmt.Sprint(marked) != "[0/2 1/3]" {
+		t.Errorf("marked %v, want [0/2 1/3]: partition 0 marked once, 1 up to 3", marked)
+	}
+	w.done(p0)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := w.wait(ctx, []int32{0}); err != nil {

@@ -218,7 +218,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 
-	s.acks = newAckWindow(func(r *kgo.Record) { s.cl.MarkCommitRecords(r) })
+	s.acks = newAckWindow(func(rs ...*kgo.Record) { s.cl.MarkCommitRecords(rs...) })
 	s.replyPromise = s.replyProduced
 	s.repair = newRepairer(s.log, func(t string) bool { return t == s.cfg.Topic }, nil)
 	opts := append(clientOpts(s.cfg.Brokers, s.cfg.Name, s.log, s.repair.topicRecreated), consumerOpts()...)
@@ -253,7 +253,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.repair.start(cl)
 	s.recent = newRecentIDs(recentIDsSize, keptResponses)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency, keyq.WithIdle(s.replies.flush))
+	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency, keyq.WithIdle(s.idle))
 	s.wg.Add(1)
 	go s.poll()
 	return nil
@@ -290,6 +290,7 @@ func (s *Server) Close() error {
 		s.sched.Close()
 		s.replies.flush()
 		s.wg.Wait()
+		s.acks.flushMarks() // leave commits what is marked
 		ctx, cancel := context.WithTimeout(context.Background(), flushWait)
 		if err := s.cl.Flush(ctx); err != nil {
 			s.log.Warn("msgbus: responses not delivered at close", "topic", s.cfg.Topic, "err", err)
@@ -321,11 +322,19 @@ func (s *Server) leave(ctx context.Context) error {
 	return resp.Error()
 }
 
+// idle runs when the executor runs out of ready calls: the responses of
+// the burst go, and what ran is marked committable.
+func (s *Server) idle() {
+	s.replies.flush()
+	s.acks.flushMarks()
+}
+
 // poll feeds consumed records to the executor until Close.
 func (s *Server) poll() {
 	defer s.wg.Done()
 	limit := newLogLimiter(30 * time.Second)
 	for {
+		s.acks.flushMarks()
 		fs := s.cl.PollFetches(s.ctx)
 		if s.ctx.Err() != nil || fs.IsClientClosed() {
 			s.cl.AllowRebalance()
@@ -588,6 +597,7 @@ func (s *Server) revoked(ctx context.Context, cl *kgo.Client, revoked map[string
 		s.log.Warn("msgbus: calls still running on revoked partitions", "topic", s.cfg.Topic, "partitions", parts, "err", err)
 	}
 	cancel()
+	s.acks.flushMarks()
 	cctx, cancel := context.WithTimeout(ctx, commitWait)
 	if err := cl.CommitMarkedOffsets(cctx); err != nil {
 		s.log.Warn("msgbus: commit offsets", "group", s.cfg.Group, "err", err)
