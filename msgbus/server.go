@@ -61,6 +61,7 @@ type Server struct {
 	replies replyBatch // the responses of calls that ran, until the executor idles
 	// replyPromise is replyProduced, the promise of every response record.
 	replyPromise func(*kgo.Record, error)
+	role         pollRole // which goroutine polls (inline.go)
 	replyLog     *logLimiter
 	stats        serverStats
 	ended        chan struct{} // closed: the Done of every released callCtx
@@ -70,6 +71,7 @@ type method struct {
 	impl    any
 	handler grpc.MethodHandler
 	stream  context.Context // carries the grpc.ServerTransportStream grpc.Method(ctx) finds
+	cost    methodCost      // whether its calls may run inline (inline.go)
 }
 
 // job is one request on its way through the executor: a keyq.Item. The
@@ -85,6 +87,7 @@ type job struct {
 	badBody error // set by decode when the body does not decode
 	ctx     callCtx
 	out     outReply
+	inline  bool // queued to run on the poll loop (inline.go)
 }
 
 func (j *job) Run()  { j.s.run(j) }
@@ -254,8 +257,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.recent = newRecentIDs(recentIDsSize, keptResponses)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.sched = keyq.New(s.cfg.MaxConcurrency, pendingPerSlot*s.cfg.MaxConcurrency, keyq.WithIdle(s.idle))
+	s.role.timer = time.AfterFunc(time.Hour, s.takeOver)
+	s.role.timer.Stop()
 	s.wg.Add(1)
-	go s.poll()
+	go s.poll(0)
 	return nil
 }
 
@@ -288,8 +293,9 @@ func (s *Server) Close() error {
 		// Before waiting for the poll loop: it may be blocked adding a
 		// call, and Close unblocks it (dropping what waits).
 		s.sched.Close()
-		s.replies.flush()
+		s.role.close()
 		s.wg.Wait()
+		s.replies.flush()   // the poll loop's last inline calls' too
 		s.acks.flushMarks() // leave commits what is marked
 		ctx, cancel := context.WithTimeout(context.Background(), flushWait)
 		if err := s.cl.Flush(ctx); err != nil {
@@ -329,11 +335,13 @@ func (s *Server) idle() {
 	s.acks.flushMarks()
 }
 
-// poll feeds consumed records to the executor until Close.
-func (s *Server) poll() {
+// poll feeds consumed records to the executor, and runs the quick calls
+// among them (inline.go), until Close or until the role of poller gen is
+// handed over.
+func (s *Server) poll(gen uint64) {
 	defer s.wg.Done()
 	limit := newLogLimiter(30 * time.Second)
-	for {
+	for s.role.holds(gen) {
 		s.acks.flushMarks()
 		fs := s.cl.PollFetches(s.ctx)
 		if s.ctx.Err() != nil || fs.IsClientClosed() {
@@ -347,17 +355,26 @@ func (s *Server) poll() {
 				s.log.Warn("msgbus: fetching requests", "topic", t, "partition", p, "err", err)
 			}
 		})
-		fs.EachRecord(s.dispatch)
+		quiet := 0
+		fs.EachRecord(func(r *kgo.Record) {
+			if s.dispatch(r) {
+				quiet++
+			}
+		})
 		s.cl.AllowRebalance()
+		if quiet > 0 {
+			s.runInline(gen)
+		}
 	}
 }
 
-// dispatch checks one record and hands it to the executor under its key.
-func (s *Server) dispatch(r *kgo.Record) {
+// dispatch checks one record and hands it to the executor under its key;
+// it reports true if the call is queued for the poll loop to run.
+func (s *Server) dispatch(r *kgo.Record) bool {
 	ref := s.acks.add(r)
 	if s.ctx.Err() != nil {
 		s.acks.abandon(ref)
-		return
+		return false
 	}
 	s.stats.requests.Add(1)
 	j := &job{s: s, rec: r, ack: ref}
@@ -369,7 +386,7 @@ func (s *Server) dispatch(r *kgo.Record) {
 	if err != nil {
 		s.badRecord(r, err)
 		s.acks.done(ref)
-		return
+		return false
 	}
 	if dup, resp := s.recent.seen(env.GetId()); dup {
 		s.stats.duplicates.Add(1)
@@ -377,21 +394,26 @@ func (s *Server) dispatch(r *kgo.Record) {
 			s.produceReply(&kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: resp}, env.GetId())
 		}
 		s.acks.done(ref)
-		return
+		return false
 	}
 	m := s.methods[env.GetMethod()]
 	if m == nil {
 		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
 		s.reply(&j.out, r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{}).produce()
 		s.acks.done(ref)
-		return
+		return false
 	}
 	j.key = env.GetKey() // a caller's record key is the envelope's: no copy
 	if j.key != string(r.Key) {
 		j.key = string(r.Key)
 	}
 	j.m = m
+	if m.cost.quick() {
+		j.inline = true
+		return s.sched.AddQuiet(j.key, j)
+	}
 	s.sched.Add(j.key, j)
+	return false
 }
 
 // run runs one call and answers it.
@@ -428,6 +450,7 @@ func (s *Server) run(j *job) {
 	}
 	defer ctx.release()
 	resp, err := s.call(ctx, j.m, env.GetMethod(), j.decode)
+	j.m.cost.add(time.Since(now))
 	if j.badBody != nil {
 		s.badRecord(j.rec, j.badBody)
 	} else {

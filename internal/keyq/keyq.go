@@ -102,13 +102,28 @@ func New(limit, maxPending int, opts ...Option) *Queue {
 // Add queues it behind the other items of key, or makes it ready. It
 // reports false, and drops it, once Close has begun; with maxPending set it
 // may block until an item finishes or Close begins.
-func (q *Queue) Add(key string, it Item) bool {
+func (q *Queue) Add(key string, it Item) bool { return q.add(key, it, true) }
+
+// AddQuiet is Add without waking a worker for it: for a caller that runs
+// ready items itself (RunReady) and calls Wake for those it leaves, so that
+// a burst of quick items costs no goroutine switch at all. When maxPending
+// items are queued it wakes workers before it waits.
+func (q *Queue) AddQuiet(key string, it Item) bool { return q.add(key, it, false) }
+
+func (q *Queue) add(key string, it Item, wake bool) bool {
 	if q.pending != nil {
 		select {
 		case q.pending <- struct{}{}:
-		case <-q.done:
-			it.Drop()
-			return false
+		default:
+			if !wake {
+				q.Wake() // the quiet items ahead must run for this one to enter
+			}
+			select {
+			case q.pending <- struct{}{}:
+			case <-q.done:
+				it.Drop()
+				return false
+			}
 		}
 	}
 	q.mu.Lock()
@@ -126,21 +141,63 @@ func (q *Queue) Add(key string, it Item) bool {
 		}
 		q.keys[key] = nil // busy from here on: its item is ready
 	}
-	q.pushLocked(entry{key, it})
+	q.pushLocked(entry{key, it}, wake)
 	q.mu.Unlock()
 	return true
 }
 
-// pushLocked appends e to the ready queue and sees that a worker comes
-// for it.
-func (q *Queue) pushLocked(e entry) {
+// RunReady runs the oldest ready item on the calling goroutine, as a
+// worker would, if take accepts it, and reports whether it ran one. take
+// is called with the Queue locked: it must not call the Queue. The item
+// runs beside the limit's workers; the next item of its key is made ready
+// after it, with a worker woken for it. Close does not wait for it.
+func (q *Queue) RunReady(take func(Item) bool) bool {
+	q.mu.Lock()
+	if q.closed || q.head == len(q.ready) || !take(q.ready[q.head].it) {
+		q.mu.Unlock()
+		return false
+	}
+	e := q.popLocked()
+	q.mu.Unlock()
+	e.it.Run()
+	q.release()
+	q.mu.Lock()
+	q.nextLocked(e.key)
+	q.mu.Unlock()
+	return true
+}
+
+// Wake sees that a worker comes for the ready items, if there are any.
+func (q *Queue) Wake() {
+	q.mu.Lock()
+	if q.head < len(q.ready) {
+		q.wakeLocked()
+	}
+	q.mu.Unlock()
+}
+
+// popLocked takes the oldest ready item; there is one.
+func (q *Queue) popLocked() entry {
+	e := q.ready[q.head]
+	q.ready[q.head] = entry{}
+	if q.head++; q.head == len(q.ready) {
+		q.ready, q.head = q.ready[:0], 0
+	}
+	return e
+}
+
+// pushLocked appends e to the ready queue and, if wake, sees that a worker
+// comes for it.
+func (q *Queue) pushLocked(e entry, wake bool) {
 	if q.head > 0 && q.head >= len(q.ready)/2 && len(q.ready) == cap(q.ready) {
 		n := copy(q.ready, q.ready[q.head:])
 		clear(q.ready[n:])
 		q.ready, q.head = q.ready[:n], 0
 	}
 	q.ready = append(q.ready, e)
-	q.wakeLocked()
+	if wake {
+		q.wakeLocked()
+	}
 }
 
 // wakeLocked wakes a parked worker, or starts one below the limit, unless
@@ -191,11 +248,7 @@ func (q *Queue) worker() {
 			continue
 		}
 		idled = false
-		e := q.ready[q.head]
-		q.ready[q.head] = entry{}
-		if q.head++; q.head == len(q.ready) {
-			q.ready, q.head = q.ready[:0], 0
-		}
+		e := q.popLocked()
 		q.waking--
 		if q.head < len(q.ready) {
 			q.wakeLocked() // more ready: the next worker comes for them
@@ -223,7 +276,7 @@ func (q *Queue) nextLocked(key string) {
 	it := waiting[0]
 	waiting[0] = nil
 	q.keys[key] = waiting[1:]
-	q.pushLocked(entry{key, it})
+	q.pushLocked(entry{key, it}, true)
 }
 
 func (q *Queue) release() {

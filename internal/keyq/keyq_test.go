@@ -280,3 +280,46 @@ func TestDepth(t *testing.T) {
 		return nil
 	})
 }
+
+// Items added quietly wait for the caller: RunReady runs them on the
+// calling goroutine, oldest first, those take accepts, and no worker
+// comes for them until Wake.
+func TestAddQuietRunReady(t *testing.T) {
+	q := newQueue(t, 4, 0)
+	var ran []string // written by RunReady's caller only: a worker would race (-race)
+	for _, key := range []string{"a", "b", "c"} {
+		q.AddQuiet(key, keyq.Funcs{OnRun: func() { ran = append(ran, key) }})
+	}
+	woken := make(chan string, 1)
+	q.AddQuiet("d", keyq.Funcs{OnRun: func() { woken <- "d" }})
+	notD := func(keyq.Item) bool { return len(ran) < 3 } // d is the fourth
+	for q.RunReady(notD) {
+	}
+	if fmt.Sprint(ran) != "[a b c]" {
+		t.Fatalf("RunReady ran %v, want [a b c]", ran)
+	}
+	if running, waiting := q.Depth(); running != 0 || waiting != 1 {
+		t.Errorf("Depth() = %d, %d; want d alone waiting", running, waiting)
+	}
+	q.Wake()
+	if got := wait(t, woken, "d after Wake"); got != "d" {
+		t.Errorf("got %s", got)
+	}
+	if q.RunReady(func(keyq.Item) bool { return true }) {
+		t.Error("RunReady ran an item with none ready")
+	}
+}
+
+// A quiet Add that finds the queue full wakes workers for the items ahead
+// instead of waiting for a caller that is waiting on it.
+func TestAddQuietFullWakes(t *testing.T) {
+	q := newQueue(t, 2, 2)
+	done := make(chan struct{}, 5)
+	for i := range 5 {
+		q.AddQuiet(fmt.Sprint(i), keyq.Funcs{OnRun: func() { done <- struct{}{} }})
+	}
+	q.Wake()
+	for range 5 {
+		wait(t, done, "items")
+	}
+}
