@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestBodyCodec(t *testing.T) {
@@ -95,4 +96,43 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A request leaves out what its record says (envelope.proto): the server
+// takes the record key for the key and reply_to for from, and an envelope
+// that sets them keeps its own.
+func TestDecodeRequestDefaults(t *testing.T) {
+	c, err := newBodyCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	lean, err := c.encode(&wireEnvelope{idBase: "ab12", idSeq: 7, kind: msgbusv1.Kind_KIND_REQUEST,
+		method: "/a.B/C", replyTo: "caller.reply.x"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(lean, []byte("caller.reply.x")); n != 1 {
+		t.Errorf("the reply topic is in the request %d times, want once", n)
+	}
+	full, err := c.encode(&wireEnvelope{id: "other-1", kind: msgbusv1.Kind_KIND_REQUEST,
+		method: "/a.B/C", from: "someone", replyTo: "caller.reply.x", key: "own-key"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		value         []byte
+		id, from, key string
+	}{
+		{lean, "ab12-7", "caller.reply.x", "olt-1"},
+		{full, "other-1", "someone", "own-key"},
+	} {
+		var env msgbusv1.Envelope
+		if err := decodeRequest(&kgo.Record{Key: []byte("olt-1"), Value: tc.value}, &env); err != nil {
+			t.Fatal(err)
+		}
+		if env.GetId() != tc.id || env.GetFrom() != tc.from || env.GetKey() != tc.key || env.GetMethod() != "/a.B/C" {
+			t.Errorf("decodeRequest: id %q from %q key %q method %q; want %q, %q, %q", env.GetId(), env.GetFrom(), env.GetKey(), env.GetMethod(), tc.id, tc.from, tc.key)
+		}
+	}
 }

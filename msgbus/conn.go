@@ -233,9 +233,7 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 		idSeq:       seq,
 		kind:        msgbusv1.Kind_KIND_REQUEST,
 		method:      method,
-		from:        c.reply,
-		replyTo:     c.reply,
-		key:         key,
+		replyTo:     c.reply, // and from, left out: the same (envelope.proto)
 		deadlineMs:  deadline.UnixMilli(),
 		timestampMs: now.UnixMilli(),
 	}, req)
@@ -454,7 +452,7 @@ func (c *Conn) readReplies() {
 func (c *Conn) handleReply(r *kgo.Record) {
 	var v envView
 	err := decodeView(r.Value, &v)
-	if err == nil && v.kind == msgbusv1.Kind_KIND_EVENT && string(v.method()) == heartbeatMethod {
+	if err == nil && v.isHeartbeat() {
 		return
 	}
 	if err == nil && v.kind != msgbusv1.Kind_KIND_RESPONSE {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	grpcstatus "google.golang.org/grpc/status"
@@ -19,23 +21,33 @@ const maxIDLen = 256
 
 // decodeEnvelope parses a record value and checks the fields every kind
 // needs. It is the one entry point for untrusted bytes (see the fuzz test):
-// decodeEnvelopeInto and decodeView are the same with the envelope in
-// the caller's memory.
+// decodeRequest and decodeView are the same with the envelope in the
+// caller's memory.
 func decodeEnvelope(b []byte) (*msgbusv1.Envelope, error) {
-	env := new(msgbusv1.Envelope)
-	if err := decodeEnvelopeInto(b, env); err != nil {
+	var v envView
+	if err := decodeView(b, &v); err != nil {
 		return nil, err
 	}
+	env := new(msgbusv1.Envelope)
+	v.fill(env)
 	return env, nil
 }
 
-// decodeEnvelopeInto is decodeEnvelope into env, which is zero.
-func decodeEnvelopeInto(b []byte, env *msgbusv1.Envelope) error {
+// decodeRequest is decodeEnvelope of a request record r into env, which
+// is zero, with what a caller leaves out because the record says it filled
+// in (see envelope.proto): the key is the record key, and from is reply_to.
+func decodeRequest(r *kgo.Record, env *msgbusv1.Envelope) error {
 	var v envView
-	if err := decodeView(b, &v); err != nil {
+	if err := decodeView(r.Value, &v); err != nil {
 		return err
 	}
+	if len(v.strs[fieldKey]) == 0 {
+		v.strs[fieldKey] = r.Key // in the envelope's one allocation
+	}
 	v.fill(env)
+	if env.From == "" {
+		env.From = env.ReplyTo
+	}
 	return nil
 }
 

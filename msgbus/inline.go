@@ -101,6 +101,7 @@ func (r *pollRole) close() {
 func (s *Server) runInline(gen uint64) {
 	s.role.start()
 	for s.role.holds(gen) && s.sched.RunReady(isInline) {
+		s.stats.inlined.Add(1)
 	}
 	if s.role.end(gen) {
 		s.sched.Wake()
@@ -128,6 +129,7 @@ func (s *Server) takeOver() {
 		return
 	}
 	r.running = false
+	s.stats.handedOver.Add(1)
 	gen := r.gen.Add(1)
 	s.wg.Add(1) // under r.mu: Close marks the role closed before it waits
 	go s.poll(gen)

@@ -99,8 +99,8 @@ func (c *Conn) produceHeartbeat(ctx context.Context) error {
 	return c.cl.ProduceSync(ctx, &kgo.Record{Topic: c.reply, Value: v}).FirstErr()
 }
 
-func isHeartbeat(env *msgbusv1.Envelope) bool {
-	return env.GetKind() == msgbusv1.Kind_KIND_EVENT && env.GetMethod() == heartbeatMethod
+func (v *envView) isHeartbeat() bool {
+	return v.kind == msgbusv1.Kind_KIND_EVENT && string(v.method()) == heartbeatMethod
 }
 
 // sweep deletes the reply topics that have not moved for stale.

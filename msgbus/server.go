@@ -107,7 +107,7 @@ func (j *job) decode(v any) error {
 }
 
 type serverStats struct {
-	requests, handled, expired, duplicates, badRecords, replyErrors atomic.Uint64
+	requests, handled, expired, duplicates, badRecords, replyErrors, inlined, handedOver atomic.Uint64
 }
 
 // ServerStats counts what a Server has done since Start.
@@ -118,6 +118,8 @@ type ServerStats struct {
 	Duplicates  uint64 // requests seen before (a producer retry), dropped
 	BadRecords  uint64 // records that were not requests, named no known method, or did not decode
 	ReplyErrors uint64 // responses the broker did not take
+	Inlined     uint64 // calls run on the poll loop (inline.go)
+	HandedOver  uint64 // times the poll loop's inline calls took long and a new goroutine took polling over
 }
 
 // pendingPerSlot×MaxConcurrency calls may wait or run before the poll
@@ -273,6 +275,8 @@ func (s *Server) Stats() ServerStats {
 		Duplicates:  s.stats.duplicates.Load(),
 		BadRecords:  s.stats.badRecords.Load(),
 		ReplyErrors: s.stats.replyErrors.Load(),
+		Inlined:     s.stats.inlined.Load(),
+		HandedOver:  s.stats.handedOver.Load(),
 	}
 }
 
@@ -379,7 +383,7 @@ func (s *Server) dispatch(r *kgo.Record) bool {
 	s.stats.requests.Add(1)
 	j := &job{s: s, rec: r, ack: ref}
 	env := &j.env
-	err := decodeEnvelopeInto(r.Value, env)
+	err := decodeRequest(r, env)
 	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_REQUEST {
 		err = fmt.Errorf("a %s record on a request topic", env.GetKind())
 	}
@@ -489,7 +493,6 @@ func (s *Server) reply(o *outReply, r *kgo.Record, env *msgbusv1.Envelope, resp 
 		kind:        msgbusv1.Kind_KIND_RESPONSE,
 		method:      env.GetMethod(),
 		from:        s.cfg.Topic,
-		key:         env.GetKey(),
 		timestampMs: now.UnixMilli(),
 	}
 	var body proto.Message

@@ -11,7 +11,7 @@ import (
 	msgbusv1 "github.com/openvolt/openvolt/api/msgbus/v1"
 )
 
-// Field numbers of msgbus.v1.Envelope (api/msgbus/v1/msgbus.proto).
+// Field numbers of msgbus.v1.Envelope (api/msgbus/v1/envelope.proto).
 const (
 	fieldID           = 1
 	fieldKind         = 2

@@ -196,11 +196,13 @@ type Envelope struct {
 	// The full gRPC method name ("/adapter.v1.AdapterService/AdoptDevice");
 	// for events, the full name of the message type in body.
 	Method string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
-	// The topic of the sender.
+	// The topic of the sender. A request leaves it out when it is reply_to:
+	// the receiver takes reply_to.
 	From string `protobuf:"bytes,4,opt,name=from,proto3" json:"from,omitempty"`
 	// Where the response goes; empty for events.
 	ReplyTo string `protobuf:"bytes,5,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
-	// The record key (the device id), kept here too for logs.
+	// The record key (the device id). Requests and responses leave it out:
+	// the receiver takes the Kafka record's key, which is the same.
 	Key string `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"`
 	// When the caller stops waiting (unix ms); 0 means no deadline.
 	DeadlineUnixMs  int64 `protobuf:"varint,7,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
