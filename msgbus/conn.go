@@ -467,7 +467,7 @@ func (c *Conn) handleReply(r *kgo.Record) {
 	seq, ours := c.seqOf(v.id())
 	if !ours || !c.waiters.trigger(seq, result{status: v.status, body: v.body, enc: v.bodyEncoding}) {
 		c.stats.late.Add(1)
-		c.log.Debug("msgbus: dropped a late response", "id", string(v.id()), "method", string(v.method()), "from", string(v.strs[fieldFrom]))
+		c.log.Debug("msgbus: dropped a late response", "id", string(v.id()))
 	}
 }
 

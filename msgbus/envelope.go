@@ -67,8 +67,8 @@ func validateView(v *envView) error {
 		return fmt.Errorf("%w: transaction id missing or longer than %d bytes", errBadEnvelope, maxIDLen)
 	}
 	switch v.kind {
-	case msgbusv1.Kind_KIND_REQUEST, msgbusv1.Kind_KIND_RESPONSE:
-		if !validMethod(v.method()) {
+	case msgbusv1.Kind_KIND_REQUEST, msgbusv1.Kind_KIND_RESPONSE: // a response may leave the method out
+		if (v.kind == msgbusv1.Kind_KIND_REQUEST || len(v.method()) > 0) && !validMethod(v.method()) {
 			return fmt.Errorf("%w: method %q is not of the form /service/method", errBadEnvelope, v.method())
 		}
 	case msgbusv1.Kind_KIND_EVENT:

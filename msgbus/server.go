@@ -488,11 +488,10 @@ func (s *Server) reply(o *outReply, r *kgo.Record, env *msgbusv1.Envelope, resp 
 	if now.IsZero() {
 		now = time.Now()
 	}
+	// No method, from or key: the caller knows them (envelope.proto).
 	out := wireEnvelope{
 		id:          env.GetId(),
 		kind:        msgbusv1.Kind_KIND_RESPONSE,
-		method:      env.GetMethod(),
-		from:        s.cfg.Topic,
 		timestampMs: now.UnixMilli(),
 	}
 	var body proto.Message
@@ -513,7 +512,7 @@ func (s *Server) reply(o *outReply, r *kgo.Record, env *msgbusv1.Envelope, resp 
 	s.recent.answered(env.GetId(), value)
 	// Not the call's context: the response must outlive the handler, and
 	// Close flushes it. recordDeliveryTimeout bounds it.
-	*o = outReply{s: s, out: out, id: env.GetId(), try: 1, tooLarge: true}
+	*o = outReply{s: s, out: out, id: env.GetId(), method: env.GetMethod(), try: 1, tooLarge: true}
 	o.rec = kgo.Record{Topic: env.GetReplyTo(), Key: r.Key, Value: value, Timestamp: now}
 	return o
 }
@@ -531,6 +530,7 @@ type outReply struct {
 	rec      kgo.Record
 	out      wireEnvelope // the response's envelope, for a too-large reply
 	id       string
+	method   string // the call's, for a too-large reply's message
 	try      int
 	tooLarge bool // a response the broker refuses as too large is answered ResourceExhausted
 }
@@ -563,7 +563,7 @@ func (o *outReply) produced(r *kgo.Record, err error) {
 	}
 	if recreated(err) && o.try < replyTries && s.ctx.Err() == nil {
 		s.repair.failed(r.Topic, err)
-		again := &outReply{s: s, out: o.out, id: o.id, try: o.try + 1, tooLarge: o.tooLarge}
+		again := &outReply{s: s, out: o.out, id: o.id, method: o.method, try: o.try + 1, tooLarge: o.tooLarge}
 		again.rec = kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
 		time.AfterFunc(replyRetryDelay, again.produce)
 		return
@@ -572,7 +572,7 @@ func (o *outReply) produced(r *kgo.Record, err error) {
 		// The caller would wait for its deadline: tell it instead.
 		out := o.out
 		out.status = &msgbusv1.Status{Code: int32(codes.ResourceExhausted),
-			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", out.method, len(r.Value), err)}
+			Message: fmt.Sprintf("msgbus: the response of %s (%d bytes) is too large for the bus: %v", o.method, len(r.Value), err)}
 		if small, merr := s.bodies.encode(&out, nil); merr == nil {
 			s.recent.answered(o.id, small)
 			s.produceReply(&kgo.Record{Topic: r.Topic, Key: r.Key, Value: small}, o.id)

@@ -194,10 +194,12 @@ type Envelope struct {
 	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Kind Kind   `protobuf:"varint,2,opt,name=kind,proto3,enum=msgbus.v1.Kind" json:"kind,omitempty"`
 	// The full gRPC method name ("/adapter.v1.AdapterService/AdoptDevice");
-	// for events, the full name of the message type in body.
+	// for events, the full name of the message type in body. A response
+	// leaves it out: the caller knows it.
 	Method string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
 	// The topic of the sender. A request leaves it out when it is reply_to:
-	// the receiver takes reply_to.
+	// the receiver takes reply_to. A response leaves it out: the caller
+	// knows whom it asked.
 	From string `protobuf:"bytes,4,opt,name=from,proto3" json:"from,omitempty"`
 	// Where the response goes; empty for events.
 	ReplyTo string `protobuf:"bytes,5,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
