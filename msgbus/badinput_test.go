@@ -63,8 +63,11 @@ func TestMalformedRecords(t *testing.T) {
 		}
 	}
 
-	// The two requests with a reply-to are answered.
+	// The two requests with a reply-to are answered. The raw caller names
+	// its sender, as callers did before lean requests: the answers name
+	// their method, which such a caller checks.
 	want := map[string]codes.Code{"unknown": codes.Unimplemented, "badbody": codes.InvalidArgument}
+	wantMethod := map[string]string{"unknown": "/adapter.v1.CoreService/NoSuchMethod", "badbody": "/adapter.v1.CoreService/GetDevice"}
 	got := map[string]codes.Code{}
 	for len(got) < len(want) {
 		fs := raw.PollFetches(ctx)
@@ -78,6 +81,9 @@ func TestMalformedRecords(t *testing.T) {
 				return
 			}
 			got[env.GetId()] = codes.Code(env.GetStatus().GetCode())
+			if env.GetMethod() != wantMethod[env.GetId()] {
+				t.Errorf("answer to %s names method %q, want %q", env.GetId(), env.GetMethod(), wantMethod[env.GetId()])
+			}
 		})
 	}
 	for id, c := range want {

@@ -123,13 +123,18 @@ func TestDecodeRequestDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		value         []byte
 		id, from, key string
+		lean          bool
 	}{
-		{lean, "ab12-7", "caller.reply.x", "olt-1"},
-		{full, "other-1", "someone", "own-key"},
+		{lean, "ab12-7", "caller.reply.x", "olt-1", true},
+		{full, "other-1", "someone", "own-key", false},
 	} {
 		var env msgbusv1.Envelope
-		if err := decodeRequest(&kgo.Record{Key: []byte("olt-1"), Value: tc.value}, &env); err != nil {
+		isLean, err := decodeRequest(&kgo.Record{Key: []byte("olt-1"), Value: tc.value}, &env)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if isLean != tc.lean {
+			t.Errorf("decodeRequest(%s): lean %v, want %v", tc.id, isLean, tc.lean)
 		}
 		if env.GetId() != tc.id || env.GetFrom() != tc.from || env.GetKey() != tc.key || env.GetMethod() != "/a.B/C" {
 			t.Errorf("decodeRequest: id %q from %q key %q method %q; want %q, %q, %q", env.GetId(), env.GetFrom(), env.GetKey(), env.GetMethod(), tc.id, tc.from, tc.key)

@@ -229,13 +229,13 @@ func (c *Conn) invoke(ctx context.Context, method string, args, reply any, _ *gr
 
 	seq := c.seq.Add(1)
 	value, err := c.bodies.encode(&wireEnvelope{
-		idBase:      c.idBase,
-		idSeq:       seq,
-		kind:        msgbusv1.Kind_KIND_REQUEST,
-		method:      method,
-		replyTo:     c.reply, // and from, left out: the same (envelope.proto)
-		deadlineMs:  deadline.UnixMilli(),
-		timestampMs: now.UnixMilli(),
+		idBase:     c.idBase,
+		idSeq:      seq,
+		kind:       msgbusv1.Kind_KIND_REQUEST,
+		method:     method,
+		replyTo:    c.reply, // and from, left out: the same (envelope.proto)
+		deadlineMs: deadline.UnixMilli(),
+		// No timestamp: the record's says when (envelope.proto).
 	}, req)
 	if err != nil {
 		return status.Errorf(codes.Internal, "msgbus: marshal request of %s: %v", method, err)

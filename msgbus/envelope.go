@@ -35,20 +35,22 @@ func decodeEnvelope(b []byte) (*msgbusv1.Envelope, error) {
 
 // decodeRequest is decodeEnvelope of a request record r into env, which
 // is zero, with what a caller leaves out because the record says it filled
-// in (see envelope.proto): the key is the record key, and from is reply_to.
-func decodeRequest(r *kgo.Record, env *msgbusv1.Envelope) error {
+// in (see envelope.proto): the key is the record key, and from is
+// reply_to. lean reports that from was left out, as callers since then
+// do: the response may leave out the method.
+func decodeRequest(r *kgo.Record, env *msgbusv1.Envelope) (lean bool, err error) {
 	var v envView
 	if err := decodeView(r.Value, &v); err != nil {
-		return err
+		return false, err
 	}
 	if len(v.strs[fieldKey]) == 0 {
 		v.strs[fieldKey] = r.Key // in the envelope's one allocation
 	}
 	v.fill(env)
 	if env.From == "" {
-		env.From = env.ReplyTo
+		env.From, lean = env.ReplyTo, true
 	}
-	return nil
+	return lean, nil
 }
 
 // decodeView is decodeEnvelope into v, which is zero: no allocation.

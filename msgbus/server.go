@@ -88,6 +88,7 @@ type job struct {
 	ctx     callCtx
 	out     outReply
 	inline  bool // queued to run on the poll loop (inline.go)
+	lean    bool // the request left out from (envelope.proto): so may the response its method
 }
 
 func (j *job) Run()  { j.s.run(j) }
@@ -383,7 +384,8 @@ func (s *Server) dispatch(r *kgo.Record) bool {
 	s.stats.requests.Add(1)
 	j := &job{s: s, rec: r, ack: ref}
 	env := &j.env
-	err := decodeRequest(r, env)
+	lean, err := decodeRequest(r, env)
+	j.lean = lean
 	if err == nil && env.GetKind() != msgbusv1.Kind_KIND_REQUEST {
 		err = fmt.Errorf("a %s record on a request topic", env.GetKind())
 	}
@@ -403,7 +405,7 @@ func (s *Server) dispatch(r *kgo.Record) bool {
 	m := s.methods[env.GetMethod()]
 	if m == nil {
 		s.badRecord(r, fmt.Errorf("unknown method %s", env.GetMethod()))
-		s.reply(&j.out, r, env, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{}).produce()
+		s.reply(j, nil, status.Errorf(codes.Unimplemented, "msgbus: unknown method %s on topic %s", env.GetMethod(), s.cfg.Topic), time.Time{}).produce()
 		s.acks.done(ref)
 		return false
 	}
@@ -430,7 +432,7 @@ func (s *Server) run(j *job) {
 		deadline = time.UnixMilli(ms)
 		if !now.Before(deadline) {
 			s.stats.expired.Add(1)
-			s.replies.add(s.reply(&j.out, j.rec, env, nil, status.Errorf(codes.DeadlineExceeded,
+			s.replies.add(s.reply(j, nil, status.Errorf(codes.DeadlineExceeded,
 				"msgbus: %s: the deadline passed before the call started", env.GetMethod()), now))
 			return
 		}
@@ -463,7 +465,7 @@ func (s *Server) run(j *job) {
 	if err != nil && s.ctx.Err() != nil {
 		err = status.Errorf(codes.Unavailable, "msgbus: the server of %s stopped during the call: %v", s.cfg.Topic, err)
 	}
-	s.replies.add(s.reply(&j.out, j.rec, env, resp, err, time.Time{}))
+	s.replies.add(s.reply(j, resp, err, time.Time{}))
 }
 
 // call runs the handler; a panic becomes Internal rather than taking the
@@ -478,21 +480,24 @@ func (s *Server) call(ctx context.Context, m *method, name string, dec func(any)
 	return m.handler(m.impl, ctx, dec, s.interceptor)
 }
 
-// reply makes the response to env in o, to be produced, and returns o; nil
-// if the caller wants none. now is the time to stamp it with; zero reads
-// the clock.
-func (s *Server) reply(o *outReply, r *kgo.Record, env *msgbusv1.Envelope, resp any, err error, now time.Time) *outReply {
+// reply makes the response to j's request in j.out, to be produced, and
+// returns it; nil if the caller wants none. now is the time to stamp it
+// with; zero reads the clock.
+func (s *Server) reply(j *job, resp any, err error, now time.Time) *outReply {
+	o, r, env := &j.out, j.rec, &j.env
 	if env.GetReplyTo() == "" {
 		return nil
 	}
 	if now.IsZero() {
 		now = time.Now()
 	}
-	// No method, from or key: the caller knows them (envelope.proto).
-	out := wireEnvelope{
-		id:          env.GetId(),
-		kind:        msgbusv1.Kind_KIND_RESPONSE,
-		timestampMs: now.UnixMilli(),
+	// No from or key: the caller knows them; no timestamp: the record's
+	// says when (envelope.proto). Nor the method, unless the request named
+	// its sender: a caller of before lean requests checks that responses
+	// name theirs.
+	out := wireEnvelope{id: env.GetId(), kind: msgbusv1.Kind_KIND_RESPONSE}
+	if !j.lean {
+		out.method = env.GetMethod()
 	}
 	var body proto.Message
 	if err == nil && resp != nil {

@@ -195,7 +195,8 @@ type Envelope struct {
 	Kind Kind   `protobuf:"varint,2,opt,name=kind,proto3,enum=msgbus.v1.Kind" json:"kind,omitempty"`
 	// The full gRPC method name ("/adapter.v1.AdapterService/AdoptDevice");
 	// for events, the full name of the message type in body. A response
-	// leaves it out: the caller knows it.
+	// to a request that left out from leaves it out: the caller knows it.
+	// (A caller that sets from checks that responses name their method.)
 	Method string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
 	// The topic of the sender. A request leaves it out when it is reply_to:
 	// the receiver takes reply_to. A response leaves it out: the caller
@@ -207,7 +208,9 @@ type Envelope struct {
 	// the receiver takes the Kafka record's key, which is the same.
 	Key string `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"`
 	// When the caller stops waiting (unix ms); 0 means no deadline.
-	DeadlineUnixMs  int64 `protobuf:"varint,7,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
+	DeadlineUnixMs int64 `protobuf:"varint,7,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
+	// When it was sent (unix ms). Requests and responses leave it out: their
+	// Kafka record's timestamp says it.
 	TimestampUnixMs int64 `protobuf:"varint,8,opt,name=timestamp_unix_ms,json=timestampUnixMs,proto3" json:"timestamp_unix_ms,omitempty"`
 	// The marshalled request, response or event message.
 	Body []byte `protobuf:"bytes,9,opt,name=body,proto3" json:"body,omitempty"`
