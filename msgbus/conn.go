@@ -321,10 +321,10 @@ func expiryInterval(timeout time.Duration) time.Duration {
 	return min(max(timeout/20, time.Millisecond), 100*time.Millisecond)
 }
 
-// produce sends p's request record. No context for the record: kgo
-// fails a whole produce request, with every call's record in it, when the
-// context of its first record ends, and watching contexts costs a timer
-// per call. A request the broker takes after its call gave up is answered
+// produce sends p's request record. Its context (the call, see pending)
+// never ends: kgo fails a whole produce request, with every call's record
+// in it, when the context of its first record ends, and watching contexts
+// costs a timer per call. A request the broker takes after its call gave up is answered
 // DeadlineExceeded without running (the deadline travels in the
 // envelope); recordDeliveryTimeout bounds how long the producer keeps it,
 // and TryProduce fails at once rather than block when its buffer is full
