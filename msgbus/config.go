@@ -14,6 +14,7 @@ import (
 const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultMaxConcurrency = 64
+	DefaultInlineBelow    = 20 * time.Microsecond
 	DefaultName           = "msgbus"
 )
 
@@ -105,6 +106,11 @@ type ServerConfig struct {
 	// MaxConcurrency bounds how many calls run at once (calls with one key
 	// always run one at a time). Default 64.
 	MaxConcurrency int
+	// InlineBelow: the calls of a method whose handler takes less than
+	// this on average run on the goroutine that reads the records, not on
+	// one of the MaxConcurrency workers (see the package doc). Default
+	// DefaultInlineBelow; negative: never.
+	InlineBelow time.Duration
 	// Interceptors wrap every handler, the first outermost, as
 	// grpc.ChainUnaryInterceptor does.
 	Interceptors []grpc.UnaryServerInterceptor
@@ -136,6 +142,9 @@ func (c *ServerConfig) setDefaults() error {
 	}
 	if c.MaxConcurrency == 0 {
 		c.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if c.InlineBelow == 0 {
+		c.InlineBelow = DefaultInlineBelow
 	}
 	c.Logger = orDiscard(c.Logger)
 	return nil

@@ -48,8 +48,9 @@
 // A Server runs the calls with one key one at a time, in
 // the order they arrived, and calls with different keys in parallel, at
 // most ServerConfig.MaxConcurrency at once. Calls with no key keep no
-// order. The calls of a method whose handler is quick (under 20 µs on
-// average) run on the goroutine that reads the records, one more beside
+// order. The calls of a method whose handler is quick (under
+// ServerConfig.InlineBelow, 20 µs, on average) run on the goroutine that
+// reads the records, one more beside
 // the MaxConcurrency workers, so that a burst of them costs no goroutine
 // switch; if they take longer than a millisecond, another goroutine takes
 // the reading over at once (inline.go).

@@ -201,3 +201,48 @@ func TestPublishBatch(t *testing.T) {
 		t.Errorf("stats %+v, want %d published", st, sent)
 	}
 }
+
+// A Publisher whose Run ends still sends what was queued then: a process
+// that stops does not lose the events it raised last.
+func TestPublisherDrainsWhenRunEnds(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("volt.alarms")
+	conn := dial(t, b.Addrs(), msgbus.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		ids = map[string]bool{}
+	)
+	sub, err := conn.Subscribe(ctx, topic, "", func(_ context.Context, ev *msgbus.Event) {
+		mu.Lock()
+		ids[ev.Message.(*voltv1.Event).GetId()] = true
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	pub, err := msgbus.NewPublisher(msgbus.PublisherConfig{Topic: topic, MaxBatch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	for i := range n {
+		pub.Publish(&voltv1.Event{Id: fmt.Sprint("last-", i)}, "olt-1")
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop() // the process is stopping before Run got to the events
+	pub.Run(stopped, conn)
+	if st := pub.Stats(); st.Published != n || st.Queued != 0 {
+		t.Fatalf("after Run: %+v, want the %d events published", st, n)
+	}
+	eventually(t, 10*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(ids) != n {
+			return fmt.Errorf("%d of %d events received", len(ids), n)
+		}
+		return nil
+	})
+}

@@ -14,8 +14,10 @@ import (
 // go together as soon as it is done. This is where a server's handoff cost
 // went (volt bench rpc -c 64: 0.75 -> 0.80 of the raw loop's throughput).
 //
-// A method is quick once its handler has taken less than inlineBelow on
-// average over inlineSamples runs at least; the average follows it, so a
+// A method is quick once its handler has taken less than
+// ServerConfig.InlineBelow on average over inlineSamples runs at least
+// (DefaultInlineBelow: a handler that computes from memory, not one that
+// waits on anything); the average follows it, so a
 // method that turns slow goes back to the workers within a few calls.
 // The poll loop queues a quick call in the executor without waking a
 // worker (keyq.AddQuiet) and runs it from there (keyq.RunReady), which
@@ -26,7 +28,6 @@ import (
 // reading and running other keys' calls while that one finishes, and the
 // goroutine it ran on stops once it has.
 const (
-	inlineBelow   = 20 * time.Microsecond
 	inlineSamples = 16
 	inlineFor     = time.Millisecond
 )
@@ -46,9 +47,10 @@ func (c *methodCost) add(d time.Duration) {
 	c.avg.Store(old + (int64(d)-old)/8)
 }
 
-// quick reports whether the method's calls may run inline.
-func (c *methodCost) quick() bool {
-	return c.n.Load() >= inlineSamples && time.Duration(c.avg.Load()) < inlineBelow
+// quick reports whether the method's calls may run inline: its handler
+// takes less than below on average.
+func (c *methodCost) quick(below time.Duration) bool {
+	return c.n.Load() >= inlineSamples && time.Duration(c.avg.Load()) < below
 }
 
 // pollRole says which goroutine polls: the one whose generation is the

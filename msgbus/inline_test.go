@@ -23,7 +23,8 @@ func TestInlineCallThatBlocksHandsPollingOver(t *testing.T) {
 	unblock := func() { released.Do(func() { close(release) }) }
 	defer unblock() // before the server closes, which waits for the handler
 	var srv *msgbus.Server
-	serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic}, func(s *msgbus.Server) {
+	// Every method counts as quick, however slow the machine (-race).
+	serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic, InlineBelow: time.Second}, func(s *msgbus.Server) {
 		srv = s
 		adapterv1.RegisterCoreServiceServer(s, &testCore{getDevice: func(_ context.Context, r *adapterv1.DeviceRequest) (*voltv1.Device, error) {
 			if r.GetDeviceId() == "slow" {
@@ -67,5 +68,26 @@ func TestInlineCallThatBlocksHandsPollingOver(t *testing.T) {
 	unblock()
 	if err := <-slow; err != nil {
 		t.Fatalf("the blocked call: %v", err)
+	}
+}
+
+// InlineBelow < 0 keeps every call on the workers.
+func TestInlineOff(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("inline.off")
+	srv := serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic, InlineBelow: -1}, func(s *msgbus.Server) {
+		adapterv1.RegisterCoreServiceServer(s, &testCore{})
+	})
+	client := adapterv1.NewCoreServiceClient(dial(t, b.Addrs(), msgbus.Config{Topic: topic}))
+	for i := range 50 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := client.GetDevice(ctx, &adapterv1.DeviceRequest{DeviceId: fmt.Sprint(i)})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := srv.Stats(); st.Inlined != 0 || st.Handled != 50 {
+		t.Errorf("stats %+v: want 50 calls handled, none inline", st)
 	}
 }

@@ -100,37 +100,71 @@ func (p *Publisher) Stats() PublisherStats {
 	}
 }
 
-// publishWait bounds one attempt at a batch.
-const publishWait = 5 * time.Second
+// publishWait bounds one attempt at a batch; drainWait how long Run goes
+// on sending what is queued once its context has ended.
+const (
+	publishWait = 5 * time.Second
+	drainWait   = 2 * time.Second
+)
 
 // Run sends the queued events through conn until ctx ends: it takes what
 // is queued, up to MaxBatch, publishes it with one wait for the broker,
 // and tries it again until the broker takes it. One batch at a time keeps
-// the events of each key in order. Events still queued when ctx ends stay
-// queued (a later Run sends them).
+// the events of each key in order. When ctx ends, Run sends what is
+// queued then, for drainWait at most, so that a process that stops does
+// not lose the events it raised last (an alarm raised just before); what
+// it could not send in that time stays queued (a later Run sends it), but
+// for the batch it was sending, counted as dropped.
 func (p *Publisher) Run(ctx context.Context, conn *Conn) {
 	batch := make([]Outgoing, 0, p.cfg.MaxBatch)
 	limit := newLogLimiter(30 * time.Second)
 	for {
 		select {
 		case <-ctx.Done():
+			p.drain(conn, batch, limit)
 			return
 		case ev := <-p.q:
 			batch = append(batch, ev)
 		}
-	queued:
-		for len(batch) < p.cfg.MaxBatch {
-			select {
-			case ev := <-p.q:
-				batch = append(batch, ev)
-			default:
-				break queued
-			}
-		}
+		batch = p.fill(batch)
 		if !p.send(ctx, conn, batch, limit) {
+			p.drain(conn, batch, limit)
 			return
 		}
 		clear(batch) // let the events go
+		batch = batch[:0]
+	}
+}
+
+// fill adds queued events to batch, up to MaxBatch, without waiting.
+func (p *Publisher) fill(batch []Outgoing) []Outgoing {
+	for len(batch) < p.cfg.MaxBatch {
+		select {
+		case ev := <-p.q:
+			batch = append(batch, ev)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain sends batch and the events queued, for drainWait at most: Run's
+// context has ended. A batch it could not send is counted as dropped; the
+// events behind it stay queued.
+func (p *Publisher) drain(conn *Conn, batch []Outgoing, limit *logLimiter) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainWait)
+	defer cancel()
+	for {
+		if batch = p.fill(batch); len(batch) == 0 {
+			return
+		}
+		if !p.send(ctx, conn, batch, limit) {
+			p.dropped.Add(uint64(len(batch)))
+			p.log.Warn("msgbus: events not delivered before the stop", "topic", p.cfg.Topic, "events", len(batch), "queued", len(p.q))
+			return
+		}
+		clear(batch)
 		batch = batch[:0]
 	}
 }

@@ -414,7 +414,7 @@ func (s *Server) dispatch(r *kgo.Record) bool {
 		j.key = string(r.Key)
 	}
 	j.m = m
-	if m.cost.quick() {
+	if m.cost.quick(s.cfg.InlineBelow) {
 		j.inline = true
 		return s.sched.AddQuiet(j.key, j)
 	}
