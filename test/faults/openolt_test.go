@@ -30,7 +30,8 @@ func newOpenOLTStack(t testing.TB) *stack {
 	s.broker = startProc(t, "broker", volt, "broker", "--listen", s.brokers, "--log-level", "warn")
 	waitTCP(t, s.brokers)
 	s.nbiAddr = testpeer.ReserveAddr(t)
-	s.core = startProc(t, "core", volt, "core", "--etcd", s.etcdAddr, "--brokers", s.brokers, "--nbi", s.nbiAddr, "--log-level", "info")
+	s.httpAddr = testpeer.ReserveAddr(t) // not the default port: another package's core may hold it
+	s.core = startProc(t, "core", volt, "core", "--etcd", s.etcdAddr, "--brokers", s.brokers, "--nbi", s.nbiAddr, "--http", s.httpAddr, "--log-level", "info")
 	waitTCP(t, s.nbiAddr)
 	s.nbi = voltv1.NewVoltServiceClient(dial(t, s.nbiAddr))
 	s.olta = startProc(t, "openolt", volt, "adapter", "openolt", "--brokers", s.brokers, "--etcd", s.etcdAddr,
