@@ -22,10 +22,8 @@ func TestInlineCallThatBlocksHandsPollingOver(t *testing.T) {
 	var once, released sync.Once
 	unblock := func() { released.Do(func() { close(release) }) }
 	defer unblock() // before the server closes, which waits for the handler
-	var srv *msgbus.Server
 	// Every method counts as quick, however slow the machine (-race).
-	serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic, InlineBelow: time.Second}, func(s *msgbus.Server) {
-		srv = s
+	srv := serve(t, b.Addrs(), msgbus.ServerConfig{Topic: topic, InlineBelow: time.Second}, func(s *msgbus.Server) {
 		adapterv1.RegisterCoreServiceServer(s, &testCore{getDevice: func(_ context.Context, r *adapterv1.DeviceRequest) (*voltv1.Device, error) {
 			if r.GetDeviceId() == "slow" {
 				once.Do(func() { close(entered) })
