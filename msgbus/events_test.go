@@ -246,3 +246,60 @@ func TestPublisherDrainsWhenRunEnds(t *testing.T) {
 		return nil
 	})
 }
+
+// A Publisher stopped at any point sends each event it accepted once: a
+// batch on its way when Run's context ends is not cut off and sent again.
+func TestPublisherStoppedAnywhereSendsOnce(t *testing.T) {
+	b := startBroker(t)
+	topic := newTopic("volt.alarms")
+	conn := dial(t, b.Addrs(), msgbus.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	sub, err := conn.Subscribe(ctx, topic, "", func(_ context.Context, ev *msgbus.Event) {
+		mu.Lock()
+		seen[ev.Message.(*voltv1.Event).GetId()]++
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	const rounds, perRound = 30, 20
+	for r := range rounds {
+		pub, err := msgbus.NewPublisher(msgbus.PublisherConfig{Topic: topic, MaxBatch: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range perRound {
+			pub.Publish(&voltv1.Event{Id: fmt.Sprintf("%d-%d", r, i)}, fmt.Sprint("olt-", i%3))
+		}
+		runCtx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); pub.Run(runCtx, conn) }()
+		time.Sleep(time.Duration(r%6) * 200 * time.Microsecond) // stop at a different point each round
+		stop()
+		<-done
+		if st := pub.Stats(); st.Published != perRound {
+			t.Fatalf("round %d: %+v, want %d published", r, st, perRound)
+		}
+	}
+	eventually(t, 10*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != rounds*perRound {
+			return fmt.Errorf("%d of %d events received", len(seen), rounds*perRound)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s received %d times", id, n)
+		}
+	}
+}

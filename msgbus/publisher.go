@@ -101,7 +101,7 @@ func (p *Publisher) Stats() PublisherStats {
 }
 
 // publishWait bounds one attempt at a batch; drainWait how long Run goes
-// on sending what is queued once its context has ended.
+// on sending once its context has ended.
 const (
 	publishWait = 5 * time.Second
 	drainWait   = 2 * time.Second
@@ -112,23 +112,31 @@ const (
 // and tries it again until the broker takes it. One batch at a time keeps
 // the events of each key in order. When ctx ends, Run sends what is
 // queued then, for drainWait at most, so that a process that stops does
-// not lose the events it raised last (an alarm raised just before); what
-// it could not send in that time stays queued (a later Run sends it), but
+// not lose the events it raised last (an alarm raised just before). A
+// batch on its way when ctx ends is not cut off: cut off, the broker may
+// have taken it anyway, and sending it again would repeat it. What Run
+// could not send in that time stays queued (a later Run sends it), but
 // for the batch it was sending, counted as dropped.
 func (p *Publisher) Run(ctx context.Context, conn *Conn) {
+	// The sends end drainWait after ctx, or when Run returns.
+	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(ctx, func() {
+		grace := time.AfterFunc(drainWait, cancel)
+		context.AfterFunc(sendCtx, func() { grace.Stop() })
+	})()
 	batch := make([]Outgoing, 0, p.cfg.MaxBatch)
 	limit := newLogLimiter(30 * time.Second)
 	for {
 		select {
 		case <-ctx.Done():
-			p.drain(conn, batch, limit)
+			p.sendQueued(sendCtx, conn, batch, limit)
 			return
 		case ev := <-p.q:
 			batch = append(batch, ev)
 		}
 		batch = p.fill(batch)
-		if !p.send(ctx, conn, batch, limit) {
-			p.drain(conn, batch, limit)
+		if !p.sendOrDrop(sendCtx, conn, batch, limit) {
 			return
 		}
 		clear(batch) // let the events go
@@ -149,24 +157,30 @@ func (p *Publisher) fill(batch []Outgoing) []Outgoing {
 	return batch
 }
 
-// drain sends batch and the events queued, for drainWait at most: Run's
-// context has ended. A batch it could not send is counted as dropped; the
-// events behind it stay queued.
-func (p *Publisher) drain(conn *Conn, batch []Outgoing, limit *logLimiter) {
-	ctx, cancel := context.WithTimeout(context.Background(), drainWait)
-	defer cancel()
+// sendQueued sends batch and the events queued until none is left or
+// ctx ends.
+func (p *Publisher) sendQueued(ctx context.Context, conn *Conn, batch []Outgoing, limit *logLimiter) {
 	for {
 		if batch = p.fill(batch); len(batch) == 0 {
 			return
 		}
-		if !p.send(ctx, conn, batch, limit) {
-			p.dropped.Add(uint64(len(batch)))
-			p.log.Warn("msgbus: events not delivered before the stop", "topic", p.cfg.Topic, "events", len(batch), "queued", len(p.q))
+		if !p.sendOrDrop(ctx, conn, batch, limit) {
 			return
 		}
 		clear(batch)
 		batch = batch[:0]
 	}
+}
+
+// sendOrDrop is send; a batch it could not send before ctx ended (the
+// grace after Run's context) is counted as dropped and logged.
+func (p *Publisher) sendOrDrop(ctx context.Context, conn *Conn, batch []Outgoing, limit *logLimiter) bool {
+	if p.send(ctx, conn, batch, limit) {
+		return true
+	}
+	p.dropped.Add(uint64(len(batch)))
+	p.log.Warn("msgbus: events not delivered before the stop", "topic", p.cfg.Topic, "events", len(batch), "queued", len(p.q))
+	return false
 }
 
 // send publishes batch until the broker takes it, the broker refuses it
